@@ -1,0 +1,78 @@
+"""Rule tables: CSV files an analyst edits, read and checked before they are used.
+
+A bad rule stops the run with the file, row, column and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from totalplace.errors import InputError
+from totalplace.reference import data_path
+
+
+@dataclass(frozen=True)
+class RuleTable:
+    """The rows of one rule table, as dictionaries, with the file they came from."""
+
+    path: Path
+    rows: list[dict[str, str]]
+
+
+def read_rule_table(path: Path, required: tuple[str, ...]) -> RuleTable:
+    """Read a rule CSV (UTF-8, as Excel saves it with or without BOM), checking its columns."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            headers = [h.strip() for h in reader.fieldnames or []]
+            missing = [c for c in required if c not in headers]
+            if missing:
+                raise InputError(f"{path}: row 1: missing column(s) {', '.join(missing)}")
+            rows = [
+                {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+                for row in reader
+            ]
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text ({error}); save it as 'CSV UTF-8'") from None
+    return RuleTable(path, rows)
+
+
+def check_pattern(table: RuleTable, row_index: int, column: str) -> None:
+    """A pattern must mean the same in Python and in DuckDB (RE2)."""
+    pattern = table.rows[row_index][column]
+    if not pattern:
+        return
+    where = f"{table.path}: row {row_index + 2}, column {column}"
+    try:
+        re.compile(pattern)
+        duckdb.execute("SELECT regexp_matches('', ?)", [pattern])
+    except (re.error, duckdb.Error) as error:
+        raise InputError(f"{where}: {pattern!r} is not a valid pattern: {error}") from None
+
+
+def check_choice(table: RuleTable, row_index: int, column: str, allowed: set[str], what: str) -> None:
+    value = table.rows[row_index][column]
+    if value and value not in allowed:
+        raise InputError(
+            f"{table.path}: row {row_index + 2}, column {column}: {value!r} is not a known {what}"
+        )
+
+
+@cache
+def themes() -> frozenset[str]:
+    """The Total Place theme names shipped in themes.csv."""
+    with data_path("themes.csv").open(encoding="utf-8", newline="") as handle:
+        return frozenset(row["theme"] for row in csv.DictReader(handle))
+
+
+@cache
+def cofog_codes() -> dict[str, str]:
+    """COFOG division and group codes with their names."""
+    with data_path("cofog.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: row["name"] for row in csv.DictReader(handle)}

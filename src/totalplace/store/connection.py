@@ -1,0 +1,59 @@
+"""Opening the store, and the one-transaction rule for changing it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from totalplace.ingest import parse
+from totalplace.store.schema import TABLES
+from totalplace.workspace import Workspace
+
+
+def connect(workspace: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the workspace's store, creating its tables and syncing the agency list."""
+    workspace.store_path.parent.mkdir(parents=True, exist_ok=True)
+    if read_only and workspace.store_path.exists():
+        con = duckdb.connect(str(workspace.store_path), read_only=True)
+    else:
+        con = duckdb.connect(str(workspace.store_path))
+        con.execute(TABLES)
+        _sync_settings(con, workspace)
+    parse.install(con)
+    return con
+
+
+def _sync_settings(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
+    """The place and agency tables mirror totalplace.toml: the file is the truth."""
+    settings = workspace.settings
+    with transaction(con):
+        con.execute("DELETE FROM place")
+        con.execute(
+            "INSERT INTO place VALUES (?, ?, ?)",
+            [settings.place.name, settings.place.areas, settings.place.region],
+        )
+        con.execute("DELETE FROM agency")
+        con.executemany(
+            "INSERT INTO agency VALUES (?, ?, ?, ?, ?)",
+            [[a.id, a.name, a.kind.value, a.area, a.aliases] for a in settings.agencies],
+        )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a failure anywhere leaves the store as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, reading the result to its end as the connection requires."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None

@@ -1,0 +1,61 @@
+"""The tables of the derived analytic store. Money is DECIMAL, never a float."""
+
+from totalplace.ingest.parse import MONEY
+
+TOTAL = "DECIMAL(38,2)"
+
+TABLES = f"""
+CREATE TABLE IF NOT EXISTS place (
+    name VARCHAR, areas VARCHAR[], region VARCHAR
+);
+CREATE TABLE IF NOT EXISTS agency (
+    agency_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    area VARCHAR, aliases VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS source_file (
+    file_id INTEGER PRIMARY KEY,
+    agency_id VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,            -- relative to the workspace
+    sha256 VARCHAR NOT NULL UNIQUE,
+    format VARCHAR, encoding VARCHAR, sheet VARCHAR, header_row INTEGER,
+    mapping JSON,                     -- field -> header used
+    mapping_reasons JSON,             -- field -> why that header
+    unused_headers VARCHAR[],
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, blank_rows BIGINT,
+    money_read {TOTAL}, money_loaded {TOTAL}, money_rejected {TOTAL},
+    period_start DATE, period_end DATE,  -- the months the file reports on
+    loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS spend_line (
+    line_id BIGINT NOT NULL,          -- file_id * 100000000 + row_number
+    file_id INTEGER NOT NULL,
+    row_number BIGINT NOT NULL,
+    agency_id VARCHAR NOT NULL,
+    body_name VARCHAR,
+    service_code VARCHAR, service_label VARCHAR, service_division VARCHAR,
+    expense_code VARCHAR, expense_category VARCHAR, expense_type VARCHAR,
+    payment_date DATE NOT NULL,
+    fiscal_year VARCHAR NOT NULL,
+    amount {MONEY} NOT NULL,
+    supplier_name VARCHAR, supplier_id VARCHAR,
+    transaction_ref VARCHAR, capital_revenue VARCHAR
+);
+CREATE TABLE IF NOT EXISTS rejected_row (
+    file_id INTEGER NOT NULL,
+    row_number BIGINT NOT NULL,
+    column_name VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    raw_text VARCHAR NOT NULL,
+    amount_text VARCHAR,
+    amount {MONEY}                    -- when the amount itself could be read
+);
+CREATE TABLE IF NOT EXISTS classification (
+    line_id BIGINT NOT NULL,
+    theme VARCHAR, cofog VARCHAR, rule_id VARCHAR,
+    transfer_kind VARCHAR,            -- kind of public body paid, when it is one
+    transfer_rule VARCHAR,            -- the reference row or pattern that said so
+    counterpart_agency VARCHAR        -- the agency of this count that was paid, if any
+);
+"""
+
+LINE_ID_FACTOR = 100_000_000

@@ -1,0 +1,200 @@
+"""A place's workspace: a folder of human-editable inputs plus a derived store.
+
+Layout::
+
+    <workspace>/
+      totalplace.toml          the place, its areas and agencies, settings
+      agencies/<agency-id>/    each agency's source files, as published
+      rules/                   editable rule tables (copied from the defaults)
+      store/totalplace.duckdb  the derived analytic store; delete it and rebuild
+      output/                  exports
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+
+import tomli_w
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from totalplace import reference
+from totalplace.errors import InputError
+
+CONFIG_NAME = "totalplace.toml"
+RULE_FILES = ("classification_rules.csv", "public_bodies.csv", "public_body_patterns.csv")
+FISCAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class AgencyKind(StrEnum):
+    """The kinds of public body a place's money flows through."""
+
+    council = "council"
+    nhs = "nhs"
+    police = "police"
+    fire = "fire"
+    probation = "probation"
+    dwp = "dwp"
+    housing = "housing"
+    school = "school"
+    central_government = "central_government"
+    other_public = "other_public"
+
+
+def slug(text: str) -> str:
+    """A lower-case, hyphenated identifier made from a name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+class Agency(BaseModel):
+    """A public body in the place, whose spend files the workspace holds."""
+
+    id: str
+    name: str
+    kind: AgencyKind
+    area: str | None = None
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other names that suppliers columns use for this body, to spot transfers",
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="field -> header, for files the column detector cannot place",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_slug(cls, value: str) -> str:
+        if value != slug(value):
+            raise ValueError(f"agency id {value!r} must be lower-case words joined by hyphens")
+        return value
+
+
+class Place(BaseModel):
+    """The place: a name and the ONS areas it is made of."""
+
+    name: str
+    areas: list[str]
+    region: str
+
+
+class Settings(BaseModel):
+    """The whole of totalplace.toml."""
+
+    place: Place
+    agencies: list[Agency] = Field(default_factory=list)
+    population: dict[str, int] = Field(
+        default_factory=dict, description="fiscal year (e.g. 2018-19) -> population override"
+    )
+
+    @field_validator("population")
+    @classmethod
+    def _years_are_fiscal(cls, value: dict[str, int]) -> dict[str, int]:
+        for year in value:
+            if not FISCAL_YEAR.match(year):
+                raise ValueError(f"population year {year!r} must be a fiscal year like 2018-19")
+        return value
+
+
+class Workspace:
+    """A workspace folder and its settings."""
+
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / "store" / "totalplace.duckdb"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / "output"
+
+    def agency_dir(self, agency_id: str) -> Path:
+        return self.root / "agencies" / agency_id
+
+    def rule_path(self, name: str) -> Path:
+        """The workspace's copy of a rule table, or the shipped default if it has none."""
+        local = self.root / "rules" / name
+        return local if local.exists() else Path(str(reference.data_path(name)))
+
+    def agency(self, agency_id: str) -> Agency:
+        for agency in self.settings.agencies:
+            if agency.id == agency_id:
+                return agency
+        known = ", ".join(a.id for a in self.settings.agencies) or "none yet"
+        raise InputError(f"no agency {agency_id!r} in {self.config_path} (agencies: {known})")
+
+    def save(self) -> None:
+        data = self.settings.model_dump(mode="json", exclude_defaults=False)
+        self.config_path.write_text(tomli_w.dumps(_drop_empty(data)), encoding="utf-8")
+
+    def add_agency(self, agency: Agency) -> None:
+        if any(a.id == agency.id for a in self.settings.agencies):
+            raise InputError(f"agency {agency.id!r} is already in {self.config_path}")
+        self.settings.agencies.append(agency)
+        self.agency_dir(agency.id).mkdir(parents=True, exist_ok=True)
+        self.save()
+
+
+def _drop_empty(value):
+    """TOML has no null; leave out empty settings so the file stays readable."""
+    if isinstance(value, dict):
+        return {k: _drop_empty(v) for k, v in value.items() if v not in (None, [], {})}
+    if isinstance(value, list):
+        return [_drop_empty(v) for v in value]
+    return value
+
+
+def council_for(area: reference.Area) -> Agency:
+    """The council agency that a place's area brings with it."""
+    return Agency(
+        id=slug(f"{area.name} council"), name=f"{area.name} council", kind=AgencyKind.council,
+        area=area.code,
+    )
+
+
+def init_workspace(root: Path, place_name: str, area_codes: list[str]) -> Workspace:
+    """Create a workspace folder for a place made of one or more ONS areas."""
+    if (root / CONFIG_NAME).exists():
+        raise InputError(f"{root / CONFIG_NAME} already exists; this folder is a workspace already")
+    if not area_codes:
+        raise InputError("a place needs at least one area: give --area with an ONS code")
+    found = [reference.area(code) for code in area_codes]
+    regions = sorted({a.region for a in found})
+    place = Place(name=place_name, areas=[a.code for a in found], region=" + ".join(regions))
+    workspace = Workspace(root, Settings(place=place))
+    for sub in ("agencies", "rules", "store", "output"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for name in RULE_FILES:
+        shutil.copyfile(str(reference.data_path(name)), root / "rules" / name)
+    for area in found:
+        workspace.add_agency(council_for(area))
+    workspace.save()
+    return workspace
+
+
+def open_workspace(root: Path) -> Workspace:
+    """Read a workspace's settings, with one clear error if they are missing or wrong."""
+    path = root / CONFIG_NAME
+    if not path.exists():
+        raise InputError(f"{root} is not a workspace: no {CONFIG_NAME} (run `totalplace init` first)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: not valid TOML: {error}") from None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{path}: setting {where}: {first['msg']}") from None
+    return Workspace(root, settings)
