@@ -1,10 +1,14 @@
 """Classify every spend line: its theme and COFOG group, and whether it pays a public body.
 
-Rules are matched on the distinct labels, not on every line, then joined back:
-a count of millions of lines has only thousands of label combinations.
+Rules are matched in Python on the distinct labels and supplier names (a
+count of millions of lines has only thousands of them), then joined back to
+the lines in the store. First matching rule wins, in the table's row order.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -19,10 +23,31 @@ PUBLIC_BODY_KINDS = {"nhs", "police", "fire", "council", "school", "central_gove
 
 SERVICE_TEXT = "coalesce(s.service_label, '') || ' / ' || coalesce(s.service_division, '')"
 EXPENSE_TEXT = "coalesce(s.expense_category, '') || ' / ' || coalesce(s.expense_type, '')"
-NORMALISED_NAME = "trim(regexp_replace(replace(upper({0}), '&', ' AND '), '[^A-Z0-9]+', ' ', 'g'))"
 
 
-def classification_rules(workspace: Workspace) -> RuleTable:
+@dataclass(frozen=True)
+class ThemeRule:
+    rule_id: str
+    agency_kind: str
+    service: re.Pattern | None
+    expense: re.Pattern | None
+    theme: str
+    cofog: str
+
+    def matches(self, kind: str, service_text: str, expense_text: str) -> bool:
+        return (
+            (not self.agency_kind or self.agency_kind == kind)
+            and (self.service is None or self.service.search(service_text) is not None)
+            and (self.expense is None or self.expense.search(expense_text) is not None)
+        )
+
+
+def _compiled(pattern: str) -> re.Pattern | None:
+    return re.compile(pattern, re.IGNORECASE) if pattern else None
+
+
+def theme_rules(workspace: Workspace) -> list[ThemeRule]:
+    """The workspace's classification rules, checked row by row."""
     table = read_rule_table(
         workspace.rule_path("classification_rules.csv"),
         ("rule_id", "agency_kind", "service_pattern", "expense_pattern", "theme", "cofog"),
@@ -39,10 +64,37 @@ def classification_rules(workspace: Workspace) -> RuleTable:
         check_choice(table, index, "agency_kind", kinds, "agency kind")
         check_choice(table, index, "theme", set(themes()), "theme (see themes.csv)")
         check_choice(table, index, "cofog", set(cofog_codes()), "COFOG code")
-    return table
+    return [
+        ThemeRule(r["rule_id"], r["agency_kind"], _compiled(r["service_pattern"]),
+                  _compiled(r["expense_pattern"]), r["theme"], r["cofog"])
+        for r in table.rows
+    ]
 
 
-def public_body_tables(workspace: Workspace) -> tuple[RuleTable, RuleTable]:
+def normalised_name(name: str) -> str:
+    """A body's name for exact matching: 'Leeds City Council ' and 'LEEDS CITY COUNCIL' agree."""
+    return " ".join(re.sub(r"[^A-Z0-9]+", " ", name.upper().replace("&", " AND ")).split())
+
+
+@dataclass(frozen=True)
+class PublicBodies:
+    """The named list (consulted first) and the ordered patterns (an empty kind excludes)."""
+
+    named: dict[str, tuple[str, str, str]]  # normalised name -> (kind, name, gss_code)
+    patterns: list[tuple[str, re.Pattern, str]]  # (pattern_id, pattern, kind)
+
+    def recognise(self, supplier: str) -> tuple[str | None, str | None, str | None]:
+        """Kind of public body, the rule that said so, and its ONS code if known."""
+        named = self.named.get(normalised_name(supplier))
+        if named:
+            return named[0], f"public_bodies.csv: {named[1]}", named[2] or None
+        for pattern_id, pattern, kind in self.patterns:
+            if pattern.search(supplier):
+                return (kind, f"public_body_patterns.csv: {pattern_id}", None) if kind else (None, None, None)
+        return None, None, None
+
+
+def public_bodies(workspace: Workspace) -> PublicBodies:
     named = read_rule_table(workspace.rule_path("public_bodies.csv"), ("name", "kind"))
     patterns = read_rule_table(
         workspace.rule_path("public_body_patterns.csv"), ("pattern_id", "pattern", "kind")
@@ -52,98 +104,68 @@ def public_body_tables(workspace: Workspace) -> tuple[RuleTable, RuleTable]:
     for index, _row in enumerate(patterns.rows):
         check_pattern(patterns, index, "pattern")
         check_choice(patterns, index, "kind", PUBLIC_BODY_KINDS, "kind of public body")
-    return named, patterns
-
-
-def _register(con: duckdb.DuckDBPyConnection, name: str, table: RuleTable, columns: list[str]) -> None:
-    """A rule table as a relation, with its file order as `rule_order` (first match wins)."""
-    data = {c: [row.get(c) or None for row in table.rows] for c in columns}
-    data["rule_order"] = list(range(len(table.rows)))
-    con.register(name, pa.table(data))
+    lookup: dict[str, tuple[str, str, str]] = {}
+    for row in named.rows:
+        lookup.setdefault(normalised_name(row["name"]), (row["kind"], row["name"], row.get("gss_code", "")))
+    return PublicBodies(
+        lookup, [(r["pattern_id"], re.compile(r["pattern"], re.IGNORECASE), r["kind"]) for r in patterns.rows]
+    )
 
 
 def classify_all(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
     """Rebuild the classification table from the spend lines and the workspace's rules."""
-    _register(con, "theme_rules", classification_rules(workspace),
-              ["rule_id", "agency_kind", "service_pattern", "expense_pattern", "theme", "cofog"])
-    named, patterns = public_body_tables(workspace)
-    _register(con, "named_bodies", named, ["name", "kind", "gss_code"])
-    _register(con, "body_patterns", patterns, ["pattern_id", "pattern", "kind"])
-    con.execute(_LABELS_SQL)
-    con.execute(_SUPPLIERS_SQL)
+    rules = theme_rules(workspace)
+    bodies = public_bodies(workspace)
+    con.register("labels", _label_themes(con, rules))
+    con.register("suppliers", _supplier_bodies(con, workspace, bodies))
     con.execute(_CLASSIFICATION_SQL)
-    for name in ("theme_rules", "named_bodies", "body_patterns"):
-        con.unregister(name)
-    con.execute("DROP TABLE labels; DROP TABLE suppliers")
+    con.unregister("labels")
+    con.unregister("suppliers")
 
 
-_LABELS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE labels AS
-WITH label AS (
-    SELECT DISTINCT s.agency_id, a.kind, {SERVICE_TEXT} AS service_text, {EXPENSE_TEXT} AS expense_text
-    FROM spend_line s JOIN agency a USING (agency_id)
-)
-SELECT l.agency_id, l.service_text, l.expense_text,
-       arg_min(r.theme, r.rule_order) AS theme,
-       arg_min(r.cofog, r.rule_order) AS cofog,
-       arg_min(r.rule_id, r.rule_order) AS rule_id
-FROM label l LEFT JOIN theme_rules r
-  ON (r.agency_kind IS NULL OR r.agency_kind = l.kind)
- AND (r.service_pattern IS NULL OR regexp_matches(l.service_text, r.service_pattern, 'i'))
- AND (r.expense_pattern IS NULL OR regexp_matches(l.expense_text, r.expense_pattern, 'i'))
-GROUP BY ALL
-"""
+def _label_themes(con: duckdb.DuckDBPyConnection, rules: list[ThemeRule]) -> pa.Table:
+    labels = con.execute(
+        f"""SELECT DISTINCT s.agency_id, a.kind, {SERVICE_TEXT}, {EXPENSE_TEXT}
+            FROM spend_line s JOIN agency a USING (agency_id)"""
+    ).fetchall()
+    out: dict[str, list] = {k: [] for k in ("agency_id", "service_text", "expense_text", "theme", "cofog", "rule_id")}
+    for agency_id, kind, service_text, expense_text in labels:
+        rule = next((r for r in rules if r.matches(kind, service_text, expense_text)), None)
+        for key, value in (("agency_id", agency_id), ("service_text", service_text),
+                           ("expense_text", expense_text), ("theme", rule and rule.theme),
+                           ("cofog", rule and rule.cofog), ("rule_id", rule and rule.rule_id)):
+            out[key].append(value)
+    return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
 
-# A supplier is a public body when the named list says so, else the first
-# matching pattern (a pattern with no kind says "not a public body"). It is an
-# agency of this count when its name is that agency's name or alias, or when
-# the named list gives it the ONS code of an agency's area.
-_SUPPLIERS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE suppliers AS
-WITH supplier AS (
-    SELECT DISTINCT supplier_name, {NORMALISED_NAME.format('supplier_name')} AS key
-    FROM spend_line WHERE supplier_name IS NOT NULL
-),
-named AS (
-    SELECT {NORMALISED_NAME.format('name')} AS key,
-           arg_min(kind, rule_order) AS kind, arg_min(name, rule_order) AS name,
-           arg_min(gss_code, rule_order) AS gss_code
-    FROM named_bodies GROUP BY 1
-),
-by_pattern AS (
-    SELECT s.supplier_name,
-           arg_min(coalesce(p.kind, ''), p.rule_order) AS kind,
-           arg_min(p.pattern_id, p.rule_order) AS pattern_id
-    FROM supplier s JOIN body_patterns p ON regexp_matches(s.supplier_name, p.pattern, 'i')
-    GROUP BY 1
-),
-agency_names AS (
-    SELECT agency_id, {NORMALISED_NAME.format('unnest(list_append(aliases, name))')} AS key, area
-    FROM agency
-)
-SELECT s.supplier_name,
-       coalesce(n.kind, nullif(b.kind, '')) AS transfer_kind,
-       CASE WHEN n.kind IS NOT NULL THEN 'public_bodies.csv: ' || n.name
-            WHEN b.kind <> '' THEN 'public_body_patterns.csv: ' || b.pattern_id END AS transfer_rule,
-       coalesce(
-           (SELECT min(a.agency_id) FROM agency_names a WHERE a.key = s.key),
-           (SELECT min(a.agency_id) FROM agency a WHERE a.area = n.gss_code)
-       ) AS counterpart_agency
-FROM supplier s
-LEFT JOIN named n ON n.key = s.key
-LEFT JOIN by_pattern b ON b.supplier_name = s.supplier_name
-"""
+
+def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace, bodies: PublicBodies) -> pa.Table:
+    """Each supplier: the kind of public body it is, and the agency of this count it is, if any.
+
+    A supplier is an agency of the count when its name is the agency's name or
+    alias, or when the named list gives it the ONS code of an agency's area.
+    """
+    by_name = {normalised_name(n): a.id for a in workspace.settings.agencies for n in [a.name, *a.aliases]}
+    by_area = {a.area: a.id for a in workspace.settings.agencies if a.area}
+    kind_of = {a.id: a.kind.value for a in workspace.settings.agencies}
+    names = [r[0] for r in con.execute(
+        "SELECT DISTINCT supplier_name FROM spend_line WHERE supplier_name IS NOT NULL").fetchall()]
+    out: dict[str, list] = {k: [] for k in ("supplier_name", "transfer_kind", "transfer_rule", "counterpart_agency")}
+    for name in names:
+        kind, rule, gss_code = bodies.recognise(name)
+        agency = by_name.get(normalised_name(name)) or by_area.get(gss_code)
+        if agency and not kind:
+            kind, rule = kind_of[agency], f"agency of this count: {agency}"
+        for key, value in (("supplier_name", name), ("transfer_kind", kind), ("transfer_rule", rule),
+                           ("counterpart_agency", agency)):
+            out[key].append(value)
+    return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
+
 
 _CLASSIFICATION_SQL = f"""
 CREATE OR REPLACE TABLE classification AS
-SELECT s.line_id, l.theme, l.cofog, l.rule_id,
-       coalesce(p.transfer_kind, CASE WHEN p.counterpart_agency IS NOT NULL THEN a.kind END) AS transfer_kind,
-       coalesce(p.transfer_rule, CASE WHEN p.counterpart_agency IS NOT NULL
-                                      THEN 'agency of this count: ' || p.counterpart_agency END) AS transfer_rule,
-       p.counterpart_agency
+SELECT s.line_id, l.theme, l.cofog, l.rule_id, p.transfer_kind, p.transfer_rule, p.counterpart_agency
 FROM spend_line s
 JOIN labels l ON l.agency_id = s.agency_id
              AND l.service_text = {SERVICE_TEXT} AND l.expense_text = {EXPENSE_TEXT}
 LEFT JOIN suppliers p ON p.supplier_name = s.supplier_name
-LEFT JOIN agency a ON a.agency_id = p.counterpart_agency
 """

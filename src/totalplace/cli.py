@@ -1,0 +1,270 @@
+"""The `totalplace` command: a thin layer over the service functions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from totalplace.classify import summary
+from totalplace.count import bottomup, coverage
+from totalplace.errors import InputError
+from totalplace.ingest.load import FileReport, ingest as ingest_files, spend_files
+from totalplace.report.tables import Format, Table, emit
+from totalplace.store.connection import connect, transaction
+from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace, slug
+
+app = typer.Typer(help="Count all the public money in a place (UK Total Place).", no_args_is_help=True)
+agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_args_is_help=True)
+app.add_typer(agency_app, name="agency")
+out = Console()
+err = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option("--workspace", "-w", help="The workspace folder (default: $TOTALPLACE_WORKSPACE or here).",
+                 envvar="TOTALPLACE_WORKSPACE"),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the figures.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+YearOption = Annotated[
+    str | None, typer.Option("--year", "-y", help="Fiscal year like 2018-19, or 'all' (default: latest loaded).")
+]
+
+
+def user_errors(command: Callable) -> Callable:
+    """Bad input ends the command with one clear line and exit code 2."""
+    @wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InputError as error:
+            err.print(f"error: {error}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+    return run
+
+
+def money(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"£{value:,.2f}"
+
+
+@app.command()
+@user_errors
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder to create for the place's workspace.")],
+    place: Annotated[str, typer.Option(help="The place's name, e.g. 'Bradford'.")],
+    area: Annotated[list[str], typer.Option(help="ONS code of an area of the place (repeat for several).")],
+) -> None:
+    """Start a place: a workspace folder with totalplace.toml, rule tables and a folder per agency."""
+    workspace = init_workspace(folder, place, area)
+    settings = workspace.settings
+    out.print(f"Created workspace {folder} for {settings.place.name} ({', '.join(settings.place.areas)}), "
+              f"region {settings.place.region}.")
+    for agency in settings.agencies:
+        out.print(f"  agency {agency.id}: put its spend files in {workspace.agency_dir(agency.id)}")
+
+
+@agency_app.command("add")
+@user_errors
+def agency_add(
+    name: Annotated[str, typer.Argument(help="The body's name, e.g. 'West Yorkshire Police'.")],
+    kind: Annotated[AgencyKind, typer.Option(help="What kind of public body it is.")],
+    agency_id: Annotated[str | None, typer.Option("--id", help="Short id (default: from the name).")] = None,
+    area: Annotated[str | None, typer.Option(help="ONS code of its area, for councils.")] = None,
+    alias: Annotated[list[str] | None, typer.Option(help="Another name suppliers columns use for it.")] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Add an agency to the place; its files go in agencies/<id>/."""
+    ws = open_workspace(workspace)
+    agency = Agency(id=agency_id or slug(name), name=name, kind=kind, area=area, aliases=alias or [])
+    ws.add_agency(agency)
+    out.print(f"Added {agency.id}: put its spend files in {ws.agency_dir(agency.id)}")
+
+
+@agency_app.command("list")
+@user_errors
+def agency_list(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table) -> None:
+    """List the place's agencies and how many spend files each has."""
+    ws = open_workspace(workspace)
+    rows = [[a.id, a.name, a.kind.value, a.area or "", len(spend_files(ws.agency_dir(a.id)))]
+            for a in ws.settings.agencies]
+    emit(Table("Agencies", ["id", "name", "kind", "area", "files"], rows), fmt, console=out)
+
+
+@app.command()
+@user_errors
+def ingest(
+    files: Annotated[list[Path] | None, typer.Argument(help="New files to add (copied into the agency's folder).")] = None,
+    agency: Annotated[str | None, typer.Option(help="Only this agency (needed with FILES).")] = None,
+    explain: Annotated[bool, typer.Option(help="Show the column mapping chosen for each file, and why.")] = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Load the agencies' spend files into the store (files already loaded are skipped)."""
+    ws = open_workspace(workspace)
+    pending = [p for a in ws.settings.agencies if agency in (None, a.id) for p in spend_files(ws.agency_dir(a.id))]
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task("loading", total=len(pending) + len(files or []))
+        result = ingest_files(ws, agency, files, lambda path: progress.update(task, advance=1,
+                              description=f"loading {Path(path).name}"))
+    for gone in result.removed:
+        out.print(f"[yellow]forgot[/] {gone} (deleted or changed since it was loaded)")
+    for report in result.files:
+        _print_file_report(report, explain)
+    loaded = [r for r in result.files if r.outcome == "loaded"]
+    out.print(f"{len(loaded)} file(s) loaded, {len(result.files) - len(loaded)} unchanged. "
+              f"Rows rejected: {sum(r.rows_rejected for r in loaded):,} (see `totalplace rejects`).")
+
+
+def _print_file_report(report: FileReport, explain: bool) -> None:
+    if report.outcome != "loaded":
+        out.print(f"{report.path}: {report.outcome}", highlight=False)
+        return
+    out.print(
+        f"{report.path}: read {report.rows_read:,} rows {money(report.money_read)} = "
+        f"loaded {report.rows_loaded:,} {money(report.money_loaded)} + "
+        f"rejected {report.rows_rejected:,} {money(report.money_rejected)}", highlight=False,
+    )
+    if explain:
+        for field, header in report.mapping.items():
+            out.print(f"    {field:<17} <- {header!r}: {report.reasons[field]}", highlight=False)
+        if report.unused_headers:
+            out.print(f"    not used: {', '.join(repr(h) for h in report.unused_headers)}", highlight=False)
+
+
+@app.command()
+@user_errors
+def status(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+           output: OutputOption = None) -> None:
+    """Files loaded and their balance, coverage by agency and month (gaps), likely duplicates."""
+    ws = open_workspace(workspace)
+    con = connect(ws, read_only=True)
+    balances = coverage.file_balances(con)
+    months = coverage.month_coverage(con)
+    duplicates = coverage.likely_duplicates(con)
+    con.close()
+    if fmt != Format.table:
+        rows = [[m.agency_id, m.month, m.files, m.lines, m.amount, "GAP" if m.gap else "covered"] for m in months]
+        emit(Table("Coverage by agency and month", ["agency", "month", "files", "lines", "amount", "coverage"], rows),
+             fmt, output, out)
+        return
+    emit(Table("Files", ["file", "agency", "period", "rows read", "loaded", "rejected", "money read",
+                         "money loaded", "money rejected"],
+               [[b.path, b.agency_id, b.period, b.rows_read, b.rows_loaded, b.rows_rejected, b.money_read,
+                 b.money_loaded, b.money_rejected] for b in balances]), fmt, console=out)
+    emit(Table("Coverage by agency and month (a gap is unknown spending, not zero)",
+               ["agency", "month", "files", "lines", "amount", "coverage"],
+               [[m.agency_id, m.month, m.files, m.lines, m.amount, "[red]GAP: no file[/]" if m.gap else "covered"]
+                for m in months]), fmt, console=out)
+    gaps = [f"{m.agency_id} {m.month}" for m in months if m.gap]
+    out.print(f"Gaps: {', '.join(gaps) if gaps else 'none'}")
+    emit(Table(f"Likely duplicate payments (same reference and amount in more than one file): {len(duplicates)}",
+               ["agency", "transaction", "amount", "where"],
+               [[d.agency_id, d.transaction_ref, d.amount, d.places] for d in duplicates]), fmt, console=out)
+
+
+@app.command()
+@user_errors
+def rejects(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+            output: OutputOption = None, limit: Annotated[int | None, typer.Option(help="At most this many.")] = None) -> None:
+    """The rows that did not load: file, row, column, reason and the row's text."""
+    ws = open_workspace(workspace)
+    con = connect(ws, read_only=True)
+    rows = coverage.rejections(con, limit)
+    con.close()
+    emit(Table(f"Rejected rows: {len(rows)}", ["file", "row", "column", "reason", "raw text"],
+               [[r.path, r.row_number, r.column_name, r.reason, r.raw_text] for r in rows]), fmt, output, out)
+
+
+@app.command()
+@user_errors
+def classify(
+    unclassified: Annotated[bool, typer.Option(help="List the labels no rule covers, largest money first.")] = False,
+    limit: Annotated[int, typer.Option(help="How many labels to list.")] = 50,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """Re-apply the workspace's rule tables (after you edit them) and report what they cover."""
+    from totalplace.classify.apply import classify_all
+
+    ws = open_workspace(workspace)
+    con = connect(ws)
+    with transaction(con):
+        classify_all(con, ws)
+    if unclassified:
+        labels = summary.unclassified_labels(con, limit)
+        table = Table("Labels no rule covers (add rules to rules/classification_rules.csv)",
+                      ["agency", "service", "expense", "amount", "lines"],
+                      [[u.agency_id, u.service, u.expense, u.amount, u.lines] for u in labels])
+    else:
+        shares = summary.classified_shares(con)
+        table = Table("Money classified by the rules", ["agency", "total", "classified", "share", "lines unclassified"],
+                      [[s.agency_id, s.total, s.classified, s.share, s.unclassified_lines] for s in shares])
+    con.close()
+    emit(table, fmt, output, out)
+
+
+@app.command()
+@user_errors
+def count(
+    by: Annotated[str, typer.Option(help=f"One of: {', '.join(bottomup.DIMENSIONS)}.")] = "theme",
+    year: YearOption = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """Total spending by a dimension, counted once, with £ per head."""
+    ws = open_workspace(workspace)
+    con = connect(ws, read_only=True)
+    result = bottomup.count(con, ws, by, year)
+    con.close()
+    key_name = by
+    columns = [key_name] + (["name"] if by == "cofog" else []) + ["amount", "lines", "£ per head", "share"]
+    rows = [[r.key] + ([r.label] if by == "cofog" else []) + [r.amount, r.lines, r.per_head, r.share]
+            for r in result.rows]
+    year_text = result.fiscal_year or "all years"
+    notes = [
+        f"Total {money(result.total)} over {result.lines:,} lines; £ per head {money(result.per_head)}.",
+        f"Population: {result.population.value:,} ({result.population.method})." if result.population
+        else "No £ per head across several years: choose one with --year.",
+        f"Left out as transfers within the count (the payee is an agency of this count): {money(result.within_count_transfers)}.",
+        f"Trace a figure to its rows: totalplace trace --by {by} --key KEY --year {result.fiscal_year or 'all'}",
+    ]
+    written = emit(Table(f"{ws.settings.place.name}: spending by {by}, {year_text}", columns, rows, notes),
+                   fmt, output, out)
+    if written:
+        err.print(f"wrote {written}")
+
+
+@app.command()
+@user_errors
+def trace(
+    key: Annotated[str, typer.Option(help="The figure's key, as `count` printed it.")],
+    by: Annotated[str, typer.Option(help="The dimension of the count.")] = "theme",
+    year: YearOption = None,
+    limit: Annotated[int | None, typer.Option(help="List at most this many rows (largest first).")] = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """The source rows behind one figure of a count: file, row number and rule."""
+    ws = open_workspace(workspace)
+    con = connect(ws, read_only=True)
+    lines, total, n = bottomup.trace(con, by, key, year, limit)
+    con.close()
+    rows = [[t.path, t.row_number, t.payment_date, t.supplier_name, t.service, t.expense, t.amount,
+             t.rule_id or "(no rule)", t.transfer_rule or ""] for t in lines]
+    notes = [f"{n:,} rows, total {money(total)}" + (f" (showing {len(lines):,})" if len(lines) < n else "")]
+    emit(Table(f"Rows behind {by} = {key!r}", ["file", "row", "date", "supplier", "service", "expense",
+                                              "amount", "rule", "transfer"], rows, notes), fmt, output, out)
+
+
+def main() -> None:  # pragma: no cover - the console script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

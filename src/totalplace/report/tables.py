@@ -1,0 +1,126 @@
+"""Writing a table of figures as a terminal table, CSV, JSON or an Excel workbook.
+
+Figures arrive computed; this module only formats them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from totalplace.errors import InputError
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list]
+    notes: list[str] = field(default_factory=list)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:.1%}"
+    return str(value)
+
+
+def _plain(value):
+    """A value for CSV and JSON: money exact, as text with pence."""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def emit(table: Table, fmt: Format, output: Path | None = None, console: Console | None = None) -> Path | None:
+    """Write the table in the chosen format; returns the file written, if any."""
+    console = console or Console()
+    if fmt == Format.table:
+        _print_rich(table, console)
+        return None
+    if fmt == Format.xlsx:
+        if output is None:
+            raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
+        write_xlsx(table, output)
+        return output
+    handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == Format.csv:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(table.columns)
+            writer.writerows([[_plain(v) for v in row] for row in table.rows])
+        else:
+            json.dump(
+                {"title": table.title, "columns": table.columns,
+                 "rows": [dict(zip(table.columns, map(_plain, row))) for row in table.rows],
+                 "notes": table.notes},
+                handle, indent=2,
+            )
+            handle.write("\n")
+    finally:
+        if output:
+            handle.close()
+    return output
+
+
+def _print_rich(table: Table, console: Console) -> None:
+    view = RichTable(title=table.title, title_justify="left")
+    numeric = [
+        any(isinstance(row[i], (Decimal, int, float)) and not isinstance(row[i], bool) for row in table.rows)
+        for i in range(len(table.columns))
+    ]
+    for name, right in zip(table.columns, numeric):
+        view.add_column(name, justify="right" if right else "left", overflow="fold")
+    for row in table.rows:
+        view.add_row(*(_cell_text(v) for v in row))
+    console.print(view)
+    for note in table.notes:
+        console.print(note, highlight=False)
+
+
+def write_xlsx(table: Table, path: Path) -> None:
+    """One sheet of figures with real numbers (money formatted to pence) and a notes sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "figures"
+    sheet.append([table.title])
+    sheet["A1"].font = Font(bold=True)
+    sheet.append(table.columns)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        for value, cell in zip(row, sheet[sheet.max_row]):
+            if isinstance(value, Decimal):
+                cell.number_format = "#,##0.00"
+            elif isinstance(value, float):
+                cell.number_format = "0.0%"
+    notes = book.create_sheet("notes")
+    for note in table.notes:
+        notes.append([note])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
