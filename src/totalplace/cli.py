@@ -25,7 +25,8 @@ from totalplace.workspace import Agency, AgencyKind, init_workspace, open_worksp
 app = typer.Typer(help="Count all the public money in a place (UK Total Place).", no_args_is_help=True)
 agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_args_is_help=True)
 app.add_typer(agency_app, name="agency")
-out = Console()
+# Wide enough for file paths and money when the output is piped to a file.
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 WorkspaceOption = Annotated[

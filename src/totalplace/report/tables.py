@@ -64,6 +64,8 @@ def emit(table: Table, fmt: Format, output: Path | None = None, console: Console
             raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
         write_xlsx(table, output)
         return output
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if fmt == Format.csv:

@@ -1,0 +1,49 @@
+"""Shared fixtures: the real shipped data, and small workspaces built in tmp folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from totalplace.ingest.load import ingest
+from totalplace.store.connection import connect
+from totalplace.workspace import init_workspace
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+SPEND = SHARED_DATA / "spend"
+LEEDS, BRADFORD = "E08000035", "E08000032"
+
+
+@pytest.fixture(scope="session")
+def real_place(tmp_path_factory):
+    """One workspace holding every shipped Leeds and Bradford payment file, loaded."""
+    root = tmp_path_factory.mktemp("real") / "west-yorkshire"
+    workspace = init_workspace(root, "Leeds and Bradford", [LEEDS, BRADFORD])
+    for council, folder in (("leeds-council", "leeds"), ("bradford-council", "bradford")):
+        for path in sorted((SPEND / folder).glob("*.csv")):
+            shutil.copyfile(path, workspace.agency_dir(council) / path.name)
+    result = ingest(workspace)
+    return workspace, result
+
+
+@pytest.fixture()
+def real_con(real_place):
+    workspace, _ = real_place
+    con = connect(workspace, read_only=True)
+    yield con
+    con.close()
+
+
+def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture()
+def small_place(tmp_path):
+    """An empty Bradford workspace in a temp folder."""
+    return init_workspace(tmp_path / "bradford", "Bradford", [BRADFORD])

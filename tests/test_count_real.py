@@ -1,0 +1,95 @@
+"""Counting, classifying, coverage and tracing on the real shipped files."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from totalplace.classify import summary
+from totalplace.count import bottomup, coverage
+
+
+def test_the_missing_leeds_month_is_a_gap_not_zero(real_con):
+    months = {(m.agency_id, m.month): m for m in coverage.month_coverage(real_con)}
+    gap = months[("leeds-council", "2011-08")]
+    assert gap.gap and gap.files == 0
+    assert [k for k, m in months.items() if m.gap] == [("leeds-council", "2011-08")]
+    assert not months[("leeds-council", "2011-09")].gap
+    bradford = [m for (a, _), m in months.items() if a == "bradford-council"]
+    assert [m.month for m in bradford] == [f"2018-{n:02d}" for n in range(4, 13)] + ["2019-01", "2019-02", "2019-03"]
+
+
+def test_likely_duplicates_name_both_files(real_con):
+    duplicates = coverage.likely_duplicates(real_con)
+    assert duplicates, "Leeds republished some November 2011 payments in December"
+    for d in duplicates:
+        assert d.places.count(";") >= 1
+        assert d.places.count("row") >= 2
+
+
+def test_default_rules_classify_at_least_95_percent_of_each_council(real_con):
+    shares = {s.agency_id: s.share for s in summary.classified_shares(real_con)}
+    assert set(shares) == {"leeds-council", "bradford-council"}
+    assert all(share >= 0.95 for share in shares.values()), shares
+
+
+def test_unclassified_labels_are_listed_largest_first(real_con):
+    labels = summary.unclassified_labels(real_con, limit=20)
+    amounts = [abs(u.amount) for u in labels]
+    assert amounts == sorted(amounts, reverse=True)
+    total = real_con.execute(
+        "SELECT sum(amount) FROM spend_line JOIN classification USING (line_id) WHERE theme IS NULL").fetchall()[0][0]
+    everything = summary.unclassified_labels(real_con, limit=100000)
+    assert sum((u.amount for u in everything), Decimal(0)) == total
+
+
+def test_count_by_every_dimension_adds_up_to_the_same_total(real_place, real_con):
+    workspace, _ = real_place
+    totals = {by: bottomup.count(real_con, workspace, by, "2012-13").total for by in bottomup.DIMENSIONS}
+    assert len(set(totals.values())) == 1
+    raw = real_con.execute(
+        "SELECT sum(amount) FROM spend_line WHERE fiscal_year = '2012-13'").fetchall()[0][0]
+    within = bottomup.count(real_con, workspace, "theme", "2012-13").within_count_transfers
+    assert totals["theme"] + within == raw
+
+
+def test_per_head_uses_the_interpolated_census(real_place, real_con):
+    workspace, _ = real_place
+    result = bottomup.count(real_con, workspace, "agency", "2018-19")
+    # both councils' areas make the place; Bradford's money only in 2018-19
+    assert result.population.value == round(
+        751485 + (811200 - 751485) * 2745 / 3647 + 522452 + (545300 - 522452) * 2745 / 3647)
+    assert result.per_head == (result.total / result.population.value).quantize(Decimal("0.01"))
+
+
+def test_trace_returns_the_rows_behind_a_figure(real_place, real_con):
+    workspace, _ = real_place
+    result = bottomup.count(real_con, workspace, "theme", "2018-19")
+    figure = next(r for r in result.rows if r.key == "Drugs and alcohol")
+    lines, total, n = bottomup.trace(real_con, "theme", "Drugs and alcohol", "2018-19")
+    assert total == figure.amount and n == figure.lines == len(lines)
+    assert sum((t.amount for t in lines), Decimal(0)) == figure.amount
+    assert all(t.path.startswith("agencies/") and t.row_number >= 2 and t.rule_id for t in lines)
+
+
+def test_payments_to_public_bodies_are_flagged_by_kind(real_con):
+    kinds = dict(real_con.execute(
+        """SELECT c.transfer_kind, count(*) FROM spend_line s JOIN classification c USING (line_id)
+           WHERE c.transfer_kind IS NOT NULL GROUP BY 1""").fetchall())
+    assert {"nhs", "police", "council", "school", "central_government"} <= set(kinds)
+    flagged = dict(real_con.execute(
+        """SELECT s.supplier_name, c.transfer_kind FROM spend_line s JOIN classification c USING (line_id)
+           WHERE s.supplier_name IN ('BRADFORD DISTRICT CARE NHS FOUNDATI', 'WEST YORKSHIRE POLICE AUTHORITY')
+           GROUP BY ALL""").fetchall())
+    assert flagged == {"BRADFORD DISTRICT CARE NHS FOUNDATI": "nhs", "WEST YORKSHIRE POLICE AUTHORITY": "police"}
+
+
+def test_money_between_two_agencies_of_the_count_is_counted_once(real_place, real_con):
+    workspace, _ = real_place
+    paid_between = real_con.execute(
+        """SELECT coalesce(sum(s.amount), 0) FROM spend_line s JOIN classification c USING (line_id)
+           WHERE c.counterpart_agency IS NOT NULL AND c.counterpart_agency <> s.agency_id""").fetchall()[0][0]
+    assert paid_between > 0, "Leeds and Bradford pay each other"
+    result = bottomup.count(real_con, workspace, "agency", "all")
+    everything = real_con.execute("SELECT sum(amount) FROM spend_line").fetchall()[0][0]
+    assert result.within_count_transfers == paid_between
+    assert result.total == everything - paid_between
