@@ -27,7 +27,7 @@ agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_a
 app.add_typer(agency_app, name="agency")
 # Wide enough for file paths and money when the output is piped to a file.
 out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
 WorkspaceOption = Annotated[
     Path,
