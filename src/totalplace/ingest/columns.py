@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from totalplace.errors import InputError
 
-# field -> (exact normalised names, (words that must all appear) as a fallback)
+# field -> (exact names, most specific first; (words that must all appear) as a fallback).
+# Among exact names an earlier one wins: 'Payment Date' beats a plain 'Date'.
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
     "body": (
         ("body", "bodycode", "organisationcode", "organizationcode", "orgcode", "bodyuri",
@@ -64,15 +65,15 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
         (("expenditure", "code"), ("expense", "code"), ("subjective", "code"), ("account", "code")),
     ),
     "payment_date": (
-        ("datepaid", "paymentdate", "date", "transactiondate", "paiddate", "dateofpayment",
-         "paymentdatepaid", "effectivedate", "postingdate", "invoicepaiddate", "datepayment"),
+        ("datepaid", "paymentdate", "paiddate", "dateofpayment", "paymentdatepaid", "invoicepaiddate",
+         "datepayment", "transactiondate", "date", "effectivedate", "postingdate"),
         (("date", "paid"), ("payment", "date"), ("date",)),
     ),
     "transaction_ref": (
         ("transactionnumber", "transactionno", "transactionref", "transactionreference",
          "transactionid", "reference", "paymentreference", "paymentref", "paymentnumber",
          "documentnumber", "documentno", "voucher", "vouchernumber", "invoicenumber", "invoiceno",
-         "ref", "transno"),
+         "ref", "transno", "transref", "transnumber", "transactionreferencenumber"),
         (("transaction",), ("reference",)),
     ),
     "amount": (
@@ -101,7 +102,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
 }
 
 REQUIRED = ("payment_date", "amount")
-EXACT, WORDS = 2, 1
+EXACT, WORDS = 2, 1  # an exact name scores EXACT * 1000 less its rank
 
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -116,7 +117,10 @@ def _words(header: str) -> str:
     return _NOT_ALNUM.sub(" ", header.lower())
 
 
-_EXACT_KEYS = {field: frozenset(normalise(n) for n in names) for field, (names, _) in FIELDS.items()}
+_EXACT_KEYS: dict[str, dict[str, int]] = {
+    field: {key: rank for rank, key in reversed(list(enumerate(normalise(n) for n in names)))}
+    for field, (names, _) in FIELDS.items()
+}
 
 
 def _field_score(header: str, field: str) -> tuple[int, str]:
@@ -126,7 +130,7 @@ def _field_score(header: str, field: str) -> tuple[int, str]:
     if not key:
         return 0, ""
     if key in _EXACT_KEYS[field]:
-        return EXACT, f"header {header!r} is a known name for {field}"
+        return EXACT * 1000 - _EXACT_KEYS[field][key], f"header {header!r} is a known name for {field}"
     words = _words(header).split()
     for needed in word_sets:
         if all(any(word.startswith(w) for word in words) for w in needed):

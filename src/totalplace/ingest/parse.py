@@ -17,7 +17,7 @@ EXCEL_EPOCH = "DATE '1899-12-30'"  # Excel's day 0, allowing for its 1900 leap-y
 # Two-digit-year forms come first: '%Y' would read '18' in '12/04/18' as the year 18.
 DATE_FORMATS = [
     "%d/%m/%y", "%d-%b-%y", "%d-%m-%y", "%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%d-%m-%Y", "%d.%m.%Y",
-    "%d %b %Y", "%d %B %Y", "%d-%B-%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+    "%d %b %Y", "%d %B %Y", "%d-%B-%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y/%m/%d",
 ]
 # Dates outside these years are typing errors, not payments (e.g. 20118 read as a serial).
@@ -71,7 +71,9 @@ def date_sql(column: str, likely_form: str | None) -> str:
     """SQL for the date in a column, trying its likely form first."""
     if likely_form is None:
         return f"tp_date_any({column})"
-    return f"coalesce(CAST(try_strptime(trim({column}), '{likely_form}') AS DATE), tp_date_any({column}))"
+    # the range check makes '30-May-12' under '%d-%b-%Y' (year 12) fall back to the other forms
+    return (f"coalesce(tp_date_value(CAST(try_strptime(trim({column}), '{likely_form}') AS DATE)), "
+            f"tp_date_any({column}))")
 
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
