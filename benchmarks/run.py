@@ -51,6 +51,7 @@ class Run:
 
 def run_child(*args: str, label: str) -> Run:
     """Run one task in a fresh Python process; its wall time, peak RSS and JSON result."""
+    os.sync()  # flush earlier steps' writes so they do not land inside this measurement
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, cwd=ROOT)

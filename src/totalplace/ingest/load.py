@@ -86,6 +86,9 @@ def ingest(
     for path in new_files or []:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
+        target = workspace.agency_dir(agency_id) / path.name
+        if target.exists() and target.resolve() != path.resolve() and sha256_of(target) != sha256_of(path):
+            raise InputError(f"{path}: a different file named {path.name} is already in {target.parent}; rename one")
     agencies = [workspace.agency(agency_id)] if agency_id else workspace.settings.agencies
     con = connect(workspace)
     try:
@@ -149,14 +152,13 @@ def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agen
     if known:
         return FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known[0]})"
                           if known[0] != rel else "unchanged")
-    table = read_spend_file(path, columns.header_score)
+    table = read_spend_file(path, columns.header_score, digest)
     mapping = columns.detect(table.headers, agency.columns)
     columns.require(mapping, rel)
     file_id = fetch_one(con, "SELECT coalesce(max(file_id), 0) + 1 FROM source_file")[0]
     _stage_rows(con, table, mapping)
     report = _write_rows(con, file_id, agency, rel, table, mapping)
-    con.execute("DROP TABLE staged")
-    con.unregister("raw_rows")
+    con.unregister("staged")
     return report
 
 
@@ -167,7 +169,11 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, table: TextTable, mapping: colum
     con.register("raw_rows", pa.concat_tables([regular, _repaired_rows(table, regular.schema)]))
     date_cell = f"c{mapping.columns['payment_date']}"
     date_form = parse.likely_date_format(con, "raw_rows", date_cell)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {_staging_sql(table, mapping, date_form)}")
+    # Held as Arrow, not a temp table: inside the ingest's one transaction a
+    # dropped temp table's memory would only come back at commit.
+    staged = con.execute(_staging_sql(table, mapping, date_form)).to_arrow_table()
+    con.unregister("raw_rows")
+    con.register("staged", staged)
 
 
 def _repaired_rows(table: TextTable, schema: pa.Schema) -> pa.Table:

@@ -103,14 +103,14 @@ def find_header(records: list[list[str]], score) -> int:
     return best
 
 
-def read_spend_file(path: Path, header_score) -> TextTable:
+def read_spend_file(path: Path, header_score, digest: str | None = None) -> TextTable:
     """Read a spend file of any supported format into text cells.
 
     ``header_score`` rates a record as a header row (the column detector's
     count of recognised names), so that title rows above the header are skipped.
     """
     fmt = spend_format(path)
-    digest = sha256_of(path)
+    digest = digest or sha256_of(path)
     if fmt == "xlsx":
         text, sheet = xlsx_to_csv_text(path, header_score)
         encoding, utf8 = "xlsx", text.encode("utf-8")
@@ -161,8 +161,10 @@ def _parse_text(path, digest, fmt, encoding, sheet, text: str, utf8: bytes, head
     )
     first = header_index + 2
     total = table.num_rows + len(odd) + len(blank_numbers)
-    taken = np.array(sorted([o.row_number for o in odd] + blank_numbers), dtype=np.int64)
-    numbers = np.setdiff1d(np.arange(first, first + total, dtype=np.int64), taken)
+    numbers = np.arange(first, first + total, dtype=np.int64)
+    if odd or blank_numbers:  # the rows Arrow kept are the records not set aside
+        taken = np.array(sorted([o.row_number for o in odd] + blank_numbers), dtype=np.int64)
+        numbers = np.setdiff1d(numbers, taken, assume_unique=True)
     table = table.append_column("row_number", pa.array(numbers, type=pa.int64()))
     return TextTable(
         path=path, sha256=digest, format=fmt, encoding=encoding, sheet=sheet,
