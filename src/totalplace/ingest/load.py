@@ -171,7 +171,7 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, table: TextTable, mapping: colum
     date_form = parse.likely_date_format(con, "raw_rows", date_cell)
     # Held as Arrow, not a temp table: inside the ingest's one transaction a
     # dropped temp table's memory would only come back at commit.
-    staged = con.execute(_staging_sql(table, mapping, date_form)).to_arrow_table()
+    staged = con.sql(_staging_sql(table, mapping, date_form)).to_arrow_table()
     con.unregister("raw_rows")
     con.register("staged", staged)
 
