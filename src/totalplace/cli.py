@@ -263,9 +263,5 @@ def trace(
                                               "amount", "rule", "transfer"], rows, notes), fmt, output, out)
 
 
-def main() -> None:  # pragma: no cover - the console script entry
+if __name__ == "__main__":
     app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

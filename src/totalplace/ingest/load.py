@@ -195,10 +195,6 @@ def _repaired_rows(table: TextTable, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
