@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from decimal import Decimal
 from pathlib import Path
 
@@ -93,7 +94,8 @@ def ingest(
     con = connect(workspace)
     try:
         with transaction(con):
-            removed = _drop_changed_files(con, workspace)
+            digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
+            removed = _drop_changed_files(con, workspace, digest_of)
             reports: list[FileReport] = []
             for agency in agencies:
                 paths = spend_files(workspace.agency_dir(agency.id)) + [
@@ -102,7 +104,7 @@ def ingest(
                 for path in paths:
                     if progress:
                         progress(str(path))
-                    reports.append(load_file(con, workspace, agency, path))
+                    reports.append(load_file(con, workspace, agency, path, digest_of(path)))
             classify_all(con, workspace)
     finally:
         con.close()
@@ -119,12 +121,13 @@ def _keep_new_files(workspace: Workspace, agency_id: str | None, new_files: list
             shutil.copyfile(path, target)
 
 
-def _drop_changed_files(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[str]:
+def _drop_changed_files(con: duckdb.DuckDBPyConnection, workspace: Workspace,
+                        digest_of: Callable[[Path], str]) -> list[str]:
     """Forget files that were deleted or edited since they were loaded: the store follows the inputs."""
     gone = []
     for file_id, rel, digest in con.execute("SELECT file_id, path, sha256 FROM source_file").fetchall():
         path = workspace.root / rel
-        if not path.exists() or sha256_of(path) != digest:
+        if not path.exists() or digest_of(path) != digest:
             _delete_file(con, file_id)
             gone.append(rel)
     return gone
@@ -144,10 +147,10 @@ def _relative(workspace: Workspace, agency: Agency, path: Path) -> str:
         return str((workspace.agency_dir(agency.id) / path.name).relative_to(workspace.root))
 
 
-def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path) -> FileReport:
+def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
+              digest: str) -> FileReport:
     """Load one file unless the same content is already in the store."""
     rel = _relative(workspace, agency, path)
-    digest = sha256_of(path)
     known = fetch_one(con, "SELECT path FROM source_file WHERE sha256 = ?", [digest])
     if known:
         return FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known[0]})"
