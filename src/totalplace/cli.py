@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable
-from decimal import Decimal
-from functools import wraps
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from totalplace.classify import summary
 from totalplace.count import bottomup, coverage
-from totalplace.errors import InputError
+from totalplace.commands.common import (
+    FormatOption, OutputOption, WorkspaceOption, YearOption, err, money, out, user_errors,
+)
 from totalplace.ingest.load import FileReport, ingest as ingest_files, spend_files
 from totalplace.report.tables import Format, Table, emit
 from totalplace.store.connection import connect, transaction
@@ -25,36 +21,7 @@ from totalplace.workspace import Agency, AgencyKind, init_workspace, open_worksp
 app = typer.Typer(help="Count all the public money in a place (UK Total Place).", no_args_is_help=True)
 agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_args_is_help=True)
 app.add_typer(agency_app, name="agency")
-# Wide enough for file paths and money when the output is piped to a file.
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
-
-WorkspaceOption = Annotated[
-    Path,
-    typer.Option("--workspace", "-w", help="The workspace folder (default: $TOTALPLACE_WORKSPACE or here).",
-                 envvar="TOTALPLACE_WORKSPACE"),
-]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the figures.")]
-OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
-YearOption = Annotated[
-    str | None, typer.Option("--year", "-y", help="Fiscal year like 2018-19, or 'all' (default: latest loaded).")
-]
-
-
-def user_errors(command: Callable) -> Callable:
-    """Bad input ends the command with one clear line and exit code 2."""
-    @wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except InputError as error:
-            err.print(f"error: {error}", highlight=False, markup=False)
-            raise typer.Exit(2) from None
-    return run
-
-
-def money(value: Decimal | None) -> str:
-    return "n/a" if value is None else f"£{value:,.2f}"
+# Each capability's commands live in totalplace.commands.<capability>; register them here, one line each.
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""The sub-commands of `totalplace`, one module per capability; `totalplace.cli` assembles them."""

@@ -1,0 +1,47 @@
+"""What every command shares: the consoles, the common options, and the one-line error rule."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from totalplace.errors import InputError
+from totalplace.report.tables import Format
+
+# Wide enough for file paths and money when the output is piped to a file.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
+
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option("--workspace", "-w", help="The workspace folder (default: $TOTALPLACE_WORKSPACE or here).",
+                 envvar="TOTALPLACE_WORKSPACE"),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the figures.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+YearOption = Annotated[
+    str | None, typer.Option("--year", "-y", help="Fiscal year like 2018-19, or 'all' (default: latest loaded).")
+]
+
+
+def user_errors(command: Callable) -> Callable:
+    """Bad input ends the command with one clear line and exit code 2."""
+    @wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InputError as error:
+            err.print(f"error: {error}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+    return run
+
+
+def money(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"£{value:,.2f}"
