@@ -81,6 +81,14 @@ class Place(BaseModel):
     region: str
 
 
+class CohortSettings(BaseModel):
+    """[cohort] in totalplace.toml: how person-level cohort outputs are made and published."""
+
+    suppress_below: int = Field(default=5, ge=1, description="counts of people or households under this are suppressed")
+    top_percent: float = Field(default=5.0, gt=0, le=100, description="the high-cost cohort: this top % of households")
+    price_year: str | None = Field(default=None, description="price year for unit-cost codes (default: each event's own year)")
+
+
 class Settings(BaseModel):
     """The whole of totalplace.toml."""
 
@@ -89,6 +97,7 @@ class Settings(BaseModel):
     population: dict[str, int] = Field(
         default_factory=dict, description="fiscal year (e.g. 2018-19) -> population override"
     )
+    cohort: CohortSettings | None = None  # None: the defaults (left out of a saved totalplace.toml)
 
     @field_validator("population")
     @classmethod
