@@ -1,0 +1,336 @@
+"""The register of funding streams: who funds whom, for what, with which strings attached.
+
+The register is a file in the workspace an analyst keeps (`funding_streams.csv`
+or `funding_streams.xlsx`): one row a stream, from a funder to a recipient, for
+a theme and a client group. From it come, per theme, the number of streams,
+funders and recipients, the ring-fenced share of the money, the reporting
+returns the streams demand, and how fragmented the money is; and flags where
+several funders pay several recipients for the same theme and client group
+(the pilots found 47 housing streams in one place, 18 from one funder).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from totalplace.classify.rules import themes
+from totalplace.errors import InputError
+from totalplace.ingest import parse
+from totalplace.store.connection import transaction
+from totalplace.workspace import FISCAL_YEAR, Workspace
+
+REGISTER_NAMES = ("funding_streams.csv", "funding_streams.xlsx")
+REQUIRED = ("name", "funder", "recipient", "theme", "client_group", "amount", "ring_fenced", "reporting_returns")
+OPTIONAL = ("fiscal_year", "reporting_duties", "service_pattern", "basis", "source", "notes")
+BASES = ("published", "spend-file", "estimate", "illustrative")
+YES = {"yes", "y", "true", "1", "ring-fenced", "ringfenced"}
+NO = {"no", "n", "false", "0"}
+TABLE = """
+CREATE TABLE IF NOT EXISTS funding_stream (
+    stream_id INTEGER PRIMARY KEY,    -- the register row number
+    source_path VARCHAR NOT NULL, row_number INTEGER NOT NULL,
+    name VARCHAR NOT NULL, funder VARCHAR NOT NULL, recipient VARCHAR NOT NULL,
+    theme VARCHAR NOT NULL, client_group VARCHAR NOT NULL, fiscal_year VARCHAR,
+    amount DECIMAL(18,2) NOT NULL, ring_fenced BOOLEAN NOT NULL,
+    reporting_returns INTEGER NOT NULL, reporting_duties VARCHAR,
+    service_pattern VARCHAR, basis VARCHAR NOT NULL, source VARCHAR, notes VARCHAR
+)"""
+
+
+@dataclass(frozen=True)
+class FundingStream:
+    """One row of the register: a named flow of money from a funder to a recipient."""
+    path: str
+    row_number: int
+    name: str
+    funder: str
+    recipient: str
+    theme: str
+    client_group: str
+    fiscal_year: str | None
+    amount: Decimal
+    ring_fenced: bool
+    reporting_returns: int
+    reporting_duties: str
+    service_pattern: str
+    basis: str
+    source: str
+    notes: str
+
+
+def register_path(workspace: Workspace) -> Path | None:
+    """The workspace's register file, if it has one (never two: which would be the truth?)."""
+    found = [workspace.root / name for name in REGISTER_NAMES if (workspace.root / name).exists()]
+    if len(found) > 1:
+        raise InputError(f"{workspace.root}: both {found[0].name} and {found[1].name} exist; keep one register")
+    return found[0] if found else None
+
+
+def read_register(workspace: Workspace) -> list[FundingStream]:
+    """Every stream in the workspace's register, checked; an empty list when there is no register."""
+    path = register_path(workspace)
+    return [] if path is None else read_streams(path, workspace.root)
+
+
+def read_streams(path: Path, root: Path | None = None) -> list[FundingStream]:
+    """Read and check a register file (CSV or XLSX); a bad cell stops with its file, row and column."""
+    shown = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
+    header, rows = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
+    columns = _check_header(shown, header)
+    con = duckdb.connect()
+    parse.install(con)
+    try:
+        streams = [_stream(con, shown, number, dict(zip(columns, cells)))
+                   for number, cells in rows if any(c.strip() for c in cells)]
+    finally:
+        con.close()
+    _check_unique(streams)
+    return streams
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            table = list(csv.reader(handle))
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text ({error}); save it as 'CSV UTF-8'") from None
+    if not table:
+        raise InputError(f"{path}: row 1: the file is empty; it needs a header row")
+    return table[0], [(n, row) for n, row in enumerate(table[1:], start=2)]
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises several kinds for a file that is not a workbook
+        raise InputError(f"{path}: not a readable XLSX workbook ({error})") from None
+    sheet = book["funding_streams"] if "funding_streams" in book.sheetnames else book.worksheets[0]
+    table = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    if not table:
+        raise InputError(f"{path}: sheet {sheet.title}: row 1: the sheet is empty; it needs a header row")
+    return table[0], [(n, row) for n, row in enumerate(table[1:], start=2)]
+
+
+def _cell_text(value) -> str:
+    """A workbook cell as the text an analyst sees; numbers keep their shortest exact form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_header(path: str, header: list[str]) -> list[str]:
+    columns = [h.strip().lower().replace(" ", "_") for h in header]
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise InputError(f"{path}: row 1: missing column(s) {', '.join(missing)}")
+    unknown = [h for h, c in zip(header, columns) if c and c not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise InputError(f"{path}: row 1, column {unknown[0]!r}: not a register column "
+                         f"(known: {', '.join(REQUIRED + OPTIONAL)}); rename it 'notes' to keep it")
+    return columns
+
+
+def _stream(con: duckdb.DuckDBPyConnection, path: str, number: int, row: dict[str, str]) -> FundingStream:
+    where = f"{path}: row {number}"
+    cell = {k: (v or "").strip() for k, v in row.items() if k}
+    for column in ("name", "funder", "recipient", "client_group"):
+        if not cell.get(column):
+            raise InputError(f"{where}, column {column}: is empty; every stream needs one")
+    return FundingStream(
+        path=path, row_number=number, name=cell["name"], funder=cell["funder"], recipient=cell["recipient"],
+        theme=_theme(where, cell.get("theme", "")), client_group=cell["client_group"],
+        fiscal_year=_fiscal_year(where, cell.get("fiscal_year", "")),
+        amount=_amount(con, where, cell.get("amount", "")),
+        ring_fenced=_yes_no(where, cell.get("ring_fenced", "")),
+        reporting_returns=_returns(where, cell.get("reporting_returns", "")),
+        reporting_duties=cell.get("reporting_duties", ""),
+        service_pattern=_pattern(where, cell.get("service_pattern", "")),
+        basis=_basis(where, cell.get("basis", "")), source=cell.get("source", ""), notes=cell.get("notes", ""),
+    )
+
+
+def _theme(where: str, value: str) -> str:
+    if value not in themes():
+        raise InputError(f"{where}, column theme: {value!r} is not a Total Place theme "
+                         f"(one of: {', '.join(sorted(themes()))})")
+    return value
+
+
+def _fiscal_year(where: str, value: str) -> str | None:
+    if value and not FISCAL_YEAR.match(value):
+        raise InputError(f"{where}, column fiscal_year: {value!r} is not a fiscal year like 2018-19")
+    return value or None
+
+
+def _amount(con: duckdb.DuckDBPyConnection, where: str, value: str) -> Decimal:
+    """Money read by the same parser as the spend files: £, commas, brackets; exact to the penny."""
+    amount = con.execute("SELECT tp_amount(?)", [value]).fetchall()[0][0]
+    if amount is None:
+        raise InputError(f"{where}, column amount: {value!r} is not an amount in pounds (at most 2 decimals)")
+    if amount < 0:
+        raise InputError(f"{where}, column amount: {value!r} is negative; a stream's amount is money paid")
+    return amount
+
+
+def _yes_no(where: str, value: str) -> bool:
+    if value.lower() in YES:
+        return True
+    if value.lower() in NO:
+        return False
+    raise InputError(f"{where}, column ring_fenced: {value!r} is not yes or no")
+
+
+def _returns(where: str, value: str) -> int:
+    if not re.fullmatch(r"\d+", value):
+        raise InputError(f"{where}, column reporting_returns: {value!r} is not a whole number of returns a year "
+                         "(write 0 for none)")
+    return int(value)
+
+
+def _pattern(where: str, value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise InputError(f"{where}, column service_pattern: {value!r} is not a valid pattern: {error}") from None
+    return value
+
+
+def _basis(where: str, value: str) -> str:
+    basis = value.lower() or "unstated"
+    if basis not in BASES + ("unstated",):
+        raise InputError(f"{where}, column basis: {value!r} is not one of {', '.join(BASES)}")
+    return basis
+
+
+def _check_unique(streams: list[FundingStream]) -> None:
+    """The same stream twice would be counted twice."""
+    seen: dict[tuple, int] = {}
+    for s in streams:
+        key = (s.name.lower(), s.funder.lower(), s.recipient.lower(), s.client_group.lower(), s.fiscal_year)
+        if key in seen:
+            raise InputError(f"{s.path}: row {s.row_number}, column name: stream {s.name!r} from {s.funder} to "
+                             f"{s.recipient} for {s.client_group} repeats row {seen[key]}; it would count twice")
+        seen[key] = s.row_number
+
+
+def load(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[FundingStream]:
+    """Replace the store's funding_stream table with the register, in one transaction."""
+    streams = read_register(workspace)
+    con.execute(TABLE)
+    with transaction(con):
+        con.execute("DELETE FROM funding_stream")
+        con.executemany(
+            "INSERT INTO funding_stream VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[s.row_number, s.path, s.row_number, s.name, s.funder, s.recipient, s.theme, s.client_group,
+              s.fiscal_year, s.amount, s.ring_fenced, s.reporting_returns, s.reporting_duties,
+              s.service_pattern or None, s.basis, s.source, s.notes] for s in streams],
+        )
+    return streams
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+HHI_MEANING = (
+    "Fragmentation index: the Herfindahl index of the theme's money by stream, the sum of each stream's "
+    "squared share. 1 means one stream carries all the money; 1/n means n streams of equal size; the "
+    "lower it is, the more the money is split into small pots, each with its own bidding, conditions and "
+    "returns. 'Equivalent streams' is 1/index: the number of equal streams that would be as fragmented."
+)
+
+
+@dataclass(frozen=True)
+class ThemeMeasures:
+    theme: str
+    streams: int
+    funders: int
+    recipients: int
+    client_groups: int
+    amount: Decimal
+    ring_fenced_amount: Decimal
+    reporting_returns: int
+    herfindahl: Decimal | None  # None when the theme's streams carry no money
+    top_funder: str
+    top_funder_streams: int
+
+    @property
+    def ring_fenced_share(self) -> float | None:
+        return float(self.ring_fenced_amount / self.amount) if self.amount else None
+
+    @property
+    def equivalent_streams(self) -> Decimal | None:
+        return (1 / self.herfindahl).quantize(Decimal("0.1")) if self.herfindahl else None
+
+
+def herfindahl(amounts: list[Decimal]) -> Decimal | None:
+    """Sum of squared shares of the total, to 4 places; None for no money."""
+    total = sum(amounts, Decimal(0))
+    if total <= 0:
+        return None
+    return sum(((a / total) ** 2 for a in amounts), Decimal(0)).quantize(Decimal("0.0001"))
+
+
+def by_theme(streams: list[FundingStream]) -> list[ThemeMeasures]:
+    """The measures for each theme, largest money first."""
+    groups: dict[str, list[FundingStream]] = defaultdict(list)
+    for s in streams:
+        groups[s.theme].append(s)
+    measures = [_theme_measures(theme, members) for theme, members in groups.items()]
+    return sorted(measures, key=lambda m: (-m.amount, m.theme))
+
+
+def _theme_measures(theme: str, members: list[FundingStream]) -> ThemeMeasures:
+    per_funder: dict[str, int] = defaultdict(int)
+    for s in members:
+        per_funder[s.funder] += 1
+    top = min(per_funder, key=lambda f: (-per_funder[f], f))
+    return ThemeMeasures(
+        theme=theme, streams=len(members), funders=len(per_funder),
+        recipients=len({s.recipient for s in members}), client_groups=len({s.client_group for s in members}),
+        amount=sum((s.amount for s in members), Decimal(0)),
+        ring_fenced_amount=sum((s.amount for s in members if s.ring_fenced), Decimal(0)),
+        reporting_returns=sum(s.reporting_returns for s in members),
+        herfindahl=herfindahl([s.amount for s in members]), top_funder=top, top_funder_streams=per_funder[top],
+    )
+
+
+@dataclass(frozen=True)
+class OverlapFlag:
+    """Several funders paying several recipients for the same theme and client group."""
+    theme: str
+    client_group: str
+    streams: int
+    funders: list[str]
+    recipients: list[str]
+    amount: Decimal
+    reporting_returns: int
+    rows: list[int]
+
+
+def flags(streams: list[FundingStream], min_funders: int = 2, min_recipients: int = 2) -> list[OverlapFlag]:
+    """Theme and client-group pairs where money comes from several funders to several recipients."""
+    groups: dict[tuple[str, str], list[FundingStream]] = defaultdict(list)
+    for s in streams:
+        groups[(s.theme, s.client_group)].append(s)
+    found = []
+    for (theme, client_group), members in groups.items():
+        funders = sorted({s.funder for s in members})
+        recipients = sorted({s.recipient for s in members})
+        if len(funders) >= min_funders and len(recipients) >= min_recipients:
+            found.append(OverlapFlag(theme, client_group, len(members), funders, recipients,
+                                     sum((s.amount for s in members), Decimal(0)),
+                                     sum(s.reporting_returns for s in members), [s.row_number for s in members]))
+    return sorted(found, key=lambda f: (-len(f.funders) * len(f.recipients), -f.amount, f.theme, f.client_group))

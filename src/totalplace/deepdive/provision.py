@@ -1,0 +1,208 @@
+"""Map provision for a theme: programmes x providers x funding streams.
+
+Two inputs meet here. The classified spend lines say which programme (an
+agency's service and expense heading) paid which provider (the supplier), and
+how much. The funding-stream register, when the workspace has one, says which
+funder's stream pays for a programme (a stream's `service_pattern` names the
+programmes it pays for, among its recipient agency's lines) or pays a provider
+directly (a stream whose recipient is not an agency of the place).
+
+From these come the counts the pilots quoted ("over 120 projects, 50
+providers, 15 funding streams" in one borough's worklessness provision) and
+the overlaps: several funders paying the same provider for the same client
+group.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+import duckdb
+
+from totalplace.count.bottomup import LINES, choose_year
+from totalplace.count.funding_streams import FundingStream, read_register
+from totalplace.errors import InputError
+from totalplace.workspace import Workspace
+
+NOT_STATED = "(not stated in the spend)"
+NO_SUPPLIER = "(no supplier named)"
+
+
+@dataclass(frozen=True)
+class Commission:
+    """One programme paying one provider for the theme: from the ledger, or a stream paid to a provider."""
+    payer: str                 # the agency (ledger) or the funder (a stream paid straight to a provider)
+    programme: str
+    provider: str
+    amount: Decimal
+    lines: int                 # ledger lines behind it; 0 for a stream from the register
+    public_body: str           # kind of public body the provider is, if it is one
+    streams: tuple[str, ...]   # the register streams that pay for this programme
+    funders: tuple[str, ...]
+    client_groups: tuple[str, ...]
+    source: str                # 'spend' or the register row
+
+
+@dataclass(frozen=True)
+class ProviderOverlap:
+    provider: str
+    client_group: str
+    funders: list[str]
+    amount: Decimal
+    programmes: list[str]
+
+
+@dataclass(frozen=True)
+class ProvisionMap:
+    theme: str
+    fiscal_year: str
+    commissions: list[Commission]
+    streams: list[FundingStream]
+    overlaps: list[ProviderOverlap]
+
+    @property
+    def programmes(self) -> int:
+        return len({(c.payer, c.programme) for c in self.commissions})
+
+    @property
+    def providers(self) -> int:
+        return len({provider_key(c.provider) for c in self.commissions})
+
+    @property
+    def funders(self) -> int:
+        return len({s.funder for s in self.streams})
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((c.amount for c in self.commissions), Decimal(0))
+
+    @property
+    def headline(self) -> str:
+        return (f"{self.programmes} programmes, {self.providers} providers, {len(self.streams)} funding streams "
+                f"from {self.funders} funders; {len(self.overlaps)} provider(s) paid by several funders for the "
+                "same client group")
+
+
+def provider_key(name: str) -> str:
+    """A provider's name for matching: case, punctuation and spacing differ between ledgers and registers."""
+    return " ".join(re.sub(r"[^A-Z0-9]+", " ", name.upper()).split())
+
+
+def same_body(ledger_name: str, register_name: str) -> bool:
+    """Whether two names are one body; ledgers often cut supplier names short (35 characters in Bradford's)."""
+    a, b = provider_key(ledger_name), provider_key(register_name)
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 15 and longer.startswith(shorter)
+
+
+def provision(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme: str, year: str | None = None,
+              streams: list[FundingStream] | None = None) -> ProvisionMap:
+    """The provision map of one theme for one fiscal year (default: the latest loaded)."""
+    fiscal_year = choose_year(con, year)
+    if fiscal_year is None:
+        raise InputError("a provision map is for one year: give --year like 2018-19")
+    register = read_register(workspace) if streams is None else streams
+    theme_streams = [s for s in register if s.theme == theme and s.fiscal_year in (None, fiscal_year)]
+    ledger = _ledger(con, theme, fiscal_year)
+    if not ledger and not theme_streams:
+        raise InputError(f"nothing to map for theme {theme!r} in {fiscal_year}: no classified spending "
+                         "and no funding stream (see `totalplace count --by theme`)")
+    agencies = _agency_names(workspace)
+    commissions = [_link(row, theme_streams, agencies) for row in ledger]
+    commissions += [_direct(s) for s in theme_streams if not _agency_of(s.recipient, agencies)]
+    commissions.sort(key=lambda c: (-c.amount, c.payer, c.programme, c.provider))
+    return ProvisionMap(theme, fiscal_year, commissions, theme_streams, overlaps(commissions))
+
+
+def _ledger(con: duckdb.DuckDBPyConnection, theme: str, fiscal_year: str) -> list[tuple]:
+    """Money by agency, programme and provider. Payments to the count's own agencies stay in:
+    an NHS trust the council pays is a provider of the theme, even though the count shows it once."""
+    return con.execute(
+        f"""SELECT s.agency_id, concat_ws(' / ', s.service_label, s.expense_category) AS programme,
+                   coalesce(s.supplier_name, '{NO_SUPPLIER}') AS provider,
+                   coalesce(c.transfer_kind, '') AS public_body, sum(s.amount), count(*)
+            FROM {LINES} WHERE c.theme = ? AND s.fiscal_year = ?
+            GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC""",
+        [theme, fiscal_year],
+    ).fetchall()
+
+
+def _agency_names(workspace: Workspace) -> dict[str, str]:
+    """Agency id by every name a register may use for it (its id, name and aliases)."""
+    names = {}
+    for agency in workspace.settings.agencies:
+        for name in [agency.id, agency.name, *agency.aliases]:
+            names[provider_key(name)] = agency.id
+    return names
+
+
+def _agency_of(recipient: str, agencies: dict[str, str]) -> str | None:
+    return agencies.get(provider_key(recipient))
+
+
+def _link(row: tuple, streams: list[FundingStream], agencies: dict[str, str]) -> Commission:
+    """A ledger commission with the streams whose recipient is its agency and whose pattern names it."""
+    agency_id, programme, provider, public_body, amount, lines = row
+    paying = [s for s in streams if s.service_pattern and _agency_of(s.recipient, agencies) == agency_id
+              and re.search(s.service_pattern, programme, re.IGNORECASE)]
+    return Commission(
+        payer=agency_id, programme=programme, provider=provider, amount=amount, lines=lines,
+        public_body=public_body, streams=tuple(s.name for s in paying),
+        funders=tuple(sorted({s.funder for s in paying})) or (agency_id,),
+        client_groups=tuple(sorted({s.client_group for s in paying})) or (NOT_STATED,), source="spend",
+    )
+
+
+def _direct(stream: FundingStream) -> Commission:
+    """A stream paid straight to a provider that is not an agency of the place: the register is the source."""
+    return Commission(
+        payer=stream.funder, programme=stream.name, provider=stream.recipient, amount=stream.amount, lines=0,
+        public_body="", streams=(stream.name,), funders=(stream.funder,), client_groups=(stream.client_group,),
+        source=f"{stream.path} row {stream.row_number}",
+    )
+
+
+def overlaps(commissions: list[Commission]) -> list[ProviderOverlap]:
+    """Providers paid by two or more funders for the same client group."""
+    funders: dict[tuple[str, str], set[str]] = defaultdict(set)
+    amount: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    programmes: dict[tuple[str, str], set[str]] = defaultdict(set)
+    names: dict[str, str] = {}
+    for c in commissions:
+        key = _matching_provider(c.provider, names)
+        for group in c.client_groups:
+            funders[(key, group)].update(c.funders)
+            amount[(key, group)] += c.amount
+            programmes[(key, group)].add(c.programme)
+    found = [ProviderOverlap(names[key], group, sorted(funders[(key, group)]), amount[(key, group)],
+                             sorted(programmes[(key, group)]))
+             for key, group in funders if len(funders[(key, group)]) >= 2]
+    return sorted(found, key=lambda o: (-len(o.funders), -o.amount, o.provider, o.client_group))
+
+
+def _matching_provider(name: str, names: dict[str, str]) -> str:
+    """The key of a provider already seen under a longer or shorter form of this name, or a new one."""
+    for key, shown in names.items():
+        if same_body(shown, name):
+            if len(name) > len(shown):  # show the fuller name
+                names[key] = name
+            return key
+    key = provider_key(name)
+    names[key] = name
+    return key
+
+
+def stream_spend(con: duckdb.DuckDBPyConnection, workspace: Workspace, stream: FundingStream,
+                 fiscal_year: str) -> tuple[Decimal, int]:
+    """The ledger money a stream's pattern points at, among its recipient agency's lines of its theme."""
+    agency_id = _agency_of(stream.recipient, _agency_names(workspace))
+    if agency_id is None or not stream.service_pattern:
+        return Decimal(0), 0
+    linked = [c for c in _ledger(con, stream.theme, fiscal_year)
+              if c[0] == agency_id and re.search(stream.service_pattern, c[1], re.IGNORECASE)]
+    return sum((c[4] for c in linked), Decimal(0)), sum(c[5] for c in linked)
