@@ -230,5 +230,25 @@ def trace(
                                               "amount", "rule", "transfer"], rows, notes), fmt, output, out)
 
 
+@app.command()
+@user_errors
+def report(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to write to (default: output/report).")] = None,
+    pdf: Annotated[bool, typer.Option(help="Also write the PDF (slower).")] = True,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """The place report a board reads: self-contained HTML, an XLSX workbook, a PDF, and every table as CSV."""
+    from totalplace.report.document import write_report
+
+    ws = open_workspace(workspace)
+    folder = output or ws.output_dir / "report"
+    with err.status("writing the report"):
+        files = write_report(ws, folder, pdf=pdf)
+    out.print(f"Report with {files.sections} sections:", highlight=False)
+    for path in (files.html, files.xlsx, files.pdf, files.csv_dir):
+        if path:
+            out.print(f"  {path}", highlight=False)
+
+
 if __name__ == "__main__":
     app()

@@ -34,7 +34,7 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -44,7 +44,7 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _plain(value):
+def plain_value(value):
     """A value for CSV and JSON: money exact, as text with pence."""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
@@ -71,11 +71,11 @@ def emit(table: Table, fmt: Format, output: Path | None = None, console: Console
         if fmt == Format.csv:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(table.columns)
-            writer.writerows([[_plain(v) for v in row] for row in table.rows])
+            writer.writerows([[plain_value(v) for v in row] for row in table.rows])
         else:
             json.dump(
                 {"title": table.title, "columns": table.columns,
-                 "rows": [dict(zip(table.columns, map(_plain, row))) for row in table.rows],
+                 "rows": [dict(zip(table.columns, map(plain_value, row))) for row in table.rows],
                  "notes": table.notes},
                 handle, indent=2,
             )
@@ -95,7 +95,7 @@ def _print_rich(table: Table, console: Console) -> None:
     for name, right in zip(table.columns, numeric):
         view.add_column(name, justify="right" if right else "left", overflow="fold")
     for row in table.rows:
-        view.add_row(*(_cell_text(v) for v in row))
+        view.add_row(*(cell_text(v) for v in row))
     console.print(view)
     for note in table.notes:
         console.print(note, highlight=False)
@@ -104,11 +104,22 @@ def _print_rich(table: Table, console: Console) -> None:
 def write_xlsx(table: Table, path: Path) -> None:
     """One sheet of figures with real numbers (money formatted to pence) and a notes sheet."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
     sheet.title = "figures"
+    sheet_rows(sheet, table)
+    notes = book.create_sheet("notes")
+    for note in table.notes:
+        notes.append([note])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def sheet_rows(sheet, table: Table) -> None:
+    """The table's title, header and rows on a worksheet: real numbers, money to pence, shares as %."""
+    from openpyxl.styles import Font
+
     sheet.append([table.title])
     sheet["A1"].font = Font(bold=True)
     sheet.append(table.columns)
@@ -121,8 +132,3 @@ def write_xlsx(table: Table, path: Path) -> None:
                 cell.number_format = "#,##0.00"
             elif isinstance(value, float):
                 cell.number_format = "0.0%"
-    notes = book.create_sheet("notes")
-    for note in table.notes:
-        notes.append([note])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)

@@ -1,0 +1,195 @@
+"""Charts for reports and pages, drawn with matplotlib as inline SVG.
+
+SVG needs no scripts, so a chart works in an offline HTML file, in the PDF
+(WeasyPrint draws SVG) and in a page read without JavaScript. Each function
+takes figures already computed and only draws them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen on servers
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
+from matplotlib.path import Path as CurvePath  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+# GOV.UK Design System colours, so charts match the web app.
+PALETTE = ["#1d70b8", "#f47738", "#00703c", "#d4351c", "#4c2c92", "#f499be", "#28a197", "#b58840",
+           "#5694ca", "#85994b", "#912b88", "#6f72af", "#505a5f", "#ffdd00"]
+TEXT = "#0b0c0c"
+plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 9,
+                     "svg.hashsalt": "totalplace"})  # text stays text; ids are stable between runs
+
+
+def svg_of(figure: Figure) -> str:
+    """The figure as an SVG element to inline in HTML (no XML prolog), then freed."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def money_axis_label(value: float, _position: int | None = None) -> str:
+    """£ with k/m/bn, the way finance papers label an axis."""
+    for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"£{value / size:,.1f}{suffix}"
+    return f"£{value:,.0f}"
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[Decimal | float], title: str = "",
+              money: bool = True) -> str:
+    """Horizontal bars, largest at the top: the usual way to read a breakdown."""
+    height = 0.6 + 0.28 * max(len(labels), 1)
+    figure, axes = plt.subplots(figsize=(7.5, height))
+    positions = range(len(labels))
+    axes.barh(list(positions), [float(v) for v in values], color=PALETTE[0])
+    axes.set_yticks(list(positions), [_shorten(label) for label in labels])
+    axes.invert_yaxis()
+    if money:
+        axes.xaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    _plain_axes(axes, title)
+    return svg_of(figure)
+
+
+def stacked_share_bar(labels: Sequence[str], values: Sequence[Decimal | float], title: str = "") -> str:
+    """One bar split into shares (e.g. the sliding scale of control), labelled with each share."""
+    total = float(sum(float(v) for v in values)) or 1.0
+    figure, axes = plt.subplots(figsize=(7.5, 1.6))
+    left = 0.0
+    for index, (label, value) in enumerate(zip(labels, values)):
+        share = float(value) / total
+        axes.barh([0], [share], left=left, color=PALETTE[index % len(PALETTE)], label=_shorten(label, 40))
+        if share >= 0.06:
+            axes.text(left + share / 2, 0, f"{share:.0%}", ha="center", va="center", color="white", weight="bold")
+        left += share
+    axes.set_xlim(0, 1)
+    axes.set_yticks([])
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, frameon=False)
+    _plain_axes(axes, title)
+    return svg_of(figure)
+
+
+def flow_chart(links: Sequence[tuple[str, str, Decimal | float]], stages: Sequence[str], title: str = "") -> str:
+    """Money flowing across stages (e.g. funder -> agency -> theme) as bands between stacked nodes.
+
+    `links` are (source node, target node, amount). A node's stage is its depth
+    from the first stage, so node names must be unique across stages. Band
+    widths share one money scale across the whole chart.
+    """
+    depth = _stage_depths(links)
+    columns = _flow_columns(links, depth, len(stages))
+    scale = _money_scale(columns)
+    spans = _place_nodes(columns, scale)
+    figure, axes = plt.subplots(figsize=(9, 5.5))
+    _draw_bands(axes, links, spans, depth, scale)
+    last = len(stages) - 1
+    for stage, column in enumerate(columns):
+        for name, _size in column:
+            bottom, top = spans[name]
+            axes.add_patch(Rectangle((stage - 0.02, bottom), 0.04, top - bottom, color=TEXT))
+            if top - bottom > 0.012:  # too thin a node would print labels over each other
+                axes.text(stage + 0.04, (bottom + top) / 2, _shorten(name, 32), va="center", ha="left",
+                          fontsize=7.5, color=TEXT)
+    axes.set_xlim(-0.1, last + 0.9)
+    axes.set_ylim(0, 1.02)
+    axes.set_xticks(range(len(stages)), list(stages))
+    axes.set_yticks([])
+    _plain_axes(axes, title)
+    axes.spines["bottom"].set_visible(False)
+    axes.spines["left"].set_visible(False)
+    return svg_of(figure)
+
+
+def _stage_depths(links: Sequence[tuple[str, str, Decimal | float]]) -> dict[str, int]:
+    """Each node's stage: sources first seen start at 0, a target sits one stage after its source."""
+    depth: dict[str, int] = {}
+    for source, target, _amount in links:
+        depth.setdefault(source, 0)
+        depth.setdefault(target, depth[source] + 1)
+    return depth
+
+
+def _flow_columns(links, depth: dict[str, int], stage_count: int) -> list[list[tuple[str, float]]]:
+    """Each stage's nodes with their size (the larger of money in and money out), largest first."""
+    inflow: dict[str, float] = {}
+    outflow: dict[str, float] = {}
+    for source, target, amount in links:
+        outflow[source] = outflow.get(source, 0.0) + float(amount)
+        inflow[target] = inflow.get(target, 0.0) + float(amount)
+    columns: list[list[tuple[str, float]]] = [[] for _ in range(stage_count)]
+    for name, stage in depth.items():
+        columns[min(stage, stage_count - 1)].append((name, max(inflow.get(name, 0.0), outflow.get(name, 0.0))))
+    return [sorted(column, key=lambda node: -node[1]) for column in columns]
+
+
+NODE_GAP = 0.01
+
+
+def _money_scale(columns: list[list[tuple[str, float]]]) -> float:
+    """Height per pound, so that the fullest stage (with its gaps) just fills the chart."""
+    return min((1.0 - NODE_GAP * max(len(column) - 1, 0)) / (sum(size for _n, size in column) or 1.0)
+               for column in columns if column)
+
+
+def _place_nodes(columns: list[list[tuple[str, float]]], scale: float) -> dict[str, tuple[float, float]]:
+    """Stack each stage's nodes from the top with small gaps."""
+    spans: dict[str, tuple[float, float]] = {}
+    for column in columns:
+        top = 1.0
+        for name, size in column:
+            spans[name] = (top - size * scale, top)
+            top -= size * scale + NODE_GAP
+    return spans
+
+
+def _draw_bands(axes, links, spans: dict[str, tuple[float, float]], depth: dict[str, int], scale: float) -> None:
+    """One curved band per link. Bands leave a source in the order of their targets' heights and
+    enter a target in the order of their sources' heights, so they cross as little as possible."""
+    leave = _band_tops(links, spans, scale, end=0)
+    enter = _band_tops(links, spans, scale, end=1)
+    for index, (source, target, amount) in enumerate(links):
+        height = float(amount) * scale
+        x0, x1 = depth[source] + 0.02, depth[target] - 0.02
+        s_top, t_top = leave[index], enter[index]
+        middle = (x0 + x1) / 2
+        outline = [(x0, s_top), (middle, s_top), (middle, t_top), (x1, t_top),
+                   (x1, t_top - height), (middle, t_top - height), (middle, s_top - height), (x0, s_top - height),
+                   (x0, s_top)]
+        codes = [CurvePath.MOVETO, CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.CURVE4,
+                 CurvePath.LINETO, CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.CURVE4, CurvePath.CLOSEPOLY]
+        axes.add_patch(PathPatch(CurvePath(outline, codes), facecolor=PALETTE[index % len(PALETTE)],
+                                 alpha=0.45, edgecolor="none"))
+
+
+def _band_tops(links, spans: dict[str, tuple[float, float]], scale: float, end: int) -> list[float]:
+    """Where each link's band meets its source (end 0) or target (end 1) node, stacked from the node's top."""
+    other = 1 - end
+    order = sorted(range(len(links)), key=lambda i: -spans[links[i][other]][1])
+    cursor = {name: span[1] for name, span in spans.items()}
+    tops = [0.0] * len(links)
+    for i in order:
+        node = links[i][end]
+        tops[i] = cursor[node]
+        cursor[node] -= float(links[i][2]) * scale
+    return tops
+
+
+def _plain_axes(axes, title: str) -> None:
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    if title:
+        axes.set_title(title, loc="left", fontsize=10, color=TEXT)
+
+
+def _shorten(label: str, width: int = 48) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
