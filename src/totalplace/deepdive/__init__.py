@@ -1,0 +1,1 @@
+"""Deep dives: customer journeys, unit costs, high-cost cohorts and provision maps."""

@@ -1,0 +1,416 @@
+"""Load agencies' person-level event files into the store, pseudonymised as they are read.
+
+An event file (CSV, CSV.gz or XLSX in `cohort/<agency-id>/`) has a row per
+contact, assessment, appointment, payment... of one person: a person id, an
+optional household id, a date, the service, and a cost or a unit-cost code.
+
+Identifiers are replaced by keyed-hash pseudonyms in memory, before any cell
+reaches DuckDB: the raw id columns, and every column the loader does not read
+(names, addresses...), are dropped first. A rejected row keeps its number,
+column and reason, and its text with identifiers pseudonymised and unread
+columns redacted. Rows balance as for spend: read = loaded + rejected (blank
+rows counted apart), and the cost too. One load is one transaction.
+
+Linking: the same identifier gives the same pseudonym in every agency's file,
+so events link by pseudonym. Each person belongs to the household their events
+name most often; a person no file places in a household is a household of one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from totalplace.deepdive.pseudonym import Pseudonymiser, key_check
+from totalplace.errors import InputError
+from totalplace.ingest import parse
+from totalplace.ingest.columns import normalise
+from totalplace.ingest.load import spend_files
+from totalplace.ingest.sources import TextTable, read_spend_file, sha256_of
+from totalplace.store.connection import connect, fetch_one, transaction
+from totalplace.store.schema import TOTAL
+from totalplace.workspace import Workspace, slug
+
+COHORT_DIR = "cohort"
+IDENTIFIERS = {"person_id": "person", "household_id": "household"}  # field -> pseudonym domain
+# field -> header names (compared without case, spaces or punctuation), most usual first
+FIELDS: dict[str, tuple[str, ...]] = {
+    "person_id": ("person id", "person", "person ref", "client id", "customer id", "individual id",
+                  "nhs number", "patient id", "pupil id", "claimant id", "subject id", "id"),
+    "household_id": ("household id", "household", "household ref", "family id", "family", "family ref"),
+    "event_date": ("event date", "date", "contact date", "activity date", "start date", "assessment date"),
+    "agency": ("agency", "agency id"),
+    "service": ("service", "service name", "activity", "event", "intervention", "contact type"),
+    "kind": ("kind", "event kind", "step kind", "event type", "type"),
+    "cost": ("cost", "cost gbp", "cost (£)", "amount", "value"),
+    "unit_cost_code": ("unit cost code", "cost code", "unit cost"),
+    "units": ("units", "quantity", "number of units"),
+}
+REQUIRED = ("person_id", "event_date", "service")
+_KNOWN = {field: {normalise(name) for name in names} for field, names in FIELDS.items()}
+COST = parse.MONEY
+WITHHELD = "[withheld: the row has more cells than the header, so its identifiers cannot be told apart]"
+
+TABLES = f"""
+CREATE TABLE IF NOT EXISTS cohort_key (key_check VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS cohort_file (
+    file_id INTEGER NOT NULL, agency_id VARCHAR NOT NULL, path VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL, format VARCHAR, mapping JSON,
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, blank_rows BIGINT,
+    cost_read {TOTAL}, cost_loaded {TOTAL}, cost_rejected {TOTAL}, loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS cohort_event (
+    file_id INTEGER NOT NULL, row_number BIGINT NOT NULL,
+    person BIGINT NOT NULL,           -- pseudonym (keyed hash) of the person id
+    household BIGINT,                 -- pseudonym of the household id, when the file gives one
+    event_date DATE NOT NULL, fiscal_year VARCHAR NOT NULL,
+    agency_id VARCHAR NOT NULL, service VARCHAR NOT NULL, kind VARCHAR,
+    unit_cost_code VARCHAR, units DECIMAL(18,4), price_year VARCHAR,
+    cost {COST} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cohort_rejected_row (
+    file_id INTEGER NOT NULL, row_number BIGINT NOT NULL, column_name VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL, raw_text VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cohort_person (
+    person BIGINT NOT NULL, household_key BIGINT NOT NULL, household_known BOOLEAN NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class CohortMapping:
+    """Which column holds each field of an event file."""
+
+    columns: dict[str, int]
+    headers: tuple[str, ...]
+
+    def header_of(self, field: str) -> str:
+        return self.headers[self.columns[field]]
+
+
+@dataclass
+class FileReport:
+    path: str
+    agency_id: str
+    outcome: str  # loaded | unchanged
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    cost_read: Decimal = Decimal(0)
+    cost_loaded: Decimal = Decimal(0)
+    cost_rejected: Decimal = Decimal(0)
+
+
+@dataclass
+class LoadResult:
+    files: list[FileReport]
+    removed: list[str]
+    people: int
+    households: int
+
+
+def detect(headers: list[str]) -> CohortMapping:
+    """Each field's column: the first header that is one of the field's known names."""
+    columns: dict[str, int] = {}
+    for field, names in _KNOWN.items():
+        for index, header in enumerate(headers):
+            if normalise(header) in names and index not in columns.values():
+                columns[field] = index
+                break
+    return CohortMapping(columns, tuple(headers))
+
+
+def header_score(record: list[str]) -> int:
+    return len(detect([str(cell) for cell in record]).columns) if record else 0
+
+
+def require(mapping: CohortMapping, path: str) -> None:
+    missing = [f for f in REQUIRED if f not in mapping.columns]
+    if "cost" not in mapping.columns and "unit_cost_code" not in mapping.columns:
+        missing.append("cost (or unit cost code)")
+    if missing:
+        headers = ", ".join(repr(h) for h in mapping.headers if h.strip())
+        raise InputError(f"{path}: cannot find the {', '.join(missing)} column among the headers {headers}; "
+                         f"name the columns as in docs/cohorts.md (e.g. 'person id', 'date', 'service', 'cost')")
+
+
+def cohort_files(workspace: Workspace) -> list[tuple[str, Path]]:
+    """(agency id, file) for every event file under cohort/<agency-id>/."""
+    root = workspace.root / COHORT_DIR
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        found += [(slug(folder.name), path) for path in spend_files(folder)]
+    return found
+
+
+def load(workspace: Workspace, key: bytes, progress: Callable[[str], None] | None = None) -> LoadResult:
+    """Bring the store's cohort in line with the event files under cohort/, in one transaction."""
+    files = cohort_files(workspace)
+    pseudonymiser = Pseudonymiser(key)
+    digest_of = cache(lambda path: sha256_of(path.resolve()))
+    con = connect(workspace)
+    try:
+        with transaction(con):
+            con.execute(TABLES)
+            removed = _drop_changed_files(con, workspace, digest_of)
+            _check_key(con, key)
+            reports = []
+            for agency_id, path in files:
+                if progress:
+                    progress(str(path))
+                reports.append(_load_file(con, workspace, agency_id, path, digest_of(path), pseudonymiser))
+            people, households = link(con)
+    finally:
+        con.close()
+    return LoadResult(reports, removed, people, households)
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Events hashed under two keys would never link: refuse a key other than the store's."""
+    if fetch_one(con, "SELECT count(*) FROM cohort_event")[0] == 0:
+        con.execute("DELETE FROM cohort_key")
+    stored = fetch_one(con, "SELECT key_check FROM cohort_key")
+    if stored is None:
+        con.execute("INSERT INTO cohort_key VALUES (?)", [key_check(key)])
+    elif stored[0] != key_check(key):
+        raise InputError("this pseudonymisation key is not the one the store's cohort was loaded with; "
+                         "use that key, or delete the cohort files' events (remove store/) to start again")
+
+
+def _drop_changed_files(con: duckdb.DuckDBPyConnection, workspace: Workspace,
+                        digest_of: Callable[[Path], str]) -> list[str]:
+    """Forget event files deleted or edited since they were loaded: the store follows the inputs."""
+    gone = []
+    for file_id, rel, digest in con.execute("SELECT file_id, path, sha256 FROM cohort_file").fetchall():
+        path = workspace.root / rel
+        if not path.exists() or digest_of(path) != digest:
+            for table in ("cohort_event", "cohort_rejected_row", "cohort_file"):
+                con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
+            gone.append(rel)
+    return gone
+
+
+def _load_file(con, workspace: Workspace, agency_id: str, path: Path, digest: str,
+               pseudonymiser: Pseudonymiser) -> FileReport:
+    rel = str(path.resolve().relative_to(workspace.root.resolve()))
+    if fetch_one(con, "SELECT 1 FROM cohort_file WHERE sha256 = ?", [digest]):
+        return FileReport(rel, agency_id, "unchanged")
+    table = read_spend_file(path, header_score, digest)
+    mapping = detect(table.headers)
+    require(mapping, rel)
+    con.register("cohort_rows", _pseudonymised_rows(table, mapping, pseudonymiser))
+    date_form = parse.likely_date_format(con, "cohort_rows", "event_date")
+    con.register("unit_values", _unit_values(con, workspace, mapping, date_form))
+    staged = con.sql(_staging_sql(mapping, agency_id, date_form)).to_arrow_table()
+    for name in ("cohort_rows", "unit_values"):
+        con.unregister(name)
+    con.register("cohort_staged", staged)
+    file_id = fetch_one(con, "SELECT coalesce(max(file_id), 0) + 1 FROM cohort_file")[0]
+    report = _write_rows(con, file_id, agency_id, rel, table, mapping)
+    con.unregister("cohort_staged")
+    return report
+
+
+def _pseudonymised_rows(table: TextTable, mapping: CohortMapping, pseudonymiser: Pseudonymiser) -> pa.Table:
+    """The rows as DuckDB will see them: identifiers as pseudonyms, unread columns gone.
+
+    Rows with too few cells are padded; rows with too many are kept only as a
+    row number and an `overflow` flag, since a stray comma may have shifted an
+    identifier into any of their cells.
+    """
+    width = len(table.headers)
+    odd = table.odd_rows
+    overflow = [any(v.strip() for v in o.cells[width:]) for o in odd]
+    columns: dict[str, pa.Array] = {}
+    for field, index in mapping.columns.items():
+        regular = table.rows.column(f"c{index}")
+        extra = pa.array(["" if too_many else (o.cells + [""] * width)[index]
+                          for o, too_many in zip(odd, overflow)], type=pa.string())
+        cells = pa.chunked_array(regular.chunks + [extra], type=pa.string())
+        columns[field] = (pseudonymiser.column(IDENTIFIERS[field], cells) if field in IDENTIFIERS
+                          else cells.combine_chunks())
+    if "household_id" not in columns:
+        columns["household_id"] = pa.nulls(table.rows.num_rows + len(odd), pa.int64())
+    row_number = pa.chunked_array(table.rows.column("row_number").chunks
+                                  + [pa.array([o.row_number for o in odd], type=pa.int64())])
+    flags = pa.array([False] * table.rows.num_rows + overflow, type=pa.bool_())
+    columns.update(row_number=row_number.combine_chunks(), overflow=flags)
+    return pa.table(columns)
+
+
+def _unit_values(con, workspace: Workspace, mapping: CohortMapping, date_form: str | None) -> pa.Table:
+    """The value of each unit-cost code the file uses, at its price year, or why it has none."""
+    pairs: list[tuple[str, str]] = []
+    if "unit_cost_code" in mapping.columns:
+        cost_blank = "tp_blank(cost)" if "cost" in mapping.columns else "true"
+        pairs = con.execute(f"""
+            SELECT DISTINCT trim(unit_cost_code), tp_fiscal_year({parse.date_sql('event_date', date_form)})
+            FROM cohort_rows WHERE {cost_blank} AND NOT tp_blank(unit_cost_code)""").fetchall()
+    price_year = (workspace.settings.cohort.price_year if workspace.settings.cohort else None)
+    library = _library(workspace) if pairs else None
+    rows = {"code": [], "fiscal_year": [], "price_year": [], "unit_value": [], "problem": []}
+    for code, fiscal_year in pairs:
+        if fiscal_year is None:
+            continue  # the date is unreadable: that row is rejected for its date
+        year = price_year or fiscal_year
+        value, problem = None, None
+        try:
+            value = library.value(code, year)
+        except InputError as error:
+            problem = f"unit cost code {code!r}: {error}"
+        for name, item in zip(rows, (code, fiscal_year, year, value, problem)):
+            rows[name].append(item)
+    return pa.table({
+        "code": pa.array(rows["code"], pa.string()), "fiscal_year": pa.array(rows["fiscal_year"], pa.string()),
+        "price_year": pa.array(rows["price_year"], pa.string()),
+        "unit_value": pa.array(rows["unit_value"], pa.decimal128(38, 10)),
+        "problem": pa.array(rows["problem"], pa.string()),
+    })
+
+
+def _library(workspace: Workspace):
+    from totalplace.deepdive.unit_costs import load_library  # the unit cost library (issue 4, part 2)
+
+    return load_library(workspace)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _raw_text_sql(mapping: CohortMapping) -> str:
+    """The row's text for a rejection: identifiers as pseudonyms, columns not read redacted."""
+    field_at = {index: field for field, index in mapping.columns.items()}
+    cells = []
+    for index in range(len(mapping.headers)):
+        field = field_at.get(index)
+        if field in IDENTIFIERS:
+            cells.append(f"coalesce('pseudonym:' || printf('%016x', {field}), '')")
+        elif field:
+            cells.append(f"CASE WHEN regexp_matches({field}, '[,\"\\n]') "
+                         f"THEN '\"' || replace({field}, '\"', '\"\"') || '\"' ELSE {field} END")
+        else:
+            cells.append("'[not read]'")
+    return f"CASE WHEN overflow THEN {_sql_text(WITHHELD)} ELSE concat_ws(',', {', '.join(cells)}) END"
+
+
+def _staging_sql(mapping: CohortMapping, agency_id: str, date_form: str | None) -> str:
+    has = mapping.columns.__contains__
+    header = {f: _sql_text(mapping.header_of(f)) for f in mapping.columns}
+    text = {f: (f"nullif(trim({f}), '')" if has(f) else "CAST(NULL AS VARCHAR)") for f in FIELDS}
+    units = f"TRY_CAST(replace(trim(units), ',', '') AS DECIMAL(18,4))" if has("units") else "NULL"
+    given = "tp_amount(cost)" if has("cost") else "CAST(NULL AS DECIMAL(18,2))"
+    cost_header = header.get("cost", header.get("unit_cost_code"))
+    code_header = header.get("unit_cost_code", cost_header)
+    agency = (f"coalesce(nullif(trim(both '-' FROM lower(regexp_replace(trim(agency), '[^A-Za-z0-9]+', '-', 'g'))), ''), "
+              f"{_sql_text(agency_id)})" if has("agency") else _sql_text(agency_id))
+    problems = [
+        ("overflow", "'(beyond the last column)'", "'the row has more values than the file has columns'"),
+        ("person_id IS NULL", header["person_id"], "'the person id is blank'"),
+        (f"{text['event_date']} IS NULL", header["event_date"], "'the date is blank'"),
+        ("event_date_value IS NULL", header["event_date"],
+         "'''' || event_date || ''' is not a date in a form this tool reads'"),
+        (f"{text['service']} IS NULL", header["service"], "'the service is blank'"),
+        *([(f"{text['units']} IS NOT NULL AND units_value IS NULL", header["units"],
+            "'''' || units || ''' is not a number of units'")] if has("units") else []),
+        *([(f"{text['cost']} IS NOT NULL AND given_cost IS NULL", header["cost"],
+            "'''' || cost || ''' is not a cost in pounds and pence'")] if has("cost") else []),
+        (f"{text['cost']} IS NULL AND {text['unit_cost_code']} IS NULL", cost_header,
+         "'there is no cost and no unit cost code'"),
+        ("given_cost IS NULL AND u.problem IS NOT NULL", code_header, "u.problem"),
+        ("cost_value IS NULL", cost_header, "'no cost could be worked out for the row'"),
+    ]
+    column_case = "CASE " + " ".join(f"WHEN {w} THEN {c}" for w, c, _ in problems) + " END"
+    reason_case = "CASE " + " ".join(f"WHEN {w} THEN {r}" for w, _, r in problems) + " END"
+    blank = " AND ".join([f"{text[f]} IS NULL" for f in mapping.columns if f not in IDENTIFIERS]
+                         + [f"{f} IS NULL" for f in IDENTIFIERS if has(f)]) + " AND NOT overflow"
+    return f"""
+        WITH parsed AS (
+            SELECT *, {parse.date_sql('event_date', date_form)} AS event_date_value,
+                   {units} AS units_value, {given} AS given_cost
+            FROM cohort_rows),
+        costed AS (
+            SELECT p.*, u.price_year AS unit_price_year, u.problem AS unit_problem,
+                   coalesce(given_cost, CAST(round(u.unit_value * coalesce(units_value, 1), 2) AS {COST})) AS cost_value,
+                   {column_case} AS problem_column, {reason_case} AS problem
+            FROM parsed p LEFT JOIN unit_values u
+              ON given_cost IS NULL AND u.code = {text['unit_cost_code']}
+             AND u.fiscal_year = tp_fiscal_year(event_date_value))
+        SELECT row_number, person_id AS person, household_id AS household,
+               event_date_value AS event_date, tp_fiscal_year(event_date_value) AS fiscal_year,
+               {agency} AS agency_id, {text['service']} AS service, lower({text['kind']}) AS kind,
+               CASE WHEN given_cost IS NULL THEN {text['unit_cost_code']} END AS unit_cost_code,
+               units_value AS units, CASE WHEN given_cost IS NULL THEN unit_price_year END AS price_year,
+               cost_value AS cost, {blank} AS is_blank, problem_column, problem,
+               CASE WHEN problem IS NOT NULL THEN {_raw_text_sql(mapping)} END AS raw_text
+        FROM costed
+    """
+
+
+def _write_rows(con, file_id: int, agency_id: str, rel: str, table: TextTable, mapping: CohortMapping) -> FileReport:
+    con.execute(f"""INSERT INTO cohort_event
+        SELECT {file_id}, row_number, person, household, event_date, fiscal_year, agency_id, service, kind,
+               unit_cost_code, units, price_year, cost
+        FROM cohort_staged WHERE problem IS NULL AND NOT is_blank""")
+    con.execute(f"""INSERT INTO cohort_rejected_row
+        SELECT {file_id}, row_number, problem_column, problem, raw_text
+        FROM cohort_staged WHERE problem IS NOT NULL AND NOT is_blank""")
+    loaded, cost_loaded, rejected, cost_rejected, blanks = fetch_one(con, """
+        SELECT count(*) FILTER (WHERE problem IS NULL AND NOT is_blank),
+               coalesce(sum(cost) FILTER (WHERE problem IS NULL AND NOT is_blank), 0),
+               count(*) FILTER (WHERE problem IS NOT NULL AND NOT is_blank),
+               coalesce(sum(cost) FILTER (WHERE problem IS NOT NULL AND NOT is_blank), 0),
+               count(*) FILTER (WHERE is_blank)
+        FROM cohort_staged""")
+    con.execute("INSERT INTO cohort_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        file_id, agency_id, rel, table.sha256, table.format,
+        json.dumps({f: mapping.header_of(f) for f in mapping.columns}),
+        loaded + rejected, loaded, rejected, blanks + table.blank_rows,
+        cost_loaded + cost_rejected, cost_loaded, cost_rejected, datetime.now(),
+    ])
+    return FileReport(rel, agency_id, "loaded", loaded + rejected, loaded, rejected,
+                      cost_loaded + cost_rejected, cost_loaded, cost_rejected)
+
+
+def link(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Place every person in one household: the one their events name most often (ties: the lowest pseudonym).
+
+    Returns the number of people and households.
+    """
+    con.execute("DELETE FROM cohort_person")
+    con.execute("""
+        INSERT INTO cohort_person
+        WITH named AS (
+            SELECT person, household, count(*) AS n FROM cohort_event
+            WHERE household IS NOT NULL GROUP BY ALL),
+        chosen AS (SELECT person, arg_max(household, (n, -household)) AS household FROM named GROUP BY person)
+        SELECT person, coalesce(c.household, person), c.household IS NOT NULL
+        FROM (SELECT DISTINCT person FROM cohort_event) LEFT JOIN chosen c USING (person)""")
+    return fetch_one(con, "SELECT count(*), count(DISTINCT household_key) FROM cohort_person")
+
+
+def balances(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Each loaded event file's rows and cost: read = loaded + rejected."""
+    return con.execute("""
+        SELECT path, agency_id, rows_read, rows_loaded, rows_rejected, blank_rows,
+               cost_read, cost_loaded, cost_rejected
+        FROM cohort_file ORDER BY path""").fetchall()
+
+
+def rejections(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[tuple]:
+    """Rejected event rows: file, row, column, reason, and text with identifiers pseudonymised."""
+    return con.execute(f"""
+        SELECT f.path, r.row_number, r.column_name, r.reason, r.raw_text
+        FROM cohort_rejected_row r JOIN cohort_file f USING (file_id)
+        ORDER BY f.path, r.row_number {f'LIMIT {int(limit)}' if limit else ''}""").fetchall()
