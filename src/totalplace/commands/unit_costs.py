@@ -1,0 +1,118 @@
+"""`totalplace unit-costs`: the unit cost library (list, show, import a GMCA workbook)."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
+from totalplace.deepdive.gmca import read_gmca_workbook
+from totalplace.deepdive.unit_costs import GMCA_FOLDER, UnitCost, UnitCostLibrary, load_library
+from totalplace.errors import InputError
+from totalplace.report.tables import Format, Table, emit
+from totalplace.workspace import Workspace, open_workspace
+
+app = typer.Typer(help="The unit cost library: what a step of a journey costs, and who bears it.",
+                  no_args_is_help=True)
+
+PriceYearOption = Annotated[
+    str | None, typer.Option("--price-year", "-p", help="Also show values uprated to this fiscal year, e.g. 2022-23.")
+]
+
+
+def _library(workspace: Path) -> tuple[Workspace | None, UnitCostLibrary]:
+    """The workspace's library, or the shipped starter set when run outside a workspace."""
+    ws = open_workspace(workspace) if (workspace / "totalplace.toml").exists() else None
+    return ws, load_library(ws)
+
+
+def deflator_note(library: UnitCostLibrary) -> str:
+    series = library.series
+    status = f" Status: {series.status}" if series.status else ""
+    return f"Uprated with the GDP deflator from {series.path} ({series.source}).{status}"
+
+
+@app.command("list")
+@user_errors
+def list_costs(
+    agency: Annotated[str | None, typer.Option(help="Only costs borne by an agency whose name contains this.")] = None,
+    search: Annotated[str | None, typer.Option(help="Only costs whose code or description contains this.")] = None,
+    price_year: PriceYearOption = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """Every unit cost: code, what it is, who bears it, value, price year, source, and whether illustrative."""
+    _, library = _library(workspace)
+    chosen = [c for c in library if _matches(c, agency, search)]
+    columns = ["code", "description", "unit", "agency", "value", "price year"]
+    columns += [f"value in {price_year} prices"] if price_year else []
+    columns += ["illustrative", "source"]
+    rows = [[c.code, c.description, c.unit, c.agency, c.value, c.price_year]
+            + ([library.value(c.code, price_year)] if price_year else [])
+            + ["ILLUSTRATIVE" if c.illustrative else "", c.source] for c in chosen]
+    notes = [f"{len(chosen)} of {len(library)} unit costs. 'ILLUSTRATIVE' marks a value not checked against its "
+             "source: do not quote it as an official cost."]
+    notes += [deflator_note(library)] if price_year else []
+    notes += [f"{len(library.skipped)} row(s) of imported workbooks could not be read: run "
+              "`totalplace unit-costs import-gmca` again to see them."] if library.skipped else []
+    emit(Table("Unit cost library", columns, rows, notes), fmt, output, out)
+
+
+def _matches(cost: UnitCost, agency: str | None, search: str | None) -> bool:
+    bearers = f"{cost.agency} {cost.second_agency or ''}".lower()
+    text = f"{cost.code} {cost.description}".lower()
+    return (agency is None or agency.lower() in bearers) and (search is None or search.lower() in text)
+
+
+@app.command("show")
+@user_errors
+def show(
+    code: Annotated[str, typer.Argument(help="The unit-cost code, e.g. police.arrest.")],
+    price_year: PriceYearOption = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """One unit cost in full, where it was read from, and its value uprated to a price year."""
+    _, library = _library(workspace)
+    cost = library.get(code)
+    rows = [[name, getattr(cost, name)] for name in
+            ("code", "description", "unit", "agency", "second_agency", "value", "price_year", "source",
+             "illustrative", "origin")]
+    notes = []
+    if price_year:
+        rows.append([f"value in {price_year} prices", library.value(code, price_year)])
+        notes.append(deflator_note(library))
+    if cost.illustrative:
+        notes.append("ILLUSTRATIVE: this value has not been checked against its source; do not quote it as official.")
+    emit(Table(f"Unit cost {cost.code}", ["field", "value"], rows, notes), fmt, output, out)
+
+
+@app.command("import-gmca")
+@user_errors
+def import_gmca(
+    workbook: Annotated[Path, typer.Argument(help="The GMCA Unit Cost Database workbook (.xlsx).")],
+    replace: Annotated[bool, typer.Option(help="Replace an imported workbook of the same name.")] = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Add a GMCA Unit Cost Database workbook to the workspace (copied to unit_costs/); its codes join the library."""
+    ws = open_workspace(workspace)
+    if not workbook.exists():
+        raise InputError(f"{workbook}: no such file")
+    imported = read_gmca_workbook(workbook)
+    target = ws.root / GMCA_FOLDER / workbook.name
+    if target.exists() and not filecmp.cmp(target, workbook, shallow=False) and not replace:
+        raise InputError(f"{target} already holds a different workbook; give --replace to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists() or not target.samefile(workbook):
+        shutil.copyfile(workbook, target)
+    out.print(f"Imported {len(imported.costs)} unit costs from sheets {', '.join(imported.sheets)} into {target}.",
+              highlight=False)
+    for sheet in imported.sheets:
+        read = sum(1 for c in imported.costs if f"sheet {sheet!r} " in c.origin)
+        out.print(f"  {sheet}: {read} costs", highlight=False)
+    if imported.skipped:
+        err.print(f"{len(imported.skipped)} row(s) could not be read and are NOT in the library:", highlight=False)
+        for skipped in imported.skipped:
+            err.print(f"  {skipped}", highlight=False, markup=False)

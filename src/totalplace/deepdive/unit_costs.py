@@ -1,0 +1,214 @@
+"""The unit cost library: what one arrest, assessment or week in care costs, and who bears it.
+
+Three layers, later ones replacing earlier ones code by code:
+
+1. the shipped starter set, `totalplace/data/unit_costs.csv`;
+2. GMCA Unit Cost Database workbooks imported into the workspace's `unit_costs/` folder
+   (`totalplace unit-costs import-gmca FILE`);
+3. the workspace's own `unit_costs.csv` (or `unit_costs.xlsx`, first sheet), same columns
+   as the shipped file.
+
+Every cost keeps its price year (a fiscal year, '2015-16') and is uprated to the price
+year asked for with the GDP deflator (`deflator.py`). Every cost names its published
+source, and a value nobody has checked against that source says `illustrative`.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from totalplace import reference
+from totalplace.deepdive.deflator import DeflatorSeries, fiscal_year, series_for
+from totalplace.errors import InputError
+
+if TYPE_CHECKING:
+    from totalplace.workspace import Workspace
+
+COLUMNS = ("code", "description", "unit", "agency", "second_agency", "value", "price_year", "source", "illustrative")
+REQUIRED = ("code", "description", "unit", "agency", "value", "price_year", "source")
+GMCA_FOLDER = "unit_costs"
+_TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0", ""}
+_NOT_A_NUMBER = re.compile(r"[£,\s]")
+
+
+class UnitCost(BaseModel):
+    """One unit cost. `price_year` is the fiscal year ('2015-16') whose prices `value` is in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    description: str
+    unit: str
+    agency: str = Field(description="who bears the cost")
+    second_agency: str | None = None
+    value: Decimal
+    price_year: str
+    source: str = Field(description="the publication the value comes from")
+    illustrative: bool = Field(description="true when the value has not been checked against its source")
+    origin: str = Field("", description="the file and row this cost was read from")
+
+
+def parse_money(value: object) -> Decimal:
+    """A cost as an exact decimal: accepts 1234.5, '£1,234.50', ' 1 234 '; refuses text and negatives."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{value!r} is not an amount of money")
+    if isinstance(value, float):
+        value = repr(value)  # the shortest text that reads back as the same float: no binary noise
+    text = _NOT_A_NUMBER.sub("", str(value))
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount of money") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"{value!r} is not an amount of money of zero or more")
+    return amount
+
+
+def parse_flag(value: object) -> bool:
+    text = str(value if value is not None else "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def cost_from_row(row: dict[str, object], where: str) -> UnitCost:
+    """One row of a unit-cost table; `where` is 'file row N' for the error message."""
+    cells = {name: ("" if row.get(name) is None else str(row[name]).strip()) for name in COLUMNS}
+    for name in REQUIRED:
+        if not cells[name]:
+            raise InputError(f"{where}, column {name}: empty (every unit cost needs {', '.join(REQUIRED)})")
+    try:
+        value = parse_money(row["value"])
+    except ValueError as error:
+        raise InputError(f"{where}, column value: {error}") from None
+    try:
+        price_year = fiscal_year(cells["price_year"])
+    except ValueError as error:
+        raise InputError(f"{where}, column price_year: {error}") from None
+    try:
+        illustrative = parse_flag(row.get("illustrative"))
+    except ValueError as error:
+        raise InputError(f"{where}, column illustrative: {error}") from None
+    return UnitCost(code=cells["code"], description=cells["description"], unit=cells["unit"],
+                    agency=cells["agency"], second_agency=cells["second_agency"] or None, value=value,
+                    price_year=price_year, source=cells["source"], illustrative=illustrative, origin=where)
+
+
+def _check_header(header: Iterable[object] | None, path: object) -> list[str]:
+    names = [str(h).strip().lower() if h is not None else "" for h in (header or [])]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (expected {','.join(COLUMNS)})")
+    return names
+
+
+def read_csv_costs(text: str, path: object) -> list[UnitCost]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    names = _check_header(next(reader, None), path)
+    return [cost_from_row(dict(zip(names, cells)), f"{path} row {number}")
+            for number, cells in enumerate(reader, start=2) if any(c.strip() for c in cells)]
+
+
+def read_xlsx_costs(path: Path) -> list[UnitCost]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise InputError(f"{path}: not a readable Excel workbook ({error})") from None
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    names = _check_header(next(rows, None), f"{path} sheet {sheet.title!r}")
+    costs = [cost_from_row(dict(zip(names, cells)), f"{path} sheet {sheet.title!r} row {number}")
+             for number, cells in enumerate(rows, start=2) if any(c not in (None, "") for c in cells)]
+    book.close()
+    return costs
+
+
+def _no_repeats(costs: list[UnitCost]) -> list[UnitCost]:
+    seen: dict[str, UnitCost] = {}
+    for cost in costs:
+        key = cost.code.upper()
+        if key in seen:
+            raise InputError(f"{cost.origin}: code {cost.code!r} is already used at {seen[key].origin}")
+        seen[key] = cost
+    return costs
+
+
+def shipped_costs() -> list[UnitCost]:
+    text = reference.data_path("unit_costs.csv").read_text(encoding="utf-8")
+    return read_csv_costs(text, "totalplace/data/unit_costs.csv")
+
+
+def workspace_costs(workspace: Workspace) -> list[UnitCost]:
+    """The workspace's own unit_costs.csv or unit_costs.xlsx (not both: which would win is unclear)."""
+    found = [p for p in (workspace.root / "unit_costs.csv", workspace.root / "unit_costs.xlsx") if p.exists()]
+    if len(found) > 1:
+        raise InputError(f"{workspace.root}: has both unit_costs.csv and unit_costs.xlsx; keep one")
+    if not found:
+        return []
+    path = found[0]
+    costs = read_csv_costs(path.read_text(encoding="utf-8-sig"), path) if path.suffix == ".csv" else read_xlsx_costs(path)
+    return _no_repeats(costs)
+
+
+class UnitCostLibrary:
+    """Unit costs by code (codes match whatever their case), with the deflator to uprate them."""
+
+    def __init__(self, costs: Iterable[UnitCost], series: DeflatorSeries, skipped: list[str] | None = None) -> None:
+        self._costs: dict[str, UnitCost] = {}
+        for cost in costs:  # later layers replace earlier ones
+            self._costs[cost.code.upper()] = cost
+        self.series = series
+        self.skipped = skipped or []  # rows of imported workbooks that could not be read, with the reason
+
+    def __iter__(self) -> Iterator[UnitCost]:
+        return iter(sorted(self._costs.values(), key=lambda c: c.code.lower()))
+
+    def __len__(self) -> int:
+        return len(self._costs)
+
+    def __contains__(self, code: str) -> bool:
+        return code.strip().upper() in self._costs
+
+    def get(self, code: str) -> UnitCost:
+        found = self._costs.get(code.strip().upper())
+        if found is None:
+            near = difflib.get_close_matches(code.strip().upper(), list(self._costs), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(self._costs[n].code for n in near)}?" if near else ""
+            raise InputError(f"unknown unit-cost code {code!r} (see `totalplace unit-costs list`){hint}")
+        return found
+
+    def value(self, code: str, price_year: str) -> Decimal:
+        """The cost of `code` in `price_year` prices, uprated with the GDP deflator."""
+        cost = self.get(code)
+        try:
+            return self.series.uprate(cost.value, cost.price_year, price_year)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+
+
+def load_library(workspace: Workspace | None = None) -> UnitCostLibrary:
+    """The shipped starter set, then imported GMCA workbooks, then the workspace's own costs."""
+    costs = shipped_costs()
+    skipped: list[str] = []
+    if workspace is not None:
+        from totalplace.deepdive.gmca import read_gmca_workbook
+
+        for book in sorted((workspace.root / GMCA_FOLDER).glob("*.xlsx")):
+            imported = read_gmca_workbook(book)
+            costs += imported.costs
+            skipped += [str(s) for s in imported.skipped]
+        costs += workspace_costs(workspace)
+    return UnitCostLibrary(costs, series_for(workspace), skipped)
