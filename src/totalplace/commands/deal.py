@@ -1,0 +1,289 @@
+"""`totalplace deal`: the asks of the place proposition, pooled budgets and the reporting burden."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, money, out, user_errors
+from totalplace.deal import burden as burden_model
+from totalplace.deal import pool as pool_model
+from totalplace.deal.asks import CONDITIONS, Ask, Freedom, add_ask, history, load_register, parse_status
+from totalplace.deal.proposition import export as export_proposition
+from totalplace.deal.review import AskReview, change_status, review, submit
+from totalplace.deal.sources import LEICESTERSHIRE_REPORTING
+from totalplace.report.tables import Format, Table, emit
+from totalplace.workspace import open_workspace
+
+app = typer.Typer(help="The deal with Whitehall: asks and offers, pooled budgets, reporting burden.",
+                  no_args_is_help=True)
+ask_app = typer.Typer(help="The asks of the place proposition, with their evidence.", no_args_is_help=True)
+pool_app = typer.Typer(help="Pooled and aligned budgets.", no_args_is_help=True)
+burden_app = typer.Typer(help="The reporting burden and a single outcomes framework.", no_args_is_help=True)
+app.add_typer(ask_app, name="ask")
+app.add_typer(pool_app, name="pool")
+app.add_typer(burden_app, name="burden")
+
+ByOption = Annotated[str, typer.Option("--by", help="Who made the change (default: your login).")]
+NoteOption = Annotated[str, typer.Option("--note", help="A note for the history.")]
+
+
+def _flag_text(r: AskReview) -> str:
+    return "; ".join(f"{f.kind}: {f.text}" for f in r.flags)
+
+
+# --- asks ----------------------------------------------------------------------------------------
+
+@ask_app.command("list")
+@user_errors
+def ask_list(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+             output: OutputOption = None) -> None:
+    """Every ask: department, freedom, money, status, owner, reply due and flags."""
+    ws = open_workspace(workspace)
+    reviews = review(ws)
+    rows = [[r.ask.id, r.ask.title, r.ask.department, r.ask.freedom.value, r.ask.money, r.status.value,
+             r.ask.owner, r.ask.reply_due.isoformat() if r.ask.reply_due else "", len(r.flags), _flag_text(r)]
+            for r in reviews]
+    emit(Table("Asks of the place proposition", ["id", "title", "department", "freedom", "money", "status",
+                                                 "owner", "reply due", "flags", "flagged"], rows,
+               [f"{sum(1 for r in reviews if r.flags)} of {len(reviews)} asks flagged; "
+                "see `totalplace deal ask show ID`."]), fmt, output, out)
+
+
+@ask_app.command("show")
+@user_errors
+def ask_show(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
+             workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+             output: OutputOption = None) -> None:
+    """One ask: its evidence now and at submission, the three conditions, flags and history."""
+    ws = open_workspace(workspace)
+    r = next((r for r in review(ws) if r.ask.id == ask_id), None) or load_register(ws).ask(ask_id)
+    rows = [[e.link, e.figure.label if e.figure else "MISSING", e.figure.amount if e.figure else None,
+             e.submitted, "CHANGED" if e.changed else ("MISSING: " + e.missing if e.missing else "ok"),
+             e.figure.basis if e.figure else ""] for e in r.evidence]
+    a = r.ask
+    notes = [f"{a.id}: {a.title}", f"To {a.department}; {a.freedom.value}; money it touches {money(a.money)}; "
+             f"status {r.status.value}; owner {a.owner}; reply due {a.reply_due or 'not set'}",
+             f"Offer: savings {money(a.offer.savings)}; outcomes: {'; '.join(a.offer.outcomes) or 'none stated'}"]
+    notes += [f"{text}: {_answer(getattr(a.checklist, name))}" for name, text in CONDITIONS.items()]
+    notes += [f"FLAG {f.kind}: {f.text}" for f in r.flags] or ["No flags."]
+    notes += [f"history: {h['when']} {h['from']} -> {h['to']} by {h['by']} {h['note']}"
+              for h in history(ws) if h["ask"] == a.id]
+    if a.reply:
+        notes.append(f"Reply: {a.reply}")
+    emit(Table(f"Evidence for ask {a.id}", ["link", "figure", "now", "when submitted", "state", "basis"],
+               rows, notes), fmt, output, out)
+
+
+def _answer(answer) -> str:
+    shown = {None: "NOT ANSWERED", True: "yes", False: "NO"}[answer.answer]
+    return f"{shown} ({answer.reason})" if answer.reason else shown
+
+
+@ask_app.command("add")
+@user_errors
+def ask_add(
+    ask_id: Annotated[str, typer.Argument(help="A short id, e.g. A4.")],
+    title: Annotated[str, typer.Option(help="What is asked, in a line.")],
+    department: Annotated[str, typer.Option(help="The Whitehall department asked.")],
+    freedom: Annotated[Freedom, typer.Option(help="The kind of freedom.")],
+    money_touched: Annotated[str, typer.Option("--money", help="The money the ask touches, in pounds.")],
+    owner: Annotated[str, typer.Option(help="Who answers for the ask.")],
+    evidence: Annotated[list[str] | None, typer.Option(help="An evidence link, e.g. 'count:theme=Education;year=2018-19' (repeat).")] = None,
+    reply_due: Annotated[str | None, typer.Option(help="Date a reply is due (YYYY-MM-DD).")] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Add a draft ask to deal/asks.yaml (answer the three conditions there before submitting)."""
+    from totalplace.deal.inputs import validate
+
+    ws = open_workspace(workspace)
+    fields = {"id": ask_id, "title": title, "department": department, "freedom": freedom, "money": money_touched,
+              "owner": owner, "evidence": evidence or [], "reply_due": reply_due}
+    ask = validate(Ask, {k: v for k, v in fields.items() if v is not None}, "the new ask")
+    path = add_ask(ws, ask)
+    out.print(f"Added ask {ask.id} (draft) to {path}")
+
+
+@ask_app.command("status")
+@user_errors
+def ask_status(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
+               to: Annotated[str, typer.Argument(help="submitted, in-dialogue, agreed, declined or draft.")],
+               by: ByOption = "", note: NoteOption = "", workspace: WorkspaceOption = Path(".")) -> None:
+    """Move an ask on; the change is appended to deal/history.csv."""
+    ws = open_workspace(workspace)
+    target = parse_status(to)
+    old = change_status(ws, ask_id, target, by or getpass.getuser(), note)
+    out.print(f"Ask {ask_id}: {old.value} -> {target.value}")
+
+
+@ask_app.command("submit")
+@user_errors
+def ask_submit(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
+               by: ByOption = "", note: NoteOption = "", workspace: WorkspaceOption = Path(".")) -> None:
+    """Submit an ask: its evidence figures are recorded as they stand (deal/submitted_evidence.csv)."""
+    ws = open_workspace(workspace)
+    r = submit(ws, ask_id, by or getpass.getuser(), note)
+    out.print(f"Ask {ask_id} submitted; evidence recorded:")
+    for e in r.evidence:
+        out.print(f"  {e.link}: {money(e.figure.amount)}", highlight=False)
+
+
+@ask_app.command("check")
+@user_errors
+def ask_check(strict: Annotated[bool, typer.Option(help="Exit 1 if any ask is flagged.")] = False,
+              workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+              output: OutputOption = None) -> None:
+    """Every flag: evidence gone or changed since submission, conditions unanswered or not met, replies overdue."""
+    ws = open_workspace(workspace)
+    reviews = review(ws)
+    rows = [[r.ask.id, r.status.value, f.kind, f.text] for r in reviews for f in r.flags]
+    emit(Table("Flags on the asks", ["ask", "status", "flag", "detail"], rows,
+               [f"{len(rows)} flag(s) on {sum(1 for r in reviews if r.flags)} of {len(reviews)} asks."]),
+         fmt, output, out)
+    if strict and rows:
+        raise typer.Exit(1)
+
+
+@ask_app.command("export")
+@user_errors
+def ask_export(output: Annotated[Path, typer.Option("--output", "-o", help="The .html or .pdf to write.")],
+               workspace: WorkspaceOption = Path(".")) -> None:
+    """Export the whole proposition, each ask with its evidence inline, as HTML or PDF."""
+    ws = open_workspace(workspace)
+    out.print(f"wrote {export_proposition(ws, output)}")
+
+
+# --- pooled budgets ------------------------------------------------------------------------------
+
+@pool_app.command("show")
+@user_errors
+def pool_show(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+              output: OutputOption = None) -> None:
+    """Each pool: contributed, drawn down, balance, and its share of the count; the pooled share of the place."""
+    ws = open_workspace(workspace)
+    result = pool_model.pooling(ws)
+    rows = [[p.pool.pool, p.pool.name, p.pool.kind.value, p.pool.fiscal_year, p.contributed, p.drawn, p.balance,
+             ", ".join(p.pool.themes), p.themes_counted, p.share_of_themes] for p in result.pools]
+    emit(Table("Pooled and aligned budgets", ["pool", "name", "kind", "year", "contributed", "drawn down",
+                                              "balance", "count themes", "counted on themes", "share of themes"],
+               rows, _pool_notes(result)), fmt, output, out)
+
+
+def _pool_notes(result: pool_model.Pooling) -> list[str]:
+    notes = []
+    for year in result.years:
+        total = result.count_totals.get(year)
+        if total is None:
+            notes.append(f"{year}: the count has no spending for this year, so no pooled share.")
+            continue
+        for kind in pool_model.PoolKind:
+            share = result.pooled_share(year, kind)
+            notes.append(f"{year}: {kind.value} budgets are {share:.1%} of the {money(total)} the count holds.")
+    notes += [f"OVERDRAWN: pool {p.pool.pool} by {money(-p.balance)}" for p in result.pools if p.balance < 0]
+    notes.append(pool_model.benchmark_note())
+    return notes
+
+
+@pool_app.command("contributions")
+@user_errors
+def pool_contributions(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+                       output: OutputOption = None) -> None:
+    """Contributions by partner and funding stream, with whose budget year and cycle each follows."""
+    ws = open_workspace(workspace)
+    result = pool_model.pooling(ws)
+    flagged = {(m.pool, m.partner, m.funding_stream) for m in result.misalignments}
+    rows = [[c.pool, c.partner, c.funding_stream, c.amount, c.year_start, c.cycle_years,
+             c.confirmed_until.isoformat() if c.confirmed_until else "",
+             "MISALIGNED" if (c.pool, c.partner, c.funding_stream) in flagged else ""] for c in result.contributions]
+    emit(Table("Contributions to pooled and aligned budgets", ["pool", "partner", "funding stream", "amount",
+               "budget year starts", "cycle (years)", "confirmed until", "timetable"], rows,
+               [f"{m.pool} {m.partner} / {m.funding_stream}: {m.problem}" for m in result.misalignments]),
+         fmt, output, out)
+
+
+@pool_app.command("drawdowns")
+@user_errors
+def pool_drawdowns(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+                   output: OutputOption = None) -> None:
+    """Spending drawn down from each pool."""
+    ws = open_workspace(workspace)
+    result = pool_model.pooling(ws)
+    rows = [[d.pool, d.date.isoformat(), d.amount, d.purpose, d.paid_to] for d in result.drawdowns]
+    emit(Table("Drawdowns", ["pool", "date", "amount", "purpose", "paid to"], rows), fmt, output, out)
+
+
+# --- reporting burden ----------------------------------------------------------------------------
+
+@burden_app.command("list")
+@user_errors
+def burden_list(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+                output: OutputOption = None) -> None:
+    """Every return, indicator and inspection: frequency, recipient, hours and cost a year."""
+    ws = open_workspace(workspace)
+    burden = burden_model.load_burden(ws)
+    rows = [[i.id, i.agency, i.item, i.kind.value, i.frequency, i.recipient, i.hours, i.cost] for i in burden.items]
+    emit(Table("Reporting burden", ["id", "agency", "item", "kind", "times a year", "recipient", "hours a year",
+                                    "cost a year"], rows, _burden_notes(burden)), fmt, output, out)
+
+
+def _burden_notes(burden: burden_model.Burden) -> list[str]:
+    return [f"Total: {len(burden.items)} items, {burden.hours:,.0f} staff hours, {money(burden.cost)} a year, "
+            f"about {burden.staff} full-time staff at {burden_model.FTE_HOURS} hours a year each (an assumption).",
+            f"Compare: {LEICESTERSHIRE_REPORTING.citation()}"]
+
+
+@burden_app.command("total")
+@user_errors
+def burden_total(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+                 output: OutputOption = None) -> None:
+    """The burden by agency and in total for the place."""
+    ws = open_workspace(workspace)
+    burden = burden_model.load_burden(ws)
+    rows = [list(r) for r in burden.by_agency()] + [["Total", len(burden.items), burden.hours, burden.cost]]
+    emit(Table("Reporting burden by agency", ["agency", "items", "hours a year", "cost a year"], rows,
+               _burden_notes(burden)), fmt, output, out)
+
+
+@burden_app.command("equivalents")
+@user_errors
+def burden_equivalents(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+                       output: OutputOption = None) -> None:
+    """The same measure collected by more than one agency."""
+    ws = open_workspace(workspace)
+    groups = burden_model.load_burden(ws).equivalents()
+    rows = [[measure, ", ".join(sorted({i.agency for i in items})), ", ".join(i.id for i in items),
+             sum((i.hours for i in items), Decimal(0)), sum((i.cost for i in items), Decimal(0))]
+            for measure, items in groups]
+    emit(Table("Equivalent indicators collected by more than one agency",
+               ["measure", "agencies", "items", "hours a year", "cost a year"], rows), fmt, output, out)
+
+
+@burden_app.command("framework")
+@user_errors
+def burden_framework(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+                     output: OutputOption = None) -> None:
+    """The single outcomes framework: outcomes, indicators, baselines, targets, and the returns each replaces."""
+    ws = open_workspace(workspace)
+    result = burden_model.replacement(ws)
+    if result is None:
+        err.print(f"no outcomes framework yet: write {burden_model.framework_path(ws)}")
+        raise typer.Exit(2)
+    emit(framework_table(result), fmt, output, out)
+
+
+def framework_table(result: burden_model.Replacement) -> Table:
+    fw = result.framework
+    rows = [[o.id, o.outcome, i.id, i.name, i.unit,
+             f"{i.baseline.value} ({i.baseline.year})" if i.baseline else "",
+             f"{i.target.value} ({i.target.year})" if i.target else "", ", ".join(i.replaces)]
+            for o in fw.outcomes for i in o.indicators]
+    notes = ([f"ILLUSTRATIVE: {fw.note}".strip()] if fw.illustrative else ([fw.note] if fw.note else []))
+    notes.append(f"Replaces {len(result.replaced)} current returns, freeing {result.hours_freed:,.0f} staff hours "
+                 f"and {money(result.money_freed)} a year; {len(result.kept)} items stay.")
+    return Table(fw.title, ["outcome", "outcome name", "indicator", "indicator name", "unit", "baseline", "target",
+                            "replaces"], rows, notes)

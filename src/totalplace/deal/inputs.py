@@ -1,0 +1,131 @@
+"""Reading the deal's and the estate's input tables (CSV or XLSX) row by row, with one clear error.
+
+Each table's rows are validated by a pydantic model; the first problem becomes an
+`InputError` naming the file, the row, the column and what was wrong. Blank cells
+are None, so a model's defaults apply; a column the model does not know is an error,
+since nothing a user typed may be silently ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ValidationError
+
+from totalplace.errors import InputError
+
+Row = TypeVar("Row", bound=BaseModel)
+_MONEY_NOISE = re.compile(r"[£,\s]")
+
+
+def _money_text(value: object) -> object:
+    """'£1,234.50' and '(200)' as exact decimals; numbers from Excel through their text."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    text = _MONEY_NOISE.sub("", str(value))
+    negative = text.startswith("(") and text.endswith(")")
+    text = text.strip("()")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount of money") from None
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not an amount of money")
+    return -amount if negative else amount
+
+
+def _share_text(value: object) -> object:
+    """A share as 0.65 or '65%'."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100
+        except ValueError:
+            raise ValueError(f"{value!r} is not a percentage") from None
+    return value
+
+
+def _list_text(value: object) -> object:
+    """A list typed in one cell, separated by semicolons or new lines."""
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[;\n]", value) if part.strip()]
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_money_text)]
+Share = Annotated[float, BeforeValidator(_share_text)]
+TextList = Annotated[list[str], BeforeValidator(_list_text)]
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            yield number, row
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            yield number, list(row)
+    finally:
+        book.close()
+
+
+def raw_rows(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    """(row number as a spreadsheet shows it, {header: cell}) for each non-blank row after the header."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    reader = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    header: list[str] | None = None
+    for number, cells in reader:
+        values = [_cell(c) for c in cells]
+        if all(v is None for v in values):
+            continue
+        if header is None:
+            header = [str(v or "").strip().lower() for v in values]
+            continue
+        if len(values) > len(header) and any(v is not None for v in values[len(header):]):
+            raise InputError(f"{path}, row {number}: more cells than the header has columns")
+        yield number, {name: value for name, value in zip(header, values) if name}
+
+
+def read_table(path: Path, model: type[Row]) -> list[tuple[int, Row]]:
+    """Every row of a CSV/XLSX table validated by `model`, or one error naming file, row and column."""
+    known = set(model.model_fields)
+    rows = []
+    for number, cells in raw_rows(path):
+        unknown = sorted(set(cells) - known)
+        if unknown:
+            raise InputError(f"{path}, row {number}: unknown column {unknown[0]!r} "
+                             f"(columns: {', '.join(model.model_fields)})")
+        rows.append((number, validate(model, {k: v for k, v in cells.items() if v is not None},
+                                      f"{path}, row {number}")))
+    return rows
+
+
+def validate(model: type[Row], data: object, where: str) -> Row:
+    """The model built from data, or an InputError naming where and the field that was wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(row)"
+        given = first.get("input")
+        shown = "" if isinstance(given, dict) or given is None else f" (given {given!r})"
+        raise InputError(f"{where}, column {field!r}: {first['msg']}{shown}") from None
