@@ -23,6 +23,8 @@ import duckdb
 from totalplace.classify.rules import themes
 from totalplace.errors import InputError
 from totalplace.ingest import parse
+from totalplace.report.section import Chart, Section
+from totalplace.report.tables import Table
 from totalplace.store.connection import transaction
 from totalplace.workspace import FISCAL_YEAR, Workspace
 
@@ -334,3 +336,84 @@ def flags(streams: list[FundingStream], min_funders: int = 2, min_recipients: in
                                      sum((s.amount for s in members), Decimal(0)),
                                      sum(s.reporting_returns for s in members), [s.row_number for s in members]))
     return sorted(found, key=lambda f: (-len(f.funders) * len(f.recipients), -f.amount, f.theme, f.client_group))
+
+
+# --- tables for the CLI and the report -----------------------------------------------------------
+
+def measures_table(measures: list[ThemeMeasures]) -> Table:
+    rows = [[m.theme, m.streams, m.funders, m.recipients, m.amount, m.ring_fenced_share, m.reporting_returns,
+             str(m.herfindahl) if m.herfindahl is not None else "n/a",
+             str(m.equivalent_streams) if m.equivalent_streams is not None else "n/a",
+             f"{m.top_funder} ({m.top_funder_streams})"] for m in measures]
+    return Table("Funding streams by theme",
+                 ["theme", "streams", "funders", "recipients", "amount", "ring-fenced share", "reporting returns",
+                  "fragmentation (HHI)", "equivalent streams", "most streams from"], rows,
+                 [HHI_MEANING])
+
+
+def streams_table(streams: list[FundingStream], theme: str) -> Table:
+    chosen = [s for s in streams if s.theme == theme]
+    if not chosen:
+        raise InputError(f"no funding streams for theme {theme!r} in the register")
+    rows = [[s.row_number, s.name, s.funder, s.recipient, s.client_group, s.amount,
+             "yes" if s.ring_fenced else "no", s.reporting_returns, s.basis] for s in chosen]
+    return Table(f"Funding streams: {theme}", ["row", "stream", "funder", "recipient", "client group", "amount",
+                                               "ring-fenced", "returns", "basis"], rows,
+                 [f"From {chosen[0].path}; 'basis' says whether a figure is published, from the spend files, "
+                  "an estimate or illustrative."])
+
+
+def flags_table(found: list[OverlapFlag]) -> Table:
+    rows = [[f.theme, f.client_group, f.streams, len(f.funders), len(f.recipients), f.amount,
+             f.reporting_returns, "; ".join(f.funders), "; ".join(f.recipients),
+             ", ".join(map(str, f.rows))] for f in found]
+    return Table(f"Several funders paying several recipients for the same theme and client group: {len(found)}",
+                 ["theme", "client group", "streams", "funders", "recipients", "amount", "returns",
+                  "who funds", "who receives", "register rows"], rows)
+
+
+# --- the place report ----------------------------------------------------------------------------
+
+def report_sections(workspace: Workspace) -> list[Section]:
+    """The funding-streams section: measures per theme, the flow from funder to recipient to theme, flags."""
+    from totalplace.report.charts import bar_chart, flow_chart
+
+    streams = read_register(workspace)
+    if not streams:
+        return []
+    measures = by_theme(streams)
+    table = measures_table(measures)
+    found = flags(streams)
+    counts = Table("Funding streams per theme", ["theme", "streams"], [[m.theme, m.streams] for m in measures])
+    flow = Table("Money from funder to recipient to theme", ["from", "to", "amount"],
+                 [[a, b, amount] for a, b, amount in _flow_links(streams)])
+    bases = sorted({s.basis for s in streams})
+    return [Section(
+        id="funding-streams", title="Funding streams",
+        paragraphs=[
+            f"The register holds {len(streams)} funding streams worth £{sum(s.amount for s in streams):,.2f} "
+            f"from {len({s.funder for s in streams})} funders to {len({s.recipient for s in streams})} recipients.",
+            HHI_MEANING,
+            f"{len(found)} theme and client-group pair(s) have several funders paying several recipients."
+            if found else "No theme and client group has several funders paying several recipients.",
+        ],
+        charts=[Chart("Funding streams per theme", bar_chart([m.theme for m in measures],
+                                                              [m.streams for m in measures], money=False), counts),
+                Chart("From funder to recipient to theme", flow_chart(flow.rows, ["funder", "recipient", "theme"]),
+                      flow)],
+        tables=[table, flags_table(found)],
+        provenance=[f"Funding streams: {streams[0].path} (basis of the figures: {', '.join(bases)}; rows marked "
+                    "illustrative are invented for the example, not published figures)."],
+    )]
+
+
+def _flow_links(streams: list[FundingStream]) -> list[tuple[str, str, Decimal]]:
+    """Funder -> recipient and recipient -> theme links; a body both funding and receiving is named twice."""
+    funders = {s.funder for s in streams}
+    receiving = {s.recipient: (f"{s.recipient} (recipient)" if s.recipient in funders else s.recipient)
+                 for s in streams}
+    money: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for s in streams:
+        money[(s.funder, receiving[s.recipient])] += s.amount
+        money[(receiving[s.recipient], s.theme)] += s.amount
+    return [(a, b, amount) for (a, b), amount in sorted(money.items(), key=lambda kv: -kv[1]) if amount > 0]

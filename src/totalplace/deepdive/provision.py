@@ -25,7 +25,9 @@ import duckdb
 from totalplace.count.bottomup import LINES, choose_year
 from totalplace.count.funding_streams import FundingStream, read_register
 from totalplace.errors import InputError
-from totalplace.workspace import Workspace
+from totalplace.report.section import Chart, Section
+from totalplace.report.tables import Table
+from totalplace.workspace import Workspace, slug
 
 NOT_STATED = "(not stated in the spend)"
 NO_SUPPLIER = "(no supplier named)"
@@ -206,3 +208,73 @@ def stream_spend(con: duckdb.DuckDBPyConnection, workspace: Workspace, stream: F
     linked = [c for c in _ledger(con, stream.theme, fiscal_year)
               if c[0] == agency_id and re.search(stream.service_pattern, c[1], re.IGNORECASE)]
     return sum((c[4] for c in linked), Decimal(0)), sum(c[5] for c in linked)
+
+
+# --- tables for the CLI and the report -----------------------------------------------------------
+
+def commissions_table(found: ProvisionMap, limit: int | None) -> Table:
+    shown = found.commissions[:limit] if limit else found.commissions
+    rows = [[c.payer, c.programme, c.provider, c.amount, c.lines, c.public_body, "; ".join(c.streams),
+             "; ".join(c.funders), "; ".join(c.client_groups)] for c in shown]
+    notes = [f"Showing {len(shown)} of {len(found.commissions)}." if len(shown) < len(found.commissions) else "",
+             "A programme is an agency's service / expense heading in its ledger, or a stream paid straight to a "
+             "provider. A ledger row's funder is the agency itself unless a register stream names the programme."]
+    return Table(f"Provision map: {found.theme}, {found.fiscal_year}",
+                 ["payer", "programme", "provider", "amount", "lines", "public body", "funding streams", "funders",
+                  "client groups"], rows, [n for n in notes if n])
+
+
+def overlaps_table(found: ProvisionMap) -> Table:
+    rows = [[o.provider, o.client_group, len(o.funders), "; ".join(o.funders), o.amount, "; ".join(o.programmes)]
+            for o in found.overlaps]
+    return Table(f"Providers paid by several funders for the same client group: {len(rows)}",
+                 ["provider", "client group", "funders", "who funds", "amount", "programmes"], rows)
+
+
+# --- the place report ----------------------------------------------------------------------------
+
+REPORT_THEMES = 2  # the themes with the most funding streams get a map each
+REPORT_ROWS = 30
+
+
+def report_sections(workspace: Workspace) -> list[Section]:
+    """A provision map for the register's busiest themes (by number of streams)."""
+    from totalplace.report.charts import bar_chart
+    from totalplace.store.connection import connect
+
+    streams = read_register(workspace)
+    if not streams or not workspace.store_path.exists():
+        return []
+    per_theme: dict[str, int] = defaultdict(int)
+    for s in streams:
+        per_theme[s.theme] += 1
+    themes = sorted(per_theme, key=lambda t: (-per_theme[t], t))[:REPORT_THEMES]
+    con = connect(workspace, read_only=True)
+    try:
+        maps = [provision(con, workspace, theme, None, streams) for theme in themes]
+    finally:
+        con.close()
+    sections = []
+    for found in maps:
+        providers = _provider_totals(found)[:15]
+        chart_table = Table(f"Largest providers: {found.theme}", ["provider", "amount"], providers)
+        sections.append(Section(
+            id=f"provision-{slug(found.theme)}", title=f"Provision map: {found.theme}, {found.fiscal_year}",
+            paragraphs=[found.headline + ".",
+                        "Programmes are the agencies' service and expense headings in their ledgers and the "
+                        "register's streams paid straight to providers; providers are the suppliers paid."],
+            charts=[Chart(f"Largest providers: {found.theme}",
+                          bar_chart([p for p, _ in providers], [a for _, a in providers]), chart_table)],
+            tables=[overlaps_table(found), commissions_table(found, REPORT_ROWS)],
+            provenance=[f"Provision map for {found.theme}: classified spend lines {found.fiscal_year} "
+                        "(totalplace trace --by supplier) and the funding-stream register."],
+        ))
+    return sections
+
+
+def _provider_totals(found: ProvisionMap) -> list[list]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    names: dict[str, str] = {}
+    for c in found.commissions:
+        totals[_matching_provider(c.provider, names)] += c.amount
+    return [[names[k], v] for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
