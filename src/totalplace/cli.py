@@ -22,6 +22,8 @@ app = typer.Typer(help="Count all the public money in a place (UK Total Place)."
 agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_args_is_help=True)
 app.add_typer(agency_app, name="agency")
 # Each capability's commands live in totalplace.commands.<capability>; register them here, one line each.
+from totalplace.commands import cohort as _cohort; app.add_typer(_cohort.app, name="cohort")
+from totalplace.commands import serve as _serve; app.command("serve")(_serve.serve)
 from totalplace.commands import deal as _deal; app.add_typer(_deal.app, name="deal")
 from totalplace.commands import streams as _streams; app.add_typer(_streams.app, name="streams"); app.command("provision")(_streams.provision)
 from totalplace.commands import exchange as _exchange; app.add_typer(_exchange.export_app, name="export"); app.add_typer(_exchange.import_app, name="import")

@@ -1,0 +1,293 @@
+"""The figures the pages and the API show, from the same service functions the CLI calls.
+
+Nothing here computes a figure of its own: counts come from `count.bottomup`,
+files, coverage and rejections from `count.coverage`. This module only opens
+the store for the web, caches results until the store changes (an upload bumps
+the generation), narrows row-level data to what a role may see, and turns the
+results into `report.tables.Table`s so a page, its CSV and its API share one source.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+import duckdb
+
+from totalplace.count import bottomup, coverage
+from totalplace.count.bottomup import Count, CountRow
+from totalplace.count.population import population
+from totalplace.errors import InputError
+from totalplace.report.tables import Table
+from totalplace.store.connection import connect, fetch_one
+from totalplace.web.auth import Principal
+from totalplace.workspace import Workspace, open_workspace
+
+# Breakdowns the pages offer (a whitelist: a dimension is never taken from the URL as SQL).
+BREAKDOWNS = ("agency", "theme", "cofog", "month", "supplier", "transfer", "service")
+# Published figures hide groups of fewer payments than this (they may identify a person paid).
+SUPPRESS_BELOW = 5
+CACHE_SIZE = 256
+
+
+class Store:
+    """The workspace's analytic store, open read-only for the life of the app.
+
+    DuckDB lets a process hold a database file either read-only or read-write,
+    not both. Pages read through one read-only connection (a cursor per request),
+    which also lets capability report sections open their own read-only
+    connections. A change (an upload, its preview, a new agency) takes the
+    store exclusively: readers finish, the connection closes, the change runs
+    through the same functions as the CLI, and the store reopens with the
+    cached figures dropped.
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        connect(workspace).close()  # create the tables of a new store
+        self.con = connect(workspace, read_only=True)
+        self.generation = 0
+        self._readers = 0
+        self._writing = False
+        self._turn = threading.Condition()
+        self._cache: OrderedDict[tuple, object] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._turn:
+            self._turn.wait_for(lambda: not self._writing)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._readers -= 1
+                self._turn.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The store to oneself: no reader holds a cursor while it changes."""
+        with self._turn:
+            self._turn.wait_for(lambda: not self._writing)
+            self._writing = True
+            self._turn.wait_for(lambda: self._readers == 0)
+        self.con.close()
+        try:
+            yield
+        finally:
+            self.workspace = open_workspace(self.workspace.root)
+            connect(self.workspace).close()  # a read-write open syncs the agency table with the settings
+            self.con = connect(self.workspace, read_only=True)
+            with self._cache_lock:
+                self.generation += 1
+                self._cache.clear()
+            with self._turn:
+                self._writing = False
+                self._turn.notify_all()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.reading():
+            cur = self.con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    def cached(self, key: tuple, compute: Callable[[], object]) -> object:
+        """A result computed once per store generation (many users ask for the same page)."""
+        full_key = (self.generation, *key)
+        with self._cache_lock:
+            if full_key in self._cache:
+                self._cache.move_to_end(full_key)
+                return self._cache[full_key]
+        value = compute()
+        with self._cache_lock:
+            self._cache[full_key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def years(store: Store) -> list[str]:
+    def compute():
+        with store.cursor() as cur:
+            return bottomup.fiscal_years(cur)
+    return store.cached(("years",), compute)
+
+
+def choose_year(store: Store, year: str | None) -> str | None:
+    with store.cursor() as cur:
+        return bottomup.choose_year(cur, year or None)
+
+
+def check_dimension(by: str) -> str:
+    if by not in BREAKDOWNS:
+        raise InputError(f"cannot break spending down by {by!r}; choose one of {', '.join(BREAKDOWNS)}")
+    return by
+
+
+def breakdown(store: Store, by: str, year: str | None, agency: str | None = None) -> Count:
+    """The count by one dimension; with an agency, the lines behind that agency's figure."""
+    check_dimension(by)
+    if agency:
+        store.workspace.agency(agency)  # an unknown agency is an error, not an empty page
+
+    def compute() -> Count:
+        with store.cursor() as cur:
+            if not agency:
+                return bottomup.count(cur, store.workspace, by, year)
+            return _agency_count(cur, store.workspace, by, year, agency)
+    return store.cached(("breakdown", by, year, agency), compute)
+
+
+def _agency_count(cur, workspace: Workspace, by: str, year: str | None, agency: str) -> Count:
+    """Group the lines behind one agency's figure (bottomup.figure_filter) by another dimension."""
+    fiscal_year = bottomup.choose_year(cur, year)
+    where, params = bottomup.figure_filter("agency", agency, fiscal_year)
+    grouped = cur.execute(
+        f"""SELECT {bottomup.dimension(by)} AS key, sum(s.amount) AS amount, count(*) AS lines
+            FROM {bottomup.LINES} WHERE {where} GROUP BY 1 ORDER BY amount DESC, key""", params,
+    ).fetchall()
+    pop = population(workspace, fiscal_year) if fiscal_year else None
+    total = sum((Decimal(r[1]) for r in grouped), Decimal(0))
+    labels = bottomup.cofog_codes() if by == "cofog" else {}
+    rows = [CountRow(key, labels.get(key, key), amount, lines, bottomup.per_head(amount, pop),
+                     float(amount / total) if total else 0.0) for key, amount, lines in grouped]
+    return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows), Decimal(0), pop)
+
+
+def suppressed(result: Count) -> Count:
+    """The published view: groups of fewer than SUPPRESS_BELOW lines lose their figures."""
+    rows = [r if r.lines >= SUPPRESS_BELOW else CountRow(r.key if by_is_safe(result.by) else "(suppressed)",
+                                                         "(suppressed)", None, None, None, None)
+            for r in result.rows]
+    return Count(result.by, result.fiscal_year, rows, result.total, result.lines,
+                 result.within_count_transfers, result.population)
+
+
+def by_is_safe(by: str) -> bool:
+    """Whether a group's name may be shown when its figure is suppressed (a supplier's may not)."""
+    return by not in ("supplier", "service")
+
+
+def breakdown_table(result: Count, place: str) -> Table:
+    cofog = result.by == "cofog"
+    columns = [result.by] + (["name"] if cofog else []) + ["amount", "lines", "£ per head", "share"]
+    rows = [[r.key] + ([r.label] if cofog else []) + [r.amount, r.lines, r.per_head, r.share] for r in result.rows]
+    notes = [f"Total £{result.total:,.2f} over {result.lines:,} lines."]
+    if result.population:
+        notes.append(f"Population {result.population.value:,} ({result.population.method}).")
+    if any(r.amount is None for r in result.rows):
+        notes.append(f"Groups of fewer than {SUPPRESS_BELOW} payments are suppressed; the total includes them.")
+    return Table(f"{place}: spending by {result.by}, {result.fiscal_year or 'all years'}", columns, rows, notes)
+
+
+@dataclass(frozen=True)
+class Trace:
+    lines: list[bottomup.TracedLine]
+    total: Decimal
+    count: int
+
+
+def trace(store: Store, principal: Principal, by: str, key: str, year: str | None,
+          limit: int) -> Trace:
+    """The source rows behind a figure, narrowed to the rows the user's role may see."""
+    check_dimension(by)
+    agency = principal.row_agency
+
+    def compute() -> Trace:
+        with store.cursor() as cur:
+            if agency is None:
+                lines, total, n = bottomup.trace(cur, by, key, year, limit)
+                return Trace(lines, total, n)
+            # An analyst sees their own agency's rows of the figure, and their sum: never the rest.
+            lines, _, _ = bottomup.trace(cur, by, key, year)
+            own = [line for line in lines if line.agency_id == agency]
+            return Trace(own[:limit], sum((line.amount for line in own), Decimal(0)), len(own))
+    return store.cached(("trace", by, key, year, limit, agency), compute)
+
+
+def trace_table(result: Trace, by: str, key: str) -> Table:
+    rows = [[t.path, t.row_number, t.agency_id, t.payment_date, t.supplier_name, t.service, t.expense,
+             t.amount, t.rule_id or "(no rule)", t.transfer_rule or ""] for t in result.lines]
+    shown = f" (showing the largest {len(result.lines):,})" if len(result.lines) < result.count else ""
+    return Table(f"Rows behind {by} = {key!r}",
+                 ["file", "row", "agency", "date", "supplier", "service", "expense", "amount", "rule", "transfer"],
+                 rows, [f"{result.count:,} rows, total £{result.total:,.2f}{shown}"])
+
+
+@dataclass(frozen=True)
+class DataState:
+    files: list[coverage.FileBalance]
+    months: list[coverage.MonthCoverage]
+    rejections: list[coverage.Rejection]
+
+
+def data_state(store: Store, principal: Principal) -> DataState:
+    """Files and their balance, months covered and gaps, rejected rows: an analyst's own agency's."""
+    agency = principal.row_agency
+
+    def compute() -> DataState:
+        with store.cursor() as cur:
+            files = coverage.file_balances(cur)
+            months = coverage.month_coverage(cur)
+            rejections = coverage.rejections(cur)
+        if agency is not None:
+            own_paths = {f.path for f in files if f.agency_id == agency}
+            files = [f for f in files if f.agency_id == agency]
+            months = [m for m in months if m.agency_id == agency]
+            rejections = [r for r in rejections if r.path in own_paths]
+        return DataState(files, months, rejections)
+    return store.cached(("data", agency), compute)
+
+
+def file_table(state: DataState) -> Table:
+    return Table("Files loaded", ["file", "agency", "period", "rows read", "rows loaded", "rows rejected",
+                                  "money read", "money loaded", "money rejected"],
+                 [[b.path, b.agency_id, b.period, b.rows_read, b.rows_loaded, b.rows_rejected, b.money_read,
+                   b.money_loaded, b.money_rejected] for b in state.files])
+
+
+def month_table(state: DataState) -> Table:
+    return Table("Coverage by agency and month (a gap is unknown spending, not zero)",
+                 ["agency", "month", "files", "lines", "amount", "coverage"],
+                 [[m.agency_id, m.month, m.files, m.lines, m.amount, "GAP: no file" if m.gap else "covered"]
+                  for m in state.months])
+
+
+def rejection_table(state: DataState) -> Table:
+    return Table("Rejected rows", ["file", "row", "column", "reason", "raw text"],
+                 [[r.path, r.row_number, r.column_name, r.reason, r.raw_text] for r in state.rejections])
+
+
+@dataclass(frozen=True)
+class Overview:
+    fiscal_year: str
+    by_agency: Count
+    by_theme: Count
+    gaps: list[str]
+    files: int
+    rows_rejected: int
+
+
+def overview(store: Store, year: str | None) -> Overview:
+    fiscal_year = choose_year(store, year) or choose_year(store, None)
+
+    def compute() -> Overview:
+        agencies = breakdown(store, "agency", fiscal_year)
+        themes = breakdown(store, "theme", fiscal_year)
+        with store.cursor() as cur:
+            months = coverage.month_coverage(cur)
+            files, rejected = fetch_one(cur, "SELECT count(*), coalesce(sum(rows_rejected), 0) FROM source_file")
+        gaps = [f"{m.agency_id} {m.month}" for m in months if m.gap]
+        return Overview(fiscal_year, agencies, themes, gaps, files, rejected)
+    return store.cached(("overview", fiscal_year), compute)

@@ -1,0 +1,92 @@
+"""Breakdowns of the count by agency, theme, COFOG function, month, supplier...: chart, table, CSV, API."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from totalplace.count.bottomup import Count
+from totalplace.report.tables import Table
+from totalplace.web import figures
+from totalplace.web.auth import Principal, current_principal
+from totalplace.web.charts import bar_chart
+from totalplace.web.db import published
+from totalplace.web.pages import NavItem
+from totalplace.web.render import csv_response, page, table_json
+
+router = APIRouter()
+PAGE_ROWS = 300
+NAV = [NavItem("Breakdowns", "/breakdown/theme", lambda p: True)]
+Dimension = StrEnum("Dimension", {name: name for name in figures.BREAKDOWNS})
+YearQuery = Annotated[str | None, Query(description="Fiscal year like 2018-19, or 'all' (default: latest loaded)",
+                                        pattern=r"^(\d{4}-\d{2}|all)$")]
+AgencyQuery = Annotated[str | None, Query(description="Only the lines of this agency (its id)",
+                                          pattern=r"^[a-z0-9-]{1,80}$")]
+
+
+def public_may_see(request: Request, by: str, fiscal_year: str | None) -> bool:
+    with request.app.state.db.session() as session:
+        return (by, fiscal_year or "all") in published(session)
+
+
+def figure(request: Request, principal: Principal, by: str, year: str | None, agency: str | None) -> Count:
+    """A breakdown as this user may see it: the public only a published one, suppressed."""
+    store = request.app.state.store
+    fiscal_year = figures.choose_year(store, year)
+    if principal.sees_unpublished:
+        return figures.breakdown(store, by, fiscal_year, agency)
+    if agency or not public_may_see(request, by, fiscal_year):
+        raise HTTPException(403 if principal.signed_in else 401,
+                            f"spending by {by} for {fiscal_year or 'all years'} is not published")
+    return figures.suppressed(figures.breakdown(store, by, fiscal_year))
+
+
+def table_of(request: Request, result: Count) -> Table:
+    return figures.breakdown_table(result, request.app.state.store.workspace.settings.place.name)
+
+
+def chart_svg(request: Request, result: Count, agency: str | None) -> str:
+    store = request.app.state.store
+    title = f"Spending by {result.by}, {result.fiscal_year or 'all years'}" + (f", {agency}" if agency else "")
+    suppressed = any(r.amount is None for r in result.rows)
+    return store.cached(("chart", result.by, result.fiscal_year, agency, suppressed),
+                        lambda: bar_chart(title, [r.label for r in result.rows], [r.amount for r in result.rows]))
+
+
+def shown(table: Table) -> Table:
+    """A page lists the largest groups; the CSV and the API have every one."""
+    if len(table.rows) <= PAGE_ROWS:
+        return table
+    return Table(table.title, table.columns, table.rows[:PAGE_ROWS],
+                 [*table.notes, f"Showing the largest {PAGE_ROWS} of {len(table.rows):,} groups: "
+                                f"the CSV download has them all."])
+
+
+@router.get("/breakdown/{by}.csv", include_in_schema=False)
+def breakdown_csv(request: Request, by: Dimension, year: YearQuery = None, agency: AgencyQuery = None) -> Response:
+    result = figure(request, current_principal(request), by.value, year, agency)
+    return csv_response(table_of(request, result), f"spending-by-{by.value}-{result.fiscal_year or 'all'}.csv")
+
+
+@router.get("/breakdown/{by}", include_in_schema=False)
+def breakdown_page(request: Request, by: Dimension, year: YearQuery = None, agency: AgencyQuery = None) -> Response:
+    principal = current_principal(request)
+    result = figure(request, principal, by.value, year, agency)
+    store = request.app.state.store
+    return page(request, "breakdown.html", result=result, table=shown(table_of(request, result)),
+                chart=chart_svg(request, result, agency), by=by.value, agency=agency,
+                dimensions=figures.BREAKDOWNS, years=figures.years(store),
+                agencies=store.workspace.settings.agencies, year=result.fiscal_year or "all",
+                drill=principal.sees_rows and not agency)
+
+
+@router.get("/api/breakdown/{by}", tags=["count"], summary="Spending by a dimension, counted once")
+def breakdown_api(request: Request, by: Dimension, year: YearQuery = None, agency: AgencyQuery = None) -> dict:
+    result = figure(request, current_principal(request), by.value, year, agency)
+    return {"by": by.value, "fiscal_year": result.fiscal_year, "total": f"{result.total:.2f}",
+            "lines": result.lines, "per_head": None if result.per_head is None else f"{result.per_head:.2f}",
+            "population": result.population.value if result.population else None,
+            "table": table_json(table_of(request, result))}

@@ -1,0 +1,58 @@
+"""The place overview: total, £ per head, spending by agency and theme, coverage and gaps."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from totalplace.web import figures
+from totalplace.web.auth import current_principal
+from totalplace.web.db import published
+from totalplace.web.pages import NavItem
+from totalplace.web.pages.breakdown import YearQuery, chart_svg, table_of
+from totalplace.web.render import page, table_json
+
+router = APIRouter()
+NAV = [NavItem("Overview", "/", lambda p: True)]
+
+
+def _published_list(request: Request) -> list[tuple[str, str]]:
+    with request.app.state.db.session() as session:
+        return sorted(published(session))
+
+
+@router.get("/", include_in_schema=False)
+def overview_page(request: Request, year: YearQuery = None) -> Response:
+    principal = current_principal(request)
+    store = request.app.state.store
+    if not principal.sees_unpublished:
+        return page(request, "published.html", publications=_published_list(request))
+    view = figures.overview(store, year)
+    return page(request, "overview.html", view=view, years=figures.years(store),
+                agency_table=table_of(request, view.by_agency), theme_table=table_of(request, view.by_theme),
+                theme_chart=chart_svg(request, view.by_theme, None), drill=principal.sees_rows)
+
+
+@router.get("/api/overview", tags=["count"], summary="The place's total, £ per head, agencies, themes and gaps")
+def overview_api(request: Request, year: YearQuery = None) -> dict:
+    principal = current_principal(request)
+    if not principal.sees_unpublished:
+        raise HTTPException(403 if principal.signed_in else 401,
+                            "the overview is not published; see /api/published for what is")
+    view = figures.overview(request.app.state.store, year)
+    total = view.by_agency
+    return {"place": request.app.state.store.workspace.settings.place.name, "fiscal_year": view.fiscal_year,
+            "total": f"{total.total:.2f}", "lines": total.lines,
+            "per_head": None if total.per_head is None else f"{total.per_head:.2f}",
+            "population": total.population.value if total.population else None,
+            "population_method": total.population.method if total.population else None,
+            "within_count_transfers": f"{total.within_count_transfers:.2f}",
+            "files": view.files, "rows_rejected": view.rows_rejected, "gaps": view.gaps,
+            "by_agency": table_json(table_of(request, view.by_agency)),
+            "by_theme": table_json(table_of(request, view.by_theme))}
+
+
+@router.get("/api/published", tags=["count"], summary="The breakdowns an administrator has published")
+def published_api(request: Request) -> list[dict]:
+    return [{"by": by, "fiscal_year": year, "url": f"/api/breakdown/{by}?year={year}"}
+            for by, year in _published_list(request)]

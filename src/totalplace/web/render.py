@@ -1,0 +1,76 @@
+"""Turning figures into responses: GOV.UK pages, CSV downloads and JSON, all from one `Table`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from totalplace.report.tables import Table, plain_value
+from totalplace.web.auth import csrf_token, current_principal
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def money(value: Decimal | None) -> str:
+    return "suppressed" if value is None else f"£{value:,.2f}"
+
+
+def cell(value) -> str:
+    """A table cell as the pages show it (CSV and JSON keep the exact values)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:.1%}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (Decimal, int, float)) and not isinstance(value, bool)
+
+
+templates.env.filters.update(money=money, cell=cell)
+templates.env.tests["number"] = is_number
+templates.env.globals["query"] = lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    principal = current_principal(request)
+    nav = [item for item in request.app.state.nav if item.visible(principal)]
+    return templates.TemplateResponse(
+        request, template, {"principal": principal, "nav": nav, "csrf": csrf_token(request),
+                            "place": request.app.state.store.workspace.settings.place, **context},
+        status_code=status,
+    )
+
+
+def render_error(request: Request, status: int, message: str) -> HTMLResponse:
+    return page(request, "error.html", status=status, status_code=status, message=message)
+
+
+def csv_response(table: Table, filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.columns)
+    writer.writerows([[plain_value(v) for v in row] for row in table.rows])
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{safe}"'})
+
+
+def table_json(table: Table) -> dict:
+    """The same shape as `totalplace ... --format json`: money as exact text with pence."""
+    return {"title": table.title, "columns": table.columns,
+            "rows": [dict(zip(table.columns, map(plain_value, row))) for row in table.rows], "notes": table.notes}
