@@ -185,7 +185,7 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         con.execute("INSERT INTO cohort_key VALUES (?)", [key_check(key)])
     elif stored[0] != key_check(key):
         raise InputError("this pseudonymisation key is not the one the store's cohort was loaded with; "
-                         "use that key, or delete the cohort files' events (remove store/) to start again")
+                         "use that key, or delete store/ and load again")
 
 
 def _drop_changed_files(con: duckdb.DuckDBPyConnection, workspace: Workspace,

@@ -8,8 +8,9 @@ families using most of the resources):
 - households of 1 to 6 people (sizes in roughly the shares of English households);
 - each household has a level of need drawn from a Pareto distribution, and each
   person a lognormal share of it: needs cluster in families and are heavy-tailed;
-- each agency's events per person per year are Poisson with a mean that grows
-  with need; the chance that an event is one of the agency's costly services
+- each agency is in contact with a person in a year with a chance that grows
+  with need (most see the NHS, few the police); a person in contact has 1 +
+  Poisson events, with a mean that grows with need; the chance that an event is one of the agency's costly services
   (residential care, custody, an inpatient stay) grows with need too;
 - each event's cost is lognormal around an illustrative unit cost (not an
   official figure);
@@ -35,6 +36,7 @@ MARKER = "SYNTHETIC.txt"
 HOUSEHOLD_SIZES = np.array([0.29, 0.34, 0.16, 0.14, 0.05, 0.02])  # 1..6 people
 PERSON_NUMBER_BASE = 9_000_000_000
 MAX_ROWS_PER_FILE = 2_000_000
+NEED_CAP = 12.0  # events grow with need up to here: nobody is seen every hour
 
 
 @dataclass(frozen=True)
@@ -49,36 +51,37 @@ class Service:
 @dataclass(frozen=True)
 class SynthAgency:
     id: str
-    events_per_person: float  # yearly mean at average need
+    reach: float              # chance of contact in a year at average need is 1 - exp(-reach)
+    events_per_contact: float  # further events in the year of a person in contact, at average need
     records_household: bool
     spaced_ids: bool
     services: tuple[Service, ...]
 
 
 AGENCIES: tuple[SynthAgency, ...] = (
-    SynthAgency("council-social-care", 3.0, True, False, (
+    SynthAgency("council-social-care", 0.25, 8.0, True, False, (
         Service("Care Act assessment", "assessment", 350, 0.15, 0.5),
         Service("Home care visit", "appointment", 45, 0.6, 0.3),
         Service("Children's social work visit", "appointment", 120, 0.2, 0.6),
         Service("Residential care week", "payment", 850, 0.05, 1.2),
     )),
-    SynthAgency("nhs", 8.0, False, True, (
+    SynthAgency("nhs", 1.8, 6.0, False, True, (
         Service("GP appointment", "appointment", 42, 0.6, 0.0),
         Service("A&E attendance", "contact", 250, 0.2, 0.6),
         Service("Mental health assessment", "assessment", 300, 0.1, 0.7),
         Service("Inpatient day", "appointment", 450, 0.1, 1.2),
     )),
-    SynthAgency("police", 2.0, False, False, (
+    SynthAgency("police", 0.15, 2.0, False, False, (
         Service("Call for service", "contact", 90, 0.7, 0.5),
         Service("Vulnerability assessment", "assessment", 150, 0.2, 0.8),
         Service("Arrest and custody", "contact", 1800, 0.1, 1.3),
     )),
-    SynthAgency("dwp", 4.0, True, False, (
+    SynthAgency("dwp", 0.5, 12.0, True, False, (
         Service("Universal Credit payment", "payment", 400, 0.8, 0.2),
         Service("Work capability assessment", "assessment", 200, 0.1, 0.6),
         Service("Jobcentre appointment", "appointment", 30, 0.1, 0.0),
     )),
-    SynthAgency("housing", 3.0, True, False, (
+    SynthAgency("housing", 0.3, 4.0, True, False, (
         Service("Housing needs assessment", "assessment", 180, 0.2, 0.6),
         Service("Tenancy support visit", "appointment", 60, 0.6, 0.3),
         Service("Temporary accommodation night", "payment", 70, 0.2, 1.2),
@@ -111,13 +114,14 @@ def generate(cohort_dir: Path, people: int, years: list[str], seed: int = 1,
     rng = np.random.default_rng(seed)
     household_of, need = _households(rng, people)
     chosen = AGENCIES[:agencies]
-    scale = events_per_person / sum(a.events_per_person for a in chosen)
+    contact = {a.id: 1 - np.exp(-a.reach * need) for a in chosen}
+    scale = _events_scale(chosen, contact, need, events_per_person)
     files: list[Path] = []
     events = 0
     for year in years:
         start = np.datetime64(fiscal_year_start(year))
         for agency in chosen:
-            table = _agency_events(rng, agency, household_of, need, scale, start)
+            table = _agency_events(rng, agency, household_of, need, contact[agency.id], scale, start)
             events += table.num_rows
             files += _write(cohort_dir / agency.id, year, table)
     _write_marker(cohort_dir, people, int(household_of.max()) + 1, years, seed, events_per_person, chosen)
@@ -135,9 +139,24 @@ def _households(rng: np.random.Generator, people: int) -> tuple[np.ndarray, np.n
     return household_of, household_need[household_of] * person_share
 
 
-def _agency_events(rng, agency: SynthAgency, household_of: np.ndarray, need: np.ndarray, scale: float,
-                   start: np.datetime64) -> pa.Table:
-    counts = rng.poisson(agency.events_per_person * scale * need)
+def _events_scale(agencies: tuple[SynthAgency, ...], contact: dict[str, np.ndarray], need: np.ndarray,
+                  events_per_person: float) -> float:
+    """The factor on every agency's events per contact that makes the mean events per person the one asked.
+
+    A person in contact has 1 + Poisson(scale * events_per_contact * need) events, so the
+    mean is linear in scale: sum(P(contact)) + scale * sum(P(contact) * events_per_contact * need).
+    """
+    capped = np.minimum(need, NEED_CAP)
+    first = sum(contact[a.id].mean() for a in agencies)
+    further = sum((contact[a.id] * a.events_per_contact * capped).mean() for a in agencies)
+    return max(0.0, (events_per_person - first) / further)
+
+
+def _agency_events(rng, agency: SynthAgency, household_of: np.ndarray, need: np.ndarray, contact: np.ndarray,
+                   scale: float, start: np.datetime64) -> pa.Table:
+    in_contact = rng.random(len(need)) < contact
+    further = rng.poisson(scale * agency.events_per_contact * np.minimum(need, NEED_CAP))
+    counts = np.where(in_contact, 1 + further, 0)
     person = np.repeat(np.arange(len(need)), counts)
     event_need = need[person]
     weights = np.stack([s.weight * event_need ** s.need_power for s in agency.services], axis=1)
