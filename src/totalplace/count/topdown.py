@@ -1,0 +1,370 @@
+"""The top-down count: the Treasury's regional spending brought down to a place by a driver.
+
+Each identifiable CRA line of a region is shared among all of the region's
+local authorities in proportion to a driver (population by default, or a
+table the analyst supplies for a department, function or sub-function). The
+shares are whole pennies, found by the largest-remainder method, so the
+authorities of a region always add back to the region's line to the penny.
+A place is any set of authorities; its figure is the sum of their shares.
+Spending the Treasury cannot attribute to a region (defence, debt interest)
+is not counted, and the count says how much per head that leaves out.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from totalplace import reference
+from totalplace.classify import control
+from totalplace.count.drivers import DriverSet, driver_set
+from totalplace.errors import InputError
+from totalplace.ingest import cra
+from totalplace.store.connection import fetch_one, transaction
+from totalplace.workspace import Workspace
+
+MONEY = "DECIMAL(38,2)"
+TABLES = f"""
+CREATE TABLE IF NOT EXISTS topdown_release (
+    release VARCHAR, path VARCHAR, sha256 VARCHAR, layout VARCHAR, unit VARCHAR,
+    years VARCHAR[], lines_read BIGINT, loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS topdown_year (fiscal_year VARCHAR, release VARCHAR, not_used VARCHAR[]);
+CREATE TABLE IF NOT EXISTS topdown_normalisation (
+    release VARCHAR, field VARCHAR, raw VARCHAR, normalised VARCHAR, rows BIGINT, reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS topdown_line (
+    line_id BIGINT, release VARCHAR, sha256 VARCHAR, row_number BIGINT, fiscal_year VARCHAR,
+    department VARCHAR, department_code VARCHAR, organisation VARCHAR, programme_code VARCHAR, programme VARCHAR,
+    cofog VARCHAR, cofog_name VARCHAR, cofog_group VARCHAR, hmt_function VARCHAR, sub_function VARCHAR,
+    identifiable BOOLEAN, cap_cur VARCHAR, spender VARCHAR, region VARCHAR, amount {MONEY}
+);
+CREATE TABLE IF NOT EXISTS count_figure (
+    place VARCHAR, areas VARCHAR[], fiscal_year VARCHAR, count VARCHAR, direction VARCHAR,
+    agency_or_department VARCHAR, cofog VARCHAR, function VARCHAR, control_level VARCHAR,
+    amount {MONEY}, method VARCHAR, driver VARCHAR, source VARCHAR, confidence VARCHAR, agreed_by VARCHAR
+);
+"""
+CACHE_DIR = Path("store") / "cache"
+CRA_DIR = "cra"
+SHIPPED_RULES = (control.RULE_FILE, "topdown_drivers.csv")
+DIMENSIONS = {
+    "control": "a.control_level",
+    "department": "l.department",
+    "function": "l.hmt_function",
+    "cofog": "l.cofog",
+    "sub_function": "coalesce(l.sub_function, l.hmt_function)",
+    "spender": "l.spender",
+    "driver": "a.driver",
+    "area": "s.area",
+    "year": "l.fiscal_year",
+}
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(TABLES)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+@dataclass
+class LoadResult:
+    releases: list[cra.Release]
+    choices: list[cra.YearChoice]
+    lines: int
+
+
+def ensure_rules(workspace: Workspace) -> None:
+    """Copy the shipped top-down rule tables into the workspace's rules/, once, for the analyst to edit."""
+    for name in SHIPPED_RULES:
+        target = workspace.root / "rules" / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(str(reference.data_path(name)), target)
+
+
+def workbook_paths(workspace: Workspace, new_files: list[Path] | None = None) -> list[Path]:
+    """The workspace's CRA workbooks, after copying in any new ones."""
+    folder = workspace.root / CRA_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in new_files or []:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.resolve().parent != folder.resolve():
+            shutil.copyfile(path, folder / path.name)
+    found = sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith("~$"))
+    if not found:
+        raise InputError(f"no CRA workbooks in {folder}: run `totalplace topdown load FILE.xlsx ...`")
+    return found
+
+
+def read_releases(workspace: Workspace, paths: list[Path],
+                  progress: Callable[[Path], None] | None = None) -> list[cra.Release]:
+    releases = []
+    for path in paths:
+        if progress:
+            progress(path)
+        releases.append(cra.cached_release(path, workspace.root / CACHE_DIR))
+    return releases
+
+
+def load(con: duckdb.DuckDBPyConnection, workspace: Workspace, new_files: list[Path] | None = None,
+         progress: Callable[[Path], None] | None = None) -> LoadResult:
+    """Read the workspace's CRA workbooks into the store, each year from the newest release covering it."""
+    ensure_rules(workspace)
+    releases = read_releases(workspace, workbook_paths(workspace, new_files), progress)
+    choices = cra.choose_years(releases)
+    create_tables(con)
+    with transaction(con):
+        for table in ("topdown_release", "topdown_year", "topdown_normalisation", "topdown_line"):
+            con.execute(f"DELETE FROM {table}")
+        _store_releases(con, workspace, releases, choices)
+    lines = fetch_one(con, "SELECT count(*) FROM topdown_line")[0]
+    return LoadResult(releases, choices, lines)
+
+
+def _store_releases(con: duckdb.DuckDBPyConnection, workspace: Workspace, releases: list[cra.Release],
+                    choices: list[cra.YearChoice]) -> None:
+    chosen = pa.table({"release": [c.release for c in choices], "fiscal_year": [c.fiscal_year for c in choices]})
+    con.register("chosen_year", chosen)
+    for index, release in enumerate(releases):
+        con.register("release_lines", release.lines)
+        # line ids: release, workbook row and year column stay stable while the files do
+        con.execute(
+            f"""INSERT INTO topdown_line SELECT
+                    {index + 1} * 10000000000 + r.row_number * 100 + CAST(substr(r.fiscal_year, 3, 2) AS INTEGER),
+                    r.release, r.sha256, r.row_number, r.fiscal_year, r.department, r.department_code,
+                    r.organisation, r.programme_code, r.programme, r.cofog, r.cofog_name, r.cofog_group,
+                    r.hmt_function, r.sub_function, r.identifiable, r.cap_cur, r.spender, r.region, r.amount
+                FROM release_lines r JOIN chosen_year c USING (release, fiscal_year)""")
+        con.unregister("release_lines")
+        con.execute("INSERT INTO topdown_release VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                    [release.name, _relative(workspace, release.path), release.sha256, release.layout,
+                     release.unit, release.years, release.lines.num_rows])
+        con.executemany("INSERT INTO topdown_normalisation VALUES (?, ?, ?, ?, ?, ?)",
+                        [[n.release, n.field, n.raw, n.normalised, n.rows, n.reason] for n in release.notes])
+    con.unregister("chosen_year")
+    con.executemany("INSERT INTO topdown_year VALUES (?, ?, ?)",
+                    [[c.fiscal_year, c.release, list(c.not_used)] for c in choices])
+
+
+def _relative(workspace: Workspace, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(workspace.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def require_loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The years loaded, or one clear error saying how to load the CRA."""
+    create_tables(con)
+    years = [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM topdown_line ORDER BY 1").fetchall()]
+    if not years:
+        raise InputError("no CRA loaded in this workspace: run `totalplace topdown load FILE.xlsx ...` first")
+    return years
+
+
+# --- areas -----------------------------------------------------------------------------------
+
+ENGLAND = "England"
+
+
+def resolve_areas(specs: list[str]) -> list[str]:
+    """ONS codes, region names (every authority in it), 'England' or 'Wales', as a list of ONS codes."""
+    codes: list[str] = []
+    by_region: dict[str, list[str]] = {}
+    for area in reference.areas().values():
+        by_region.setdefault(area.region.casefold(), []).append(area.code)
+    for spec in specs:
+        key = spec.strip().casefold()
+        if key == ENGLAND.casefold():
+            codes += [c for c in reference.areas() if c.startswith("E")]
+        elif key in by_region:
+            codes += by_region[key]
+        else:
+            codes.append(reference.area(spec).code)
+    return sorted(set(codes))
+
+
+def regions_of(areas: list[str]) -> list[str]:
+    return sorted({reference.area(code).region for code in areas})
+
+
+# --- which driver and which control level each line gets -------------------------------------
+
+def assign_lines(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, drivers: DriverSet) -> None:
+    """A temporary table topdown_assign: each line's driver, control level and the rules that said so."""
+    rules = control.read_rules(workspace)
+    keys = con.execute(
+        """SELECT DISTINCT spender, department, organisation, programme, coalesce(cofog_group, cofog),
+                  concat_ws(' / ', hmt_function, sub_function)
+           FROM topdown_line WHERE identifiable""").fetchall()
+    rows = {name: [] for name in ("spender", "department", "organisation", "programme", "cofog", "function",
+                                  "driver", "driver_rule", "control_level", "council_spends", "control_rule")}
+    for key in keys:
+        line_key = control.LineKey(*key)
+        placed = control.place_line(rules, line_key)
+        driver, driver_rule = drivers.driver_for(line_key)
+        for name, value in zip(("spender", "department", "organisation", "programme", "cofog", "function"), key):
+            rows[name].append(value)
+        rows["driver"].append(driver)
+        rows["driver_rule"].append(driver_rule)
+        rows["control_level"].append(placed.control_level)
+        rows["council_spends"].append(placed.council_spends)
+        rows["control_rule"].append(placed.rule_id)
+    con.register("assign_keys", pa.table(rows))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE topdown_assign AS
+           SELECT l.line_id, k.driver, k.driver_rule, k.control_level, k.council_spends, k.control_rule
+           FROM topdown_line l JOIN assign_keys k
+             ON k.spender = l.spender AND k.department = l.department
+            AND k.organisation IS NOT DISTINCT FROM l.organisation AND k.programme IS NOT DISTINCT FROM l.programme
+            AND k.cofog = coalesce(l.cofog_group, l.cofog)
+            AND k.function = concat_ws(' / ', l.hmt_function, l.sub_function)
+           WHERE l.identifiable""")
+    con.unregister("assign_keys")
+
+
+# --- apportionment ---------------------------------------------------------------------------
+
+def apportion(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
+              years: list[str] | None = None) -> DriverSet:
+    """A temporary table topdown_share(line_id, area, amount): the areas' shares of their regions' lines.
+
+    Every authority of each region touched gets its share (so the largest
+    remainders are ranked over the whole region), then only the asked-for
+    areas are kept. Shares are in whole pennies and add up to the line.
+    """
+    loaded = require_loaded(con)
+    years = years or loaded
+    regions = regions_of(areas)
+    drivers = driver_set(workspace, regions, years)
+    drivers.install(con)
+    assign_lines(con, workspace, drivers)
+    con.register("wanted_area", pa.table({"area": areas}))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE topdown_share AS
+            WITH line AS (
+                SELECT l.line_id, l.fiscal_year, l.region, a.driver,
+                       CAST(abs(l.amount) * 100 AS HUGEINT) AS pennies, sign(l.amount) AS direction
+                FROM topdown_line l JOIN topdown_assign a USING (line_id)
+                WHERE l.region IN (SELECT unnest(?)) AND l.fiscal_year IN (SELECT unnest(?))
+            ), weighted AS (
+                SELECT line.line_id, d.area, line.pennies, line.direction,
+                       line.pennies * d.weight AS numerator,
+                       sum(d.weight) OVER (PARTITION BY line.line_id) AS total_weight
+                FROM line JOIN driver_value d
+                  ON d.driver = line.driver AND d.region = line.region AND d.fiscal_year = line.fiscal_year
+            ), floored AS (
+                SELECT *, numerator // total_weight AS base, numerator % total_weight AS remainder
+                FROM weighted
+            ), ranked AS (
+                SELECT *, pennies - sum(base) OVER (PARTITION BY line_id) AS leftover,
+                       row_number() OVER (PARTITION BY line_id ORDER BY remainder DESC, area) AS place_in_line
+                FROM floored
+            )
+            SELECT line_id, area,
+                   CAST(CAST(direction * (base + CASE WHEN place_in_line <= leftover THEN 1 ELSE 0 END)
+                             AS DECIMAL(38, 0)) * 0.01 AS {MONEY}) AS amount
+            FROM ranked WHERE area IN (SELECT area FROM wanted_area)""",
+        [regions, years])
+    con.unregister("wanted_area")
+    return drivers
+
+
+# --- the count -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TopdownRow:
+    key: str
+    label: str
+    amount: Decimal
+    per_head: Decimal | None
+    share: float
+
+
+@dataclass
+class TopdownCount:
+    areas: list[str]
+    fiscal_year: str
+    by: str
+    rows: list[TopdownRow]
+    total: Decimal
+    population: int
+    population_method: str
+    not_identifiable_per_head: Decimal | None
+    drivers: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def per_head(self) -> Decimal | None:
+        return per_head(self.total, self.population)
+
+
+def per_head(amount: Decimal, population: int) -> Decimal | None:
+    return (amount / population).quantize(Decimal("0.01")) if population > 0 else None
+
+
+def choose_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:
+    years = require_loaded(con)
+    if year is None:
+        return years[-1]
+    if year not in years:
+        raise InputError(f"no CRA figures for {year!r}; years loaded: {', '.join(years)}")
+    return year
+
+
+def dimension(by: str) -> str:
+    if by not in DIMENSIONS:
+        raise InputError(f"cannot count by {by!r}; choose one of {', '.join(DIMENSIONS)}")
+    return DIMENSIONS[by]
+
+
+def count(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
+          year: str | None = None, by: str = "control") -> TopdownCount:
+    """The areas' top-down count for one year, grouped by a dimension, with £ per head."""
+    fiscal_year = choose_year(con, year)
+    drivers = apportion(con, workspace, areas, [fiscal_year])
+    grouped = con.execute(
+        f"""SELECT {dimension(by)} AS key, sum(s.amount)
+            FROM topdown_share s JOIN topdown_line l USING (line_id) JOIN topdown_assign a USING (line_id)
+            GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
+    population, method = drivers.population(areas, fiscal_year)
+    total = sum((r[1] for r in grouped), Decimal(0))
+    labels = control.LEVELS if by == "control" else {}
+    order = list(control.LEVELS) if by == "control" else [r[0] for r in grouped]
+    rows = sorted(
+        (TopdownRow(key, labels.get(key, key), amount, per_head(amount, population),
+                    float(amount / total) if total else 0.0) for key, amount in grouped),
+        key=lambda r: order.index(r.key))
+    used = [r[0] for r in con.execute("SELECT DISTINCT a.driver FROM topdown_share s JOIN topdown_assign a "
+                                      "USING (line_id) ORDER BY 1").fetchall()]
+    return TopdownCount(areas, fiscal_year, by, rows, total, population, method,
+                        not_identifiable_per_head(con, fiscal_year), used)
+
+
+def not_identifiable_per_head(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> Decimal | None:
+    """UK spending with no region (defence, debt interest...), per head of England and Wales: not counted."""
+    amount = fetch_one(con, "SELECT sum(amount) FROM topdown_line WHERE fiscal_year = ? "
+                            "AND (NOT identifiable OR region = 'Not identifiable')", [fiscal_year])[0]
+    people = sum(_census_line(a, fiscal_year) for a in reference.areas().values())
+    return per_head(amount, people) if amount is not None else None
+
+
+def _census_line(area: reference.Area, fiscal_year: str) -> int:
+    from totalplace.count.population import interpolated
+    return round(interpolated(area, fiscal_year))
+
+
+def region_totals(con: duckdb.DuckDBPyConnection, fiscal_year: str | None = None) -> dict[tuple[str, str], Decimal]:
+    """Identifiable spending by (region, year), straight from the CRA lines."""
+    where, params = ("AND fiscal_year = ?", [fiscal_year]) if fiscal_year else ("", [])
+    rows = con.execute(f"SELECT region, fiscal_year, sum(amount) FROM topdown_line WHERE identifiable {where} "
+                       "GROUP BY 1, 2", params).fetchall()
+    return {(r, y): a for r, y, a in rows}
