@@ -1,0 +1,111 @@
+"""Co-location opportunities: buildings of different agencies close together whose combined
+occupied space fits in fewer of them.
+
+Method (an estimate, said so in every output):
+
+1. Buildings with the most spare space are tried first as *hubs*. A hub's cluster is every
+   building not yet in another cluster within the chosen distance of it (so any two are at
+   most twice the distance apart). A cluster must hold buildings of at least two agencies.
+2. The occupied space (floor area x utilisation) is fitted into the cluster's best buildings,
+   those in condition A or B first and the largest first, filled to at most the target
+   utilisation. The buildings not needed are disposals.
+3. Saving a year = running cost of the disposals, less the share of it that moves with
+   the people (the variable share). Capital receipt = book value of freehold disposals
+   (leasehold and PFI buildings end a lease or contract instead, with no receipt).
+4. Opportunities are ranked by the saving a year, then the receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import numpy as np
+
+from totalplace.estate.register import Building, Condition, Estate, Tenure
+from totalplace.estate.spatial import great_circle_m, neighbours_indexed
+
+Neighbours = Callable[[np.ndarray, np.ndarray, float], list[list[int]]]
+CONDITION_RANK = {Condition.a: 0, Condition.b: 1, Condition.c: 2, Condition.d: 3}
+PENNY = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Settings:
+    radius_m: float = 500.0
+    target_utilisation: float = 0.85
+    variable_share: Decimal = Decimal("0.2")
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    rank: int
+    hub: Building
+    members: list[Building]
+    keep: list[Building]
+    dispose: list[Building]
+    saving: Decimal
+    receipt: Decimal
+    occupied_m2: float
+    kept_m2: float
+    span_m: float
+
+    @property
+    def agencies(self) -> list[str]:
+        return sorted({b.agency for b in self.members})
+
+
+def _keep_order(building: Building) -> tuple:
+    # Fit for purpose (A or B) first; then the largest, so that the space fits in as few as can hold it.
+    return (CONDITION_RANK[building.condition] > 1, -building.floor_area_m2,
+            building.running_cost / Decimal(str(building.floor_area_m2)), building.id)
+
+
+def consolidate(members: list[Building], settings: Settings) -> tuple[list[Building], list[Building], float]:
+    """The buildings to keep so that the occupied space fits at the target utilisation, and those to let go."""
+    occupied = sum(b.floor_area_m2 * b.utilisation for b in members)
+    keep, capacity = [], 0.0
+    for building in sorted(members, key=_keep_order):
+        if capacity >= occupied and keep:
+            break
+        keep.append(building)
+        capacity += building.floor_area_m2 * settings.target_utilisation
+    kept_ids = {b.id for b in keep}
+    return keep, [b for b in members if b.id not in kept_ids], occupied
+
+
+def _opportunity(hub: Building, members: list[Building], settings: Settings) -> Opportunity | None:
+    keep, dispose, occupied = consolidate(members, settings)
+    if not dispose:
+        return None
+    freed = sum((b.running_cost for b in dispose), Decimal(0))
+    saving = (freed * (1 - settings.variable_share)).quantize(PENNY)
+    receipt = sum((b.book_value for b in dispose if b.tenure == Tenure.freehold), Decimal(0))
+    span = float(great_circle_m(hub.lat, hub.lon, np.array([b.lat for b in members]),
+                                np.array([b.lon for b in members])).max())
+    return Opportunity(0, hub, members, keep, dispose, saving, receipt, occupied,
+                       sum(b.floor_area_m2 for b in keep), span)
+
+
+def opportunities(estate: Estate, settings: Settings = Settings(),
+                  neighbours: Neighbours = neighbours_indexed) -> list[Opportunity]:
+    """Ranked co-location opportunities; `neighbours` finds the buildings within the distance."""
+    buildings = estate.buildings
+    near = neighbours(estate.lat, estate.lon, settings.radius_m)
+    spare = np.array([b.spare_m2 for b in buildings])
+    taken = np.zeros(len(buildings), dtype=bool)
+    found = []
+    # Most spare space first (stable on the register's order), so hubs are the buildings that can absorb others.
+    for hub in np.argsort(-spare, kind="stable"):
+        if taken[hub] or len(near[hub]) < 2:
+            continue
+        members = [j for j in near[hub] if not taken[j]]
+        if len({buildings[j].agency for j in members}) < 2:
+            continue
+        opportunity = _opportunity(buildings[hub], [buildings[j] for j in members], settings)
+        if opportunity:
+            taken[members] = True
+            found.append(opportunity)
+    found.sort(key=lambda o: (-o.saving, -o.receipt, o.hub.id))
+    return [replace(o, rank=rank) for rank, o in enumerate(found, start=1)]

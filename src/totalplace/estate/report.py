@@ -1,0 +1,92 @@
+"""The estate's tables (shared by the CLI and the place report) and its report sections."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from totalplace.commands.common import money
+from totalplace.deal.sources import WORCESTERSHIRE_ESTATE, WORCESTERSHIRE_RUNNING_COST
+from totalplace.errors import InputError
+from totalplace.estate.colocate import Opportunity, Settings, opportunities
+from totalplace.estate.mapping import svg_map
+from totalplace.estate.match import Match, load_needs, match_needs
+from totalplace.estate.register import Estate, load_estate, register_path
+from totalplace.report.section import Chart, Section
+from totalplace.report.tables import Table
+from totalplace.workspace import Workspace
+
+
+def register_table(estate: Estate) -> Table:
+    agencies = sorted({b.agency for b in estate.buildings})
+    rows = []
+    for agency in agencies:
+        mine = [b for b in estate.buildings if b.agency == agency]
+        area = sum(b.floor_area_m2 for b in mine)
+        rows.append([agency, len(mine), round(area), sum((b.running_cost for b in mine), Decimal(0)),
+                     sum((b.book_value for b in mine), Decimal(0)),
+                     sum(b.floor_area_m2 * b.utilisation for b in mine) / area])
+    return Table(f"{estate.label()}: buildings by agency",
+                 ["agency", "buildings", "floor area m²", "running cost a year", "book value", "utilisation"],
+                 rows, [f"{len(estate.buildings)} buildings from {estate.path}; running cost "
+                        f"{money(estate.running_cost)} a year."])
+
+
+def method_notes(estate: Estate, found: list[Opportunity], settings: Settings) -> list[str]:
+    saving = sum((o.saving for o in found), Decimal(0))
+    share = saving / estate.running_cost if estate.running_cost else Decimal(0)
+    notes = [f"{estate.label()}.",
+             f"{len(found)} opportunities within {settings.radius_m:,.0f} m of a hub, filled to "
+             f"{settings.target_utilisation:.0%}; {sum(len(o.dispose) for o in found)} disposals would save "
+             f"{money(saving)} a year ({share:.1%} of the estate's running cost) and release "
+             f"{money(sum((o.receipt for o in found), Decimal(0)))} in capital receipts.",
+             f"Estimate: saving = running cost of disposals less {settings.variable_share:.0%} that moves with the "
+             "people; receipt = book value of freehold disposals. Confidence: indicative, before surveys.",
+             f"Compare: {WORCESTERSHIRE_ESTATE.citation()} "
+             f"(10% of {money(WORCESTERSHIRE_RUNNING_COST)})"]
+    return notes
+
+
+def opportunity_table(estate: Estate, found: list[Opportunity], settings: Settings) -> Table:
+    rows = [[o.rank, o.hub.name, ", ".join(o.agencies), len(o.members), ", ".join(b.id for b in o.keep),
+             ", ".join(b.id for b in o.dispose), round(o.occupied_m2), round(o.kept_m2), round(o.span_m),
+             o.saving, o.receipt] for o in found]
+    return Table(f"Co-location opportunities within {settings.radius_m:,.0f} m, ranked by saving",
+                 ["rank", "hub", "agencies", "buildings", "keep", "dispose", "occupied m²", "kept m²",
+                  "farthest from hub m", "saving a year", "capital receipt"], rows,
+                 method_notes(estate, found, settings))
+
+
+def match_table(matches: list[Match], synthetic: bool) -> Table:
+    rows = [[m.need.id, m.need.agency, m.need.need, round(m.need.floor_area_m2),
+             m.building.id if m.building else "", m.building.name if m.building else "UNMATCHED",
+             round(m.distance_m) if m.distance_m is not None else None, m.reason] for m in matches]
+    notes = [f"{sum(1 for m in matches if m.building)} of {len(matches)} needs matched to spare space."]
+    if synthetic:
+        notes.append("SYNTHETIC: the needs and the buildings are made up for the demo.")
+    return Table("Needs for space matched to spare space in other agencies' buildings",
+                 ["need", "agency", "what", "m² needed", "building", "building name", "distance m", "why"],
+                 rows, notes)
+
+
+def report_sections(workspace: Workspace, settings: Settings = Settings()) -> list[Section]:
+    """The estate in the place report: the register, the map and the opportunities, needs and offers."""
+    if not register_path(workspace).exists():
+        return []
+    try:
+        estate = load_estate(workspace)
+        needs = load_needs(workspace)
+    except InputError as error:
+        return [Section("estate", "The shared estate", [f"The estate register could not be read: {error}"])]
+    found = opportunities(estate, settings)
+    table = opportunity_table(estate, found, settings)
+    sections = [Section(
+        "estate", "The shared estate", table.notes[:3],
+        charts=[Chart("Buildings and co-location opportunities", svg_map(estate, found), table)],
+        tables=[register_table(estate)],
+        provenance=[f"Estate register {register_path(workspace)}; {estate.label()}.", table.notes[2],
+                    WORCESTERSHIRE_ESTATE.citation()],
+    )]
+    if needs:
+        sections[0].tables.append(match_table(match_needs(estate, needs, settings.target_utilisation),
+                                              estate.synthetic))
+    return sections
