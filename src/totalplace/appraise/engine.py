@@ -3,7 +3,7 @@
 For each outcome line (the working is in docs/appraisal.md and the tests):
 
     people   = cohort x engagement x success x (1 - deadweight) x (1 - displacement) x attribution
-    year y   : benefit = people x unit value x (1 - drop_off) ** (y - lag)   for lag <= y < lag + duration
+    year y   : benefit = people x unit value x quantity x (1 - drop_off) ** (y - lag)   for lag <= y < lag + duration
     adjusted = benefit x (1 - optimism bias of its confidence grade)
     PV       = adjusted x discount factor (standard or health schedule)
 
@@ -295,7 +295,7 @@ def benefit_flows(intervention: Intervention, context: Context, terms: list[Outc
             share = term.persistence(year)
             if share == 0:
                 continue
-            amount = term.people * term.unit_value * share
+            amount = term.people * term.unit_value * outcome.quantity * share
             flows.append(Flow(year, "benefit", outcome.kind.value, agency, outcome.cashable, outcome.id,
                               amount, amount * (1 - term.optimism), factors[term.schedule][year]))
     return flows

@@ -73,6 +73,7 @@ class Outcome(Strict):
     cashable: bool = False
     unit_cost: str | None = None
     unit_value: Money | None = None
+    quantity: Annotated[Decimal, Field(gt=0)] = Decimal(1)  # units per person per year, e.g. 52 weeks
     success: Rate | None = None
     deadweight: Rate | None = None
     displacement: Rate | None = None

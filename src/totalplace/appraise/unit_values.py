@@ -40,5 +40,7 @@ def _describe(code: str, entry, price_year: str) -> str:
         text = getattr(entry, name, "")
         if text:
             parts.append(str(text))
-    parts.append(f"uprated to {price_year} prices by the GDP deflator")
+    if getattr(entry, "illustrative", False):
+        parts.append("ILLUSTRATIVE value, not checked against its source")
+    parts.append(f"uprated from {getattr(entry, 'price_year', '?')} to {price_year} prices by the GDP deflator")
     return "; ".join(parts)

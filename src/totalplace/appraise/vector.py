@@ -31,7 +31,7 @@ class VectorModel:
     fields: dict[str, np.ndarray]        # per outcome (O,): the resolved central value of each field
     own: dict[str, np.ndarray]           # per outcome (O,) bool: the outcome sets this field itself
     duration: np.ndarray                 # (O,) years a benefit lasts (inf: to the horizon)
-    keep: np.ndarray                     # (O,) 1 - optimism bias
+    keep: np.ndarray                     # (O,) quantity x (1 - optimism bias)
     factors: np.ndarray                  # (O, Y) discount factor of each outcome's schedule
     kind: np.ndarray                     # (O,) "fiscal" | "economic" | "social"
     benefit_map: np.ndarray              # (O, A) 1 where a fiscal outcome lands in a partner's budget
@@ -63,7 +63,7 @@ def vector_model(appraisal: Appraisal) -> VectorModel:
         horizon=intervention.horizon, cohort=float(intervention.cohort), engagement=float(intervention.engagement),
         outcome_ids=[t.outcome.id for t in terms], fields=fields, own=own,
         duration=np.array([np.inf if t.duration is None else float(t.duration) for t in terms]),
-        keep=np.array([1.0 - float(t.optimism) for t in terms]),
+        keep=np.array([float(t.outcome.quantity * (1 - t.optimism)) for t in terms]),
         factors=np.array([schedules[t.schedule] for t in terms]).reshape(len(terms), intervention.horizon),
         kind=np.array([t.outcome.kind.value for t in terms]), benefit_map=benefit_map,
         cost_pv=np.array([float(f.pv) for f in costs]), cost_map=cost_map,

@@ -1,0 +1,199 @@
+"""The appraisal's figures as tables, shared by the CLI, the place report and the XLSX export."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from totalplace.appraise.engine import ZERO, Appraisal
+from totalplace.appraise.gainshare import Proposal, agreement_rows
+from totalplace.appraise.portfolio import Portfolio
+from totalplace.appraise.sensitivity import SwitchingValue, TornadoBar
+from totalplace.appraise.tracking import Variance
+from totalplace.appraise.vector import MonteCarlo
+from totalplace.report.tables import Table
+
+PENNY = Decimal("0.01")
+
+
+def _pence(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(PENNY)
+
+
+def _ratio(value: Decimal | None) -> str:
+    return "n/a (no costs)" if value is None else f"{value:.2f}"
+
+
+def _name(appraisal: Appraisal, agency: str) -> str:
+    partner = appraisal.context.agencies[agency]
+    return f"{partner.name} ({partner.level.value})"
+
+
+def provenance(appraisal: Appraisal) -> list[str]:
+    """The sources of every default the appraisal used."""
+    grades = sorted({t.grade for t in appraisal.terms} | {c.confidence or appraisal.intervention.confidence
+                                                          for c in appraisal.intervention.costs})
+    context = appraisal.context
+    return [
+        f"Discounting: {context.schedules['standard'].source}; health outcomes: {context.schedules['health'].source}.",
+        "Optimism bias (costs up, benefits down) by confidence grade "
+        + ", ".join(f"{g}: {context.optimism[g].adjustment:.0%}" for g in grades)
+        + f". Source: {context.optimism[grades[0]].source}.",
+        f"Money in real terms at {appraisal.intervention.price_year} prices; year 0 is "
+        f"{appraisal.intervention.first_year}.",
+    ]
+
+
+def summary_table(appraisal: Appraisal) -> Table:
+    s = appraisal.summary()
+    iv = appraisal.intervention
+    payback = "not within the horizon" if s.payback_year is None else \
+        f"year {s.payback_year} ({iv.year_label(s.payback_year)})"
+    rows = [
+        ["PV costs (all, after optimism bias)", _pence(s.pv_costs), "capital + revenue + in kind"],
+        ["PV fiscal benefits", _pence(s.pv_fiscal), "to public budgets, cashable and not"],
+        ["  of which cashable", _pence(s.pv_cashable), "money a budget can take out"],
+        ["PV economic benefits", _pence(s.pv_economic), "e.g. earnings gained"],
+        ["PV social benefits", _pence(s.pv_social), "e.g. wellbeing"],
+        ["Net present budget impact", _pence(s.net_present_budget_impact), "PV cashable benefits - PV cash costs"],
+        ["Fiscal NPV", _pence(s.fiscal_npv), "PV fiscal benefits - PV costs"],
+        ["Public value NPV", _pence(s.public_value_npv), "PV fiscal + economic + social - PV costs"],
+        ["Benefit-cost ratio", _ratio(s.bcr), "PV all benefits / PV costs"],
+        ["Fiscal benefit-cost ratio", _ratio(s.fiscal_bcr), "PV fiscal benefits / PV costs"],
+        ["Financial return on investment", _ratio(s.financial_roi), "(PV fiscal benefits - PV costs) / PV costs"],
+        ["Payback", payback, "first year cumulative PV fiscal benefits >= cumulative PV costs"],
+        ["Cashable share", "n/a" if s.cashable_share is None else f"{s.cashable_share:.1%}",
+         "PV cashable / PV fiscal benefits"],
+    ]
+    notes = [f"{iv.name}: cohort {iv.cohort:,}, horizon {iv.horizon} years ({iv.year_label(0)} to "
+             f"{iv.year_label(iv.horizon - 1)})."] + provenance(appraisal)
+    return Table(f"Appraisal: {iv.name}", ["measure", "value", "how"], rows, notes)
+
+
+def outcome_table(appraisal: Appraisal) -> Table:
+    rows = [[t.outcome.id, t.outcome.kind.value, t.outcome.agency or "", "yes" if t.outcome.cashable else "",
+             t.unit_value.quantize(PENNY), t.outcome.quantity, f"{t.people:.4f}", t.lag, f"{t.drop_off}",
+             t.duration or "to horizon", t.grade, f"{t.optimism:.0%}", t.schedule, t.value_source]
+            for t in appraisal.terms]
+    return Table("Outcomes: people achieving each, unit values and their sources",
+                 ["outcome", "kind", "agency", "cashable", "unit value", "quantity", "people", "lag", "drop-off",
+                  "duration", "grade", "optimism bias", "discounting", "unit value source"], rows,
+                 ["people = cohort x engagement x success x (1 - deadweight) x (1 - displacement) x attribution"])
+
+
+def matrix_table(appraisal: Appraisal) -> Table:
+    """PV costs by investing agency x PV fiscal benefits by gaining agency (the wrong pocket)."""
+    pvs = appraisal.agency_pv()
+    total_cost = sum((c for c, _ in pvs.values()), ZERO)
+    investors = [a for a in pvs if pvs[a][0] > 0]
+    gainers = [a for a in pvs if pvs[a][1] > 0]
+    rows = []
+    for investor in investors:
+        share = pvs[investor][0] / total_cost
+        cells = [_pence(pvs[gainer][1] * share) for gainer in gainers]
+        rows.append([_name(appraisal, investor), _pence(pvs[investor][0]), *cells,
+                     _pence(sum((pvs[g][1] for g in gainers), ZERO) * share)])
+    rows.append(["PV fiscal benefit gained", _pence(total_cost), *[_pence(pvs[g][1]) for g in gainers],
+                 _pence(sum((pvs[g][1] for g in gainers), ZERO))])
+    notes = ["Each gaining agency's PV benefit is attributed to the investing agencies in proportion to the PV "
+             "cost each bears (a row shows what one agency's spending buys for every budget)."]
+    return Table(f"Wrong-pocket matrix: who pays and who gains (PV, {appraisal.intervention.price_year} prices)",
+                 ["investing agency", "PV cost", *[_name(appraisal, g) for g in gainers], "total"], rows, notes)
+
+
+def agency_table(appraisal: Appraisal) -> Table:
+    rows = [[_name(appraisal, a), _pence(c), _pence(b), _pence(b - c)] for a, (c, b) in appraisal.agency_pv().items()]
+    local = sum((b for a, (_, b) in appraisal.agency_pv().items()
+                 if appraisal.context.agencies[a].level.value == "local"), ZERO)
+    national = sum((b for _, (_, b) in appraisal.agency_pv().items()), ZERO) - local
+    return Table("Each agency's own NPV, before any gain-share", ["agency", "PV cost", "PV fiscal benefit", "NPV"],
+                 rows, [f"PV fiscal benefits to local agencies {local:,.2f}; to national bodies {national:,.2f}."])
+
+
+def cashflow_table(appraisal: Appraisal) -> Table:
+    iv = appraisal.intervention
+    flows = appraisal.cash_flow()
+    discounted = appraisal.cash_flow(discounted=True)
+    rows = [[a, *[_pence(v) for v in values], _pence(sum(discounted[a], ZERO))]
+            for a, values in flows.items()]
+    return Table("Net cash flow by agency and year: fiscal benefit - cost (real terms, after optimism bias)",
+                 ["agency", *[iv.year_label(y) for y in range(iv.horizon)], "NPV"], rows,
+                 ["Negative: the agency's budget pays that year; positive: it gains."])
+
+
+def gainshare_table(appraisal: Appraisal, proposal: Proposal) -> Table:
+    rows = [[_name(appraisal, a), _pence(proposal.before[a]), _pence(proposal.transfers[a]), _pence(proposal.after[a])]
+            for a in proposal.before]
+    verdict = "every partner comes out at or above zero" if proposal.all_ahead else \
+        f"impossible for every partner: the largest shortfall any partner bears is £{proposal.largest_shortfall:,.2f}"
+    return Table(f"Gain-share by {proposal.method}: {verdict}",
+                 ["partner", "NPV before", "transfer (PV, + receives)", "NPV after"], rows,
+                 [f"check: {c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in proposal.checks])
+
+
+def agreement_table(appraisal: Appraisal, proposal: Proposal) -> Table:
+    return Table(f"Draft agreement ({proposal.method}): who pays whom, how much, in which years",
+                 ["payer", "payee", "year", "cash due (real terms)", "present value"],
+                 list(agreement_rows(appraisal, proposal)),
+                 ["Each payer pays out of its own savings as they arrive: the cash due each year is in proportion "
+                  "to its fiscal benefit that year, scaled so the payments' present value equals the transfer.",
+                  "Cash is in real terms at the price base year; uprate by the GDP deflator when paying."])
+
+
+def tornado_table(bars: list[TornadoBar], measure: str) -> Table:
+    rows = [[b.key, str(b.base), str(b.low), str(b.high), _pence(b.npv_low), _pence(b.npv_high), _pence(b.swing)]
+            for b in bars]
+    return Table(f"Sensitivity of {measure.replace('_', ' ')} to each input (one at a time)",
+                 ["input", "central", "low", "high", "NPV at low", "NPV at high", "swing"], rows,
+                 ["Each input moved 20% down and up from its central value (lag: one year), within its range."])
+
+
+def switching_table(values: list[SwitchingValue], measure: str) -> Table:
+    rows = []
+    for v in values:
+        if v.value is None:
+            rows.append([v.key, str(v.base), "none", "", f"NPV keeps its sign for {v.searched[0]:g} to {v.searched[1]:g}"])
+        else:
+            change = "" if v.change is None else f"{v.change:+.1%}"
+            rows.append([v.key, str(v.base), f"{v.value:.6g}", change, ""])
+    return Table(f"Switching values: the value of each input, alone, at which {measure.replace('_', ' ')} is zero",
+                 ["input", "central", "switching value", "change from central", "note"], rows)
+
+
+def montecarlo_tables(appraisal: Appraisal, run: MonteCarlo) -> list[Table]:
+    names = {a: _name(appraisal, a) for a in run.agencies}
+    chances = [[names.get(k, k), v] for k, v in run.probability_positive().items()]
+    percentiles = [[names.get(k, k), *[Decimal(str(round(x, 2))) for x in values]]
+                   for k, values in run.percentile_table().items()]
+    note = (f"{run.draws:,} draws, seed {run.seed}; NumPy binary floats (the central case is exact in Decimal). "
+            f"Inputs drawn: {', '.join(appraisal.intervention.uncertainty) or 'none'}.")
+    return [Table("Monte Carlo: chance the NPV is above zero", ["who", "P(NPV > 0)"], chances, [note]),
+            Table("Monte Carlo: NPV percentiles", ["who", *[f"P{p}" for p in run.percentiles]], percentiles, [note])]
+
+
+def portfolio_tables(portfolio: Portfolio) -> list[Table]:
+    interventions = Table(f"Portfolio: {portfolio.name}", ["intervention", "cohort group", "PV cost", "fiscal NPV",
+                                                            "public value NPV", "adjustment"], portfolio.rows(),
+                          portfolio.flags + portfolio.judgements)
+    agencies = Table("Portfolio totals by agency", ["agency", "PV cost", "PV fiscal benefit", "NPV"],
+                     [[t.agency, _pence(t.pv_cost), _pence(t.pv_benefit), _pence(t.npv)]
+                      for t in portfolio.by_agency()])
+    return [interventions, agencies]
+
+
+def tracking_table(appraisal: Appraisal, rows: list[Variance]) -> Table:
+    iv = appraisal.intervention
+    return Table("Benefit tracking: actual against forecast",
+                 ["agency", "year", "kind", "forecast", "actual", "variance", "variance %", "flag"],
+                 [[r.agency, iv.year_label(r.year), r.kind, _pence(r.forecast), _pence(r.actual), _pence(r.variance),
+                   "" if r.share is None else f"{r.share:+.1%}", r.flag] for r in rows],
+                 [f"Flags use a tolerance of {iv.tracking.tolerance:.0%} of the forecast."])
+
+
+def pot_table(appraisal: Appraisal, pot: dict[int, tuple[Decimal, Decimal]]) -> Table:
+    share = appraisal.intervention.tracking.pot_share
+    rows = [[appraisal.intervention.year_label(y), _pence(saved), _pence(paid)] for y, (saved, paid) in pot.items()]
+    return Table(f"Early-intervention pot: {share:.0%} of realised cashable savings",
+                 ["year", "realised cashable savings", "into the pot"], rows,
+                 ["Default 5%: NLGN (Keohane and Smith), 'Greater than the sum of its parts', March 2010, ch. 11: "
+                  "'five per cent of all savings made through Total Place approaches should remain in local early "
+                  "intervention pots for future investment.' Set tracking.pot_share to change it."])
