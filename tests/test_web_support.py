@@ -1,0 +1,69 @@
+"""Shared by the web tests: a small two-agency place, a signed-in client, and a police spend file.
+
+The place holds one real Bradford council month (shipped example) and a small
+police file written here, so that what one agency's analyst may see can be
+told apart from the other's.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from totalplace.ingest.load import ingest
+from totalplace.web.app import WebSettings, create_app
+from totalplace.web.auth import sample_users
+from totalplace.workspace import Agency, AgencyKind, init_workspace
+
+PROJECT = Path(__file__).resolve().parents[1]
+BRADFORD_MONTH = PROJECT / "examples" / "bradford" / "agencies" / "bradford-council" / "2018-04.csv.gz"
+POLICE = "west-yorkshire-police"
+POLICE_HEADER = "Service Label,Expense Type,Date Paid,Amount,Supplier Name,Transaction Number\n"
+# Twelve payments (one supplier paid 7 times, five paid once) and one row whose amount is not money.
+POLICE_ROWS = (
+    [f"Neighbourhood policing,Vehicle fuel,2018-05-{d:02d},{100 + d}.50,FUEL CARDS LTD,P{d}\n" for d in range(1, 8)]
+    + [f"Custody,Medical services,2018-05-{d:02d},{1000 * d}.00,DOCTOR {d},C{d}\n" for d in range(8, 13)]
+    + ["Custody,Medical services,2018-05-20,twelve pounds,DOCTOR X,C99\n"]
+)
+POLICE_LOADED_MONEY = sum((Decimal(f"{100 + d}.50") for d in range(1, 8)), Decimal(0)) + sum(
+    (Decimal(1000 * d) for d in range(8, 13)), Decimal(0))
+
+
+def police_csv(month: str = "05") -> str:
+    return POLICE_HEADER + "".join(row.replace("2018-05-", f"2018-{month}-") for row in POLICE_ROWS)
+
+
+def build_place(root: Path):
+    """The workspace, loaded through the same ingest as the CLI."""
+    workspace = init_workspace(root, "Bradford", ["E08000032"])
+    shutil.copyfile(BRADFORD_MONTH, workspace.agency_dir("bradford-council") / BRADFORD_MONTH.name)
+    workspace.add_agency(Agency(id=POLICE, name="West Yorkshire Police", kind=AgencyKind.police))
+    (workspace.agency_dir(POLICE) / "2018-05.csv").write_text(police_csv(), encoding="utf-8")
+    ingest(workspace)
+    return workspace
+
+
+def make_app(workspace, db_url: str, **settings):
+    app = create_app(workspace, WebSettings(db_url=db_url, secret_key="test-secret-key", **settings))
+    passwords = {name: password for name, _role, password in
+                 sample_users(app.state.db, [a.id for a in workspace.settings.agencies])}
+    return app, passwords
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def signed_in(app, username: str, password: str) -> TestClient:
+    client = TestClient(app)
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"username": username, "password": password, "csrf": token},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return client
