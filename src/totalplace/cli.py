@@ -22,6 +22,7 @@ app = typer.Typer(help="Count all the public money in a place (UK Total Place)."
 agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_args_is_help=True)
 app.add_typer(agency_app, name="agency")
 # Each capability's commands live in totalplace.commands.<capability>; register them here, one line each.
+from totalplace.commands import appraise as _appraise; app.add_typer(_appraise.app, name="appraise")
 from totalplace.commands import cohort as _cohort; app.add_typer(_cohort.app, name="cohort")
 from totalplace.commands import serve as _serve; app.command("serve")(_serve.serve)
 from totalplace.commands import deal as _deal; app.add_typer(_deal.app, name="deal")
@@ -29,6 +30,7 @@ from totalplace.commands import estate as _estate; app.add_typer(_estate.app, na
 from totalplace.commands import streams as _streams; app.add_typer(_streams.app, name="streams"); app.command("provision")(_streams.provision)
 from totalplace.commands import exchange as _exchange; app.add_typer(_exchange.export_app, name="export"); app.add_typer(_exchange.import_app, name="import")
 from totalplace.commands import unit_costs as _unit_costs; app.add_typer(_unit_costs.app, name="unit-costs")
+from totalplace.commands import journey as _journey; app.add_typer(_journey.app, name="journey")
 
 
 @app.command()
