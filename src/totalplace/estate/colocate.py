@@ -62,30 +62,46 @@ def _keep_order(building: Building) -> tuple:
             building.running_cost / Decimal(str(building.floor_area_m2)), building.id)
 
 
-def consolidate(members: list[Building], settings: Settings) -> tuple[list[Building], list[Building], float]:
+@dataclass(frozen=True)
+class _Arrays:
+    """Per-building figures computed once, so each cluster is sized with array arithmetic."""
+    occupied: np.ndarray   # floor area x utilisation
+    capacity: np.ndarray   # floor area x target utilisation
+    keep_rank: np.ndarray  # position in the order buildings are kept in
+
+    @classmethod
+    def of(cls, buildings: list[Building], settings: Settings) -> _Arrays:
+        area = np.array([b.floor_area_m2 for b in buildings])
+        order = sorted(range(len(buildings)), key=lambda i: _keep_order(buildings[i]))
+        rank = np.empty(len(buildings), dtype=np.int64)
+        rank[order] = np.arange(len(buildings))
+        return cls(area * np.array([b.utilisation for b in buildings]), area * settings.target_utilisation, rank)
+
+
+def consolidate(members: np.ndarray, arrays: _Arrays) -> tuple[np.ndarray, np.ndarray, float]:
     """The buildings to keep so that the occupied space fits at the target utilisation, and those to let go."""
-    occupied = sum(b.floor_area_m2 * b.utilisation for b in members)
-    keep, capacity = [], 0.0
-    for building in sorted(members, key=_keep_order):
-        if capacity >= occupied and keep:
-            break
-        keep.append(building)
-        capacity += building.floor_area_m2 * settings.target_utilisation
-    kept_ids = {b.id for b in keep}
-    return keep, [b for b in members if b.id not in kept_ids], occupied
+    ordered = members[np.argsort(arrays.keep_rank[members])]
+    occupied = float(arrays.occupied[members].sum())
+    enough = np.cumsum(arrays.capacity[ordered]) >= occupied - 1e-9
+    kept = int(np.argmax(enough)) + 1 if enough.any() else len(ordered)
+    return ordered[:kept], ordered[kept:], occupied
 
 
-def _opportunity(hub: Building, members: list[Building], settings: Settings) -> Opportunity | None:
-    keep, dispose, occupied = consolidate(members, settings)
-    if not dispose:
+def _opportunity(buildings: list[Building], hub: int, members: np.ndarray, arrays: _Arrays,
+                 settings: Settings) -> Opportunity | None:
+    keep_at, dispose_at, occupied = consolidate(members, arrays)
+    if len(dispose_at) == 0:
         return None
+    keep = [buildings[i] for i in keep_at]
+    dispose = sorted((buildings[i] for i in dispose_at), key=lambda b: b.id)
     freed = sum((b.running_cost for b in dispose), Decimal(0))
     saving = (freed * (1 - settings.variable_share)).quantize(PENNY)
     receipt = sum((b.book_value for b in dispose if b.tenure == Tenure.freehold), Decimal(0))
-    span = float(great_circle_m(hub.lat, hub.lon, np.array([b.lat for b in members]),
-                                np.array([b.lon for b in members])).max())
-    return Opportunity(0, hub, members, keep, dispose, saving, receipt, occupied,
-                       sum(b.floor_area_m2 for b in keep), span)
+    lat = np.array([buildings[i].lat for i in members])
+    lon = np.array([buildings[i].lon for i in members])
+    span = float(great_circle_m(buildings[hub].lat, buildings[hub].lon, lat, lon).max())
+    return Opportunity(0, buildings[hub], [buildings[i] for i in members], keep, dispose, saving, receipt,
+                       occupied, sum(b.floor_area_m2 for b in keep), span)
 
 
 def opportunities(estate: Estate, settings: Settings = Settings(),
@@ -93,17 +109,20 @@ def opportunities(estate: Estate, settings: Settings = Settings(),
     """Ranked co-location opportunities; `neighbours` finds the buildings within the distance."""
     buildings = estate.buildings
     near = neighbours(estate.lat, estate.lon, settings.radius_m)
-    spare = np.array([b.spare_m2 for b in buildings])
+    arrays = _Arrays.of(buildings, settings)
+    agency_codes = np.unique([b.agency for b in buildings], return_inverse=True)[1]
     taken = np.zeros(len(buildings), dtype=bool)
     found = []
     # Most spare space first (stable on the register's order), so hubs are the buildings that can absorb others.
-    for hub in np.argsort(-spare, kind="stable"):
+    for hub in np.argsort(-(arrays.capacity / max(settings.target_utilisation, 1e-9) - arrays.occupied),
+                          kind="stable"):
         if taken[hub] or len(near[hub]) < 2:
             continue
-        members = [j for j in near[hub] if not taken[j]]
-        if len({buildings[j].agency for j in members}) < 2:
+        members = np.asarray(near[hub])
+        members = members[~taken[members]]
+        if len(np.unique(agency_codes[members])) < 2:
             continue
-        opportunity = _opportunity(buildings[hub], [buildings[j] for j in members], settings)
+        opportunity = _opportunity(buildings, int(hub), members, arrays, settings)
         if opportunity:
             taken[members] = True
             found.append(opportunity)
