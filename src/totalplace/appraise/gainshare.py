@@ -83,7 +83,7 @@ def characteristic_function(appraisal: Appraisal) -> Callable[[frozenset[str]], 
             return benefit - cost
         if total_cost == 0:
             return benefit
-        return max(ZERO, cost / total_cost * benefit - cost)
+        return max(ZERO, cost * benefit / total_cost - cost)  # multiply first: exact where it can be
 
     return v
 
