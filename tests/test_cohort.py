@@ -1,0 +1,292 @@
+"""Cohorts: loading and accounting, linking across agencies, the figures (checked by hand) and suppression."""
+
+from __future__ import annotations
+
+import gzip
+from decimal import Decimal
+
+import duckdb
+import pytest
+from hypothesis import given, settings, strategies as st
+from typer.testing import CliRunner
+
+from totalplace.cli import app
+from totalplace.deepdive import cohort_report as figures
+from totalplace.deepdive import cohorts
+from totalplace.deepdive.pseudonym import KEY_ENV
+from totalplace.deepdive.unit_costs import load_library
+from totalplace.errors import InputError
+from totalplace.workspace import init_workspace, open_workspace
+
+KEY = b"cohort-test-key-0123456789abcdef"
+
+COUNCIL = """person id,household id,date,service,kind,cost
+A1,H1,2023-04-10,Care Act assessment,assessment,300.00
+A1,H1,10/06/2023,Care Act assessment,assessment,300.00
+A2,H1,2023-05-01,Home care visit,appointment,50.00
+B1,H2,2023-05-01,Home care visit,appointment,50.00
+C1,,2022-12-01,Home care visit,appointment,10.00
+"""
+NHS = """person,date,service,cost
+a 1,2023-07-01,Mental health assessment,200
+B1,2023-07-02,GP appointment,40
+D1,2023-07-03,GP appointment,40
+"""
+POLICE = """person id,date,service,unit cost code,units
+A1,2023-08-01,Arrest,police.arrest,2
+"""
+
+
+def _workspace(tmp_path, extra_settings: str = ""):
+    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+    if extra_settings:
+        with ws.config_path.open("a", encoding="utf-8") as handle:
+            handle.write("\n[cohort]\n" + extra_settings + "\n")
+    return open_workspace(ws.root)
+
+
+def _put(ws, agency: str, name: str, text: str) -> None:
+    folder = ws.root / "cohort" / agency
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def small(tmp_path):
+    ws = _workspace(tmp_path, "suppress_below = 1\ntop_percent = 34")
+    _put(ws, "council", "events.csv", COUNCIL)
+    _put(ws, "nhs", "events.csv", NHS)
+    _put(ws, "police", "events.csv", POLICE)
+    cohorts.load(ws, KEY)
+    con = figures.open_cohort(ws)
+    yield ws, con
+    con.close()
+
+
+def arrest_cost(ws) -> Decimal:
+    return (load_library(ws).value("police.arrest", "2023-24") * 2).quantize(Decimal("0.01"))
+
+
+def test_events_link_across_agencies_by_pseudonym(small):
+    ws, con = small
+    agencies = dict(con.execute("""
+        SELECT p.household_known, count(DISTINCT agency_id) FROM cohort_event JOIN cohort_person p USING (person)
+        GROUP BY person, p.household_known ORDER BY 2 DESC LIMIT 1""").fetchall())
+    assert agencies == {True: 3}  # 'A1' at the council and police and 'a 1' at the NHS are one person
+    households = con.execute("""
+        SELECT household_key, count(*) FROM cohort_person GROUP BY 1 ORDER BY 2 DESC""").fetchall()
+    assert [n for _, n in households] == [2, 1, 1, 1]  # H1 = A1 + A2; H2 = B1; C1 and D1 alone
+    assert con.execute("SELECT count(*) FROM cohort_person WHERE NOT household_known").fetchall() == [(2,)]
+
+
+def test_summary_by_hand(small):
+    ws, con = small
+    table = figures.summary(con, ws, "all")
+    rows = {r[0]: r for r in table.rows}
+    total = Decimal("300") * 2 + 200 + arrest_cost(ws) + 50 + 50 + 40 + 40
+    assert rows["2022-23"][1:6] == [1, 1, 1, 1, Decimal("10.00")]
+    year = rows["2023-24"]
+    assert year[1:6] == [4, 3, 8, 3, total]  # people A1 A2 B1 D1; households H1 H2 D1; 8 events; 3 agencies
+    assert year[6] == (total / 4).quantize(Decimal("0.01"))
+    assert year[8] == (total / 3).quantize(Decimal("0.01"))
+    assert year[9] == Decimal("90.00")  # households cost H1 (most), H2 90, D1 40: median 90
+
+
+def test_concentration_by_hand(small):
+    ws, con = small
+    curve = figures.concentration(con, "2023-24", "household", 34)
+    h1 = Decimal(600 + 200 + 50) + arrest_cost(ws)
+    total = h1 + 90 + 40
+    top = {p.percent: p for p in curve.points}
+    assert (top[1].units, top[1].cost) == (1, h1)
+    assert (top[34].units, top[34].cost) == (2, h1 + 90)  # ceil(3 * 34%) = 2 households
+    assert top[100].cost == total and top[100].share == 1.0
+    assert abs(top[1].share - float(h1 / total)) < 1e-9
+    people = figures.concentration(con, "2023-24", "person")
+    assert people.units == 4 and {p.percent: p.units for p in people.points}[50] == 2
+
+
+def test_agency_contact_and_assessments_by_hand(small):
+    ws, con = small
+    contact = {r[0]: r for r in figures.agency_contact(con, ws, "2023-24").rows}
+    assert contact["1 agency"][1] == 2 and contact["1 agency"][3] == Decimal("90.00")  # A2 50, D1 40
+    assert contact["2 agencies"][1] == 1 and contact["3 agencies"][1] == 1  # B1; A1
+    table = figures.assessments(con, ws, "2023-24")
+    bands = {r[0]: r[1] for r in table.rows}
+    assert bands == {"1": 0, "2": 0, "3 to 4": 1, "5 to 9": 0, "10 or more": 0}  # A1: 2 Care Act + 1 NHS (by name)
+    assert "(duplicate assessments): 1." in table.notes[0]
+    by_service = {(r[0], r[1]): r for r in figures.assessments_by_service(con, ws, "2023-24").rows}
+    assert by_service[("council", "Care Act assessment")][2:5] == [2, 1, 1]
+
+
+def test_top_cohort_by_agency_by_hand(small):
+    ws, con = small
+    rows = {r[0]: r for r in figures.top_cohort(con, ws, "2023-24").rows}  # top 34%: H1 and H2
+    assert rows["council"][1:3] == [3, Decimal("700.00")]  # A1, A2, B1: 600 + 50 + 50
+    assert rows["nhs"][1:3] == [2, Decimal("240.00")]  # A1 200, B1 40 (D1 is not in the top cohort)
+    assert rows["nhs"][4] == Decimal("280.00") and abs(rows["nhs"][5] - 240 / 280) < 1e-9
+    assert rows["police"][2] == arrest_cost(ws)
+
+
+def test_unit_cost_codes_and_price_year(tmp_path):
+    ws = _workspace(tmp_path, 'suppress_below = 1\nprice_year = "2022-23"')
+    _put(ws, "police", "events.csv", POLICE + "A2,2023-08-02,Arrest,no.such.code,1\n")
+    result = cohorts.load(ws, KEY)
+    con = duckdb.connect(str(ws.store_path), read_only=True)
+    cost, year = con.execute("SELECT cost, price_year FROM cohort_event").fetchall()[0]
+    rejected = cohorts.rejections(con)
+    con.close()
+    assert (cost, year) == ((load_library(ws).value("police.arrest", "2022-23") * 2).quantize(Decimal("0.01")), "2022-23")
+    assert result.files[0].rows_rejected == 1
+    assert rejected[0][2] == "unit cost code" and "no.such.code" in rejected[0][3]
+
+
+BAD = """person id,date,service,cost,units
+P1,2023-05-01,Visit,10.00,1
+,2023-05-01,Visit,10.00,1
+P2,,Visit,10.00,1
+P3,31/02/2023,Visit,10.00,1
+P4,2023-05-01,,10.00,1
+P5,2023-05-01,Visit,ten pounds,1
+P6,2023-05-01,Visit,,1
+P7,2023-05-01,Visit,5.00,two
+,,,,
+P8,2023-05-02,Visit,"1,234.50",1
+"""
+
+
+def test_every_row_is_loaded_or_rejected_with_its_reason(tmp_path):
+    ws = _workspace(tmp_path)
+    _put(ws, "council", "bad.csv", BAD)
+    report = cohorts.load(ws, KEY).files[0]
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (9, 2, 7)
+    assert report.cost_loaded == Decimal("1244.50")
+    assert report.cost_read == report.cost_loaded + report.cost_rejected
+    con = duckdb.connect(str(ws.store_path), read_only=True)
+    reasons = [(r[1], r[2], r[3]) for r in cohorts.rejections(con)]
+    blank = con.execute("SELECT blank_rows FROM cohort_file").fetchall()
+    con.close()
+    assert blank == [(1,)]
+    assert reasons == [
+        (3, "person id", "the person id is blank"),
+        (4, "date", "the date is blank"),
+        (5, "date", "'31/02/2023' is not a date in a form this tool reads"),
+        (6, "service", "the service is blank"),
+        (7, "cost", "'ten pounds' is not a cost in pounds and pence"),
+        (8, "cost", "there is no cost and no unit cost code"),
+        (9, "units", "'two' is not a number of units"),
+    ]
+
+
+def test_a_failed_load_leaves_the_store_as_it_was(tmp_path):
+    ws = _workspace(tmp_path)
+    _put(ws, "council", "events.csv", COUNCIL)
+    cohorts.load(ws, KEY)
+    _put(ws, "nhs", "events.csv", COUNCIL)  # a good new file...
+    _put(ws, "police", "broken.csv", "who,when\nA1,2023-01-01\n")  # ...and one the loader cannot read
+    with pytest.raises(InputError, match=r"cohort/police/broken.csv: cannot find the person_id, event_date, service"):
+        cohorts.load(ws, KEY)
+    con = duckdb.connect(str(ws.store_path), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT agency_id) FROM cohort_event").fetchall() == [(5, 1)]
+    con.close()
+
+
+def test_reloading_adds_nothing_and_an_edited_file_replaces_its_rows(tmp_path):
+    ws = _workspace(tmp_path)
+    _put(ws, "council", "events.csv", COUNCIL)
+    cohorts.load(ws, KEY)
+    assert [f.outcome for f in cohorts.load(ws, KEY).files] == ["unchanged"]
+    _put(ws, "council", "events.csv", COUNCIL.rsplit("C1", 1)[0])  # drop the last row
+    result = cohorts.load(ws, KEY)
+    assert result.removed == ["cohort/council/events.csv"] and result.files[0].rows_loaded == 4
+    with pytest.raises(InputError, match="not the one the store's cohort was loaded with"):
+        cohorts.load(ws, KEY[::-1])
+
+
+def test_gzip_and_xlsx_event_files(tmp_path):
+    from openpyxl import Workbook
+
+    ws = _workspace(tmp_path)
+    folder = ws.root / "cohort" / "nhs"
+    folder.mkdir(parents=True)
+    (folder / "a.csv.gz").write_bytes(gzip.compress(NHS.encode()))
+    book = Workbook()
+    for line in COUNCIL.splitlines():
+        book.active.append(line.split(","))
+    book.save(ws.root / "cohort" / "nhs" / "b.xlsx")
+    result = cohorts.load(ws, KEY)
+    assert [(f.rows_read, f.rows_loaded) for f in result.files] == [(3, 3), (5, 5)]
+    assert result.people == 5  # A1 (also 'a 1'), A2, B1, C1, D1
+
+
+# ---- suppression ------------------------------------------------------------------------------
+
+def test_suppress_count():
+    assert [figures.suppress_count(n, 5) for n in (0, 1, 4, 5, 6)] == [0, "<5", "<5", 5, 6]
+    assert figures.suppress_count(9, 10) == "<10"
+
+
+def test_a_lone_small_row_takes_the_next_smallest_with_it():
+    rows = [["a", 3, Decimal("30")], ["b", 7, Decimal("70")], ["c", 50, Decimal("500")]]
+    published = figures.suppress_rows(rows, 1, [2], 5)
+    assert published == [["a", "<5", figures.WITHHELD], ["b", figures.WITHHELD, figures.WITHHELD],
+                         ["c", 50, Decimal("500")]]
+    assert figures.suppress_rows(rows, 1, [2], 5, complementary=False)[1] == ["b", 7, Decimal("70")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=8), st.integers(2, 10))
+def test_no_small_count_is_ever_published(counts, threshold):
+    rows = [[f"r{i}", n, Decimal(n) * 3] for i, n in enumerate(counts)]
+    published = figures.suppress_rows(rows, 1, [2], threshold)
+    for original, shown in zip(rows, published):
+        if 0 < original[1] < threshold:
+            assert shown[1] == f"<{threshold}" and shown[2] == figures.WITHHELD
+        elif shown[1] != figures.WITHHELD:
+            assert shown == original
+    hidden = [r for r in published if isinstance(r[1], str)]
+    visible_nonzero = [r for r in published if isinstance(r[1], int) and r[1] > 0]
+    assert len(hidden) != 1 or not visible_nonzero  # one hidden row could be found from the total
+
+
+def test_outputs_suppress_small_counts_and_the_threshold_is_configurable(small, tmp_path):
+    ws, con = small
+    assert figures.summary(con, ws, "2023-24").rows[0][1] == 4  # threshold 1 in this workspace
+    default = open_workspace(ws.root)
+    default.settings.cohort = None  # the default threshold, 5
+    row = figures.summary(con, default, "2023-24").rows[0]
+    assert row[1:3] == ["<5", "<5"] and row[5] == figures.WITHHELD
+    assert all(r[1] in (0, "<5", figures.WITHHELD) for r in figures.agency_contact(con, default, "2023-24").rows)
+    assert "fewer than 5" in figures.concentration_table(con, default, "2023-24").notes[0]
+    top = figures.top_cohort(con, default, "2023-24")
+    assert all(r[2] == figures.WITHHELD for r in top.rows)
+
+
+# ---- the command line and the report ----------------------------------------------------------
+
+def test_cli_load_needs_a_key_and_prints_figures(tmp_path, monkeypatch):
+    ws = _workspace(tmp_path, "suppress_below = 1")
+    _put(ws, "council", "events.csv", COUNCIL)
+    runner = CliRunner()
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    refused = runner.invoke(app, ["cohort", "load", "-w", str(ws.root)])
+    assert refused.exit_code == 2 and "no pseudonymisation key" in refused.output
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    loaded = runner.invoke(app, ["cohort", "load", "-w", str(ws.root)])
+    assert loaded.exit_code == 0 and "read 5 rows £710.00 = loaded 5 £710.00 + rejected 0" in loaded.output
+    summary = runner.invoke(app, ["cohort", "summary", "-w", str(ws.root), "--format", "csv"])
+    assert summary.exit_code == 0
+    assert summary.output.splitlines()[2].startswith("2023-24,3,2,4,1,700.00,")
+    bad_year = runner.invoke(app, ["cohort", "top", "-w", str(ws.root), "--year", "1999-00"])
+    assert bad_year.exit_code == 2 and "years loaded: 2022-23, 2023-24" in bad_year.output
+
+
+def test_report_section(small):
+    ws, _con = small
+    [section] = figures.report_sections(ws)
+    assert section.id == "cohort" and section.charts[0].svg.lstrip().startswith("<?xml")
+    assert "account for" in section.paragraphs[0] and len(section.tables) == 7
+
+
+def test_no_cohort_no_section(tmp_path):
+    assert figures.report_sections(_workspace(tmp_path)) == []
