@@ -271,6 +271,7 @@ def _figure(data: Path, number: int, row: dict, amount_column: str, factor: Deci
     if not FISCAL_YEAR.match(year):
         raise InputError(f"{where}, column {sources.get('fiscal_year', 'fiscal year')}: {year!r} is not a fiscal "
                          "year like 2018-19")
-    text = {name: values.get(name) or default.get(name, "") for name in
+    # a column the package has is taken as it is, even empty; a concept it lacks gets the default
+    text = {name: values[name] if name in values else default.get(name, "") for name in
             ("place", "direction", "agency", "theme", "cofog", "method", "source", "confidence", "control_level")}
     return Figure(fiscal_year=year, amount=amount.quantize(Decimal("0.01")), **text)
