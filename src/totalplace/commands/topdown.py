@@ -1,0 +1,231 @@
+"""`totalplace topdown ...` and `totalplace reconcile`: the whole-place count from the Treasury's CRA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+
+from totalplace.classify import control
+from totalplace.commands.common import (
+    FormatOption, OutputOption, WorkspaceOption, err, money, out, user_errors,
+)
+from totalplace.count import compare as comparing
+from totalplace.count import reconcile as reconciling
+from totalplace.count import topdown
+from totalplace.errors import InputError
+from totalplace.report.tables import Format, Table, emit
+from totalplace.store.connection import connect
+from totalplace.workspace import Workspace, open_workspace
+
+app = typer.Typer(help="The top-down count: HM Treasury's CRA brought down to the place.", no_args_is_help=True)
+
+CraYear = Annotated[str | None, typer.Option("--year", "-y", help="Fiscal year like 2009-10 (default: latest CRA year).")]
+AreaOption = Annotated[
+    list[str] | None,
+    typer.Option("--area", "-a", help="ONS code, region name, 'England' or 'Wales' (repeat; default: the place's areas)."),
+]
+
+
+def _open(workspace: Path) -> tuple[Workspace, duckdb.DuckDBPyConnection]:
+    ws = open_workspace(workspace)
+    con = connect(ws)
+    topdown.create_tables(con)
+    return ws, con
+
+
+def _emit(table: Table, fmt: Format, output: Path | None) -> None:
+    written = emit(table, fmt, output, out)
+    if written:
+        err.print(f"wrote {written}")
+
+
+@app.command()
+@user_errors
+def load(
+    files: Annotated[list[Path] | None, typer.Argument(help="CRA database workbooks to add (copied into cra/).")] = None,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Read the CRA workbooks in the workspace's cra/ folder into the store, normalised."""
+    ws, con = _open(workspace)
+    result = topdown.load(con, ws, files, lambda p: err.print(f"reading {p.name}"))
+    con.close()
+    for release in result.releases:
+        out.print(f"{release.name}: {release.layout}, {release.years[0]} to {release.years[-1]}, "
+                  f"{release.lines.num_rows:,} lines, unit {release.unit}", highlight=False)
+        out.print(f"    {len(release.notes)} kinds of value normalised (see `totalplace topdown normalisation`)")
+    for choice in result.choices:
+        if choice.not_used:
+            out.print(f"{choice.fiscal_year}: from {choice.release} (newer); not used: {', '.join(choice.not_used)}")
+    out.print(f"{result.lines:,} CRA lines in the store, years {result.choices[0].fiscal_year} to "
+              f"{result.choices[-1].fiscal_year}.")
+
+
+@app.command()
+@user_errors
+def normalisation(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+                  output: OutputOption = None) -> None:
+    """Every value the CRA reader changed: as written, what it became, on how many rows, and why."""
+    ws, con = _open(workspace)
+    topdown.require_loaded(con)
+    rows = con.execute("SELECT release, field, raw, normalised, rows, reason FROM topdown_normalisation "
+                       "ORDER BY release, field, raw").fetchall()
+    years = con.execute("SELECT fiscal_year, release, not_used FROM topdown_year ORDER BY 1").fetchall()
+    con.close()
+    notes = [f"{y}: from {r}" + (f" (newer; not used: {', '.join(n)})" if n else "") for y, r, n in years]
+    _emit(Table("CRA normalisation log", ["release", "field", "as written", "normalised", "rows", "why"],
+                [list(r) for r in rows], notes), fmt, output)
+
+
+@app.command("count")
+@user_errors
+def count_command(
+    by: Annotated[str, typer.Option(help=f"One of: {', '.join(topdown.DIMENSIONS)}.")] = "control",
+    area: AreaOption = None, year: CraYear = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """The top-down count of the place (or any areas) for a year, by a dimension, with £ per head."""
+    ws, con = _open(workspace)
+    areas = topdown.resolve_areas(area) if area else ws.settings.place.areas
+    result = topdown.count(con, ws, areas, year, by)
+    con.close()
+    name = ", ".join(area) if area else ws.settings.place.name
+    _emit(Table(f"{name}: top-down count by {by}, {result.fiscal_year}",
+                [by, "amount", "£ per head", "share"],
+                [[r.label, r.amount, r.per_head, r.share] for r in result.rows], _count_notes(result)), fmt, output)
+
+
+def _count_notes(result: topdown.TopdownCount) -> list[str]:
+    return [
+        f"Total {money(result.total)}; £ per head {money(result.per_head)}; population {result.population:,} "
+        f"({result.population_method}).",
+        f"Method: each region's identifiable CRA spending shared among its authorities by "
+        f"{', '.join(result.drivers)}, in whole pennies (largest remainder). Confidence: low for population-"
+        "shared lines. Source: HM Treasury Country and Regional Analysis.",
+        f"Not counted: spending with no region (defence, debt interest...), {money(result.not_identifiable_per_head)} "
+        "per head of England and Wales.",
+    ]
+
+
+@app.command("control")
+@user_errors
+def control_command(
+    area: AreaOption = None, year: CraYear = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """The headline: total, £ per head and the share at each level of the sliding scale of control."""
+    ws, con = _open(workspace)
+    areas = topdown.resolve_areas(area) if area else ws.settings.place.areas
+    result = topdown.count(con, ws, areas, year, "control")
+    con.close()
+    say = sum(r.share for r in result.rows if r.key in control.LOCAL_SAY)
+    notes = [f"Local say (council and other local public bodies): {say:.1%}.",
+             "Levels come from rules/control_rules.csv: edit it and run again."] + _count_notes(result)
+    _emit(Table(f"{ws.settings.place.name if not area else ', '.join(area)}: the sliding scale of control, "
+                f"{result.fiscal_year}", ["level", "amount", "£ per head", "share"],
+                [[r.label, r.amount, r.per_head, r.share] for r in result.rows], notes), fmt, output)
+
+
+def _other_places(specs: list[str] | None) -> dict[str, list[str]]:
+    """'Leeds=E08000035' or 'E08000035' or a pilot's name, as named sets of areas."""
+    found = {}
+    for spec in specs or []:
+        name, _, codes = spec.partition("=")
+        if codes:
+            found[name] = topdown.resolve_areas(codes.split("+"))
+        elif spec in comparing.pilot_areas():
+            found[spec] = comparing.pilot_areas()[spec]
+        else:
+            found[spec] = topdown.resolve_areas([spec])
+    return found
+
+
+@app.command("compare")
+@user_errors
+def compare_command(
+    other: Annotated[list[str] | None, typer.Option("--with", help="Another place: CODE, NAME=CODE+CODE, a region "
+                                                                   "or a pilot's name (repeat).")] = None,
+    year: CraYear = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """£ per head by function: the place beside its region, England and other places."""
+    ws, con = _open(workspace)
+    result = comparing.compare(con, ws, year, _other_places(other))
+    con.close()
+    names = [c.name for c in result.columns]
+    rows = [[f, *result.per_head(f)] for f in result.functions] + [["Total", *result.total_per_head()]]
+    notes = ["£ per head of identifiable spending. Places are top-down shares; regions and England are the CRA's "
+             "own regional figures over their census population.",
+             "With population as the driver a place's £ per head equals its region's; supply drivers "
+             "(rules/topdown_drivers.csv) or agreed ledger figures (agreed.csv) to see real differences."]
+    _emit(Table(f"£ per head by function, {result.fiscal_year}", ["function", *names], rows, notes), fmt, output)
+
+
+@app.command("pilots")
+@user_errors
+def pilots_command(
+    pilot: Annotated[list[str] | None, typer.Option(help="A pilot's name or part of it (repeat; default: all 13).")] = None,
+    year: Annotated[str, typer.Option("--year", "-y", help="Fiscal year of our count.")] = comparing.PILOT_YEAR,
+    explain: Annotated[bool, typer.Option(help="Say where and why each pilot differs.")] = True,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """The pilot areas' counts beside the Total Place pilots' published figures (not tuned to match)."""
+    ws, con = _open(workspace)
+    results = comparing.pilots(con, ws, pilot, year)
+    con.close()
+    rows = [[r.pilot, r.figures.population, r.figures.total, r.per_head, r.local_say, r.council_share,
+             r.discretion_per_head, r.discretion_share] for r in results]
+    notes = ["Published: about £7,000 per head; about 30% with a local say; about £350 per head at the council's "
+             "discretion (5-16% of the total). Sources: totalplace/data/pilot_figures.csv."]
+    if explain and fmt == Format.table:
+        for r in results:
+            notes += [f"{r.pilot}:"] + [f"  - {d}" for d in r.differences]
+    _emit(Table(f"The pilot areas, {year}: our count beside the published figures",
+                ["pilot", "population", "total", "£ per head", "local say", "council share",
+                 "council discretion £ per head", "council discretion share"], rows, notes), fmt, output)
+
+
+@app.command()
+@user_errors
+def estimate(
+    year: Annotated[str, typer.Option("--year", "-y", help="Fiscal year of the ledgers, e.g. 2018-19.")],
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """The best-estimate count: agreed ledger figures where they exist, top-down elsewhere (saved in the store)."""
+    ws, con = _open(workspace)
+    result = reconciling.best_estimate(con, ws, year)
+    reconciling.save(con, ws, result)
+    con.close()
+    rows = [[f.direction, f.agency_or_department, f.cofog, f.function, control.LEVELS[f.control_level], f.amount,
+             f.method, f.confidence, f.agreed_by] for f in sorted(result.figures, key=lambda f: -f.amount)]
+    per_head = topdown.per_head(result.total, result.population)
+    notes = [f"Total {money(result.total)}; £ per head {money(per_head)}; top-down figures from CRA "
+             f"{result.top_down_year}.",
+             f"Agreed ledger figures replaced {money(result.replaced)} of top-down council spending (counted once)."]
+    _emit(Table(f"{ws.settings.place.name}: best-estimate count, {year}",
+                ["direction", "agency or department", "cofog", "function", "control level", "amount", "method",
+                 "confidence", "agreed by"], rows, notes), fmt, output)
+
+
+@user_errors
+def reconcile(
+    year: Annotated[str | None, typer.Option("--year", "-y", help="Ledger year, e.g. 2018-19 (default: all).")] = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """Each council's ledger beside the top-down council figure by function: the gap and its likely causes."""
+    ws, con = _open(workspace)
+    rows = reconciling.reconcile(con, ws, year)
+    con.close()
+    if not rows:
+        raise InputError("nothing to reconcile: the place has no council with payments loaded")
+    table_rows = [[r.agency, r.cofog, r.function, r.bottom_up_year, r.top_down_year, r.bottom_up, r.top_down, r.gap,
+                   "agreed" if r.agreed else "", "; ".join(r.causes)] for r in rows]
+    notes = ["Bottom-up: the council's payments, counted once, by COFOG division. Top-down: the CRA lines the "
+             "council's ledger would hold (council_spends in rules/control_rules.csv), shared by population.",
+             f"Mark a figure as agreed in {reconciling.AGREED_FILE} (agency,fiscal_year,cofog,amount,agreed_by,note); "
+             "then `totalplace topdown estimate --year YEAR`."]
+    _emit(Table(f"{ws.settings.place.name}: reconciliation", ["agency", "cofog", "function", "ledger year", "CRA year",
+                                                              "bottom-up", "top-down", "gap", "agreed", "likely causes"],
+                table_rows, notes), fmt, output)
