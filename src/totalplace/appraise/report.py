@@ -1,0 +1,103 @@
+"""The appraisal's sections of the place report: summary, matrix, cash flow, sensitivity, gain-share, Monte Carlo."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.ticker import FuncFormatter
+
+from totalplace.appraise import tables
+from totalplace.appraise.engine import Appraisal
+from totalplace.appraise.gainshare import propose
+from totalplace.appraise.sensitivity import TornadoBar, switching_values, tornado
+from totalplace.appraise.service import intervention_files, appraise_file
+from totalplace.appraise.vector import MonteCarlo, monte_carlo
+from totalplace.report.charts import PALETTE, money_axis_label, plt, svg_of
+from totalplace.report.section import Chart, Section
+
+DRAWS, SEED = 10_000, 1
+
+
+def cash_flow_svg(appraisal: Appraisal) -> str:
+    """Each agency's net money by year (bars below zero: the budget pays)."""
+    flows = appraisal.cash_flow()
+    years = [appraisal.intervention.year_label(y) for y in range(appraisal.intervention.horizon)]
+    figure, axes = plt.subplots(figsize=(8, 3.6))
+    width = 0.8 / max(1, len(flows))
+    for index, (agency, values) in enumerate(flows.items()):
+        positions = np.arange(len(years)) + index * width - 0.4 + width / 2
+        axes.bar(positions, [float(v) for v in values], width, label=agency, color=PALETTE[index % len(PALETTE)])
+    axes.axhline(0, color="#0b0c0c", linewidth=0.8)
+    axes.set_xticks(np.arange(len(years)), years, rotation=45, ha="right")
+    axes.yaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    axes.legend(fontsize=7, ncols=3, frameon=False)
+    axes.set_title("Net cash flow by agency and year (real terms)")
+    return svg_of(figure)
+
+
+def tornado_svg(bars: list[TornadoBar], central: float) -> str:
+    figure, axes = plt.subplots(figsize=(8, 0.35 * len(bars) + 1))
+    for row, bar in enumerate(reversed(bars)):
+        low, high = float(bar.npv_low) - central, float(bar.npv_high) - central
+        axes.barh(row, low, left=central, color=PALETTE[3])
+        axes.barh(row, high, left=central, color=PALETTE[0])
+    axes.set_yticks(range(len(bars)), [b.key for b in reversed(bars)], fontsize=7)
+    axes.axvline(central, color="#0b0c0c", linewidth=0.8)
+    axes.xaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    axes.set_title("NPV with each input 20% lower (red) and higher (blue)")
+    return svg_of(figure)
+
+
+def histogram_svg(run: MonteCarlo) -> str:
+    figure, axes = plt.subplots(figsize=(8, 3.2))
+    axes.hist(run.result.public_value_npv, bins=50, color=PALETTE[0], alpha=0.8, label="public value NPV")
+    axes.hist(run.result.fiscal_npv, bins=50, color=PALETTE[1], alpha=0.6, label="fiscal NPV")
+    axes.axvline(0, color="#0b0c0c", linewidth=0.8)
+    axes.xaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    axes.legend(frameon=False)
+    axes.set_title(f"Monte Carlo: {run.draws:,} draws (seed {run.seed})")
+    return svg_of(figure)
+
+
+def intervention_sections(appraisal: Appraisal) -> list[Section]:
+    iv = appraisal.intervention
+    slug = f"appraisal-{iv.id}"
+    summary = appraisal.summary()
+    provenance = tables.provenance(appraisal)
+    sections = [
+        Section(f"{slug}-summary", f"Invest to save: {iv.name}", [iv.description.strip()] if iv.description else [],
+                tables=[tables.summary_table(appraisal), tables.outcome_table(appraisal)], provenance=provenance),
+        Section(f"{slug}-matrix", "Who pays and who gains: the wrong-pocket matrix",
+                ["Each agency's own NPV before any gain-share; the matrix spreads each gaining agency's benefit over "
+                 "the investing agencies by their share of the cost."],
+                charts=[Chart("Net cash flow by agency and year", cash_flow_svg(appraisal),
+                              tables.cashflow_table(appraisal))],
+                tables=[tables.agency_table(appraisal), tables.matrix_table(appraisal)]),
+    ]
+    bars = tornado(appraisal)
+    sections.append(Section(
+        f"{slug}-sensitivity", "Sensitivity and switching values",
+        charts=[Chart("Tornado: public value NPV", tornado_svg(bars, float(summary.public_value_npv)),
+                      tables.tornado_table(bars, "public_value_npv"))],
+        tables=[tables.switching_table(switching_values(appraisal), "public_value_npv")]))
+    gain = []
+    for method in ("shapley", "benefit", "cost"):
+        proposal = propose(appraisal, method)
+        gain.append(tables.gainshare_table(appraisal, proposal))
+        if method == "shapley":
+            gain.append(tables.agreement_table(appraisal, proposal))
+    sections.append(Section(f"{slug}-gainshare", "Sharing the gains",
+                            ["The Shapley value shares the partnership's fiscal NPV by what each partner adds to "
+                             "every coalition of partners (the game is set out in docs/appraisal.md)."], tables=gain))
+    if iv.uncertainty:
+        run = monte_carlo(appraisal, DRAWS, SEED)
+        chances, percentiles = tables.montecarlo_tables(appraisal, run)
+        sections.append(Section(f"{slug}-montecarlo", "Uncertainty: Monte Carlo",
+                                charts=[Chart("Distribution of NPV", histogram_svg(run), percentiles)],
+                                tables=[chances]))
+    return sections
+
+
+def report_sections(workspace) -> list[Section]:
+    """Every intervention in the workspace's interventions/ folder, each with its sections."""
+    return [section for path in intervention_files(workspace)
+            for section in intervention_sections(appraise_file(workspace, path))]
