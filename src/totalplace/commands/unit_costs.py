@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
-from totalplace.deepdive.gmca import read_gmca_workbook
+from totalplace.deepdive.gmca import GmcaImport, read_gmca_workbook
 from totalplace.deepdive.unit_costs import GMCA_FOLDER, UnitCost, UnitCostLibrary, load_library
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
@@ -102,7 +101,7 @@ def import_gmca(
         raise InputError(f"{workbook}: no such file")
     imported = read_gmca_workbook(workbook)
     target = ws.root / GMCA_FOLDER / workbook.name
-    if target.exists() and not filecmp.cmp(target, workbook, shallow=False) and not replace:
+    if target.exists() and not replace and _costs_differ(read_gmca_workbook(target), imported):
         raise InputError(f"{target} already holds a different workbook; give --replace to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists() or not target.samefile(workbook):
@@ -116,3 +115,8 @@ def import_gmca(
         err.print(f"{len(imported.skipped)} row(s) could not be read and are NOT in the library:", highlight=False)
         for skipped in imported.skipped:
             err.print(f"  {skipped}", highlight=False, markup=False)
+
+
+def _costs_differ(held: GmcaImport, new: GmcaImport) -> bool:
+    """Workbooks are compared by what they hold: Excel rewrites its own timestamps on every save."""
+    return (held.costs, held.skipped) != (new.costs, new.skipped)
