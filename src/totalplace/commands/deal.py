@@ -15,8 +15,8 @@ from totalplace.deal import burden as burden_model
 from totalplace.deal import pool as pool_model
 from totalplace.deal.asks import CONDITIONS, Ask, Freedom, add_ask, history, load_register, parse_status
 from totalplace.deal.proposition import export as export_proposition
+from totalplace.deal.report import burden_notes, burden_table, equivalents_table, framework_table, pool_table
 from totalplace.deal.review import AskReview, change_status, review, submit
-from totalplace.deal.sources import LEICESTERSHIRE_REPORTING
 from totalplace.report.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
@@ -167,26 +167,7 @@ def pool_show(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format
     """Each pool: contributed, drawn down, balance, and its share of the count; the pooled share of the place."""
     ws = open_workspace(workspace)
     result = pool_model.pooling(ws)
-    rows = [[p.pool.pool, p.pool.name, p.pool.kind.value, p.pool.fiscal_year, p.contributed, p.drawn, p.balance,
-             ", ".join(p.pool.themes), p.themes_counted, p.share_of_themes] for p in result.pools]
-    emit(Table("Pooled and aligned budgets", ["pool", "name", "kind", "year", "contributed", "drawn down",
-                                              "balance", "count themes", "counted on themes", "share of themes"],
-               rows, _pool_notes(result)), fmt, output, out)
-
-
-def _pool_notes(result: pool_model.Pooling) -> list[str]:
-    notes = []
-    for year in result.years:
-        total = result.count_totals.get(year)
-        if total is None:
-            notes.append(f"{year}: the count has no spending for this year, so no pooled share.")
-            continue
-        for kind in pool_model.PoolKind:
-            share = result.pooled_share(year, kind)
-            notes.append(f"{year}: {kind.value} budgets are {share:.1%} of the {money(total)} the count holds.")
-    notes += [f"OVERDRAWN: pool {p.pool.pool} by {money(-p.balance)}" for p in result.pools if p.balance < 0]
-    notes.append(pool_model.benchmark_note())
-    return notes
+    emit(pool_table(result), fmt, output, out)
 
 
 @pool_app.command("contributions")
@@ -228,13 +209,7 @@ def burden_list(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Form
     burden = burden_model.load_burden(ws)
     rows = [[i.id, i.agency, i.item, i.kind.value, i.frequency, i.recipient, i.hours, i.cost] for i in burden.items]
     emit(Table("Reporting burden", ["id", "agency", "item", "kind", "times a year", "recipient", "hours a year",
-                                    "cost a year"], rows, _burden_notes(burden)), fmt, output, out)
-
-
-def _burden_notes(burden: burden_model.Burden) -> list[str]:
-    return [f"Total: {len(burden.items)} items, {burden.hours:,.0f} staff hours, {money(burden.cost)} a year, "
-            f"about {burden.staff} full-time staff at {burden_model.FTE_HOURS} hours a year each (an assumption).",
-            f"Compare: {LEICESTERSHIRE_REPORTING.citation()}"]
+                                    "cost a year"], rows, burden_notes(burden)), fmt, output, out)
 
 
 @burden_app.command("total")
@@ -244,9 +219,7 @@ def burden_total(workspace: WorkspaceOption = Path("."), fmt: FormatOption = For
     """The burden by agency and in total for the place."""
     ws = open_workspace(workspace)
     burden = burden_model.load_burden(ws)
-    rows = [list(r) for r in burden.by_agency()] + [["Total", len(burden.items), burden.hours, burden.cost]]
-    emit(Table("Reporting burden by agency", ["agency", "items", "hours a year", "cost a year"], rows,
-               _burden_notes(burden)), fmt, output, out)
+    emit(burden_table(burden), fmt, output, out)
 
 
 @burden_app.command("equivalents")
@@ -255,12 +228,7 @@ def burden_equivalents(workspace: WorkspaceOption = Path("."), fmt: FormatOption
                        output: OutputOption = None) -> None:
     """The same measure collected by more than one agency."""
     ws = open_workspace(workspace)
-    groups = burden_model.load_burden(ws).equivalents()
-    rows = [[measure, ", ".join(sorted({i.agency for i in items})), ", ".join(i.id for i in items),
-             sum((i.hours for i in items), Decimal(0)), sum((i.cost for i in items), Decimal(0))]
-            for measure, items in groups]
-    emit(Table("Equivalent indicators collected by more than one agency",
-               ["measure", "agencies", "items", "hours a year", "cost a year"], rows), fmt, output, out)
+    emit(equivalents_table(burden_model.load_burden(ws)), fmt, output, out)
 
 
 @burden_app.command("framework")
@@ -274,16 +242,3 @@ def burden_framework(workspace: WorkspaceOption = Path("."), fmt: FormatOption =
         err.print(f"no outcomes framework yet: write {burden_model.framework_path(ws)}")
         raise typer.Exit(2)
     emit(framework_table(result), fmt, output, out)
-
-
-def framework_table(result: burden_model.Replacement) -> Table:
-    fw = result.framework
-    rows = [[o.id, o.outcome, i.id, i.name, i.unit,
-             f"{i.baseline.value} ({i.baseline.year})" if i.baseline else "",
-             f"{i.target.value} ({i.target.year})" if i.target else "", ", ".join(i.replaces)]
-            for o in fw.outcomes for i in o.indicators]
-    notes = ([f"ILLUSTRATIVE: {fw.note}".strip()] if fw.illustrative else ([fw.note] if fw.note else []))
-    notes.append(f"Replaces {len(result.replaced)} current returns, freeing {result.hours_freed:,.0f} staff hours "
-                 f"and {money(result.money_freed)} a year; {len(result.kept)} items stay.")
-    return Table(fw.title, ["outcome", "outcome name", "indicator", "indicator name", "unit", "baseline", "target",
-                            "replaces"], rows, notes)

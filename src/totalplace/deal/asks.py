@@ -203,9 +203,9 @@ def add_ask(workspace: Workspace, ask: Ask) -> Path:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if not text.strip():
         text = "asks:\n"
-    candidate = text.rstrip("\n") + "\n" + "".join(f"  {line}\n" for line in block.splitlines())
-    parsed = yaml.safe_load(candidate)
-    if not (isinstance(parsed, dict) and len(parsed.get("asks") or []) == len(register.asks) + 1):
+    candidate = next((c for c in (_appended(text, block, indent) for indent in ("  ", ""))
+                      if _holds(c, len(register.asks) + 1)), None)
+    if candidate is None:
         # The asks list is not the file's last block: rewrite it whole rather than guess.
         register.asks.append(ask)
         candidate = yaml.safe_dump(register.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
@@ -213,6 +213,19 @@ def add_ask(workspace: Workspace, ask: Ask) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(candidate, encoding="utf-8")
     return path
+
+
+def _appended(text: str, block: str, indent: str) -> str:
+    return text.rstrip("\n") + "\n" + "".join(f"{indent}{line}\n" for line in block.splitlines())
+
+
+def _holds(text: str, asks: int) -> bool:
+    """Whether the YAML text parses to a register with this many asks."""
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(parsed, dict) and len(parsed.get("asks") or []) == asks
 
 
 # --- status history -------------------------------------------------------------------------

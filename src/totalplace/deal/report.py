@@ -1,0 +1,117 @@
+"""The deal's tables (shared by the CLI and the place report) and its report sections."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from totalplace.commands.common import money
+from totalplace.deal import burden as burden_model
+from totalplace.deal import pool as pool_model
+from totalplace.deal.asks import load_register
+from totalplace.deal.review import AskReview, review
+from totalplace.deal.sources import LEICESTERSHIRE_REPORTING, POOLED_HEALTH_AND_CARE_2008
+from totalplace.errors import InputError
+from totalplace.report.section import Section
+from totalplace.report.tables import Table
+from totalplace.workspace import Workspace
+
+
+def pool_notes(result: pool_model.Pooling) -> list[str]:
+    notes = []
+    for year in result.years:
+        total = result.count_totals.get(year)
+        if total is None:
+            notes.append(f"{year}: the count has no spending for this year, so no pooled share.")
+            continue
+        for kind in pool_model.PoolKind:
+            notes.append(f"{year}: {kind.value} budgets are {result.pooled_share(year, kind):.1%} of the "
+                         f"{money(total)} the count holds.")
+    notes += [f"OVERDRAWN: pool {p.pool.pool} by {money(-p.balance)}" for p in result.pools if p.balance < 0]
+    notes += [f"MISALIGNED: {m.pool} {m.partner} / {m.funding_stream}: {m.problem}" for m in result.misalignments]
+    notes.append(POOLED_HEALTH_AND_CARE_2008.citation())
+    return notes
+
+
+def pool_table(result: pool_model.Pooling) -> Table:
+    rows = [[p.pool.pool, p.pool.name, p.pool.kind.value, p.pool.fiscal_year, p.contributed, p.drawn, p.balance,
+             ", ".join(p.pool.themes), p.themes_counted, p.share_of_themes] for p in result.pools]
+    return Table("Pooled and aligned budgets", ["pool", "name", "kind", "year", "contributed", "drawn down",
+                                                "balance", "count themes", "counted on themes", "share of themes"],
+                 rows, pool_notes(result))
+
+
+def burden_notes(burden: burden_model.Burden) -> list[str]:
+    return [f"Total: {len(burden.items)} items, {burden.hours:,.0f} staff hours, {money(burden.cost)} a year, "
+            f"about {burden.staff} full-time staff at {burden_model.FTE_HOURS} hours a year each (an assumption).",
+            f"Compare: {LEICESTERSHIRE_REPORTING.citation()}"]
+
+
+def burden_table(burden: burden_model.Burden) -> Table:
+    rows = [list(r) for r in burden.by_agency()] + [["Total", len(burden.items), burden.hours, burden.cost]]
+    return Table("Reporting burden by agency", ["agency", "items", "hours a year", "cost a year"], rows,
+                 burden_notes(burden))
+
+
+def equivalents_table(burden: burden_model.Burden) -> Table:
+    rows = [[measure, ", ".join(sorted({i.agency for i in items})), ", ".join(i.id for i in items),
+             sum((i.hours for i in items), Decimal(0)), sum((i.cost for i in items), Decimal(0))]
+            for measure, items in burden.equivalents()]
+    return Table("Equivalent indicators collected by more than one agency",
+                 ["measure", "agencies", "items", "hours a year", "cost a year"], rows)
+
+
+def framework_table(result: burden_model.Replacement) -> Table:
+    fw = result.framework
+    rows = [[o.id, o.outcome, i.id, i.name, i.unit,
+             f"{i.baseline.value} ({i.baseline.year})" if i.baseline else "",
+             f"{i.target.value} ({i.target.year})" if i.target else "", ", ".join(i.replaces)]
+            for o in fw.outcomes for i in o.indicators]
+    notes = [f"ILLUSTRATIVE: {fw.note}".strip()] if fw.illustrative else ([fw.note] if fw.note else [])
+    notes.append(f"Replaces {len(result.replaced)} current returns, freeing {result.hours_freed:,.0f} staff hours "
+                 f"and {money(result.money_freed)} a year; {len(result.kept)} items stay.")
+    return Table(fw.title, ["outcome", "outcome name", "indicator", "indicator name", "unit", "baseline", "target",
+                            "replaces"], rows, notes)
+
+
+def asks_table(reviews: list[AskReview]) -> Table:
+    rows = [[r.ask.id, r.ask.title, r.ask.department, r.ask.freedom.value, r.ask.money, r.status.value,
+             r.ask.owner, r.ask.reply_due.isoformat() if r.ask.reply_due else "",
+             "; ".join(f"{f.kind}: {f.text}" for f in r.flags)] for r in reviews]
+    return Table("Asks of the place proposition", ["id", "title", "department", "freedom", "money", "status", "owner",
+                                                   "reply due", "flags"], rows,
+                 [f"{sum(1 for r in reviews if r.flags)} of {len(reviews)} asks flagged."])
+
+
+def evidence_table(reviews: list[AskReview]) -> Table:
+    rows = [[r.ask.id, e.link, e.figure.label if e.figure else "MISSING", e.figure.amount if e.figure else None,
+             e.submitted, "evidence changed" if e.changed else ("evidence missing: " + e.missing if e.missing else "ok")]
+            for r in reviews for e in r.evidence]
+    return Table("The evidence behind each ask", ["ask", "link", "figure", "now", "when submitted", "state"], rows,
+                 ["A figure that changed since the ask was submitted, or no longer exists, is flagged."])
+
+
+def report_sections(workspace: Workspace) -> list[Section]:
+    """The deal in the place report: asks with evidence and flags, pooled budgets, burden, outcomes framework."""
+    sections = []
+    try:
+        if load_register(workspace).asks:
+            reviews = review(workspace)
+            sections.append(Section("deal-asks", "The deal: asks and offers", [
+                f"{len(reviews)} asks of Whitehall; each rests on figures of the count, linked live."],
+                tables=[asks_table(reviews), evidence_table(reviews)]))
+        pools = pool_model.pooling(workspace)
+        if pools.pools:
+            sections.append(Section("deal-pools", "Pooled and aligned budgets", [], tables=[pool_table(pools)],
+                                    provenance=[POOLED_HEALTH_AND_CARE_2008.citation()]))
+        burden = burden_model.load_burden(workspace)
+        if burden.items:
+            tables = [burden_table(burden), equivalents_table(burden)]
+            replaced = burden_model.replacement(workspace, burden)
+            if replaced:
+                tables.append(framework_table(replaced))
+            sections.append(Section("deal-burden", "Reporting burden and a single outcomes framework",
+                                    burden_notes(burden)[:1], tables=tables,
+                                    provenance=[LEICESTERSHIRE_REPORTING.citation()]))
+    except InputError as error:
+        sections.append(Section("deal", "The deal", [f"The deal's inputs could not be read: {error}"]))
+    return sections
