@@ -71,7 +71,10 @@ class ProvisionMap:
 
     @property
     def providers(self) -> int:
-        return len({provider_key(c.provider) for c in self.commissions})
+        names: dict[str, str] = {}
+        for c in self.commissions:
+            _matching_provider(c.provider, names)
+        return len(names)
 
     @property
     def funders(self) -> int:
