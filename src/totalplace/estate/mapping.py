@@ -39,7 +39,9 @@ def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, 
                  "(circled hub, x = disposal)", fontsize=9)
     ax.legend(fontsize=7, loc="best")
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    # No date and fixed element ids: the same estate gives the same file.
+    with matplotlib.rc_context({"svg.hashsalt": "totalplace-estate"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return buffer.getvalue()
 

@@ -139,7 +139,8 @@ def import_register(workspace: Workspace, source: Path) -> Estate:
     target = workspace.root / "estate" / ("buildings.xlsx" if source.suffix.lower() == ".xlsx" else "buildings.csv")
     if source.resolve() != target.resolve():
         target.parent.mkdir(parents=True, exist_ok=True)
-        for old in (target.with_suffix(".csv"), target.with_suffix(".xlsx")):
-            old.unlink(missing_ok=True)
-        target.write_bytes(source.read_bytes())
+        staged = target.with_name(f".{target.name}.new")
+        staged.write_bytes(source.read_bytes())
+        staged.replace(target)  # the old register stays whole until the new one is complete
+        target.with_suffix(".xlsx" if target.suffix == ".csv" else ".csv").unlink(missing_ok=True)
     return Estate(target, estate.buildings)
