@@ -25,7 +25,8 @@ BOX_WIDTH, BOX_HEIGHT = 0.86, 0.72
 
 def _box_label(summary_step) -> str:
     step = summary_step.step
-    lines = textwrap.wrap(step.service, 22)[:3]
+    lines = textwrap.wrap(step.service, 22)
+    lines = lines[:2] + [lines[2] + "…"] if len(lines) > 3 else lines
     facts = [f"£{summary_step.cost:,.0f}"] if summary_step.cost else []
     facts += [f"{step.probability * 100:.0f}%"] if step.probability < 1 else []
     facts += [f"x{step.repeats.normalize():f}"] if step.repeats != 1 else []
@@ -63,7 +64,7 @@ def draw(summary: JourneySummary) -> Figure:
         axes.spines[side].set_visible(False)
     axes.set_title(f"{summary.journey.title}: {summary.version.name}\n"
                    f"£{summary.total:,.0f} per person · {describe_days(summary.elapsed_days)} elapsed · "
-                   f"{len(summary.agencies)} agencies · {summary.hand_offs} hand-offs", fontsize=9, loc="left")
+                   f"{len(summary.agencies)} agencies · {summary.expected_hand_offs:.1f} hand-offs per person", fontsize=9, loc="left")
     axes.legend(handles=[Patch(facecolor=c, edgecolor="#2e4053", label=k.value) for k, c in KIND_COLOURS.items()]
                 + [Patch(facecolor="white", edgecolor="#c0392b", label="wait between agencies")],
                 loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
