@@ -224,3 +224,19 @@ def test_bad_burden_row_names_file_row_and_column(small_place):
               "B1,council,x,return,annual,DfE,10,20\nB2,council,y,return,sometimes,DfE,10,20\n")
     with pytest.raises(InputError, match=r"burden.csv, row 3, column 'frequency': .*'sometimes' is not a frequency"):
         load_burden(small_place)
+
+
+def test_register_as_a_workbook_keeps_links_whole(place):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "title", "department", "freedom", "money", "owner", "evidence", "offer.savings",
+                  "checklist.no_new_legislation.answer", "checklist.no_new_legislation.reason"])
+    sheet.append(["X1", "Pool", "DfT", "pool budgets", 1000.5, "me", f"{LINK}\ncount:year=2018-19", 20, False, "an Act"])
+    (place.root / "deal" / "asks.yaml").unlink()
+    book.save(place.root / "deal" / "asks.xlsx")
+    ask = asks_model.load_register(place).ask("X1")
+    assert ask.evidence == [LINK, "count:year=2018-19"]
+    assert (ask.money, ask.offer.savings) == (Decimal("1000.5"), Decimal(20))
+    assert ask.checklist.no_new_legislation.answer is False

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from totalplace.deal.evidence import check_link
-from totalplace.deal.inputs import Money, TextList, raw_rows, validate
+from totalplace.deal.inputs import LineList, Money, TextList, raw_rows, validate
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
 
@@ -92,7 +92,7 @@ class Ask(BaseModel):
     freedom: Freedom
     money: Money
     story: str = ""
-    evidence: TextList = Field(default_factory=list)
+    evidence: LineList = Field(default_factory=list)
     offer: Offer = Field(default_factory=Offer)
     owner: str
     reply_due: dt.date | None = None

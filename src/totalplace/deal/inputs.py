@@ -56,9 +56,17 @@ def _list_text(value: object) -> object:
     return value
 
 
+def _lines_text(value: object) -> object:
+    """A list typed in one cell, one per line (for values that hold semicolons themselves)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.splitlines() if part.strip()]
+    return value
+
+
 Money = Annotated[Decimal, BeforeValidator(_money_text)]
 Share = Annotated[float, BeforeValidator(_share_text)]
 TextList = Annotated[list[str], BeforeValidator(_list_text)]
+LineList = Annotated[list[str], BeforeValidator(_lines_text)]
 
 
 def _cell(value: object) -> object:
