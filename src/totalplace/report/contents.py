@@ -13,6 +13,13 @@ from totalplace.workspace import Workspace
 
 PROVIDERS = [
     "totalplace.count.bottomup_report",
+    "totalplace.count.funding_streams",
+    "totalplace.deepdive.provision",
+    "totalplace.deepdive.journey_report",
+    "totalplace.deepdive.cohort_report",
+    "totalplace.appraise.report",
+    "totalplace.deal.report",
+    "totalplace.estate.report",
 ]
 
 
