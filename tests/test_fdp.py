@@ -118,7 +118,7 @@ def test_a_foreign_package_is_read_through_its_model(tmp_path):
 def test_count_figure_table_is_exported_beside_the_bottom_up_count(small_place):
     con = connect(small_place)
     assert store_figures(con, small_place) == []
-    con.execute("CREATE TABLE count_figure (fiscal_year VARCHAR, direction VARCHAR, department VARCHAR, "
+    con.execute("CREATE TABLE count_figure (fiscal_year VARCHAR, direction VARCHAR, agency_or_department VARCHAR, "
                 "theme VARCHAR, control_level VARCHAR, amount DECIMAL(38,2), method VARCHAR, confidence VARCHAR)")
     con.execute("INSERT INTO count_figure VALUES ('2018-19', 'top-down', 'DWP', NULL, 'demand-led', 123.45, "
                 "'CRA apportioned by population', 'medium')")

@@ -59,7 +59,7 @@ COLUMN_NAMES = {
     "place": ("place", "place_name"),
     "fiscal_year": ("fiscal_year", "year"),
     "direction": ("direction",),
-    "agency": ("agency", "agency_id", "department", "body"),
+    "agency": ("agency", "agency_id", "agency_or_department", "department", "body"),
     "theme": ("theme",),
     "cofog": ("cofog", "cofog_code"),
     "amount": ("amount",),
