@@ -255,12 +255,15 @@ def apportion(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas
                        CAST(abs(l.amount) * 100 AS HUGEINT) AS pennies, sign(l.amount) AS direction
                 FROM topdown_line l JOIN topdown_assign a USING (line_id)
                 WHERE l.region IN (SELECT unnest(?)) AND l.fiscal_year IN (SELECT unnest(?))
+                  AND l.amount <> 0  -- a zero line gives every area nothing
+            ), region_weight AS (
+                SELECT driver, region, fiscal_year, sum(weight) AS total_weight FROM driver_value GROUP BY ALL
             ), weighted AS (
                 SELECT line.line_id, d.area, line.pennies, line.direction,
-                       line.pennies * d.weight AS numerator,
-                       sum(d.weight) OVER (PARTITION BY line.line_id) AS total_weight
-                FROM line JOIN driver_value d
-                  ON d.driver = line.driver AND d.region = line.region AND d.fiscal_year = line.fiscal_year
+                       line.pennies * d.weight AS numerator, r.total_weight
+                FROM line
+                JOIN region_weight r USING (driver, region, fiscal_year)
+                JOIN driver_value d USING (driver, region, fiscal_year)
             ), floored AS (
                 SELECT *, numerator // total_weight AS base, numerator % total_weight AS remainder
                 FROM weighted
