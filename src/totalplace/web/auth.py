@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -84,10 +85,38 @@ def principal_of(user: User) -> Principal:
 
 def current_principal(request: Request) -> Principal:
     """From a bearer token if one is given, else from the session cookie; else the public."""
+    if not hasattr(request.state, "principal"):
+        request.state.principal = _principal(request)
+    return request.state.principal
+
+
+# A signed-in user's row is read again after this many seconds, so a deactivation takes
+# effect within it; meanwhile pages under load skip a database round trip per request.
+PRINCIPAL_SECONDS = 5.0
+
+
+def _session_principal(db: Database, user_id: int) -> Principal | None:
+    now = time.monotonic()
+    seen = db.recent_users.get(user_id)
+    if seen and now - seen[0] < PRINCIPAL_SECONDS and seen[1] is not None:
+        return seen[1]
+    with db.session() as session:
+        user = session.get(User, user_id)
+        principal = principal_of(user) if user is not None and user.active else None
+    db.recent_users[user_id] = (now, principal)
+    return principal
+
+
+def forget_principals(db: Database) -> None:
+    """After a change to users: every session's user is read afresh."""
+    db.recent_users.clear()
+
+
+def _principal(request: Request) -> Principal:
     db: Database = request.app.state.db
     header = request.headers.get("authorization", "")
-    with db.session() as session:
-        if header.lower().startswith("bearer "):
+    if header.lower().startswith("bearer "):
+        with db.session() as session:
             user = session.scalars(
                 select(User).join(ApiToken, ApiToken.user_id == User.id)
                 .where(ApiToken.token_hash == token_digest(header[7:].strip()))
@@ -95,11 +124,8 @@ def current_principal(request: Request) -> Principal:
             if user is None or not user.active:
                 raise HTTPException(401, "unknown or revoked API token", headers={"WWW-Authenticate": "Bearer"})
             return principal_of(user)
-        user_id = request.session.get("user_id")
-        user = session.get(User, user_id) if user_id else None
-        if user is None or not user.active:
-            return PUBLIC
-        return principal_of(user)
+    user_id = request.session.get("user_id")
+    return (_session_principal(db, user_id) if isinstance(user_id, int) else None) or PUBLIC
 
 
 def require(principal: Principal, *roles: Role) -> None:

@@ -115,6 +115,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.recent_users: dict = {}  # user id -> (when read, principal): see auth._session_principal
 
     @contextmanager
     def session(self) -> Iterator[Session]:

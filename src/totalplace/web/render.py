@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
@@ -54,6 +55,24 @@ def page(request: Request, template: str, status: int = 200, **context) -> HTMLR
                             "place": request.app.state.store.workspace.settings.place, **context},
         status_code=status,
     )
+
+
+def cached_page(request: Request, template: str, key: tuple, context: Callable[[], dict]) -> HTMLResponse:
+    """A page of figures: its body is drawn once per store generation and role scope.
+
+    The body must depend only on the figures and on what the role may see (never
+    on the user's name or CSRF token: those are in the frame, drawn each time).
+    """
+    principal = current_principal(request)
+    scope = (principal.role, principal.row_agency)
+    place = request.app.state.store.workspace.settings.place
+
+    def draw() -> tuple[str, str]:
+        body = templates.env.get_template(template)
+        names = body.new_context({"principal": principal, "place": place, "request": request, **context()})
+        return "".join(body.blocks["title"](names)), "".join(body.blocks["content"](names))
+    title, content = request.app.state.store.cached(("page", template, key, scope), draw)
+    return page(request, "base.html", title_text=title, body=content)
 
 
 def render_error(request: Request, status: int, message: str) -> HTMLResponse:

@@ -11,7 +11,9 @@ from sqlalchemy import delete, select
 
 from totalplace.errors import InputError
 from totalplace.web import figures
-from totalplace.web.auth import Principal, check_csrf, create_user, current_principal, hash_password, require
+from totalplace.web.auth import (
+    Principal, check_csrf, create_user, current_principal, forget_principals, hash_password, require,
+)
 from totalplace.web.db import ApiToken, AuditEvent, Publication, Role, User, audit
 from totalplace.web.pages import NavItem
 from totalplace.web.render import page
@@ -79,6 +81,7 @@ def change_user(request: Request, user_id: int, action: Annotated[str, Form(patt
                 session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
             notice = f"{user.username} {action}d."
         audit(session, admin.username, f"user {action}", user.username)
+    forget_principals(request.app.state.db)
     return _users_page(request, notice=notice)
 
 

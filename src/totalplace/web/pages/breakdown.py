@@ -15,7 +15,7 @@ from totalplace.web.auth import Principal, current_principal
 from totalplace.web.charts import bar_chart
 from totalplace.web.db import published
 from totalplace.web.pages import NavItem
-from totalplace.web.render import csv_response, page, table_json
+from totalplace.web.render import cached_page, csv_response, table_json
 
 router = APIRouter()
 PAGE_ROWS = 300
@@ -76,11 +76,11 @@ def breakdown_page(request: Request, by: Dimension, year: YearQuery = None, agen
     principal = current_principal(request)
     result = figure(request, principal, by.value, year, agency)
     store = request.app.state.store
-    return page(request, "breakdown.html", result=result, table=shown(table_of(request, result)),
-                chart=chart_svg(request, result, agency), by=by.value, agency=agency,
-                dimensions=figures.BREAKDOWNS, years=figures.years(store),
-                agencies=store.workspace.settings.agencies, year=result.fiscal_year or "all",
-                drill=principal.sees_rows and not agency)
+    return cached_page(request, "breakdown.html", (by.value, result.fiscal_year, agency), lambda: dict(
+        result=result, table=shown(table_of(request, result)), chart=chart_svg(request, result, agency),
+        by=by.value, agency=agency, dimensions=figures.BREAKDOWNS, years=figures.years(store),
+        agencies=store.workspace.settings.agencies, year=result.fiscal_year or "all",
+        drill=principal.sees_rows and not agency))
 
 
 @router.get("/api/breakdown/{by}", tags=["count"], summary="Spending by a dimension, counted once")

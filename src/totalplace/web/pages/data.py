@@ -11,7 +11,7 @@ from totalplace.web import figures
 from totalplace.web.auth import current_principal, require
 from totalplace.web.db import Role
 from totalplace.web.pages import NavItem
-from totalplace.web.render import csv_response, page, table_json
+from totalplace.web.render import cached_page, csv_response, table_json
 
 router = APIRouter()
 NAV = [NavItem("Data", "/data", lambda p: p.sees_rows)]
@@ -29,9 +29,9 @@ def _state(request: Request) -> figures.DataState:
 @router.get("/data", include_in_schema=False)
 def data_page(request: Request) -> Response:
     state = _state(request)
-    return page(request, "data.html", state=state, files=figures.file_table(state),
-                months=figures.month_table(state), rejected=figures.rejection_table(state),
-                gaps=[m for m in state.months if m.gap])
+    return cached_page(request, "data.html", (), lambda: dict(
+        state=state, files=figures.file_table(state), months=figures.month_table(state),
+        rejected=figures.rejection_table(state), gaps=[m for m in state.months if m.gap]))
 
 
 @router.get("/data/{name}.csv", include_in_schema=False)

@@ -10,7 +10,7 @@ from totalplace.web.auth import current_principal
 from totalplace.web.db import published
 from totalplace.web.pages import NavItem
 from totalplace.web.pages.breakdown import YearQuery, chart_svg, table_of
-from totalplace.web.render import page, table_json
+from totalplace.web.render import cached_page, page, table_json
 
 router = APIRouter()
 NAV = [NavItem("Overview", "/", lambda p: True)]
@@ -28,9 +28,10 @@ def overview_page(request: Request, year: YearQuery = None) -> Response:
     if not principal.sees_unpublished:
         return page(request, "published.html", publications=_published_list(request))
     view = figures.overview(store, year)
-    return page(request, "overview.html", view=view, years=figures.years(store),
-                agency_table=table_of(request, view.by_agency), theme_table=table_of(request, view.by_theme),
-                theme_chart=chart_svg(request, view.by_theme, None), drill=principal.sees_rows)
+    return cached_page(request, "overview.html", (view.fiscal_year,), lambda: dict(
+        view=view, years=figures.years(store), agency_table=table_of(request, view.by_agency),
+        theme_table=table_of(request, view.by_theme), theme_chart=chart_svg(request, view.by_theme, None),
+        drill=principal.sees_rows))
 
 
 @router.get("/api/overview", tags=["count"], summary="The place's total, £ per head, agencies, themes and gaps")

@@ -11,7 +11,7 @@ from totalplace.web import figures
 from totalplace.web.auth import current_principal, require
 from totalplace.web.db import Role
 from totalplace.web.pages.breakdown import Dimension, YearQuery
-from totalplace.web.render import csv_response, page, table_json
+from totalplace.web.render import cached_page, csv_response, table_json
 
 router = APIRouter()
 NAV = []
@@ -30,8 +30,9 @@ def _trace(request: Request, by: Dimension, key: str, year: str | None, limit: i
 def trace_page(request: Request, by: Dimension, key: KeyQuery, year: YearQuery = None,
                limit: LimitQuery = 200) -> Response:
     result = _trace(request, by, key, year, limit)
-    return page(request, "trace.html", result=result, table=figures.trace_table(result, by.value, key),
-                by=by.value, key=key, year=year, limit=limit)
+    return cached_page(request, "trace.html", (by.value, key, year, limit), lambda: dict(
+        result=result, table=figures.trace_table(result, by.value, key), by=by.value, key=key, year=year,
+        limit=limit))
 
 
 @router.get("/trace.csv", include_in_schema=False)
