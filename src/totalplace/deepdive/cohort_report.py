@@ -31,7 +31,6 @@ COST_BANDS = ((0, "under £1,000"), (1_000, "£1,000 to £4,999"), (5_000, "£5,
               (20_000, "£20,000 to £49,999"), (50_000, "£50,000 and over"))
 ASSESSMENT_BANDS = ((1, "1"), (2, "2"), (3, "3 to 4"), (5, "5 to 9"), (10, "10 or more"))
 AGENCY_BANDS = ((1, "1 agency"), (2, "2 agencies"), (3, "3 agencies"), (4, "4 agencies"), (5, "5 or more agencies"))
-ASSESSMENT = "(kind = 'assessment' OR (kind IS NULL AND service ILIKE '%assess%'))"
 
 
 def settings(workspace: Workspace) -> CohortSettings:
@@ -102,7 +101,7 @@ def scope(con: duckdb.DuckDBPyConnection, year: str | None) -> Scope:
     """The year asked for; the latest year loaded by default; 'all' for all years together."""
     if year == "all":
         return Scope(None)
-    years = [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM cohort_event ORDER BY 1").fetchall()]
+    years = [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM cohort_person_agency ORDER BY 1").fetchall()]
     if year is None:
         return Scope(years[-1])
     if year not in years:
@@ -128,14 +127,15 @@ def summary(con, workspace: Workspace, year: str | None) -> Table:
     where = "true" if year in (None, "all") else f"fiscal_year = '{scope(con, year).fiscal_year}'"
     rows = con.execute(f"""
         WITH people AS (
-            SELECT fiscal_year, person, household_key, sum(cost) AS cost, count(*) AS events
-            FROM cohort_event JOIN cohort_person USING (person) WHERE {where} GROUP BY ALL),
+            SELECT fiscal_year, person, any_value(household_key) AS household_key, sum(cost) AS cost,
+                   sum(events) AS events
+            FROM cohort_person_agency WHERE {where} GROUP BY fiscal_year, person),
         households AS (SELECT fiscal_year, household_key, sum(cost) AS cost FROM people GROUP BY ALL),
         per_year AS (
             SELECT fiscal_year, count(*) AS people, sum(events) AS events, sum(cost) AS cost,
                    avg(cost) AS mean_person, median(cost) AS median_person FROM people GROUP BY ALL)
         SELECT y.fiscal_year, y.people, count(*) AS households, y.events,
-               (SELECT count(DISTINCT agency_id) FROM cohort_event e WHERE e.fiscal_year = y.fiscal_year),
+               (SELECT count(DISTINCT agency_id) FROM cohort_person_agency a WHERE a.fiscal_year = y.fiscal_year),
                y.cost, y.mean_person, y.median_person, avg(h.cost), median(h.cost)
         FROM per_year y JOIN households h USING (fiscal_year)
         GROUP BY y.fiscal_year, y.people, y.events, y.cost, y.mean_person, y.median_person
@@ -166,7 +166,7 @@ def cost_bands(con, workspace: Workspace, year: str | None) -> Table:
     band = "CASE " + " ".join(f"WHEN cost >= {low} THEN {i}" for i, (low, _) in reversed(list(enumerate(COST_BANDS)))) + " END"
     counts = dict((b, (n, c)) for b, n, c in con.execute(f"""
         SELECT {band} AS band, count(*), sum(cost) FROM (
-            SELECT person, sum(cost) AS cost FROM cohort_event WHERE {s.where} GROUP BY person)
+            SELECT person, sum(cost) AS cost FROM cohort_person_agency WHERE {s.where} GROUP BY person)
         GROUP BY band""").fetchall())
     return _band_table(workspace, f"People by their cost to all agencies, {s.label}", "cost per person",
                        COST_BANDS, counts, t)
@@ -186,8 +186,8 @@ def by_agency(con, workspace: Workspace, year: str | None) -> Table:
     """Each agency's people in contact, events and cost, and its cost per person in contact."""
     s, t = scope(con, year), settings(workspace).suppress_below
     rows = con.execute(f"""
-        SELECT agency_id, count(DISTINCT person), count(*), sum(cost), sum(cost) / count(DISTINCT person)
-        FROM cohort_event WHERE {s.where} GROUP BY agency_id ORDER BY sum(cost) DESC""").fetchall()
+        SELECT agency_id, count(DISTINCT person), sum(events), sum(cost), sum(cost) / count(DISTINCT person)
+        FROM cohort_person_agency WHERE {s.where} GROUP BY agency_id ORDER BY sum(cost) DESC""").fetchall()
     total = sum((r[3] for r in rows), Decimal(0))
     body = [[a, n, e, c, _pence(per), _share(c, total)] for a, n, e, c, per in rows]
     return Table(title(workspace, f"Cost by agency, {s.label}"),
@@ -223,8 +223,7 @@ def concentration(con, year: str | None, unit: str = "household", top_percent: f
     percents = sorted(set(range(1, 101)) | {top_percent})
     rows = con.execute(f"""
         WITH costs AS (
-            SELECT {key} AS unit, sum(cost) AS cost
-            FROM cohort_event JOIN cohort_person USING (person) WHERE {s.where} GROUP BY 1),
+            SELECT {key} AS unit, sum(cost) AS cost FROM cohort_person_agency WHERE {s.where} GROUP BY 1),
         ranked AS (
             SELECT row_number() OVER (ORDER BY cost DESC, unit) AS rank, count(*) OVER () AS n,
                    sum(cost) OVER (ORDER BY cost DESC, unit ROWS UNBOUNDED PRECEDING) AS running,
@@ -295,7 +294,7 @@ def agency_contact(con, workspace: Workspace, year: str | None) -> Table:
     counts = dict((b, (n, c)) for b, n, c in con.execute(f"""
         SELECT least(agencies, 5) - 1, count(*), sum(cost) FROM (
             SELECT person, count(DISTINCT agency_id) AS agencies, sum(cost) AS cost
-            FROM cohort_event WHERE {s.where} GROUP BY person) GROUP BY 1""").fetchall())
+            FROM cohort_person_agency WHERE {s.where} GROUP BY person) GROUP BY 1""").fetchall())
     people = sum(n for n, _ in counts.values())
     cost = sum((c for _, c in counts.values()), Decimal(0))
     many = [counts.get(i, (0, Decimal(0))) for i in range(2, 5)]
@@ -310,8 +309,9 @@ def agency_contact(con, workspace: Workspace, year: str | None) -> Table:
 def assessments(con, workspace: Workspace, year: str | None) -> Table:
     """Repeat assessments: people by how often they were assessed, across all agencies."""
     s, t = scope(con, year), settings(workspace).suppress_below
-    per_person = f"""SELECT person, count(*) AS n, count(DISTINCT agency_id) AS agencies, sum(cost) AS cost
-                     FROM cohort_event WHERE {s.where} AND {ASSESSMENT} GROUP BY person"""
+    per_person = f"""SELECT person, sum(assessments) AS n, count(DISTINCT agency_id) AS agencies,
+                            sum(assessment_cost) AS cost
+                     FROM cohort_person_agency WHERE {s.where} AND assessments > 0 GROUP BY person"""
     band = "CASE " + " ".join(f"WHEN n >= {low} THEN {i}" for i, (low, _) in reversed(list(enumerate(ASSESSMENT_BANDS)))) + " END"
     counts = dict((b, (n, c)) for b, n, c in con.execute(
         f"SELECT {band}, count(*), sum(cost) FROM ({per_person}) GROUP BY 1").fetchall())
@@ -333,8 +333,8 @@ def assessments_by_service(con, workspace: Workspace, year: str | None) -> Table
     s, t = scope(con, year), settings(workspace).suppress_below
     rows = con.execute(f"""
         SELECT agency_id, service, sum(n), count(*), count(*) FILTER (WHERE n >= 2) FROM (
-            SELECT agency_id, service, person, count(*) AS n FROM cohort_event
-            WHERE {s.where} AND {ASSESSMENT} GROUP BY ALL)
+            SELECT agency_id, service, person, sum(assessments) AS n FROM cohort_assessment
+            WHERE {s.where} GROUP BY ALL)
         GROUP BY ALL ORDER BY 3 DESC""").fetchall()
     body = [[a, svc, total, people, suppress_count(again, t), (Decimal(total) / people).quantize(Decimal("0.01"))]
             for a, svc, total, people, again in rows]
@@ -349,7 +349,7 @@ def top_cohort(con, workspace: Workspace, year: str | None) -> Table:
     s, cfg = scope(con, year), settings(workspace)
     t = cfg.suppress_below
     rows = con.execute(f"""
-        WITH scoped AS (SELECT * FROM cohort_event JOIN cohort_person USING (person) WHERE {s.where}),
+        WITH scoped AS (SELECT * FROM cohort_person_agency WHERE {s.where}),
         households AS (
             SELECT household_key, sum(cost) AS cost,
                    row_number() OVER (ORDER BY sum(cost) DESC, household_key) AS rank, count(*) OVER () AS n
@@ -361,9 +361,9 @@ def top_cohort(con, workspace: Workspace, year: str | None) -> Table:
     top_cost = sum((r[2] for r in rows), Decimal(0))
     body = [[a, n, c, _share(c, top_cost), total, _share(c, total)] for a, n, c, total in rows]
     size = fetch_one(con, f"""
-        WITH h AS (SELECT household_key, sum(cost) AS cost FROM cohort_event JOIN cohort_person USING (person)
-                   WHERE {s.where} GROUP BY 1)
-        SELECT greatest(1, CAST(ceil(count(*) * {cfg.top_percent} / 100.0) AS BIGINT)), count(*) FROM h""")
+        SELECT greatest(1, CAST(ceil(count(DISTINCT household_key) * {cfg.top_percent} / 100.0) AS BIGINT)),
+               count(DISTINCT household_key)
+        FROM cohort_person_agency WHERE {s.where}""")
     curve_note = (f"The top {cfg.top_percent:g}% of households: {suppress_count(size[0], t)} of {size[1]:,} "
                   f"households, costing {_money(top_cost) if size[0] >= t else WITHHELD} in all.")
     return Table(title(workspace, f"Cost of the top {cfg.top_percent:g}% of households by agency, {s.label}"),

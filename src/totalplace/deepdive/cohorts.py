@@ -83,7 +83,19 @@ CREATE TABLE IF NOT EXISTS cohort_rejected_row (
 CREATE TABLE IF NOT EXISTS cohort_person (
     person BIGINT NOT NULL, household_key BIGINT NOT NULL, household_known BOOLEAN NOT NULL
 );
+-- derived by `link` from the events, so the figures read a row per person, year and agency, not every event
+CREATE TABLE IF NOT EXISTS cohort_person_agency (
+    person BIGINT NOT NULL, household_key BIGINT NOT NULL, fiscal_year VARCHAR NOT NULL,
+    agency_id VARCHAR NOT NULL, events BIGINT NOT NULL, assessments BIGINT NOT NULL,
+    assessment_cost {TOTAL} NOT NULL, cost {TOTAL} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cohort_assessment (
+    person BIGINT NOT NULL, fiscal_year VARCHAR NOT NULL, agency_id VARCHAR NOT NULL,
+    service VARCHAR NOT NULL, assessments BIGINT NOT NULL
+);
 """
+# An assessment is an event of kind 'assessment', or with no kind, a service whose name says assess.
+ASSESSMENT = "(kind = 'assessment' OR (kind IS NULL AND service ILIKE '%assess%'))"
 
 
 @dataclass(frozen=True)
@@ -397,7 +409,23 @@ def link(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         chosen AS (SELECT person, arg_max(household, (n, -household)) AS household FROM named GROUP BY person)
         SELECT person, coalesce(c.household, person), c.household IS NOT NULL
         FROM (SELECT DISTINCT person FROM cohort_event) LEFT JOIN chosen c USING (person)""")
+    _summarise(con)
     return fetch_one(con, "SELECT count(*), count(DISTINCT household_key) FROM cohort_person")
+
+
+def _summarise(con: duckdb.DuckDBPyConnection) -> None:
+    """Each person's events, assessments and cost by year and agency, and assessments by service."""
+    for table in ("cohort_person_agency", "cohort_assessment"):
+        con.execute(f"DELETE FROM {table}")
+    con.execute(f"""
+        INSERT INTO cohort_person_agency
+        SELECT person, any_value(household_key), fiscal_year, agency_id, count(*),
+               count(*) FILTER (WHERE {ASSESSMENT}), coalesce(sum(cost) FILTER (WHERE {ASSESSMENT}), 0), sum(cost)
+        FROM cohort_event JOIN cohort_person USING (person) GROUP BY person, fiscal_year, agency_id""")
+    con.execute(f"""
+        INSERT INTO cohort_assessment
+        SELECT person, fiscal_year, agency_id, service, count(*) FROM cohort_event WHERE {ASSESSMENT}
+        GROUP BY ALL""")
 
 
 def balances(con: duckdb.DuckDBPyConnection) -> list[tuple]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,6 +31,7 @@ KEY_ENV = "TOTALPLACE_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
 KEY_CHECK_MESSAGE = b"totalplace key check"
 DOMAINS = ("person", "household")
+_SPACE = re.compile(r"\s+")
 
 
 def load_key(key_file: Path | None, workspace_root: Path | None = None) -> bytes:
@@ -68,32 +70,39 @@ class Pseudonymiser:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._known: dict[str, dict[str, int]] = {domain: {} for domain in DOMAINS}
-        self._owner: dict[str, dict[int, str]] = {domain: {} for domain in DOMAINS}
+        self._by_text: dict[str, dict[str, int | None]] = {domain: {} for domain in DOMAINS}  # as written
+        self._by_id: dict[str, dict[str, int]] = {domain: {} for domain in DOMAINS}  # normalised
+        self._seen: dict[str, set[int]] = {domain: set() for domain in DOMAINS}
 
     def pseudonym(self, domain: str, identifier: str) -> int:
-        """The 64-bit pseudonym of one normalised identifier (see `column`)."""
-        known = self._known[domain]
+        """The 64-bit pseudonym of one normalised identifier."""
+        known = self._by_id[domain]
         value = known.get(identifier)
         if value is None:
             digest = hmac.digest(self._key, f"{domain}:{identifier}".encode("utf-8"), "sha256")
             value = int.from_bytes(digest[:8], "big", signed=True)
-            owner = self._owner[domain].setdefault(value, identifier)
-            if owner != identifier:  # two identifiers, one pseudonym: linking would merge two people
+            if value in self._seen[domain]:  # a new identifier, an old pseudonym: linking would merge two people
                 raise InputError(f"two different {domain} identifiers hash to the same pseudonym; "
                                  f"use a new key for the whole cohort")
+            self._seen[domain].add(value)
             known[identifier] = value
         return value
 
     def column(self, domain: str, cells: pa.ChunkedArray | pa.Array) -> pa.Array:
-        """Pseudonyms of a column of identifier text: each distinct value is hashed once; blank -> null."""
-        normalised = pc.utf8_upper(pc.replace_substring_regex(cells, r"\s+", ""))
-        encoded = pc.dictionary_encode(normalised)
+        """Pseudonyms of a column of identifier text: each distinct text is hashed once; blank -> null."""
+        encoded = pc.dictionary_encode(cells)
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
-        distinct = encoded.dictionary.to_pylist()
-        hashed = pa.array([self.pseudonym(domain, v) if v else None for v in distinct], type=pa.int64())
-        return pc.take(hashed, encoded.indices)
+        by_text = self._by_text[domain]
+        hashed = [by_text[text] if text in by_text else self._first_sight(domain, text)
+                  for text in encoded.dictionary.to_pylist()]
+        return pc.take(pa.array(hashed, type=pa.int64()), encoded.indices)
+
+    def _first_sight(self, domain: str, text: str | None) -> int | None:
+        normal = _SPACE.sub("", text or "").upper()
+        value = self.pseudonym(domain, normal) if normal else None
+        self._by_text[domain][text] = value
+        return value
 
 
 def show(pseudonym: int | None) -> str:

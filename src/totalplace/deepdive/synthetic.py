@@ -120,8 +120,9 @@ def generate(cohort_dir: Path, people: int, years: list[str], seed: int = 1,
     events = 0
     for year in years:
         start = np.datetime64(fiscal_year_start(year))
+        in_contact = _contacts(rng, chosen, contact)
         for agency in chosen:
-            table = _agency_events(rng, agency, household_of, need, contact[agency.id], scale, start)
+            table = _agency_events(rng, agency, household_of, need, in_contact[agency.id], scale, start)
             events += table.num_rows
             files += _write(cohort_dir / agency.id, year, table)
     _write_marker(cohort_dir, people, int(household_of.max()) + 1, years, seed, events_per_person, chosen)
@@ -152,9 +153,17 @@ def _events_scale(agencies: tuple[SynthAgency, ...], contact: dict[str, np.ndarr
     return max(0.0, (events_per_person - first) / further)
 
 
-def _agency_events(rng, agency: SynthAgency, household_of: np.ndarray, need: np.ndarray, contact: np.ndarray,
+def _contacts(rng, agencies: tuple[SynthAgency, ...], contact: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Who each agency sees in a year; everyone is in the cohort, so a person no agency saw sees the widest-reaching."""
+    seen = {a.id: rng.random(len(p)) < p for a, p in zip(agencies, contact.values())}
+    nobody = ~np.any(np.stack(list(seen.values())), axis=0)
+    widest = max(agencies, key=lambda a: a.reach).id
+    seen[widest] |= nobody
+    return seen
+
+
+def _agency_events(rng, agency: SynthAgency, household_of: np.ndarray, need: np.ndarray, in_contact: np.ndarray,
                    scale: float, start: np.datetime64) -> pa.Table:
-    in_contact = rng.random(len(need)) < contact
     further = rng.poisson(scale * agency.events_per_contact * np.minimum(need, NEED_CAP))
     counts = np.where(in_contact, 1 + further, 0)
     person = np.repeat(np.arange(len(need)), counts)
