@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 
 import duckdb
-import pyarrow as pa
 
 from totalplace.classify.rules import (
     RuleTable, check_choice, check_pattern, cofog_codes, read_rule_table, themes,
 )
 from totalplace.errors import InputError
+from totalplace.store.connection import temp_table
 from totalplace.workspace import AgencyKind, Workspace
 
 PUBLIC_BODY_KINDS = {"nhs", "police", "fire", "council", "school", "central_government", "other_public"}
@@ -116,14 +116,14 @@ def classify_all(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
     """Rebuild the classification table from the spend lines and the workspace's rules."""
     rules = theme_rules(workspace)
     bodies = public_bodies(workspace)
-    con.register("labels", _label_themes(con, rules))
-    con.register("suppliers", _supplier_bodies(con, workspace, bodies))
+    temp_table(con, "labels", _label_themes(con, rules))
+    temp_table(con, "suppliers", _supplier_bodies(con, workspace, bodies))
     con.execute(_CLASSIFICATION_SQL)
-    con.unregister("labels")
-    con.unregister("suppliers")
+    con.execute("DROP TABLE labels")
+    con.execute("DROP TABLE suppliers")
 
 
-def _label_themes(con: duckdb.DuckDBPyConnection, rules: list[ThemeRule]) -> pa.Table:
+def _label_themes(con: duckdb.DuckDBPyConnection, rules: list[ThemeRule]) -> dict[str, tuple[str, list]]:
     labels = con.execute(
         f"""SELECT DISTINCT s.agency_id, a.kind, {SERVICE_TEXT}, {EXPENSE_TEXT}
             FROM spend_line s JOIN agency a USING (agency_id)"""
@@ -135,10 +135,11 @@ def _label_themes(con: duckdb.DuckDBPyConnection, rules: list[ThemeRule]) -> pa.
                            ("expense_text", expense_text), ("theme", rule and rule.theme),
                            ("cofog", rule and rule.cofog), ("rule_id", rule and rule.rule_id)):
             out[key].append(value)
-    return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
+    return {column: ("VARCHAR", values) for column, values in out.items()}
 
 
-def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace, bodies: PublicBodies) -> pa.Table:
+def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace,
+                     bodies: PublicBodies) -> dict[str, tuple[str, list]]:
     """Each supplier: the kind of public body it is, and the agency of this count it is, if any.
 
     A supplier is an agency of the count when its name is the agency's name or
@@ -158,7 +159,7 @@ def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace, bodie
         for key, value in (("supplier_name", name), ("transfer_kind", kind), ("transfer_rule", rule),
                            ("counterpart_agency", agency)):
             out[key].append(value)
-    return pa.table(out, schema=pa.schema([(k, pa.string()) for k in out]))
+    return {column: ("VARCHAR", values) for column, values in out.items()}
 
 
 _CLASSIFICATION_SQL = f"""

@@ -2,15 +2,15 @@
 
 Every record of a file is loaded, rejected with its reason and raw text, or
 counted as blank; rows and money balance (read = loaded + rejected). A file is
-known by its content hash: loading it again adds nothing. One ingest is one
-transaction: if any file fails, the store is left as it was.
+known by its content hash: loading it again adds nothing. An ingest is all or
+nothing: if any file fails, the store is left as it was (see `ingest`).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -18,14 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from totalplace.classify.apply import classify_all
 from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, read_spend_file, sha256_of
-from totalplace.store.connection import connect, fetch_one, transaction
+from totalplace.store.connection import connect, fetch_one, pending_tables, temp_table, transaction
 from totalplace.store.schema import LINE_ID_FACTOR
 from totalplace.workspace import Agency, Workspace
 
@@ -39,6 +37,10 @@ TEXT_FIELDS = (
 # 2011-09 holds 17% August dates), which must not make that month covered;
 # a quarterly file's three months are all near its busiest.
 PERIOD_SHARE = 0.5
+INGEST_TABLES = ("source_file", "spend_line", "rejected_row")  # in the order they are published
+# The pending work is committed each time this many rows have been read: it
+# bounds memory (about 400 MB a million rows) and keeps commits few.
+COMMIT_ROWS = 500_000
 
 
 @dataclass
@@ -81,7 +83,16 @@ def ingest(
     new_files: list[Path] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
-    """Bring the store in line with the agencies' folders, adding any new files given."""
+    """Bring the store in line with the agencies' folders, adding any new files given.
+
+    Files are loaded into a pending file beside the store, committed every
+    COMMIT_ROWS rows (DuckDB keeps every Arrow table a transaction has read
+    until it ends, so one transaction for 10 million rows would hold them all
+    in memory). One last transaction then moves the
+    pending rows into the store, drops the files that were edited or deleted and
+    classifies. Until that commit the store is untouched, and readers never see
+    half an ingest; a failure or a crash anywhere leaves the store as it was.
+    """
     if new_files and not agency_id:
         raise InputError("say which agency the files belong to with --agency")
     for path in new_files or []:
@@ -93,23 +104,55 @@ def ingest(
     agencies = [workspace.agency(agency_id)] if agency_id else workspace.settings.agencies
     con = connect(workspace)
     try:
-        with transaction(con):
+        with pending_tables(con, workspace, INGEST_TABLES) as prefix:
             digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
-            removed = _drop_changed_files(con, workspace, digest_of)
-            reports: list[FileReport] = []
-            for agency in agencies:
-                paths = spend_files(workspace.agency_dir(agency.id)) + [
-                    p for p in new_files or [] if agency_id == agency.id
-                ]
-                for path in paths:
-                    if progress:
-                        progress(str(path))
-                    reports.append(load_file(con, workspace, agency, path, digest_of(path)))
-            classify_all(con, workspace)
+            changed = _changed_files(con, workspace, digest_of)
+            into = Destination.of(con, prefix, changed)
+            files = [
+                (agency, path)
+                for agency in agencies
+                for path in spend_files(workspace.agency_dir(agency.id))
+                + [p for p in new_files or [] if agency_id == agency.id]
+            ]
+            reports = _load_pending(con, workspace, files, into, digest_of, progress)
+            with transaction(con):
+                for file_id in changed:
+                    _delete_file(con, file_id)
+                for table in INGEST_TABLES:
+                    con.execute(f"INSERT INTO {table} SELECT * FROM {prefix}{table}")
+                classify_all(con, workspace)
     finally:
         con.close()
     _keep_new_files(workspace, agency_id, new_files or [])
-    return IngestResult(reports, removed)
+    return IngestResult(reports, list(changed.values()))
+
+
+def _load_pending(con: duckdb.DuckDBPyConnection, workspace: Workspace, files: list[tuple[Agency, Path]],
+                  into: Destination, digest_of: Callable[[Path], str],
+                  progress: Callable[[str], None] | None) -> list[FileReport]:
+    """Load files into the pending tables, committing each time COMMIT_ROWS rows have been read.
+
+    A commit lets DuckDB free the Arrow tables read so far; committing less
+    often saves the cost of each commit on a small ingest.
+    """
+    reports: list[FileReport] = []
+    uncommitted = 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for agency, path in files:
+            if progress:
+                progress(str(path))
+            reports.append(load_file(con, workspace, agency, path, digest_of(path), into))
+            uncommitted += reports[-1].rows_read
+            if uncommitted >= COMMIT_ROWS:
+                con.execute("COMMIT")
+                con.execute("BEGIN TRANSACTION")
+                uncommitted = 0
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return reports
 
 
 def _keep_new_files(workspace: Workspace, agency_id: str | None, new_files: list[Path]) -> None:
@@ -121,16 +164,14 @@ def _keep_new_files(workspace: Workspace, agency_id: str | None, new_files: list
             shutil.copyfile(path, target)
 
 
-def _drop_changed_files(con: duckdb.DuckDBPyConnection, workspace: Workspace,
-                        digest_of: Callable[[Path], str]) -> list[str]:
-    """Forget files that were deleted or edited since they were loaded: the store follows the inputs."""
-    gone = []
-    for file_id, rel, digest in con.execute("SELECT file_id, path, sha256 FROM source_file").fetchall():
-        path = workspace.root / rel
-        if not path.exists() or digest_of(path) != digest:
-            _delete_file(con, file_id)
-            gone.append(rel)
-    return gone
+def _changed_files(con: duckdb.DuckDBPyConnection, workspace: Workspace,
+                   digest_of: Callable[[Path], str]) -> dict[int, str]:
+    """Files deleted or edited since they were loaded (file_id -> path): the store follows the inputs."""
+    return {
+        file_id: rel
+        for file_id, rel, digest in con.execute("SELECT file_id, path, sha256 FROM source_file").fetchall()
+        if not (workspace.root / rel).exists() or digest_of(workspace.root / rel) != digest
+    }
 
 
 def _delete_file(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
@@ -147,59 +188,80 @@ def _relative(workspace: Workspace, agency: Agency, path: Path) -> str:
         return str((workspace.agency_dir(agency.id) / path.name).relative_to(workspace.root))
 
 
+@dataclass
+class Destination:
+    """Where load_file writes (the store's tables, or an ingest's pending copies), and what is loaded already."""
+
+    prefix: str  # put before a table's name: '' for the store's own tables
+    known: dict[str, str]  # sha256 -> path of each file loaded
+    next_file_id: int
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection, prefix: str = "", replaced: Collection[int] = ()) -> Destination:
+        """The store as it stands, less the files this ingest replaces."""
+        files = con.execute("SELECT sha256, path, file_id FROM source_file").fetchall()
+        known = {digest: path for digest, path, file_id in files if file_id not in replaced}
+        return cls(prefix, known, max((f[2] for f in files), default=0) + 1)
+
+
 def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
-              digest: str) -> FileReport:
+              digest: str, into: Destination | None = None) -> FileReport:
     """Load one file unless the same content is already in the store."""
+    into = into or Destination.of(con)
     rel = _relative(workspace, agency, path)
-    known = fetch_one(con, "SELECT path FROM source_file WHERE sha256 = ?", [digest])
+    known = into.known.get(digest)
     if known:
-        return FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known[0]})"
-                          if known[0] != rel else "unchanged")
+        return FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known})"
+                          if known != rel else "unchanged")
     table = read_spend_file(path, columns.header_score, digest)
     mapping = columns.detect(table.headers, agency.columns)
     columns.require(mapping, rel)
-    file_id = fetch_one(con, "SELECT coalesce(max(file_id), 0) + 1 FROM source_file")[0]
     _stage_rows(con, table, mapping)
-    report = _write_rows(con, file_id, agency, rel, table, mapping)
-    con.unregister("staged")
+    report = _write_rows(con, into.next_file_id, agency, rel, table, mapping, into.prefix)
+    con.execute("DROP TABLE staged")
+    into.known[digest] = rel
+    into.next_file_id += 1
     return report
 
 
 def _stage_rows(con: duckdb.DuckDBPyConnection, table: TextTable, mapping: columns.ColumnMapping) -> None:
-    """Parse every row into a temp table `staged`, with the first problem found (if any)."""
-    regular = table.rows.append_column("raw_line", pa.nulls(table.rows.num_rows, pa.string()))
-    regular = regular.append_column("overflow", pa.array(np.zeros(table.rows.num_rows, dtype=bool)))
-    con.register("raw_rows", pa.concat_tables([regular, _repaired_rows(table, regular.schema)]))
+    """Parse every row into the temp table `staged`, with the first problem found (if any).
+
+    A temp table, not Arrow: DuckDB writes it without converting every cell out
+    and back, and it is read four times.
+    """
+    con.register("file_rows", table.rows)
+    _odd_rows_table(con, table)
     date_cell = f"c{mapping.columns['payment_date']}"
-    date_form = parse.likely_date_format(con, "raw_rows", date_cell)
-    # Held as Arrow, not a temp table: inside the ingest's one transaction a
-    # dropped temp table's memory would only come back at commit.
-    staged = con.sql(_staging_sql(table, mapping, date_form)).to_arrow_table()
-    con.unregister("raw_rows")
-    con.register("staged", staged)
+    date_form = parse.likely_date_format(con, "file_rows", date_cell)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {_staging_sql(table, mapping, date_form)}")
+    con.unregister("file_rows")
+    con.execute("DROP TABLE odd_rows")
 
 
-def _repaired_rows(table: TextTable, schema: pa.Schema) -> pa.Table:
-    """Rows with too few cells, padded; rows whose extra cells are all blank, trimmed.
+def _odd_rows_table(con: duckdb.DuckDBPyConnection, table: TextTable) -> None:
+    """Temp table `odd_rows`: rows with too few cells, padded; rows whose extra cells are all blank, trimmed.
 
     Spreadsheet exports often end some lines with a stray comma. Rows with
     values beyond the header are marked `overflow`, to be rejected with their text.
     """
     width = len(table.headers)
-    cells: list[list[str]] = [[] for _ in range(width)]
-    for odd in table.odd_rows:
-        for index, value in enumerate((odd.cells + [""] * width)[:width]):
-            cells[index].append(value)
-    arrays = [pa.array(column, type=pa.string()) for column in cells] + [
-        pa.array([o.row_number for o in table.odd_rows], type=pa.int64()),
-        pa.array([o.text.rstrip("\r\n") for o in table.odd_rows], type=pa.string()),
-        pa.array([any(v.strip() for v in o.cells[width:]) for o in table.odd_rows], type=pa.bool_()),
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    padded = [(odd.cells + [""] * width)[:width] for odd in table.odd_rows]
+    temp_table(con, "odd_rows", {
+        **{f"c{index}": ("VARCHAR", [row[index] for row in padded]) for index in range(width)},
+        "row_number": ("BIGINT", [o.row_number for o in table.odd_rows]),
+        "raw_line": ("VARCHAR", [o.text.rstrip("\r\n") for o in table.odd_rows]),
+        "overflow": ("BOOLEAN", [any(v.strip() for v in o.cells[width:]) for o in table.odd_rows]),
+    })
 
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _all_blank(cells: list[str]) -> str:
+    """SQL: every one of these cells is blank (one trim of their concatenation, not one per cell)."""
+    return f"tp_blank(concat({', '.join(cells)}))" if cells else "TRUE"
 
 
 def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_form: str | None) -> str:
@@ -227,47 +289,52 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_form: st
         (f"tp_blank({amount_cell})", amount_header, "'the amount is blank'"),
         ("amount IS NULL", amount_header,
          f"'''' || {amount_cell} || ''' is not an amount in pounds and pence'"),
-        (" AND ".join(f"tp_blank({c})" for f, c in cell.items() if f != "amount"), date_header,
+        (_all_blank([c for f, c in cell.items() if f != "amount"]), date_header,
          "'the date is blank and only the amount is filled in: a total row, not a payment'"),
         (f"tp_blank({date_cell})", date_header, "'the date is blank'"),
         ("payment_date IS NULL", date_header,
          f"'''' || {date_cell} || ''' is not a date in a form this tool reads'"),
     ]
-    column_case = "CASE " + " ".join(f"WHEN {w} THEN {c}" for w, c, _ in problems) + " END"
-    reason_case = "CASE " + " ".join(f"WHEN {w} THEN {r}" for w, _, r in problems) + " END"
-    blank = " AND ".join(f"tp_blank({c})" for c in all_cells)
+    # Most rows are fine: one cheap test settles them, and only the others are
+    # asked which problem comes first (CASE evaluates a branch only for the rows that reach it).
+    fine = f"amount IS NOT NULL AND payment_date IS NOT NULL AND NOT overflow AND {_all_blank(unnamed)}"
+    problem_no = f"CASE WHEN {fine} THEN NULL " + " ".join(
+        f"WHEN {w} THEN {n}" for n, (w, _, _) in enumerate(problems)) + " END"
+    column_case = "CASE problem_no " + " ".join(f"WHEN {n} THEN {c}" for n, (_, c, _) in enumerate(problems)) + " END"
+    reason_case = "CASE problem_no " + " ".join(f"WHEN {n} THEN {r}" for n, (_, _, r) in enumerate(problems)) + " END"
+    # A blank row has a blank amount: only rows without an amount need every cell looked at.
+    is_blank = f"CASE WHEN amount IS NULL AND NOT overflow THEN {_all_blank(all_cells)} ELSE FALSE END"
     return f"""
-        WITH parts AS (
-            SELECT *, tp_amount_parts({amount_cell}) AS amount_parts,
+        WITH raw_rows AS (
+            SELECT *, CAST(NULL AS VARCHAR) AS raw_line, FALSE AS overflow FROM file_rows
+            UNION ALL SELECT * FROM odd_rows),
+        parts AS (
+            SELECT *, tp_amount({amount_cell}) AS amount,
                    {parse.date_sql(date_cell, date_form)} AS any_date
             FROM raw_rows),
-        parsed AS (
-            SELECT *, tp_amount_value(amount_parts) AS amount,
-                   tp_date_value(any_date) AS payment_date
-            FROM parts),
+        parsed AS (SELECT *, tp_date_value(any_date) AS payment_date FROM parts),
         checked AS (
-            SELECT *, {column_case} AS problem_column, {reason_case} AS problem FROM parsed)
+            SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM parsed)
         SELECT row_number, {texts}, payment_date, amount,
-            {amount_cell} AS amount_text,
-            {blank} AS is_blank,
-            problem_column, problem,
-            CASE WHEN problem IS NOT NULL THEN {raw_text} END AS raw_text
+            CASE WHEN problem_no IS NOT NULL THEN {amount_cell} END AS amount_text,
+            is_blank, {column_case} AS problem_column, {reason_case} AS problem,
+            CASE WHEN problem_no IS NOT NULL THEN {raw_text} END AS raw_text
         FROM checked
     """
 
 
 def _write_rows(con, file_id: int, agency: Agency, rel: str, table: TextTable,
-                mapping: columns.ColumnMapping) -> FileReport:
+                mapping: columns.ColumnMapping, prefix: str) -> FileReport:
     line_id = f"{file_id}::BIGINT * {LINE_ID_FACTOR} + row_number"
     con.execute(
-        f"""INSERT INTO spend_line
+        f"""INSERT INTO {prefix}spend_line
         SELECT {line_id}, {file_id}, row_number, ?, {", ".join(TEXT_FIELDS[:7])},
                payment_date, tp_fiscal_year(payment_date), amount, {", ".join(TEXT_FIELDS[7:])}
         FROM staged WHERE problem IS NULL AND NOT is_blank""",
         [agency.id],
     )
     con.execute(
-        f"""INSERT INTO rejected_row
+        f"""INSERT INTO {prefix}rejected_row
         SELECT {file_id}, row_number, problem_column, problem, raw_text, amount_text, amount
         FROM staged WHERE problem IS NOT NULL AND NOT is_blank"""
     )
@@ -282,7 +349,7 @@ def _write_rows(con, file_id: int, agency: Agency, rel: str, table: TextTable,
     )
     period_start, period_end = _period(con)
     con.execute(
-        """INSERT INTO source_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        f"""INSERT INTO {prefix}source_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [file_id, agency.id, rel, table.sha256, table.format, table.encoding, table.sheet,
          table.header_row, json.dumps(mapping.as_dict()), json.dumps(mapping.reasons),
          mapping.unused_headers(), loaded + rejected, loaded, rejected, blanks + table.blank_rows,
