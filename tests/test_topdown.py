@@ -147,3 +147,13 @@ def test_cli_counts_and_refuses_bad_input(cra_place):
     assert bad.exit_code == 2 and "cannot count by 'colour'" in bad.output
     year = runner.invoke(app, ["topdown", "count", "--year", "2011-12", "-w", str(cra_place.root)])
     assert year.exit_code == 2 and "no CRA figures for '2011-12'" in year.output
+
+
+def test_flows_from_funder_to_function_carry_the_whole_count(cra_place, con):
+    """The flow diagram's table drops nothing: its rows add up to the place's top-down total to the penny."""
+    areas = cra_place.settings.place.areas
+    whole = topdown.count(con, cra_place, areas, "2009-10", "department")
+    links = topdown.flows(con, cra_place, areas, "2009-10", keep=3)
+    departments = {department for department, _level, _function, _amount in links}
+    assert len(departments) == 4 and "Other departments" in departments
+    assert sum(amount for *_keys, amount in links) == whole.total

@@ -100,8 +100,19 @@ def workbook_paths(workspace: Workspace, new_files: list[Path] | None = None) ->
             shutil.copyfile(path, folder / path.name)
     found = sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith("~$"))
     if not found:
-        raise InputError(f"no CRA workbooks in {folder}: run `totalplace topdown load FILE.xlsx ...`")
+        found = _copy_shipped_workbooks(folder)
     return found
+
+
+def _copy_shipped_workbooks(folder: Path) -> list[Path]:
+    """A new workspace starts from the CRA releases shipped with totalplace (HM Treasury, 2010 and 2018).
+
+    They are copied in, so the workspace holds every input it was counted from.
+    """
+    shipped = sorted(Path(str(reference.data_path("cra"))).glob("*.xlsx"))
+    for path in shipped:
+        shutil.copyfile(path, folder / path.name)
+    return sorted(folder / path.name for path in shipped)
 
 
 def read_releases(workspace: Workspace, paths: list[Path],
@@ -350,6 +361,31 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: li
                                       "USING (line_id) ORDER BY 1").fetchall()]
     return TopdownCount(areas, fiscal_year, by, rows, total, population, method,
                         not_identifiable_per_head(con, fiscal_year), used)
+
+
+def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
+          year: str | None = None, keep: int = 8) -> list[tuple[str, str, Decimal]]:
+    """Money from funder (department) to who spends it (level of control) to function, for a flow diagram.
+
+    The `keep` largest departments and functions are named; the rest are
+    grouped as 'Other departments' and 'Other functions', so nothing is dropped.
+    """
+    fiscal_year = choose_year(con, year)
+    apportion(con, workspace, areas, [fiscal_year])
+    rows = con.execute(
+        f"""WITH spent AS (
+                SELECT l.department, a.control_level, l.hmt_function AS function, sum(s.amount) AS amount
+                FROM topdown_share s JOIN topdown_line l USING (line_id) JOIN topdown_assign a USING (line_id)
+                GROUP BY ALL),
+            top_department AS (SELECT department FROM spent GROUP BY 1 ORDER BY sum(amount) DESC LIMIT {int(keep)}),
+            top_function AS (SELECT function FROM spent GROUP BY 1 ORDER BY sum(amount) DESC LIMIT {int(keep)})
+            SELECT CASE WHEN department IN (SELECT * FROM top_department) THEN department
+                        ELSE 'Other departments' END,
+                   control_level,
+                   CASE WHEN function IN (SELECT * FROM top_function) THEN function ELSE 'Other functions' END,
+                   sum(amount)
+            FROM spent GROUP BY ALL ORDER BY 4 DESC""").fetchall()
+    return [(department, control.LEVELS[level], function, amount) for department, level, function, amount in rows]
 
 
 def not_identifiable_per_head(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> Decimal | None:

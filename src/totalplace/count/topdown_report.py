@@ -6,13 +6,14 @@ count.reconcile and count.compare; this module only arranges them.
 
 from __future__ import annotations
 
-import io
+from decimal import Decimal
 
 import duckdb
 
 from totalplace.classify import control
 from totalplace.count import compare, reconcile, topdown
 from totalplace.errors import InputError
+from totalplace.report.charts import flow_chart, stacked_share_bar
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
 from totalplace.store.connection import connect
@@ -28,7 +29,7 @@ def report_sections(workspace: Workspace) -> list[Section]:
                             ["No CRA is loaded: run `totalplace topdown load FILE.xlsx` to add the top-down count."])]
         areas = workspace.settings.place.areas
         by_control = topdown.count(con, workspace, areas, None, "control")
-        sections = [_headline(workspace, by_control), _breakdowns(con, workspace, areas, by_control.fiscal_year)]
+        sections = [_headline(con, workspace, by_control), _breakdowns(con, workspace, areas, by_control.fiscal_year)]
         sections += _reconciliation(con, workspace)
         sections.append(_comparison(con, workspace))
         sections.append(_provenance(con))
@@ -37,36 +38,43 @@ def report_sections(workspace: Workspace) -> list[Section]:
         con.close()
 
 
-def _bar_svg(title: str, labels: list[str], values: list[float]) -> str:
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(7, 0.5 * len(labels) + 1))
-    axes.barh(labels[::-1], values[::-1], color="#1d70b8")
-    axes.set_xlabel("£ per head")
-    axes.set_title(title, loc="left", fontsize=10)
-    figure.tight_layout()
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
-    pyplot.close(figure)
-    return buffer.getvalue()
+def _flow_chart(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topdown.TopdownCount) -> Chart:
+    """From funder (department) to who decides (level of control) to function."""
+    links = topdown.flows(con, workspace, result.areas, result.fiscal_year)
+    table = Table(f"From funder to level of control to function, {result.fiscal_year}",
+                  ["department", "level of control", "function", "amount"], [list(link) for link in links])
+    return Chart("From funder to who decides to what it buys", flow_chart(_flow_links(links),
+                 ["funder (department)", "who decides", "function"]), table)
 
 
-def _headline(workspace: Workspace, result: topdown.TopdownCount) -> Section:
+def _flow_links(links: list[tuple[str, str, str, Decimal]]) -> list[tuple[str, str, Decimal]]:
+    """Three-stage rows as the two sets of links a flow diagram draws, summed per pair.
+
+    A band cannot be negative: net receipts (negative rows) stay in the table beside the chart.
+    """
+    pairs: dict[tuple[str, str], Decimal] = {}
+    for department, level, function, amount in links:
+        if amount <= 0:
+            continue
+        for pair in ((department, level), (level, function)):
+            pairs[pair] = pairs.get(pair, Decimal(0)) + amount
+    return [(source, target, amount) for (source, target), amount in pairs.items()]
+
+
+def _headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topdown.TopdownCount) -> Section:
     say = sum(r.share for r in result.rows if r.key in control.LOCAL_SAY)
     table = Table(f"The sliding scale of control, {result.fiscal_year}", ["level", "amount", "£ per head", "share"],
                   [[r.label, r.amount, r.per_head, r.share] for r in result.rows])
-    chart = Chart("£ per head by level of control", _bar_svg(
-        f"{workspace.settings.place.name}, {result.fiscal_year}: £ per head by level of control",
-        [r.label for r in result.rows], [float(r.per_head or 0) for r in result.rows]), table)
+    chart = Chart("The sliding scale of control", stacked_share_bar(
+        [r.label for r in result.rows], [r.amount for r in result.rows],
+        f"{workspace.settings.place.name}, {result.fiscal_year}: share of the money at each level of control"), table)
     return Section(
         "topdown-headline", "The whole place: how much, and how much say",
         [f"Top-down, {result.fiscal_year}: £{result.total:,.0f} of identifiable public spending, "
          f"£{result.per_head:,.0f} per head of {result.population:,} people.",
          f"The place has a say (council or other local public bodies) over {say:.0%} of it; "
          f"the council's own discretion is {result.rows[0].share:.0%}."],
-        charts=[chart],
+        charts=[chart, _flow_chart(con, workspace, result)],
         provenance=[f"Population: {result.population_method}.",
                     f"Not counted: spending with no region, £{result.not_identifiable_per_head:,.2f} per head."])
 

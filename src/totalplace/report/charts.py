@@ -98,9 +98,8 @@ def flow_chart(links: Sequence[tuple[str, str, Decimal | float]], stages: Sequen
             bottom, top = spans[name]
             axes.add_patch(Rectangle((stage - 0.02, bottom), 0.04, top - bottom, color=TEXT))
             if top - bottom > 0.012:  # too thin a node would print labels over each other
-                axes.text(stage + 0.04, (bottom + top) / 2, _shorten(name, 32), va="center", ha="left",
-                          fontsize=7.5, color=TEXT)
-    axes.set_xlim(-0.1, last + 0.9)
+                _node_label(axes, name, stage, (bottom + top) / 2, first=stage == 0)
+    axes.set_xlim(-0.9, last + 0.9)
     axes.set_ylim(0, 1.02)
     axes.set_xticks(range(len(stages)), list(stages))
     axes.set_yticks([])
@@ -108,6 +107,13 @@ def flow_chart(links: Sequence[tuple[str, str, Decimal | float]], stages: Sequen
     axes.spines["bottom"].set_visible(False)
     axes.spines["left"].set_visible(False)
     return svg_of(figure)
+
+
+def _node_label(axes, name: str, stage: int, middle: float, first: bool) -> None:
+    """First-stage labels sit left of their node; later ones right of it, on a pale box over the bands."""
+    axes.text(stage - 0.04 if first else stage + 0.04, middle, _shorten(name, 30), va="center",
+              ha="right" if first else "left", fontsize=7.5, color=TEXT,
+              bbox=None if first else {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1})
 
 
 def _stage_depths(links: Sequence[tuple[str, str, Decimal | float]]) -> dict[str, int]:
