@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -96,7 +95,3 @@ def _error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": message}, 422)
         return render_error(request, 422, message)
 
-
-def app_for(root: Path, settings: WebSettings | None = None) -> FastAPI:
-    from totalplace.workspace import open_workspace
-    return create_app(open_workspace(root), settings)
