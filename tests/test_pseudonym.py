@@ -145,7 +145,7 @@ def test_rejected_rows_keep_pseudonyms_not_identifiers(tmp_path):
     bad_date = by_reason["'not a date' is not a date in a form this tool reads"]
     assert bad_date[1] == 42 and bad_date[2] == "date"  # header is row 1; the 41st data row
     assert bad_date[4] == (f"pseudonym:{show(expected('person', PEOPLE[0]))},"
-                           f"pseudonym:{show(expected('household', HOUSEHOLDS[0]))},[not read],not a date,"
+                           f"pseudonym:{show(expected('household', HOUSEHOLDS[0]))},(not read),not a date,"
                            f"{CONTROLS[0]},12.00")
     overflow = by_reason["the row has more values than the file has columns"]
-    assert overflow[1] == 43 and overflow[4].startswith("[withheld")
+    assert overflow[1] == 43 and overflow[4].startswith("(withheld")

@@ -25,7 +25,7 @@ from totalplace.report.tables import Table
 from totalplace.store.connection import connect, fetch_one
 from totalplace.workspace import CohortSettings, Workspace
 
-WITHHELD = "[suppressed]"
+WITHHELD = "suppressed"
 CURVE_PERCENTS = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
 COST_BANDS = ((0, "under £1,000"), (1_000, "£1,000 to £4,999"), (5_000, "£5,000 to £19,999"),
               (20_000, "£20,000 to £49,999"), (50_000, "£50,000 and over"))
@@ -66,7 +66,7 @@ def suppress_rows(rows: list[list], count_column: int, dependent: list[int], thr
 
 def suppression_note(threshold: int) -> str:
     return (f"Counts of people or households under {threshold} are shown as <{threshold} and their money withheld "
-            f"([cohort] suppress_below in totalplace.toml); a lone small row takes the next smallest with it.")
+            f"(suppress_below in the cohort section of totalplace.toml); a lone small row takes the next smallest with it.")
 
 
 # ---- scope ------------------------------------------------------------------------------------

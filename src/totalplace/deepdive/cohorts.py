@@ -57,7 +57,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("person_id", "event_date", "service")
 _KNOWN = {field: {normalise(name) for name in names} for field, names in FIELDS.items()}
 COST = parse.MONEY
-WITHHELD = "[withheld: the row has more cells than the header, so its identifiers cannot be told apart]"
+WITHHELD = "(withheld: the row has more cells than the header, so its identifiers cannot be told apart)"
 
 TABLES = f"""
 CREATE TABLE IF NOT EXISTS cohort_key (key_check VARCHAR NOT NULL);
@@ -313,7 +313,7 @@ def _raw_text_sql(mapping: CohortMapping) -> str:
             cells.append(f"CASE WHEN regexp_matches({field}, '[,\"\\n]') "
                          f"THEN '\"' || replace({field}, '\"', '\"\"') || '\"' ELSE {field} END")
         else:
-            cells.append("'[not read]'")
+            cells.append("'(not read)'")
     return f"CASE WHEN overflow THEN {_sql_text(WITHHELD)} ELSE concat_ws(',', {', '.join(cells)}) END"
 
 
