@@ -104,18 +104,19 @@ def figure_filter(by: str, key: str | None, fiscal_year: str | None) -> tuple[st
 def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: str | None = None) -> Count:
     """Total spending by one dimension, counted once, with £ per head for a single year."""
     fiscal_year = choose_year(con, year)
-    where, params = figure_filter(by, None, fiscal_year)
-    grouped = con.execute(
-        f"""SELECT {dimension(by)} AS key, sum(s.amount) AS amount, count(*) AS lines
-            FROM {LINES} WHERE {where} GROUP BY 1 ORDER BY amount DESC, key""",
-        params,
-    ).fetchall()
     year_clause, year_params = ("s.fiscal_year = ?", [fiscal_year]) if fiscal_year else ("TRUE", [])
-    within = fetch_one(
-        con,
-        f"SELECT coalesce(sum(s.amount), 0) FROM {LINES} WHERE NOT {COUNTED_ONCE} AND {year_clause}",
+    # One pass over the lines gives both the figures and the transfers left
+    # out of them: the join of lines to their classification is the cost.
+    by_key = con.execute(
+        f"""SELECT {dimension(by)} AS key,
+                   sum(s.amount) FILTER (WHERE {COUNTED_ONCE}) AS amount,
+                   count(*) FILTER (WHERE {COUNTED_ONCE}) AS lines,
+                   coalesce(sum(s.amount) FILTER (WHERE NOT {COUNTED_ONCE}), 0) AS within
+            FROM {LINES} WHERE {year_clause} GROUP BY 1""",
         year_params,
-    )[0]
+    ).fetchall()
+    grouped = sorted(((k, a, n) for k, a, n, _ in by_key if n), key=lambda r: (-r[1], r[0]))
+    within = sum((r[3] for r in by_key), Decimal(0))
     pop = population(workspace, fiscal_year) if fiscal_year else None
     total = sum((Decimal(r[1]) for r in grouped), Decimal(0))
     labels = cofog_codes() if by == "cofog" else {}

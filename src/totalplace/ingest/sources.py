@@ -123,14 +123,17 @@ def read_spend_file(path: Path, header_score, digest: str | None = None) -> Text
                 raise InputError(f"{path}: not a readable gzip file: {error}") from None
         text, encoding = decode(raw)
         utf8 = raw if encoding == "utf-8" else text.encode("utf-8")
+        del raw
         sheet = None
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError(f"{path}: the file is empty")
-    return _parse_text(path, digest, fmt, encoding, sheet, text, utf8, header_score)
+    head = _head_text(text)
+    del text  # only the UTF-8 bytes are parsed: a big file's text need not stay in memory beside them
+    return _parse_text(path, digest, fmt, encoding, sheet, head, utf8, header_score)
 
 
-def _parse_text(path, digest, fmt, encoding, sheet, text: str, utf8: bytes, header_score) -> TextTable:
-    head = list(csv.reader(io.StringIO(_head_text(text))))
+def _parse_text(path, digest, fmt, encoding, sheet, head_text: str, utf8: bytes, header_score) -> TextTable:
+    head = list(csv.reader(io.StringIO(head_text)))
     header_index = find_header(head, header_score)
     headers = [cell.strip() for cell in head[header_index]]
     width = len(headers)
