@@ -6,9 +6,13 @@ import csv
 import io
 from decimal import Decimal
 
-from conftest import SPEND
+import pytest
+from conftest import SPEND, write_csv
 
+from totalplace.errors import InputError
+from totalplace.ingest import load
 from totalplace.ingest.sources import decode
+from totalplace.store.connection import connect
 
 
 def independent_file_sum(path) -> tuple[int, Decimal]:
@@ -116,3 +120,64 @@ def test_reloading_the_same_files_changes_nothing(real_place, real_con):
     con = connect(workspace, read_only=True)
     assert con.execute("SELECT count(*), sum(amount) FROM spend_line").fetchall() == before
     con.close()
+
+
+# Ingest in pieces: files are committed into a pending file as they load, and
+# published in one transaction. These use small files in a temp workspace.
+
+SMALL_HEADER = "Service Label,Expenditure category,Payment date,Transaction Number,Net Amount,Supplier Name\n"
+
+
+def _store_state(workspace):
+    con = connect(workspace, read_only=True)
+    try:
+        return (
+            con.execute("SELECT file_id, path, sha256 FROM source_file ORDER BY 1").fetchall(),
+            con.execute("SELECT count(*), coalesce(sum(amount), 0) FROM spend_line").fetchall(),
+            con.execute("SELECT count(*) FROM classification").fetchall(),
+        )
+    finally:
+        con.close()
+
+
+def test_a_failure_after_pending_commits_leaves_the_store_as_it_was(small_place, monkeypatch):
+    folder = small_place.agency_dir("bradford-council")
+    write_csv(folder / "a.csv", SMALL_HEADER + "Adult Services,Residential Care,2018-04-12,1,10.00,A LTD\n")
+    load.ingest(small_place)
+    before = _store_state(small_place)
+    monkeypatch.setattr(load, "COMMIT_ROWS", 1)  # commit the pending work after every file
+    write_csv(folder / "a.csv", SMALL_HEADER + "Adult Services,Residential Care,2018-04-12,1,11.00,A LTD\n")
+    write_csv(folder / "b.csv", SMALL_HEADER + "Adult Services,Residential Care,2018-05-12,2,99.00,B LTD\n")
+    write_csv(folder / "c.csv", "Colour,Shape\nred,square\n")
+    with pytest.raises(InputError, match=r"c\.csv: cannot find"):
+        load.ingest(small_place)
+    # the edited a.csv was not dropped, b.csv not added, and no pending file is left behind
+    assert _store_state(small_place) == before
+    assert sorted(p.name for p in small_place.store_path.parent.iterdir()) == [small_place.store_path.name]
+
+
+def test_an_ingest_in_many_commits_publishes_every_file_once(small_place, monkeypatch):
+    folder = small_place.agency_dir("bradford-council")
+    monkeypatch.setattr(load, "COMMIT_ROWS", 2)
+    for month in range(4, 10):
+        write_csv(folder / f"{month:02d}.csv", SMALL_HEADER + "".join(
+            f"Adult Services,Residential Care,2018-{month:02d}-{day:02d},{month}{day},{day}.50,S{day} LTD\n"
+            for day in range(1, 4)))
+    write_csv(folder / "copy.csv", (folder / "05.csv").read_text())  # same content: loaded once
+    result = load.ingest(small_place)
+    assert [r.outcome for r in result.files][-1] == "unchanged (same content as agencies/bradford-council/05.csv)"
+    files, totals, classified = _store_state(small_place)
+    assert [f[0] for f in files] == [1, 2, 3, 4, 5, 6]
+    assert totals == [(18, Decimal("6") * (Decimal("1.50") + Decimal("2.50") + Decimal("3.50")))]
+    assert classified == [(18,)]
+
+
+def test_a_pending_file_left_by_a_crash_is_cleared(small_place):
+    folder = small_place.agency_dir("bradford-council")
+    write_csv(folder / "a.csv", SMALL_HEADER + "Adult Services,Residential Care,2018-04-12,1,10.00,A LTD\n")
+    leftover = small_place.store_path.with_name(small_place.store_path.name + ".pending")
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"half-written by a run that was killed")
+    load.ingest(small_place)
+    assert not leftover.exists()
+    assert _store_state(small_place)[1] == [(1, Decimal("10.00"))]
