@@ -18,11 +18,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh
 
+# The browser tests drive Debian's chromium; the PostgreSQL tests start their own throwaway server.
 test: $(STAMP)
+	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q -n 2
 
+# Each benchmark prints its figures and its ratio against a baseline measured in the same run.
+BENCHMARKS := run topdown cohort appraisal estate web_load
+
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
+	test -d demo/bradford || $(MAKE) demo
+	for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) demo

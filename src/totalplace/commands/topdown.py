@@ -14,7 +14,7 @@ from totalplace.commands.common import (
 )
 from totalplace.count import compare as comparing
 from totalplace.count import reconcile as reconciling
-from totalplace.count import topdown
+from totalplace.count import bottomup, topdown
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
 from totalplace.store.connection import connect
@@ -190,11 +190,15 @@ def pilots_command(
 @app.command()
 @user_errors
 def estimate(
-    year: Annotated[str, typer.Option("--year", "-y", help="Fiscal year of the ledgers, e.g. 2018-19.")],
+    year: Annotated[str | None, typer.Option(
+        "--year", "-y", help="Fiscal year of the ledgers, e.g. 2018-19 (default: the latest ledger year, "
+                             "or the latest CRA year if no ledger is loaded).")] = None,
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """The best-estimate count: agreed ledger figures where they exist, top-down elsewhere (saved in the store)."""
     ws, con = _open(workspace)
+    ledger_years = bottomup.fiscal_years(con)
+    year = year or (ledger_years[-1] if ledger_years else topdown.choose_year(con, None))
     result = reconciling.best_estimate(con, ws, year)
     reconciling.save(con, ws, result)
     con.close()
