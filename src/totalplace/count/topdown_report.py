@@ -21,6 +21,8 @@ from totalplace.workspace import Workspace
 
 
 def report_sections(workspace: Workspace) -> list[Section]:
+    if not workspace.store_path.exists():
+        return []
     con = connect(workspace)
     try:
         topdown.create_tables(con)
