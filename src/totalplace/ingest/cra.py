@@ -14,7 +14,6 @@ cache is derived, and rebuilt whenever it is missing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import Counter
@@ -26,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from totalplace.errors import InputError
+from totalplace.ingest.sources import sha256_of
 
 YEAR_HEADER = re.compile(r"^(\d{4})-(\d{2})$")
 PENNY = Decimal("0.01")
@@ -108,14 +108,6 @@ class Release:
     @property
     def name(self) -> str:
         return self.path.name
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _squash(text: str) -> str:
