@@ -70,8 +70,13 @@ class Store:
                 self._turn.notify_all()
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """The store to oneself: no reader holds a cursor while it changes."""
+    def alone(self) -> Iterator[None]:
+        """The store file to oneself, the app's connection closed: no reader holds a cursor meanwhile.
+
+        DuckDB will not open a file read-write in a process that holds it
+        read-only; some capability sections open it read-write (the top-down
+        count keeps its apportionment in temporary tables), so they run alone.
+        """
         with self._turn:
             self._turn.wait_for(lambda: not self._writing)
             self._writing = True
@@ -80,15 +85,23 @@ class Store:
         try:
             yield
         finally:
-            self.workspace = open_workspace(self.workspace.root)
-            connect(self.workspace).close()  # a read-write open syncs the agency table with the settings
             self.con = connect(self.workspace, read_only=True)
-            with self._cache_lock:
-                self.generation += 1
-                self._cache.clear()
             with self._turn:
                 self._writing = False
                 self._turn.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """A change to the store: alone while it runs, then every cached figure is dropped."""
+        with self.alone():
+            try:
+                yield
+            finally:
+                self.workspace = open_workspace(self.workspace.root)
+                connect(self.workspace).close()  # a read-write open syncs the agency table with the settings
+                with self._cache_lock:
+                    self.generation += 1
+                    self._cache.clear()
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from totalplace.report.tables import Table, plain_value
 from totalplace.web.auth import csrf_token, current_principal
@@ -42,7 +43,13 @@ def is_number(value) -> bool:
     return isinstance(value, (Decimal, int, float)) and not isinstance(value, bool)
 
 
-templates.env.filters.update(money=money, cell=cell)
+def inline_svg(svg: str) -> Markup:
+    """A chart's SVG as an element in the page: any XML prolog or doctype before <svg> is left out."""
+    start = svg.find("<svg")
+    return Markup(svg[start:] if start >= 0 else svg)
+
+
+templates.env.filters.update(money=money, cell=cell, inline_svg=inline_svg)
 templates.env.tests["number"] = is_number
 templates.env.globals["query"] = lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
 

@@ -37,6 +37,7 @@ PAGES = [
     PageModule("breakdown"),
     PageModule("trace"),
     PageModule("data"),
+    PageModule("capability"),  # top-down, funding streams, deep dives, appraisals, deal, estate: their report sections
     PageModule("upload"),
     PageModule("admin"),
 ]

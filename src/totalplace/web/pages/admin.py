@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import delete, select
 
 from totalplace.errors import InputError
-from totalplace.web import figures
+from totalplace.web import capabilities, figures
 from totalplace.web.auth import (
     Principal, check_csrf, create_user, current_principal, forget_principals, hash_password, require,
 )
@@ -105,7 +105,18 @@ def _publish_page(request: Request, **context) -> Response:
     with request.app.state.db.session() as session:
         done = list(session.scalars(select(Publication).order_by(Publication.dimension, Publication.fiscal_year)))
     return page(request, "admin_publish.html", publications=done, dimensions=figures.BREAKDOWNS,
-                years=figures.years(request.app.state.store) + ["all"], **context)
+                years=figures.years(request.app.state.store) + ["all"], pages=capabilities.available(), **context)
+
+
+def _check_publishable(store: figures.Store, dimension: str, fiscal_year: str) -> None:
+    """A breakdown for a year loaded (or all years), or a capability's page as a whole."""
+    if dimension in {c.key for c in capabilities.available()}:
+        if fiscal_year != capabilities.ALL_YEARS:
+            raise HTTPException(400, f"the {dimension} page is published as a whole: its year is 'all'")
+        return
+    figures.check_dimension(dimension)
+    if fiscal_year not in figures.years(store) + ["all"]:
+        raise HTTPException(400, f"no spending loaded for {fiscal_year!r}")
 
 
 @router.get("/admin/publish")
@@ -119,9 +130,7 @@ def publish(request: Request, dimension: Annotated[str, Form()], fiscal_year: An
             action: Annotated[str, Form(pattern="^(publish|withdraw)$")],
             csrf: Annotated[str | None, Form()] = None) -> Response:
     admin = _admin(request, csrf, form=True)
-    figures.check_dimension(dimension)
-    if fiscal_year not in figures.years(request.app.state.store) + ["all"]:
-        raise HTTPException(400, f"no spending loaded for {fiscal_year!r}")
+    _check_publishable(request.app.state.store, dimension, fiscal_year)
     with request.app.state.db.session() as session:
         existing = session.scalars(select(Publication).where(
             Publication.dimension == dimension, Publication.fiscal_year == fiscal_year)).first()
@@ -129,9 +138,10 @@ def publish(request: Request, dimension: Annotated[str, Form()], fiscal_year: An
             session.add(Publication(dimension=dimension, fiscal_year=fiscal_year, published_by=admin.username))
         elif action == "withdraw" and existing is not None:
             session.delete(existing)
-        audit(session, admin.username, action, f"spending by {dimension}, {fiscal_year}")
+        what = f"spending by {dimension}, {fiscal_year}" if dimension in figures.BREAKDOWNS else f"the {dimension} page"
+        audit(session, admin.username, action, what)
     done_word = "published" if action == "publish" else "withdrawn"
-    return _publish_page(request, notice=f"Spending by {dimension}, {fiscal_year}: {done_word}.")
+    return _publish_page(request, notice=f"{what[0].upper()}{what[1:]}: {done_word}.")
 
 
 @router.get("/admin/audit")

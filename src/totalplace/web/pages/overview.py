@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from totalplace.web import figures
+from totalplace.web import capabilities, figures
 from totalplace.web.auth import current_principal
 from totalplace.web.db import published
 from totalplace.web.pages import NavItem
@@ -26,12 +26,37 @@ def overview_page(request: Request, year: YearQuery = None) -> Response:
     principal = current_principal(request)
     store = request.app.state.store
     if not principal.sees_unpublished:
-        return page(request, "published.html", publications=_published_list(request))
+        done = _published_list(request)
+        return page(request, "published.html", publications=[(by, y) for by, y in done if by in figures.BREAKDOWNS],
+                    pages=[c for c in capabilities.available() if (c.key, capabilities.ALL_YEARS) in done])
     view = figures.overview(store, year)
+    top = capabilities.topdown_headline(store)
     return cached_page(request, "overview.html", (view.fiscal_year,), lambda: dict(
         view=view, years=figures.years(store), agency_table=table_of(request, view.by_agency),
         theme_table=table_of(request, view.by_theme), theme_chart=chart_svg(request, view.by_theme, None),
-        drill=principal.sees_rows))
+        drill=principal.sees_rows, top=top, top_view=_topdown_view(top)))
+
+
+def _topdown_view(top: capabilities.TopdownHeadline | None) -> dict | None:
+    """The top-down headline section with the CSV address of each chart's table (as on the top-down page)."""
+    if top is None:
+        return None
+    capability = capabilities.by_key("topdown")
+    return {"section": top.section, "tables": [], "charts": [
+        (chart, capabilities.csv_path(capability, top.section, n)) for n, chart in enumerate(top.section.charts)]}
+
+
+def _topdown_json(top: capabilities.TopdownHeadline | None) -> dict | None:
+    if top is None:
+        return None
+    result = top.count
+    return {"fiscal_year": result.fiscal_year, "total": f"{result.total:.2f}",
+            "per_head": None if result.per_head is None else f"{result.per_head:.2f}",
+            "population": result.population, "population_method": result.population_method,
+            "by_control": [{"level": r.label, "amount": f"{r.amount:.2f}",
+                            "per_head": None if r.per_head is None else f"{r.per_head:.2f}", "share": r.share}
+                           for r in result.rows],
+            "charts": [{"title": chart.title, "table": table_json(chart.table)} for chart in top.section.charts]}
 
 
 @router.get("/api/overview", tags=["count"], summary="The place's total, £ per head, agencies, themes and gaps")
@@ -50,10 +75,12 @@ def overview_api(request: Request, year: YearQuery = None) -> dict:
             "within_count_transfers": f"{total.within_count_transfers:.2f}",
             "files": view.files, "rows_rejected": view.rows_rejected, "gaps": view.gaps,
             "by_agency": table_json(table_of(request, view.by_agency)),
-            "by_theme": table_json(table_of(request, view.by_theme))}
+            "by_theme": table_json(table_of(request, view.by_theme)),
+            "topdown": _topdown_json(capabilities.topdown_headline(request.app.state.store))}
 
 
-@router.get("/api/published", tags=["count"], summary="The breakdowns an administrator has published")
+@router.get("/api/published", tags=["count"], summary="The breakdowns and pages an administrator has published")
 def published_api(request: Request) -> list[dict]:
-    return [{"by": by, "fiscal_year": year, "url": f"/api/breakdown/{by}?year={year}"}
+    return [{"by": by, "fiscal_year": year,
+             "url": f"/api/breakdown/{by}?year={year}" if by in figures.BREAKDOWNS else f"/api/{by}"}
             for by, year in _published_list(request)]

@@ -1,0 +1,141 @@
+"""The capabilities' own report sections as pages: top-down, funding streams, deep dives, appraisals, deal, estate.
+
+Each capability hands the place report `report_sections(workspace) -> list[Section]`
+(`report.section`): paragraphs, charts with their tables, tables and provenance.
+The web shows exactly those sections, so a page never computes a figure the
+capability does not return. They are made once per store generation.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+
+from fastapi import HTTPException
+
+from totalplace.count import topdown
+from totalplace.errors import InputError
+from totalplace.report.section import Section
+from totalplace.report.tables import Table
+from totalplace.store.connection import connect
+from totalplace.web.charts import drawn
+from totalplace.web.figures import Store
+from totalplace.web.render import table_json
+
+ALL_YEARS = "all"  # a capability page is published as a whole: its publication's year is 'all'
+TOPDOWN_HEADLINE = "topdown-headline"
+
+
+@dataclass(frozen=True)
+class Capability:
+    key: str       # its path (/<key>, /api/<key>) and its name in the publication table
+    title: str
+    provider: str  # the module with report_sections(workspace)
+    about: str
+
+
+CAPABILITIES = (
+    Capability("topdown", "Top-down", "totalplace.count.topdown_report",
+               "The Treasury's regional spending brought down to the place: who decides, reconciliation, comparison."),
+    Capability("funding-streams", "Funding streams", "totalplace.count.funding_streams",
+               "The grants and streams that fund the place's spending, and their conditions."),
+    Capability("provision", "Provision maps", "totalplace.deepdive.provision",
+               "Who provides what for a theme, and what it costs."),
+    Capability("journeys", "Journeys", "totalplace.deepdive.journey_report",
+               "Customer journeys through the agencies, with their swimlanes and cost per person."),
+    Capability("cohorts", "Cohorts", "totalplace.deepdive.cohort_report",
+               "How concentrated cost is among people and households: aggregates only, small counts suppressed."),
+    Capability("appraisals", "Appraisals", "totalplace.appraise.report",
+               "Invest to save: who pays and who gains, gain-share and Monte Carlo uncertainty."),
+    Capability("deal", "Deal", "totalplace.deal.report",
+               "The asks and offers to Whitehall, pooled budgets and the reporting burden."),
+    Capability("estate", "Estate", "totalplace.estate.report",
+               "The public estate in the place and what sharing it could save."),
+)
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def available() -> list[Capability]:
+    """The capabilities that have landed (a page waits for its capability's module)."""
+    return [c for c in CAPABILITIES if _importable(c.provider)]
+
+
+def by_key(key: str) -> Capability:
+    return next(c for c in CAPABILITIES if c.key == key)
+
+
+# One capability's sections are made at a time: a second request for them waits and
+# then finds them cached, instead of taking the store alone a second time.
+_making = threading.Lock()
+
+
+def sections(store: Store, capability: Capability) -> list[Section]:
+    """The capability's report sections for the store as it is (made once per store generation)."""
+    def compute() -> list[Section]:
+        provider = importlib.import_module(capability.provider)
+        with store.alone():  # a provider may open the store read-write (see Store.alone)
+            return drawn(provider.report_sections, store.workspace)
+    with _making:
+        return store.cached(("sections", capability.key), compute)
+
+
+def tables_of(section: Section) -> list[Table]:
+    """A section's tables in reading order: each chart's table, then the others."""
+    return [chart.table for chart in section.charts] + list(section.tables)
+
+
+def table(store: Store, capability: Capability, section_id: str, number: int) -> Table:
+    for section in sections(store, capability):
+        if section.id == section_id:
+            tables = tables_of(section)
+            if 0 <= number < len(tables):
+                return tables[number]
+    raise HTTPException(404, f"{capability.title} has no table {section_id}/{number}")
+
+
+def csv_path(capability: Capability, section: Section, number: int) -> str:
+    return f"/{capability.key}/{section.id}/{number}.csv"
+
+
+def sections_json(capability: Capability, found: list[Section]) -> dict:
+    """The sections' figures as JSON: text, and every chart's table and table (the SVGs are on the page)."""
+    return {"capability": capability.key, "title": capability.title, "sections": [
+        {"id": s.id, "title": s.title, "paragraphs": s.paragraphs,
+         "charts": [{"title": c.title, "table": table_json(c.table)} for c in s.charts],
+         "tables": [table_json(t) for t in s.tables], "provenance": s.provenance} for s in found]}
+
+
+@dataclass(frozen=True)
+class TopdownHeadline:
+    """The top-down count for the overview: its figures, and its report section's two charts."""
+    count: topdown.TopdownCount   # by level of control: total, £ per head, share at each level
+    section: Section              # the sliding scale and the flow from funder to who decides to function
+
+
+def topdown_headline(store: Store) -> TopdownHeadline | None:
+    """The latest CRA year's top-down count of the place, or None when no CRA is loaded."""
+    capability = by_key("topdown")
+    if not _importable(capability.provider):
+        return None
+
+    def count() -> topdown.TopdownCount | None:
+        with store.alone():  # the count keeps its apportionment in temporary tables: read-write
+            con = connect(store.workspace)
+            try:
+                return topdown.count(con, store.workspace, store.workspace.settings.place.areas, None, "control")
+            except InputError:
+                return None  # no CRA loaded
+            finally:
+                con.close()
+    with _making:
+        result = store.cached(("topdown-count",), count)
+    headline = next((s for s in sections(store, capability) if s.id == TOPDOWN_HEADLINE), None)
+    return TopdownHeadline(result, headline) if result is not None and headline is not None else None

@@ -1,0 +1,77 @@
+"""One page per capability (top-down, funding streams, provision, journeys, cohorts, appraisals, deal, estate).
+
+Each page renders the capability's own report sections: text, charts each with
+its table and CSV download, tables, provenance; `/api/<capability>` gives the
+same figures as JSON. Signed-in roles other than the public see every
+capability page (the sections hold aggregates only: cohort counts under the
+threshold are suppressed by the capability itself, and nothing person-level is
+in a section); the public sees a page only when an administrator has published it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import Response
+
+from totalplace.report.section import Section
+from totalplace.web import capabilities
+from totalplace.web.auth import current_principal
+from totalplace.web.capabilities import Capability
+from totalplace.web.db import published
+from totalplace.web.pages import NavItem
+from totalplace.web.render import cached_page, csv_response
+
+router = APIRouter()
+LANDED = capabilities.available()
+NAV = [NavItem(c.title, f"/{c.key}", lambda p: p.sees_unpublished) for c in LANDED]
+SectionId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,120}$")]
+
+
+def is_published(request: Request, capability: Capability) -> bool:
+    with request.app.state.db.session() as session:
+        return (capability.key, capabilities.ALL_YEARS) in published(session)
+
+
+def visible_sections(request: Request, capability: Capability) -> list[Section]:
+    """The capability's sections, if this user may see them: the public only once published."""
+    principal = current_principal(request)
+    if not principal.sees_unpublished and not is_published(request, capability):
+        raise HTTPException(403 if principal.signed_in else 401, f"{capability.title} is not published")
+    return capabilities.sections(request.app.state.store, capability)
+
+
+def _views(capability: Capability, found: list[Section]) -> list[dict]:
+    """Each section with the CSV address of every chart's table and every table."""
+    views = []
+    for section in found:
+        paths = [capabilities.csv_path(capability, section, n) for n in range(len(capabilities.tables_of(section)))]
+        views.append({"section": section, "charts": list(zip(section.charts, paths)),
+                      "tables": list(zip(section.tables, paths[len(section.charts):]))})
+    return views
+
+
+def _routes(capability: Capability) -> None:
+    def capability_page(request: Request) -> Response:
+        found = visible_sections(request, capability)
+        return cached_page(request, "capability.html", (capability.key,),
+                           lambda: dict(capability=capability, views=_views(capability, found)))
+
+    def capability_csv(request: Request, section_id: SectionId, number: int) -> Response:
+        visible_sections(request, capability)
+        table = capabilities.table(request.app.state.store, capability, section_id, number)
+        return csv_response(table, f"{section_id}-{number}.csv")
+
+    def capability_api(request: Request) -> dict:
+        return capabilities.sections_json(capability, visible_sections(request, capability))
+
+    router.add_api_route(f"/{capability.key}", capability_page, include_in_schema=False)
+    router.add_api_route(f"/{capability.key}/{{section_id}}/{{number}}.csv", capability_csv,
+                         include_in_schema=False)
+    router.add_api_route(f"/api/{capability.key}", capability_api, tags=[capability.key],
+                         summary=f"{capability.title}: the report sections' text and tables")
+
+
+for _capability in LANDED:
+    _routes(_capability)
