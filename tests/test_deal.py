@@ -240,3 +240,38 @@ def test_register_as_a_workbook_keeps_links_whole(place):
     assert ask.evidence == [LINK, "count:year=2018-19"]
     assert (ask.money, ask.offer.savings) == (Decimal("1000.5"), Decimal(20))
     assert ask.checklist.no_new_legislation.answer is False
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "bradford"
+
+
+def test_journey_and_appraisal_links_resolve_to_their_own_figures(place):
+    from totalplace.appraise.service import appraise_target
+    from totalplace.deepdive.journeys import compare, find_journey, summarise
+    from totalplace.deepdive.unit_costs import load_library
+
+    shutil.copytree(EXAMPLES / "journeys", place.root / "journeys")
+    shutil.copytree(EXAMPLES / "interventions", place.root / "interventions")
+    journey, library = find_journey(place, "prison-leaver"), load_library(place)
+    comparison = compare(journey, None, 10, library)
+    with Context(place) as context:
+        saving = resolve(context, "journey:name=prison-leaver;measure=saving")
+        assert saving.amount == comparison.saving_per_person > 0
+        assert resolve(context, "journey:name=prison-leaver;measure=cohort_saving;cohort=10").amount == \
+            comparison.saving_per_person * 10
+        assert resolve(context, "journey:name=prison-leaver;measure=cost").amount == \
+            summarise(journey, None, library).total
+        npv = resolve(context, "appraisal:name=family-support;measure=fiscal_npv")
+        assert npv.amount == appraise_target(place, "family-support")[1].summary().fiscal_npv
+        with pytest.raises(EvidenceMissing, match="no-such-journey"):
+            resolve(context, "journey:name=no-such-journey;measure=cost")
+        with pytest.raises(EvidenceMissing, match="gone"):
+            resolve(context, "appraisal:name=gone;measure=fiscal_npv")
+        with pytest.raises(InputError, match="measure must be one of"):
+            resolve(context, "appraisal:name=family-support;measure=vibes")
+
+
+def test_topdown_link_without_a_cra_is_missing_evidence(place):
+    with Context(place) as context:
+        with pytest.raises(EvidenceMissing, match="no CRA is loaded"):
+            resolve(context, "topdown:by=control;key=local_bodies;year=2009-10")

@@ -157,3 +157,16 @@ def test_flows_from_funder_to_function_carry_the_whole_count(cra_place, con):
     departments = {department for department, _level, _function, _amount in links}
     assert len(departments) == 4 and "Other departments" in departments
     assert sum(amount for *_keys, amount in links) == whole.total
+
+
+def test_a_deal_can_rest_on_a_top_down_figure(cra_place, con):
+    from totalplace.deal.evidence import Context, EvidenceMissing, resolve
+
+    expected = topdown.count(con, cra_place, cra_place.settings.place.areas, "2009-10", "control")
+    local_bodies = next(r.amount for r in expected.rows if r.key == "local_bodies")
+    con.close()  # the resolver opens the store read-only itself
+    with Context(cra_place) as context:
+        assert resolve(context, "topdown:by=control;key=local_bodies;year=2009-10").amount == local_bodies
+        assert resolve(context, "topdown:year=2009-10").amount == expected.total
+        with pytest.raises(EvidenceMissing, match="no 'nowhere'"):
+            resolve(context, "topdown:by=control;key=nowhere;year=2009-10")

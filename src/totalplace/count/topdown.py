@@ -68,7 +68,9 @@ DIMENSIONS = {
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(TABLES)
+    """The top-down tables, created once; a read-only reader of a store that has them creates nothing."""
+    if not fetch_one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'topdown_line'")[0]:
+        con.execute(TABLES)
 
 
 # --- loading ---------------------------------------------------------------------------------

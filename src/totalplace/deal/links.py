@@ -1,7 +1,7 @@
 """The evidence link kinds the deal knows: each turns a link into a figure of the workspace.
 
-To add a kind (a top-down figure, a journey, an appraisal), write a function
-`(context, link) -> Figure` and decorate it with `@register("kind")` here.
+Kinds: `count` (bottom-up), `topdown`, `journey` and `appraisal`. To add a kind,
+write a function `(context, link) -> Figure` and decorate it with `@register("kind")` here.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from totalplace.count import bottomup
 from totalplace.commands.common import money
 from totalplace.deal.evidence import Context, EvidenceMissing, Figure, Link, register
 from totalplace.errors import InputError
+from totalplace.store.connection import fetch_one
 
 ROWS_SHOWN = 3
 
@@ -40,3 +41,93 @@ def count_figure(context: Context, link: Link) -> Figure:
     return Figure(link.text, f"{by} = {key}, {fiscal_year or 'all years'}", amount,
                   f"bottom-up count of {n:,} payment lines; trace: totalplace trace --by {by} "
                   f"--key '{key}' --year {fiscal_year or 'all'}", detail)
+
+
+def _one_of(link: Link, field_name: str, choices: dict) -> str:
+    """The link's choice for a field, or a clear error listing the choices."""
+    value = link.fields.get(field_name)
+    if value not in choices:
+        raise InputError(f"evidence link {link.text!r}: {field_name} must be one of {', '.join(choices)}")
+    return value
+
+
+JOURNEY_MEASURES = {
+    "cost": "cost per person of the version (as-is by default)",
+    "saving": "saving per person of the to-be version against the as-is",
+    "cohort_saving": "saving for the journey's cohort",
+}
+
+
+@register("journey")
+def journey_figure(context: Context, link: Link) -> Figure:
+    """A journey's cost or saving: journey:name=prison-leaver;measure=saving[;version=to-be][;cohort=500]."""
+    from totalplace.deepdive.journeys import compare, find_journey, summarise
+    from totalplace.deepdive.unit_costs import load_library
+
+    measure = _one_of(link, "measure", JOURNEY_MEASURES)
+    name, version = link.fields.get("name", ""), link.fields.get("version")
+    try:
+        journey, library = find_journey(context.workspace, name), load_library(context.workspace)
+        if measure == "cost":
+            summary = summarise(journey, version, library)
+            return Figure(link.text, f"journey {name}, {summary.version.name}: cost per person", summary.total,
+                          f"{len(summary.steps)} steps, {len(summary.agencies)} agencies; "
+                          f"totalplace journey show {name}")
+        cohort = int(link.fields["cohort"]) if "cohort" in link.fields else None
+        comparison = compare(journey, version, cohort, library)
+    except InputError as error:
+        raise EvidenceMissing(str(error)) from None
+    amount = comparison.saving_per_person if measure == "saving" else comparison.cohort_saving
+    return Figure(link.text, f"journey {name}: {JOURNEY_MEASURES[measure]}", amount,
+                  f"as-is against {comparison.to_be.version.name}, cohort {comparison.cohort:,}; "
+                  f"totalplace journey compare {name}",
+                  [f"{s.agency}: {money(s.saving)} per person" for s in comparison.by_agency])
+
+
+APPRAISAL_MEASURES = {
+    "fiscal_npv": "fiscal net present value",
+    "public_value_npv": "public value net present value",
+    "net_present_budget_impact": "net present budget impact",
+    "pv_costs": "present value of costs",
+    "pv_cashable": "present value of cashable benefits",
+}
+
+
+@register("appraisal")
+def appraisal_figure(context: Context, link: Link) -> Figure:
+    """An appraisal's result: appraisal:name=family-support;measure=fiscal_npv."""
+    from totalplace.appraise.service import appraise_target
+
+    measure = _one_of(link, "measure", APPRAISAL_MEASURES)
+    name = link.fields.get("name", "")
+    try:
+        _path, appraisal = appraise_target(context.workspace, name)
+    except InputError as error:
+        raise EvidenceMissing(str(error)) from None
+    summary = appraisal.summary()
+    return Figure(link.text, f"appraisal {name}: {APPRAISAL_MEASURES[measure]}", getattr(summary, measure),
+                  f"Green Book appraisal of {appraisal.intervention.name}; totalplace appraise {name}",
+                  [f"benefit-cost ratio {summary.bcr}", f"payback year {summary.payback_year}"])
+
+
+@register("topdown")
+def topdown_figure(context: Context, link: Link) -> Figure:
+    """A top-down figure for the place: topdown:by=control;key=local_bodies;year=2017-18 (no key: the total)."""
+    from totalplace.count import topdown
+
+    by, key, year = link.fields.get("by", "control"), link.fields.get("key"), link.fields.get("year")
+    if not fetch_one(context.con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'topdown_line'")[0]:
+        raise EvidenceMissing("no CRA is loaded: run `totalplace topdown load`")
+    try:
+        result = topdown.count(context.con, context.workspace, context.workspace.settings.place.areas, year, by)
+    except InputError as error:
+        raise EvidenceMissing(str(error)) from None
+    if key is None:
+        return Figure(link.text, f"top-down count, {result.fiscal_year}", result.total,
+                      f"CRA apportioned to the place by {', '.join(result.drivers)}")
+    row = next((r for r in result.rows if key in (r.key, r.label)), None)
+    if row is None:
+        raise EvidenceMissing(f"the top-down count by {by} has no {key!r} in {result.fiscal_year}")
+    return Figure(link.text, f"top-down {by} = {row.label}, {result.fiscal_year}", row.amount,
+                  f"CRA apportioned to the place by {', '.join(result.drivers)}; "
+                  f"totalplace topdown count --by {by} --year {result.fiscal_year}")
