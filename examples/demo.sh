@@ -52,7 +52,15 @@ bradford_deep_dive() {  # funding streams, provision, a journey, a cohort, an ap
   totalplace journey compare prison-leaver -w "$ws"
   totalplace journey compare prison-leaver -w "$ws" --format xlsx -o "$out/journey-prison-leaver-compare.xlsx"
   totalplace journey swimlane prison-leaver -w "$ws" -o "$out/journey-prison-leaver-{version}.svg"
-  # COHORT_DEMO
+  say "bradford: a SYNTHETIC cohort (3,000 people, 5 agencies): the high-cost people and families"
+  totalplace cohort synth -w "$ws" --people 3000 --year 2022-23 --year 2023-24 --seed 1
+  key="$(mktemp)"; printf 'demo-only-key-not-a-secret-0123456789' > "$key"  # a real key never sits in the workspace
+  totalplace cohort load -w "$ws" --key-file "$key"; rm -f "$key"
+  totalplace cohort summary -w "$ws"
+  totalplace cohort concentration -w "$ws" --chart "$out/cohort-concentration.svg"
+  totalplace cohort contact -w "$ws"
+  totalplace cohort assessments -w "$ws"
+  totalplace cohort top -w "$ws" --format csv -o "$out/cohort-top-by-agency.csv"
   say "bradford: invest to save (family support): appraisal, wrong pocket, gain-share, Monte Carlo"
   totalplace appraise family-support -w "$ws" --matrix
   totalplace appraise gainshare family-support -w "$ws"
