@@ -198,3 +198,10 @@ def test_a_capability_page_is_published_whole(place):
     refused = admin.post("/admin/publish", data={"dimension": "deal", "fiscal_year": "2018-19",
                                                  "action": "publish", "csrf": token})
     assert refused.status_code == 400 and "published as a whole" in refused.text
+
+
+def test_a_breakdown_page_draws_its_chart(place):
+    _, app, passwords, _, _ = place
+    partner = signed_in(app, "partner", passwords["partner"])
+    page = partner.get("/breakdown/theme", params={"year": "2018-19"}).text
+    assert page.count("<svg") == 1 and "Macro" not in page
