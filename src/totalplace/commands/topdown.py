@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -29,11 +31,16 @@ AreaOption = Annotated[
 ]
 
 
-def _open(workspace: Path) -> tuple[Workspace, duckdb.DuckDBPyConnection]:
+@contextmanager
+def _open(workspace: Path) -> Iterator[tuple[Workspace, duckdb.DuckDBPyConnection]]:
+    """The workspace and its store, closed again whatever happens (a failed command must not hold the file)."""
     ws = open_workspace(workspace)
     con = connect(ws)
-    topdown.create_tables(con)
-    return ws, con
+    try:
+        topdown.create_tables(con)
+        yield ws, con
+    finally:
+        con.close()
 
 
 def _emit(table: Table, fmt: Format, output: Path | None) -> None:
@@ -49,9 +56,8 @@ def load(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Read the CRA workbooks in the workspace's cra/ folder into the store, normalised."""
-    ws, con = _open(workspace)
-    result = topdown.load(con, ws, files, lambda p: err.print(f"reading {p.name}"))
-    con.close()
+    with _open(workspace) as (ws, con):
+        result = topdown.load(con, ws, files, lambda p: err.print(f"reading {p.name}"))
     for release in result.releases:
         out.print(f"{release.name}: {release.layout}, {release.years[0]} to {release.years[-1]}, "
                   f"{release.lines.num_rows:,} lines, unit {release.unit}", highlight=False)
@@ -68,12 +74,11 @@ def load(
 def normalisation(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
                   output: OutputOption = None) -> None:
     """Every value the CRA reader changed: as written, what it became, on how many rows, and why."""
-    ws, con = _open(workspace)
-    topdown.require_loaded(con)
-    rows = con.execute("SELECT release, field, raw, normalised, rows, reason FROM topdown_normalisation "
-                       "ORDER BY release, field, raw").fetchall()
-    years = con.execute("SELECT fiscal_year, release, not_used FROM topdown_year ORDER BY 1").fetchall()
-    con.close()
+    with _open(workspace) as (ws, con):
+        topdown.require_loaded(con)
+        rows = con.execute("SELECT release, field, raw, normalised, rows, reason FROM topdown_normalisation "
+                           "ORDER BY release, field, raw").fetchall()
+        years = con.execute("SELECT fiscal_year, release, not_used FROM topdown_year ORDER BY 1").fetchall()
     notes = [f"{y}: from {r}" + (f" (newer; not used: {', '.join(n)})" if n else "") for y, r, n in years]
     _emit(Table("CRA normalisation log", ["release", "field", "as written", "normalised", "rows", "why"],
                 [list(r) for r in rows], notes), fmt, output)
@@ -87,10 +92,9 @@ def count_command(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """The top-down count of the place (or any areas) for a year, by a dimension, with £ per head."""
-    ws, con = _open(workspace)
-    areas = topdown.resolve_areas(area) if area else ws.settings.place.areas
-    result = topdown.count(con, ws, areas, year, by)
-    con.close()
+    with _open(workspace) as (ws, con):
+        areas = topdown.resolve_areas(area) if area else ws.settings.place.areas
+        result = topdown.count(con, ws, areas, year, by)
     name = ", ".join(area) if area else ws.settings.place.name
     _emit(Table(f"{name}: top-down count by {by}, {result.fiscal_year}",
                 [by, "amount", "£ per head", "share"],
@@ -116,10 +120,9 @@ def control_command(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """The headline: total, £ per head and the share at each level of the sliding scale of control."""
-    ws, con = _open(workspace)
-    areas = topdown.resolve_areas(area) if area else ws.settings.place.areas
-    result = topdown.count(con, ws, areas, year, "control")
-    con.close()
+    with _open(workspace) as (ws, con):
+        areas = topdown.resolve_areas(area) if area else ws.settings.place.areas
+        result = topdown.count(con, ws, areas, year, "control")
     say = sum(r.share for r in result.rows if r.key in control.LOCAL_SAY)
     notes = [f"Local say (council and other local public bodies): {say:.1%}.",
              "Levels come from rules/control_rules.csv: edit it and run again."] + _count_notes(result)
@@ -151,9 +154,8 @@ def compare_command(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """£ per head by function: the place beside its region, England and other places."""
-    ws, con = _open(workspace)
-    result = comparing.compare(con, ws, year, _other_places(other))
-    con.close()
+    with _open(workspace) as (ws, con):
+        result = comparing.compare(con, ws, year, _other_places(other))
     names = [c.name for c in result.columns]
     rows = [[f, *result.per_head(f)] for f in result.functions] + [["Total", *result.total_per_head()]]
     notes = ["£ per head of identifiable spending. Places are top-down shares; regions and England are the CRA's "
@@ -172,9 +174,8 @@ def pilots_command(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """The pilot areas' counts beside the Total Place pilots' published figures (not tuned to match)."""
-    ws, con = _open(workspace)
-    results = comparing.pilots(con, ws, pilot, year)
-    con.close()
+    with _open(workspace) as (ws, con):
+        results = comparing.pilots(con, ws, pilot, year)
     rows = [[r.pilot, r.figures.population, r.figures.total, r.per_head, r.local_say, r.council_share,
              r.discretion_per_head, r.discretion_share] for r in results]
     notes = ["Published: about £7,000 per head; about 30% with a local say; about £350 per head at the council's "
@@ -196,12 +197,11 @@ def estimate(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """The best-estimate count: agreed ledger figures where they exist, top-down elsewhere (saved in the store)."""
-    ws, con = _open(workspace)
-    ledger_years = bottomup.fiscal_years(con)
-    year = year or (ledger_years[-1] if ledger_years else topdown.choose_year(con, None))
-    result = reconciling.best_estimate(con, ws, year)
-    reconciling.save(con, ws, result)
-    con.close()
+    with _open(workspace) as (ws, con):
+        ledger_years = bottomup.fiscal_years(con)
+        year = year or (ledger_years[-1] if ledger_years else topdown.choose_year(con, None))
+        result = reconciling.best_estimate(con, ws, year)
+        reconciling.save(con, ws, result)
     rows = [[f.direction, f.agency_or_department, f.cofog, f.function, control.LEVELS[f.control_level], f.amount,
              f.method, f.confidence, f.agreed_by] for f in sorted(result.figures, key=lambda f: -f.amount)]
     per_head = topdown.per_head(result.total, result.population)
@@ -219,9 +219,8 @@ def reconcile(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """Each council's ledger beside the top-down council figure by function: the gap and its likely causes."""
-    ws, con = _open(workspace)
-    rows = reconciling.reconcile(con, ws, year)
-    con.close()
+    with _open(workspace) as (ws, con):
+        rows = reconciling.reconcile(con, ws, year)
     if not rows:
         raise InputError("nothing to reconcile: the place has no council with payments loaded")
     table_rows = [[r.agency, r.cofog, r.function, r.bottom_up_year, r.top_down_year, r.bottom_up, r.top_down, r.gap,

@@ -69,8 +69,17 @@ DIMENSIONS = {
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The top-down tables, created once; a read-only reader of a store that has them creates nothing."""
-    if not fetch_one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'topdown_line'")[0]:
+    if not _has_tables(con):
         con.execute(TABLES)
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(fetch_one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'topdown_line'")[0])
+
+
+def has_lines(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a CRA is loaded (works on a read-only store that never had one)."""
+    return _has_tables(con) and bool(fetch_one(con, "SELECT count(*) FROM topdown_line")[0])
 
 
 # --- loading ---------------------------------------------------------------------------------

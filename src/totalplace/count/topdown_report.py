@@ -23,10 +23,9 @@ from totalplace.workspace import Workspace
 def report_sections(workspace: Workspace) -> list[Section]:
     if not workspace.store_path.exists():
         return []
-    con = connect(workspace)
+    con = connect(workspace, read_only=True)  # the top-down count works in temporary tables only
     try:
-        topdown.create_tables(con)
-        if not con.execute("SELECT count(*) FROM topdown_line").fetchall()[0][0]:
+        if not topdown.has_lines(con):
             return [Section("topdown", "The whole place, top-down",
                             ["No CRA is loaded: run `totalplace topdown load FILE.xlsx` to add the top-down count."])]
         areas = workspace.settings.place.areas

@@ -10,7 +10,6 @@ from totalplace.count import bottomup
 from totalplace.commands.common import money
 from totalplace.deal.evidence import Context, EvidenceMissing, Figure, Link, register
 from totalplace.errors import InputError
-from totalplace.store.connection import fetch_one
 
 ROWS_SHOWN = 3
 
@@ -116,7 +115,7 @@ def topdown_figure(context: Context, link: Link) -> Figure:
     from totalplace.count import topdown
 
     by, key, year = link.fields.get("by", "control"), link.fields.get("key"), link.fields.get("year")
-    if not fetch_one(context.con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'topdown_line'")[0]:
+    if not topdown.has_lines(context.con):
         raise EvidenceMissing("no CRA is loaded: run `totalplace topdown load`")
     try:
         result = topdown.count(context.con, context.workspace, context.workspace.settings.place.areas, year, by)
