@@ -23,7 +23,7 @@ from totalplace.count import topdown
 from totalplace.count.population import interpolated
 from totalplace.workspace import init_workspace
 
-CRA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "cra"
+CRA_DIR = Path(__file__).resolve().parents[1] / "src" / "totalplace" / "data" / "cra"  # the shipped releases
 GOAL_SECONDS = 30.0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,9 +13,18 @@ from totalplace.store.connection import connect
 from totalplace.workspace import init_workspace
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHARED_DATA = PROJECT.parent / "shared" / "data"
+# The real public data the tests read: ../shared/data beside the project, or $TOTALPLACE_SHARED_DATA.
+SHARED_DATA = Path(os.environ.get("TOTALPLACE_SHARED_DATA", PROJECT.parent / "shared" / "data"))
 SPEND = SHARED_DATA / "spend"
+CRA_DIR = SHARED_DATA / "cra"
 LEEDS, BRADFORD = "E08000035", "E08000032"
+
+
+def pytest_sessionstart(session) -> None:
+    """Without the real data most tests would fail one by one for the same reason: say it once."""
+    if not (SPEND / "leeds").is_dir() or not CRA_DIR.is_dir():
+        pytest.exit(f"the real test data is not at {SHARED_DATA}: put the project beside shared/ "
+                    "or set TOTALPLACE_SHARED_DATA", returncode=3)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from conftest import SPEND
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ from totalplace.ingest import columns
 from totalplace.ingest.columns import REQUIRED, detect, header_score, normalise, require
 from totalplace.ingest.sources import GOOD_HEADER, decode
 
-DATA = Path("/work/shared/data/spend")
+DATA = SPEND
 LEEDS_FILES = sorted((DATA / "leeds").glob("*.csv"))
 BRADFORD_FILES = sorted((DATA / "bradford").glob("*.csv"))
 

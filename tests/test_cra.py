@@ -6,13 +6,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import CRA_DIR
 from hypothesis import given, strategies as st
 
 from test_cra_workbook import EDUCATION, line, write_cra
 from totalplace.errors import InputError
 from totalplace.ingest import cra
 
-CRA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "cra"
 CRA_2010, CRA_2018 = CRA_DIR / "cra_2010_database.xlsx", CRA_DIR / "cra_2018_database.xlsx"
 
 

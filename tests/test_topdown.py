@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import CRA_DIR
 from typer.testing import CliRunner
 
 from totalplace import reference
@@ -16,7 +17,6 @@ from totalplace.count import compare, topdown
 from totalplace.errors import InputError
 from totalplace.workspace import init_workspace
 
-CRA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "cra"
 BRADFORD = "E08000032"
 
 
