@@ -39,7 +39,7 @@ def place(tmp_path):
         "INSERT INTO spend_line (line_id, file_id, row_number, agency_id, payment_date, fiscal_year, amount) "
         "VALUES (?, 1, ?, 'bradford-council', DATE '2017-06-01', '2017-18', ?)",
         [[n, n, amount] for n, _, amount in ledger])
-    con.executemany("INSERT INTO classification (line_id, cofog) VALUES (?, ?)", [[n, cofog] for n, cofog, _ in ledger])
+    con.executemany("UPDATE spend_line SET cofog = ? WHERE line_id = ?", [[cofog, n] for n, cofog, _ in ledger])
     return workspace, con
 
 

@@ -2,12 +2,14 @@
 
 Rules are matched in Python on the distinct labels and supplier names (a
 count of millions of lines has only thousands of them), then joined back to
-the lines in the store. First matching rule wins, in the table's row order.
+the lines, whose classification columns they set. First matching rule wins, in the table's row order.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -17,6 +19,7 @@ from totalplace.classify.rules import (
 )
 from totalplace.errors import InputError
 from totalplace.store.connection import temp_table
+from totalplace.store.schema import CLASSIFICATION_COLUMNS
 from totalplace.workspace import AgencyKind, Workspace
 
 PUBLIC_BODY_KINDS = {"nhs", "police", "fire", "council", "school", "central_government", "other_public"}
@@ -113,20 +116,63 @@ def public_bodies(workspace: Workspace) -> PublicBodies:
 
 
 def classify_all(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
-    """Rebuild the classification table from the spend lines and the workspace's rules."""
+    """Re-apply the workspace's rules to every spend line (after they are edited).
+
+    Only the lines whose classification changes are rewritten: after a small
+    edit of the rules that is a few, and rewriting all 10 million costs time and memory.
+    """
+    with _rule_tables(con, workspace, ["spend_line"]):
+        _reclassify_lines(con)
+
+
+def publish_lines(con: duckdb.DuckDBPyConnection, workspace: Workspace, pending: str) -> None:
+    """Copy the pending table `pending` into spend_line, classified on the way in, and re-apply the rules
+    to the lines already there (the rules or the agencies may have changed since)."""
+    with _rule_tables(con, workspace, ["spend_line", pending]):
+        _reclassify_lines(con)
+        con.execute(f"""
+            INSERT INTO spend_line BY NAME
+            SELECT s.* EXCLUDE ({", ".join(CLASSIFICATION_COLUMNS)}), {_RULED_COLUMNS}
+            FROM {pending} s {_RULE_JOINS}""")
+
+
+@contextmanager
+def _rule_tables(con: duckdb.DuckDBPyConnection, workspace: Workspace, line_tables: list[str]) -> Iterator[None]:
+    """Temp tables `labels` and `suppliers`: the rules matched once to each distinct label and supplier."""
     rules = theme_rules(workspace)
     bodies = public_bodies(workspace)
-    temp_table(con, "labels", _label_themes(con, rules))
-    temp_table(con, "suppliers", _supplier_bodies(con, workspace, bodies))
-    con.execute(_CLASSIFICATION_SQL)
+    temp_table(con, "labels", _label_themes(con, rules, line_tables))
+    temp_table(con, "suppliers", _supplier_bodies(con, workspace, bodies, line_tables))
+    yield  # on an error, the caller's rollback removes them
     con.execute("DROP TABLE labels")
     con.execute("DROP TABLE suppliers")
 
 
-def _label_themes(con: duckdb.DuckDBPyConnection, rules: list[ThemeRule]) -> dict[str, tuple[str, list]]:
+def _reclassify_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Set each line's classification to what the rules say now, writing only the lines that change.
+
+    One join of the lines to the small rule tables by label and supplier, not
+    a join of every line to a copy of itself by line_id.
+    """
+    changed = " OR ".join(f"s.{column} IS DISTINCT FROM {value}" for column, value in _RULED.items())
+    con.execute(f"""
+        UPDATE spend_line SET {", ".join(f"{c} = ruled.{c}" for c in CLASSIFICATION_COLUMNS)}
+        FROM (SELECT s.rowid AS line_row, {_RULED_COLUMNS}
+              FROM spend_line s {_RULE_JOINS} WHERE {changed}) ruled
+        WHERE spend_line.rowid = ruled.line_row""")
+
+
+def _distinct(line_tables: list[str], columns: str) -> str:
+    """SQL: the distinct values of `columns` over the line tables (each aliased s)."""
+    return " UNION ".join(f"SELECT DISTINCT {columns} FROM {table} s" for table in line_tables)
+
+
+def _label_themes(con: duckdb.DuckDBPyConnection, rules: list[ThemeRule],
+                  line_tables: list[str]) -> dict[str, tuple[str, list]]:
     labels = con.execute(
-        f"""SELECT DISTINCT s.agency_id, a.kind, {SERVICE_TEXT}, {EXPENSE_TEXT}
-            FROM spend_line s JOIN agency a USING (agency_id)"""
+        f"""SELECT l.agency_id, a.kind, l.service_text, l.expense_text
+            FROM ({_distinct(line_tables, f"s.agency_id, {SERVICE_TEXT} AS service_text, {EXPENSE_TEXT} AS expense_text")}) l
+            JOIN agency a USING (agency_id)"""
     ).fetchall()
     out: dict[str, list] = {k: [] for k in ("agency_id", "service_text", "expense_text", "theme", "cofog", "rule_id")}
     for agency_id, kind, service_text, expense_text in labels:
@@ -138,8 +184,8 @@ def _label_themes(con: duckdb.DuckDBPyConnection, rules: list[ThemeRule]) -> dic
     return {column: ("VARCHAR", values) for column, values in out.items()}
 
 
-def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace,
-                     bodies: PublicBodies) -> dict[str, tuple[str, list]]:
+def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace, bodies: PublicBodies,
+                     line_tables: list[str]) -> dict[str, tuple[str, list]]:
     """Each supplier: the kind of public body it is, and the agency of this count it is, if any.
 
     A supplier is an agency of the count when its name is the agency's name or
@@ -149,7 +195,7 @@ def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace,
     by_area = {a.area: a.id for a in workspace.settings.agencies if a.area}
     kind_of = {a.id: a.kind.value for a in workspace.settings.agencies}
     names = [r[0] for r in con.execute(
-        "SELECT DISTINCT supplier_name FROM spend_line WHERE supplier_name IS NOT NULL").fetchall()]
+        f"SELECT * FROM ({_distinct(line_tables, 's.supplier_name')}) WHERE supplier_name IS NOT NULL").fetchall()]
     out: dict[str, list] = {k: [] for k in ("supplier_name", "transfer_kind", "transfer_rule", "counterpart_agency")}
     for name in names:
         kind, rule, gss_code = bodies.recognise(name)
@@ -162,11 +208,13 @@ def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace,
     return {column: ("VARCHAR", values) for column, values in out.items()}
 
 
-_CLASSIFICATION_SQL = f"""
-CREATE OR REPLACE TABLE classification AS
-SELECT s.line_id, l.theme, l.cofog, l.rule_id, p.transfer_kind, p.transfer_rule, p.counterpart_agency
-FROM spend_line s
-JOIN labels l ON l.agency_id = s.agency_id
+# Each classification column of a line, as the rule tables joined to it (_RULE_JOINS) give it.
+_RULED = {column: f"{'l' if column in ('theme', 'cofog', 'rule_id') else 'p'}.{column}"
+          for column in CLASSIFICATION_COLUMNS}
+_RULED_COLUMNS = ", ".join(f"{value} AS {column}" for column, value in _RULED.items())
+# Left joins: a line whose agency has left totalplace.toml is kept, unclassified.
+_RULE_JOINS = f"""
+LEFT JOIN labels l ON l.agency_id = s.agency_id
              AND l.service_text = {SERVICE_TEXT} AND l.expense_text = {EXPENSE_TEXT}
 LEFT JOIN suppliers p ON p.supplier_name = s.supplier_name
 """

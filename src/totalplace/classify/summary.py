@@ -33,9 +33,9 @@ class UnclassifiedLabel:
 def classified_shares(con: duckdb.DuckDBPyConnection) -> list[ClassifiedShare]:
     """Per agency: the money the rules gave a theme, of all its money."""
     rows = con.execute(
-        """SELECT s.agency_id, sum(s.amount), coalesce(sum(s.amount) FILTER (WHERE c.theme IS NOT NULL), 0),
-                  count(*), count(*) FILTER (WHERE c.theme IS NULL)
-           FROM spend_line s JOIN classification c USING (line_id) GROUP BY 1 ORDER BY 1"""
+        """SELECT s.agency_id, sum(s.amount), coalesce(sum(s.amount) FILTER (WHERE s.theme IS NOT NULL), 0),
+                  count(*), count(*) FILTER (WHERE s.theme IS NULL)
+           FROM spend_line s GROUP BY 1 ORDER BY 1"""
     ).fetchall()
     return [ClassifiedShare(*r) for r in rows]
 
@@ -46,7 +46,7 @@ def unclassified_labels(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list
         f"""SELECT s.agency_id, concat_ws(' / ', s.service_label, s.service_division),
                    concat_ws(' / ', s.expense_category, s.expense_type),
                    sum(s.amount), count(*)
-            FROM spend_line s JOIN classification c USING (line_id)
-            WHERE c.theme IS NULL GROUP BY 1, 2, 3 ORDER BY abs(sum(s.amount)) DESC LIMIT {int(limit)}"""
+            FROM spend_line s
+            WHERE s.theme IS NULL GROUP BY 1, 2, 3 ORDER BY abs(sum(s.amount)) DESC LIMIT {int(limit)}"""
     ).fetchall()
     return [UnclassifiedLabel(*r) for r in rows]

@@ -22,16 +22,16 @@ from totalplace.workspace import Workspace
 UNCLASSIFIED = "Unclassified"
 DIMENSIONS = {
     "agency": "s.agency_id",
-    "theme": f"coalesce(c.theme, '{UNCLASSIFIED}')",
-    "cofog": f"coalesce(c.cofog, '{UNCLASSIFIED}')",
+    "theme": f"coalesce(s.theme, '{UNCLASSIFIED}')",
+    "cofog": f"coalesce(s.cofog, '{UNCLASSIFIED}')",
     "month": "strftime(s.payment_date, '%Y-%m')",
     "supplier": "coalesce(s.supplier_name, '(no supplier named)')",
-    "transfer": "coalesce(c.transfer_kind, 'not a public body')",
+    "transfer": "coalesce(s.transfer_kind, 'not a public body')",
     "service": "coalesce(s.service_label, '(no service named)')",
     "year": "s.fiscal_year",
 }
-COUNTED_ONCE = "(c.counterpart_agency IS NULL OR c.counterpart_agency = s.agency_id)"
-LINES = "spend_line s JOIN classification c USING (line_id)"
+COUNTED_ONCE = "(s.counterpart_agency IS NULL OR s.counterpart_agency = s.agency_id)"
+LINES = "spend_line s"  # each line carries its classification: no join to make
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,7 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
     """Total spending by one dimension, counted once, with £ per head for a single year."""
     fiscal_year = choose_year(con, year)
     year_clause, year_params = ("s.fiscal_year = ?", [fiscal_year]) if fiscal_year else ("TRUE", [])
-    # One pass over the lines gives both the figures and the transfers left
-    # out of them: the join of lines to their classification is the cost.
+    # One pass over the lines gives both the figures and the transfers left out of them.
     by_key = con.execute(
         f"""SELECT {dimension(by)} AS key,
                    sum(s.amount) FILTER (WHERE {COUNTED_ONCE}) AS amount,
@@ -156,7 +155,7 @@ def trace(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = 
                    s.supplier_name,
                    concat_ws(' / ', s.service_label, s.service_division),
                    concat_ws(' / ', s.expense_category, s.expense_type),
-                   s.amount, c.rule_id, c.transfer_rule
+                   s.amount, s.rule_id, s.transfer_rule
             FROM {LINES} JOIN source_file f USING (file_id)
             WHERE {where} ORDER BY abs(s.amount) DESC, f.path, s.row_number
             {f'LIMIT {int(limit)}' if limit else ''}""",

@@ -101,7 +101,7 @@ def ledger_by_division(con: duckdb.DuckDBPyConnection, agency_ids: list[str],
         return {}
     where, params = ("AND s.fiscal_year = ?", [year]) if year else ("", [])
     rows = con.execute(
-        f"""SELECT s.agency_id, s.fiscal_year, coalesce(substr(c.cofog, 1, 2), '{UNCLASSIFIED}'), sum(s.amount)
+        f"""SELECT s.agency_id, s.fiscal_year, coalesce(substr(s.cofog, 1, 2), '{UNCLASSIFIED}'), sum(s.amount)
             FROM {LINES} WHERE {COUNTED_ONCE} AND s.agency_id IN (SELECT unnest(?)) {where}
             GROUP BY 1, 2, 3""", [agency_ids, *params]).fetchall()
     return {(a, y, d): amount for a, y, d, amount in rows}

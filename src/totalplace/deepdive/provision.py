@@ -130,8 +130,8 @@ def _ledger(con: duckdb.DuckDBPyConnection, theme: str, fiscal_year: str) -> lis
     return con.execute(
         f"""SELECT s.agency_id, concat_ws(' / ', s.service_label, s.expense_category) AS programme,
                    coalesce(s.supplier_name, '{NO_SUPPLIER}') AS provider,
-                   coalesce(c.transfer_kind, '') AS public_body, sum(s.amount), count(*)
-            FROM {LINES} WHERE c.theme = ? AND s.fiscal_year = ?
+                   coalesce(s.transfer_kind, '') AS public_body, sum(s.amount), count(*)
+            FROM {LINES} WHERE s.theme = ? AND s.fiscal_year = ?
             GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC""",
         [theme, fiscal_year],
     ).fetchall()

@@ -42,8 +42,8 @@ def bottomup_figures(con: duckdb.DuckDBPyConnection, workspace: Workspace, year:
         clauses.append("s.fiscal_year = ?")
         params.append(fiscal_year)
     rows = con.execute(
-        f"""SELECT s.fiscal_year, s.agency_id, coalesce(c.theme, '{UNCLASSIFIED}'),
-                   coalesce(c.cofog, '{UNCLASSIFIED}'), sum(s.amount), count(*), count(DISTINCT s.file_id)
+        f"""SELECT s.fiscal_year, s.agency_id, coalesce(s.theme, '{UNCLASSIFIED}'),
+                   coalesce(s.cofog, '{UNCLASSIFIED}'), sum(s.amount), count(*), count(DISTINCT s.file_id)
             FROM {LINES} WHERE {' AND '.join(clauses)}
             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""",
         params,

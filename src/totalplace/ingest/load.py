@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from totalplace.classify.apply import classify_all
+from totalplace.classify.apply import publish_lines
 from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, read_spend_file, sha256_of
@@ -37,7 +37,7 @@ TEXT_FIELDS = (
 # 2011-09 holds 17% August dates), which must not make that month covered;
 # a quarterly file's three months are all near its busiest.
 PERIOD_SHARE = 0.5
-INGEST_TABLES = ("source_file", "spend_line", "rejected_row")  # in the order they are published
+INGEST_TABLES = ("source_file", "spend_line", "rejected_row")
 # The pending work is committed each time this many rows have been read: it
 # bounds memory (about 400 MB a million rows) and keeps commits few.
 COMMIT_ROWS = 500_000
@@ -89,8 +89,9 @@ def ingest(
     COMMIT_ROWS rows (DuckDB keeps every Arrow table a transaction has read
     until it ends, so one transaction for 10 million rows would hold them all
     in memory). One last transaction then moves the
-    pending rows into the store, drops the files that were edited or deleted and
-    classifies. Until that commit the store is untouched, and readers never see
+    pending rows into the store, classifying them on the way in, drops the files
+    that were edited or deleted and re-applies the rules to the lines already
+    there. Until that commit the store is untouched, and readers never see
     half an ingest; a failure or a crash anywhere leaves the store as it was.
     """
     if new_files and not agency_id:
@@ -118,9 +119,9 @@ def ingest(
             with transaction(con):
                 for file_id in changed:
                     _delete_file(con, file_id)
-                for table in INGEST_TABLES:
-                    con.execute(f"INSERT INTO {table} SELECT * FROM {prefix}{table}")
-                classify_all(con, workspace)
+                con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
+                publish_lines(con, workspace, f"{prefix}spend_line")
+                con.execute(f"INSERT INTO rejected_row SELECT * FROM {prefix}rejected_row")
     finally:
         con.close()
     _keep_new_files(workspace, agency_id, new_files or [])
@@ -327,9 +328,9 @@ def _write_rows(con, file_id: int, agency: Agency, rel: str, table: TextTable,
                 mapping: columns.ColumnMapping, prefix: str) -> FileReport:
     line_id = f"{file_id}::BIGINT * {LINE_ID_FACTOR} + row_number"
     con.execute(
-        f"""INSERT INTO {prefix}spend_line
-        SELECT {line_id}, {file_id}, row_number, ?, {", ".join(TEXT_FIELDS[:7])},
-               payment_date, tp_fiscal_year(payment_date), amount, {", ".join(TEXT_FIELDS[7:])}
+        f"""INSERT INTO {prefix}spend_line BY NAME
+        SELECT {line_id} AS line_id, {file_id} AS file_id, row_number, ? AS agency_id, {", ".join(TEXT_FIELDS)},
+               payment_date, tp_fiscal_year(payment_date) AS fiscal_year, amount
         FROM staged WHERE problem IS NULL AND NOT is_blank""",
         [agency.id],
     )

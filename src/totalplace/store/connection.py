@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from totalplace.ingest import parse
-from totalplace.store.schema import TABLES
+from totalplace.store.schema import CLASSIFICATION_COLUMNS, TABLES
 from totalplace.workspace import Workspace
 
 
@@ -20,10 +20,25 @@ def connect(workspace: Workspace, read_only: bool = False) -> duckdb.DuckDBPyCon
         con = duckdb.connect(str(workspace.store_path), read_only=True)
     else:
         con = duckdb.connect(str(workspace.store_path))
+        _move_classification_onto_lines(con)
         con.execute(TABLES)
         _sync_settings(con, workspace)
     parse.install(con)
     return con
+
+
+def _move_classification_onto_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """A store made when classification was a table of its own: move its columns onto spend_line, once."""
+    old = con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+                      "AND schema_name = 'main' AND table_name = 'classification'").fetchall()
+    if not old:
+        return
+    with transaction(con):
+        for column in CLASSIFICATION_COLUMNS:
+            con.execute(f"ALTER TABLE spend_line ADD COLUMN {column} VARCHAR")
+        con.execute(f"""UPDATE spend_line s SET {", ".join(f"{c} = old.{c}" for c in CLASSIFICATION_COLUMNS)}
+                        FROM classification old WHERE old.line_id = s.line_id""")
+        con.execute("DROP TABLE classification")
 
 
 def _sync_settings(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:

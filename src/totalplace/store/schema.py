@@ -3,6 +3,7 @@
 from totalplace.ingest.parse import MONEY
 
 TOTAL = "DECIMAL(38,2)"
+CLASSIFICATION_COLUMNS = ("theme", "cofog", "rule_id", "transfer_kind", "transfer_rule", "counterpart_agency")
 
 TABLES = f"""
 CREATE TABLE IF NOT EXISTS place (
@@ -38,7 +39,12 @@ CREATE TABLE IF NOT EXISTS spend_line (
     fiscal_year VARCHAR NOT NULL,
     amount {MONEY} NOT NULL,
     supplier_name VARCHAR, supplier_id VARCHAR,
-    transaction_ref VARCHAR, capital_revenue VARCHAR
+    transaction_ref VARCHAR, capital_revenue VARCHAR,
+    -- its classification, set by the rules as the line is published and by `totalplace classify`
+    theme VARCHAR, cofog VARCHAR, rule_id VARCHAR,
+    transfer_kind VARCHAR,            -- kind of public body paid, when it is one
+    transfer_rule VARCHAR,            -- the reference row or pattern that said so
+    counterpart_agency VARCHAR        -- the agency of this count that was paid, if any
 );
 CREATE TABLE IF NOT EXISTS rejected_row (
     file_id INTEGER NOT NULL,
@@ -49,13 +55,11 @@ CREATE TABLE IF NOT EXISTS rejected_row (
     amount_text VARCHAR,
     amount {MONEY}                    -- when the amount itself could be read
 );
-CREATE TABLE IF NOT EXISTS classification (
-    line_id BIGINT NOT NULL,
-    theme VARCHAR, cofog VARCHAR, rule_id VARCHAR,
-    transfer_kind VARCHAR,            -- kind of public body paid, when it is one
-    transfer_rule VARCHAR,            -- the reference row or pattern that said so
-    counterpart_agency VARCHAR        -- the agency of this count that was paid, if any
-);
+-- Each line's classification, as a table of its own: the columns live on
+-- spend_line, as a count joining 10 million lines to 10 million
+-- classifications took four times as long as reading them from the line.
+CREATE VIEW IF NOT EXISTS classification AS
+SELECT line_id, {", ".join(CLASSIFICATION_COLUMNS)} FROM spend_line;
 """
 
 LINE_ID_FACTOR = 100_000_000
