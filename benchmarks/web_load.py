@@ -74,7 +74,8 @@ def start_server(workspace: Path, port: int) -> tuple[subprocess.Popen, dict[str
 
 
 def session_cookie(base: str, password: str) -> str:
-    with httpx.Client(base_url=base) as client:
+    # The first view of a page makes its figures (the top-down count takes seconds): a long timeout.
+    with httpx.Client(base_url=base, timeout=120) as client:
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
         client.post("/login", data={"username": "partner", "password": password, "csrf": csrf})
         for page in PAGES:  # first view fills the cache; the load measures what users then get

@@ -16,7 +16,7 @@ from totalplace.errors import InputError
 from totalplace.web import pages
 from totalplace.web.db import Database, default_url
 from totalplace.web.figures import Store
-from totalplace.web.render import STATIC, render_error
+from totalplace.web.render import STATIC, Frames, render_error
 from totalplace.web.limits import BodySizeLimit, SecurityHeaders
 from totalplace.workspace import Workspace
 
@@ -54,6 +54,7 @@ def create_app(workspace: Workspace, settings: WebSettings | None = None) -> Fas
     app.state.store = Store(workspace)
     app.state.db = Database(settings.db_url or os.environ.get("TOTALPLACE_WEB_DB") or default_url(workspace.root))
     app.state.settings = settings
+    app.state.frames = Frames()
     app.add_middleware(SessionMiddleware, secret_key=secret_key(workspace, settings),
                        session_cookie="totalplace_session", max_age=SESSION_HOURS * 3600,
                        same_site="strict", https_only=settings.secure_cookies)

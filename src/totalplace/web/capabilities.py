@@ -83,8 +83,7 @@ def sections(store: Store, capability: Capability) -> list[Section]:
         provider = importlib.import_module(capability.provider)
         with store.alone():  # a provider may open the store read-write (see Store.alone)
             return drawn(provider.report_sections, store.workspace)
-    with _making:
-        return store.cached(("sections", capability.key), compute)
+    return store.cached(("sections", capability.key), compute, one_at_a_time=_making)
 
 
 def tables_of(section: Section) -> list[Table]:
@@ -135,7 +134,6 @@ def topdown_headline(store: Store) -> TopdownHeadline | None:
                 return None  # no CRA loaded
             finally:
                 con.close()
-    with _making:
-        result = store.cached(("topdown-count",), count)
+    result = store.cached(("topdown-count",), count, one_at_a_time=_making)
     headline = next((s for s in sections(store, capability) if s.id == TOPDOWN_HEADLINE), None)
     return TopdownHeadline(result, headline) if result is not None and headline is not None else None

@@ -18,6 +18,8 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, even
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from totalplace.web.inline import may_block
+
 
 class Role(StrEnum):
     """What a user may see and do (see docs/web.md)."""
@@ -119,6 +121,7 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        may_block("a web database session")
         with self._sessions.begin() as session:
             yield session
 

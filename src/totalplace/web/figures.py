@@ -25,6 +25,7 @@ from totalplace.errors import InputError
 from totalplace.report.tables import Table
 from totalplace.store.connection import connect, fetch_one
 from totalplace.web.auth import Principal
+from totalplace.web.inline import may_block
 from totalplace.workspace import Workspace, open_workspace
 
 # Breakdowns the pages offer (a whitelist: a dimension is never taken from the URL as SQL).
@@ -32,6 +33,7 @@ BREAKDOWNS = ("agency", "theme", "cofog", "month", "supplier", "transfer", "serv
 # Published figures hide groups of fewer payments than this (they may identify a person paid).
 SUPPRESS_BELOW = 5
 CACHE_SIZE = 256
+_MISSING = object()
 
 
 class Store:
@@ -77,6 +79,7 @@ class Store:
         read-only; some capability sections open it read-write (the top-down
         count keeps its apportionment in temporary tables), so they run alone.
         """
+        may_block("the store alone")
         with self._turn:
             self._turn.wait_for(lambda: not self._writing)
             self._writing = True
@@ -105,6 +108,7 @@ class Store:
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        may_block("a store cursor")
         with self.reading():
             cur = self.con.cursor()
             try:
@@ -112,14 +116,31 @@ class Store:
             finally:
                 cur.close()
 
-    def cached(self, key: tuple, compute: Callable[[], object]) -> object:
-        """A result computed once per store generation (many users ask for the same page)."""
+    def cached(self, key: tuple, compute: Callable[[], object], one_at_a_time: threading.Lock | None = None) -> object:
+        """A result computed once per store generation (many users ask for the same page).
+
+        With `one_at_a_time`, a computation waits for another one under that lock and
+        looks again, so a slow result is made once rather than by every waiting request.
+        """
         full_key = (self.generation, *key)
+        found = self._lookup(full_key)
+        if found is not _MISSING:
+            return found
+        may_block(f"computing {key[0]}")
+        if one_at_a_time is None:
+            return self._keep(full_key, compute())
+        with one_at_a_time:
+            found = self._lookup(full_key)
+            return found if found is not _MISSING else self._keep(full_key, compute())
+
+    def _lookup(self, full_key: tuple) -> object:
         with self._cache_lock:
             if full_key in self._cache:
                 self._cache.move_to_end(full_key)
                 return self._cache[full_key]
-        value = compute()
+        return _MISSING
+
+    def _keep(self, full_key: tuple, value: object) -> object:
         with self._cache_lock:
             self._cache[full_key] = value
             while len(self._cache) > CACHE_SIZE:
@@ -138,8 +159,10 @@ def years(store: Store) -> list[str]:
 
 
 def choose_year(store: Store, year: str | None) -> str | None:
-    with store.cursor() as cur:
-        return bottomup.choose_year(cur, year or None)
+    def compute() -> str | None:
+        with store.cursor() as cur:
+            return bottomup.choose_year(cur, year or None)
+    return store.cached(("year", year or None), compute)
 
 
 def check_dimension(by: str) -> str:

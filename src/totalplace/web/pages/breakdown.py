@@ -14,6 +14,7 @@ from totalplace.web import figures
 from totalplace.web.auth import Principal, current_principal
 from totalplace.web.charts import bar_chart
 from totalplace.web.db import published
+from totalplace.web.inline import answered_inline
 from totalplace.web.pages import NavItem
 from totalplace.web.render import cached_page, csv_response, table_json
 
@@ -66,12 +67,14 @@ def shown(table: Table) -> Table:
 
 
 @router.get("/breakdown/{by}.csv", include_in_schema=False)
+@answered_inline
 def breakdown_csv(request: Request, by: Dimension, year: YearQuery = None, agency: AgencyQuery = None) -> Response:
     result = figure(request, current_principal(request), by.value, year, agency)
     return csv_response(table_of(request, result), f"spending-by-{by.value}-{result.fiscal_year or 'all'}.csv")
 
 
 @router.get("/breakdown/{by}", include_in_schema=False)
+@answered_inline
 def breakdown_page(request: Request, by: Dimension, year: YearQuery = None, agency: AgencyQuery = None) -> Response:
     principal = current_principal(request)
     result = figure(request, principal, by.value, year, agency)
@@ -84,6 +87,7 @@ def breakdown_page(request: Request, by: Dimension, year: YearQuery = None, agen
 
 
 @router.get("/api/breakdown/{by}", tags=["count"], summary="Spending by a dimension, counted once")
+@answered_inline
 def breakdown_api(request: Request, by: Dimension, year: YearQuery = None, agency: AgencyQuery = None) -> dict:
     result = figure(request, current_principal(request), by.value, year, agency)
     return {"by": by.value, "fiscal_year": result.fiscal_year, "total": f"{result.total:.2f}",

@@ -20,6 +20,7 @@ from totalplace.web import capabilities
 from totalplace.web.auth import current_principal
 from totalplace.web.capabilities import Capability
 from totalplace.web.db import published
+from totalplace.web.inline import answered_inline
 from totalplace.web.pages import NavItem
 from totalplace.web.render import cached_page, csv_response
 
@@ -66,10 +67,10 @@ def _routes(capability: Capability) -> None:
     def capability_api(request: Request) -> dict:
         return capabilities.sections_json(capability, visible_sections(request, capability))
 
-    router.add_api_route(f"/{capability.key}", capability_page, include_in_schema=False)
-    router.add_api_route(f"/{capability.key}/{{section_id}}/{{number}}.csv", capability_csv,
+    router.add_api_route(f"/{capability.key}", answered_inline(capability_page), include_in_schema=False)
+    router.add_api_route(f"/{capability.key}/{{section_id}}/{{number}}.csv", answered_inline(capability_csv),
                          include_in_schema=False)
-    router.add_api_route(f"/api/{capability.key}", capability_api, tags=[capability.key],
+    router.add_api_route(f"/api/{capability.key}", answered_inline(capability_api), tags=[capability.key],
                          summary=f"{capability.title}: the report sections' text and tables")
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from totalplace.web import figures
 from totalplace.web.auth import current_principal, require
 from totalplace.web.db import Role
+from totalplace.web.inline import answered_inline
 from totalplace.web.pages import NavItem
 from totalplace.web.render import cached_page, csv_response, table_json
 
@@ -27,6 +28,7 @@ def _state(request: Request) -> figures.DataState:
 
 
 @router.get("/data", include_in_schema=False)
+@answered_inline
 def data_page(request: Request) -> Response:
     state = _state(request)
     return cached_page(request, "data.html", (), lambda: dict(
@@ -35,10 +37,12 @@ def data_page(request: Request) -> Response:
 
 
 @router.get("/data/{name}.csv", include_in_schema=False)
+@answered_inline
 def data_csv(request: Request, name: DataTable) -> Response:
     return csv_response(TABLES[name.value](_state(request)), f"{name.value}.csv")
 
 
 @router.get("/api/data/{name}", tags=["data"], summary="Files and their balance, months covered, rejected rows")
+@answered_inline
 def data_api(request: Request, name: DataTable) -> dict:
     return table_json(TABLES[name.value](_state(request)))

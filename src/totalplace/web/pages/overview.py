@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from totalplace.web import capabilities, figures
 from totalplace.web.auth import current_principal
 from totalplace.web.db import published
+from totalplace.web.inline import answered_inline
 from totalplace.web.pages import NavItem
 from totalplace.web.pages.breakdown import YearQuery, chart_svg, table_of
 from totalplace.web.render import cached_page, page, table_json
@@ -22,6 +23,7 @@ def _published_list(request: Request) -> list[tuple[str, str]]:
 
 
 @router.get("/", include_in_schema=False)
+@answered_inline
 def overview_page(request: Request, year: YearQuery = None) -> Response:
     principal = current_principal(request)
     store = request.app.state.store
@@ -60,6 +62,7 @@ def _topdown_json(top: capabilities.TopdownHeadline | None) -> dict | None:
 
 
 @router.get("/api/overview", tags=["count"], summary="The place's total, £ per head, agencies, themes and gaps")
+@answered_inline
 def overview_api(request: Request, year: YearQuery = None) -> dict:
     principal = current_principal(request)
     if not principal.sees_unpublished:

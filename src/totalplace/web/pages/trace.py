@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from totalplace.web import figures
 from totalplace.web.auth import current_principal, require
 from totalplace.web.db import Role
+from totalplace.web.inline import answered_inline
 from totalplace.web.pages.breakdown import Dimension, YearQuery
 from totalplace.web.render import cached_page, csv_response, table_json
 
@@ -27,6 +28,7 @@ def _trace(request: Request, by: Dimension, key: str, year: str | None, limit: i
 
 
 @router.get("/trace", include_in_schema=False)
+@answered_inline
 def trace_page(request: Request, by: Dimension, key: KeyQuery, year: YearQuery = None,
                limit: LimitQuery = 200) -> Response:
     result = _trace(request, by, key, year, limit)
@@ -36,6 +38,7 @@ def trace_page(request: Request, by: Dimension, key: KeyQuery, year: YearQuery =
 
 
 @router.get("/trace.csv", include_in_schema=False)
+@answered_inline
 def trace_csv(request: Request, by: Dimension, key: KeyQuery, year: YearQuery = None,
               limit: LimitQuery = 100_000) -> Response:
     result = _trace(request, by, key, year, limit)
@@ -43,6 +46,7 @@ def trace_csv(request: Request, by: Dimension, key: KeyQuery, year: YearQuery = 
 
 
 @router.get("/api/trace", tags=["count"], summary="The source rows behind a figure: file, row, rule")
+@answered_inline
 def trace_api(request: Request, by: Dimension, key: KeyQuery, year: YearQuery = None,
               limit: LimitQuery = 1000) -> dict:
     result = _trace(request, by, key, year, limit)
