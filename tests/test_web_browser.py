@@ -1,11 +1,16 @@
-"""The served app in headless Chromium (Debian's, driven by Playwright): each role, a drill-down, an upload.
+"""The served app in headless Chromium (Debian's, driven by Playwright): each role, a drill-down, an upload,
+the capability pages and their publication.
 
-Needs /usr/bin/chromium (scripts/ensure-chromium.sh installs it). Screenshots go
-to tests/output/web/.
+The place is the web tests' two-agency Bradford place with the Bradford example's
+capability inputs (funding streams, journeys, appraisals, deal, estate, a cohort,
+the CRA). Needs /usr/bin/chromium (scripts/ensure-chromium.sh installs it).
+Screenshots go to tests/output/web/.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import socket
 import threading
 import time
@@ -13,14 +18,18 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from test_web_support import POLICE, build_place, make_app, police_csv
+from test_web_support import POLICE, add_capability_inputs, build_place, make_app, police_csv
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = Path(__file__).parent / "output" / "web"
+# Each capability page and its heading (web.capabilities.CAPABILITIES), written out here as a user reads them.
+CAPABILITY_PAGES = {"topdown": "Top-down", "funding-streams": "Funding streams", "provision": "Provision maps",
+                    "journeys": "Journeys", "cohorts": "Cohorts", "appraisals": "Appraisals", "deal": "Deal",
+                    "estate": "Estate"}
 
 
 def free_port() -> int:
@@ -34,6 +43,7 @@ def served(tmp_path_factory):
     """The app on a real HTTP port, as `totalplace serve` runs it."""
     root = tmp_path_factory.mktemp("browser")
     workspace = build_place(root / "bradford")
+    add_capability_inputs(workspace)
     app, passwords = make_app(workspace, f"sqlite:///{root / 'web.sqlite'}")
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -116,6 +126,78 @@ def test_drill_down_from_the_overview_to_a_source_row(served, page):
     path, row_number = cells[0], int(cells[1].replace(",", ""))
     assert (workspace.root / path).exists() and row_number >= 1
     page.screenshot(path=str(SHOTS / "partner-drill-down.png"), full_page=True)
+
+
+def _csv_header(page: Page, base: str, link) -> list[str]:
+    download = page.request.get(base + link.get_attribute("href"))
+    assert download.ok and download.headers["content-type"].startswith("text/csv")
+    return next(csv.reader(io.StringIO(download.text())))
+
+
+def test_a_partner_reads_every_capability_page_with_its_tables_and_downloads(served, page):
+    base, _, passwords = served
+    sign_in(page, base, "partner", passwords["partner"])
+    assert set(CAPABILITY_PAGES.values()) <= set(menu(page))
+    for key, title in CAPABILITY_PAGES.items():
+        page.click(f".govuk-service-navigation__link:text-is('{title}')")
+        expect(page.locator("h1")).to_have_text(title)
+        assert page.url == f"{base}/{key}"
+        expect(page.locator("#nothing")).to_have_count(0)  # the example's inputs give every page figures
+        links = page.locator("a[download]")
+        assert links.count() >= 1 and links.count() == page.locator("table.govuk-table").count()
+        for n in range(links.count()):  # each table's CSV has that table's columns
+            link = links.nth(n)
+            columns = [c.strip() for c in link.locator("xpath=preceding::table[1]//thead//th").all_text_contents()]
+            assert _csv_header(page, base, link) == columns, (key, n)
+        page.screenshot(path=str(SHOTS / f"partner-{key}.png"), full_page=True)
+    for key in ("topdown", "journeys", "appraisals"):  # sliding scale and flow, swimlanes, matrix and Monte Carlo
+        page.goto(f"{base}/{key}")
+        assert page.locator("figure.tp-chart svg").count() >= 1, key
+
+
+def _set_publication(browser: Browser, base: str, password: str, key: str, action: str) -> None:
+    """The administrator publishes or withdraws a page through the Publish page's forms."""
+    context = browser.new_context()
+    admin = context.new_page()
+    try:
+        sign_in(admin, base, "admin", password)
+        admin.goto(f"{base}/admin/publish")
+        if action == "publish":
+            admin.select_option("#page", key)
+            admin.click("button:has-text('Publish this page')")
+            expect(admin.locator("#publications")).to_contain_text(key)
+            admin.screenshot(path=str(SHOTS / f"admin-publish-{key}.png"), full_page=True)
+        else:
+            admin.locator("#publications tr", has_text=key).locator("button:has-text('Withdraw')").click()
+            expect(admin.locator("#publications")).not_to_contain_text(key)
+    finally:
+        context.close()
+
+
+def test_the_public_sees_a_capability_page_only_once_published(served, page, browser):
+    base, _, passwords = served
+    for key in CAPABILITY_PAGES:
+        assert page.goto(f"{base}/{key}").status == 401, key
+    sign_in(page, base, "public", passwords["public"])
+    assert not set(CAPABILITY_PAGES.values()) & set(menu(page))
+    for key in CAPABILITY_PAGES:
+        assert page.goto(f"{base}/{key}").status == 403, key
+    expect(page.locator("body")).to_contain_text("is not published")
+    page.screenshot(path=str(SHOTS / "public-capability-refused.png"), full_page=True)
+
+    _set_publication(browser, base, passwords["admin"], "appraisals", "publish")
+    try:
+        page.goto(base)
+        page.click("#published a:has-text('Appraisals')")
+        expect(page.locator("h1")).to_have_text("Appraisals")
+        assert page.locator("table.govuk-table").count() >= 1
+        page.screenshot(path=str(SHOTS / "public-appraisals-published.png"), full_page=True)
+        for key in CAPABILITY_PAGES.keys() - {"appraisals"}:  # one page published publishes no other
+            assert page.goto(f"{base}/{key}").status == 403, key
+        assert page.goto(f"{base}/breakdown/theme").status == 403
+    finally:
+        _set_publication(browser, base, passwords["admin"], "appraisals", "withdraw")
+    assert page.goto(f"{base}/appraisals").status == 403
 
 
 def test_an_analyst_uploads_a_file_and_sees_only_their_agency(served, page, tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from decimal import Decimal
 from importlib import import_module
 
@@ -19,35 +18,10 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from test_web_support import PROJECT, build_place, csrf_of, make_app, signed_in
+from test_web_support import add_capability_inputs, build_place, csrf_of, make_app, signed_in
 from totalplace.count import topdown
-from totalplace.deepdive import cohorts
 from totalplace.web.capabilities import CAPABILITIES
 from totalplace.web.render import table_json
-
-EXAMPLE = PROJECT / "examples" / "bradford"
-CRA = sorted((PROJECT.parents[1] / "shared" / "data" / "cra").glob("*.xlsx")) or None
-KEY = b"web-cohort-test-key-0123456789ab"
-COUNCIL_EVENTS = "person id,household id,date,service,kind,cost\n" + "".join(
-    f"P{n:02d},H{n:02d},2023-05-{n:02d},Home care visit,appointment,{100 * n}.00\n" for n in range(1, 13))
-NHS_EVENTS = "person,date,service,cost\n" + "".join(
-    f"P{n:02d},2023-06-{n:02d},GP appointment,40.00\n" for n in range(1, 4))
-
-
-def _inputs(workspace) -> None:
-    for folder in ("interventions", "journeys", "deal", "estate"):
-        shutil.copytree(EXAMPLE / folder, workspace.root / folder, dirs_exist_ok=True)
-    shutil.copyfile(EXAMPLE / "funding_streams.csv", workspace.root / "funding_streams.csv")
-    for agency, text in (("council", COUNCIL_EVENTS), ("nhs", NHS_EVENTS)):
-        folder = workspace.root / "cohort" / agency
-        folder.mkdir(parents=True)
-        (folder / "events.csv").write_text(text, encoding="utf-8")
-    cohorts.load(workspace, KEY)
-    con = duckdb.connect(str(workspace.store_path))
-    try:
-        topdown.load(con, workspace, CRA)
-    finally:
-        con.close()
 
 
 def _expected(workspace) -> tuple[topdown.TopdownCount, dict[str, list]]:
@@ -63,7 +37,7 @@ def _expected(workspace) -> tuple[topdown.TopdownCount, dict[str, list]]:
 def place(tmp_path_factory):
     root = tmp_path_factory.mktemp("web-capabilities")
     workspace = build_place(root / "bradford")
-    _inputs(workspace)
+    add_capability_inputs(workspace)
     count, sections = _expected(workspace)
     app, passwords = make_app(workspace, f"sqlite:///{root / 'web.sqlite'}")
     with TestClient(app):

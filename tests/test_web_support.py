@@ -2,7 +2,8 @@
 
 The place holds one real Bradford council month (shipped example) and a small
 police file written here, so that what one agency's analyst may see can be
-told apart from the other's.
+told apart from the other's. `add_capability_inputs` gives it the Bradford
+example's inputs for the capability pages.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 from fastapi.testclient import TestClient
 
+from totalplace.count import topdown
+from totalplace.deepdive import cohorts
 from totalplace.ingest.load import ingest
 from totalplace.web.app import WebSettings, create_app
 from totalplace.web.auth import sample_users
 from totalplace.workspace import Agency, AgencyKind, init_workspace
 
 PROJECT = Path(__file__).resolve().parents[1]
+EXAMPLE = PROJECT / "examples" / "bradford"
 BRADFORD_MONTH = PROJECT / "examples" / "bradford" / "agencies" / "bradford-council" / "2018-04.csv.gz"
 POLICE = "west-yorkshire-police"
 POLICE_HEADER = "Service Label,Expense Type,Date Paid,Amount,Supplier Name,Transaction Number\n"
@@ -45,6 +50,32 @@ def build_place(root: Path):
     (workspace.agency_dir(POLICE) / "2018-05.csv").write_text(police_csv(), encoding="utf-8")
     ingest(workspace)
     return workspace
+
+
+CRA = sorted((PROJECT.parents[1] / "shared" / "data" / "cra").glob("*.xlsx")) or None
+COHORT_KEY = b"web-cohort-test-key-0123456789ab"
+# 12 people seen by the council, 3 of them also by the NHS: a count under the default threshold of 5.
+COUNCIL_EVENTS = "person id,household id,date,service,kind,cost\n" + "".join(
+    f"P{n:02d},H{n:02d},2023-05-{n:02d},Home care visit,appointment,{100 * n}.00\n" for n in range(1, 13))
+NHS_EVENTS = "person,date,service,cost\n" + "".join(
+    f"P{n:02d},2023-06-{n:02d},GP appointment,40.00\n" for n in range(1, 4))
+
+
+def add_capability_inputs(workspace) -> None:
+    """The Bradford example's funding streams, journeys, appraisals, deal and estate, a small cohort, the CRA."""
+    for folder in ("interventions", "journeys", "deal", "estate"):
+        shutil.copytree(EXAMPLE / folder, workspace.root / folder, dirs_exist_ok=True)
+    shutil.copyfile(EXAMPLE / "funding_streams.csv", workspace.root / "funding_streams.csv")
+    for agency, text in (("council", COUNCIL_EVENTS), ("nhs", NHS_EVENTS)):
+        folder = workspace.root / "cohort" / agency
+        folder.mkdir(parents=True)
+        (folder / "events.csv").write_text(text, encoding="utf-8")
+    cohorts.load(workspace, COHORT_KEY)
+    con = duckdb.connect(str(workspace.store_path))
+    try:
+        topdown.load(con, workspace, CRA)
+    finally:
+        con.close()
 
 
 def make_app(workspace, db_url: str, **settings):
