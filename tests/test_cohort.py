@@ -290,3 +290,56 @@ def test_report_section(small):
 
 def test_no_cohort_no_section(tmp_path):
     assert figures.report_sections(_workspace(tmp_path)) == []
+
+
+def _store_contents(ws) -> dict[str, list]:
+    con = duckdb.connect(str(ws.store_path), read_only=True)
+    tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_name LIKE 'cohort%' ORDER BY 1").fetchall()]
+    contents = {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+    con.close()
+    return contents
+
+
+def test_a_load_failing_after_files_were_written_aside_leaves_the_store_and_no_pending_file(tmp_path):
+    ws = _workspace(tmp_path)
+    _put(ws, "council", "events.csv", COUNCIL)
+    cohorts.load(ws, KEY)
+    before = _store_contents(ws)
+    _put(ws, "council", "events.csv", COUNCIL.replace("300.00", "301.00"))  # edited: its rows would be replaced
+    _put(ws, "nhs", "events.csv", NHS)  # loaded into the pending tables and committed there...
+    _put(ws, "police", "zz-broken.csv", "who,when\nA1,2023-01-01\n")  # ...before this file fails
+    with pytest.raises(InputError, match="zz-broken.csv: cannot find"):
+        cohorts.load(ws, KEY)
+    assert _store_contents(ws) == before
+    assert before["cohort_event"] and before["cohort_person_agency"]
+    assert sorted(p.name for p in ws.store_path.parent.iterdir() if "pending" in p.name) == []
+    (ws.root / "cohort" / "police" / "zz-broken.csv").unlink()
+    result = cohorts.load(ws, KEY)  # and the next load finds the store as the first one left it
+    assert result.removed == ["cohort/council/events.csv"]
+    assert [(f.path, f.outcome) for f in result.files] == [("cohort/council/events.csv", "loaded"),
+                                                           ("cohort/nhs/events.csv", "loaded")]
+
+
+def test_a_new_key_is_taken_once_no_event_of_the_old_one_remains(tmp_path):
+    ws = _workspace(tmp_path)
+    _put(ws, "council", "events.csv", COUNCIL)
+    cohorts.load(ws, KEY)
+    (ws.root / "cohort" / "council" / "events.csv").unlink()
+    _put(ws, "council", "other.csv", NHS)
+    result = cohorts.load(ws, KEY[::-1])  # every event of the old key goes with its file
+    assert result.removed == ["cohort/council/events.csv"] and result.people == 3
+    with pytest.raises(InputError, match="not the one the store's cohort was loaded with"):
+        _put(ws, "nhs", "events.csv", COUNCIL)
+        cohorts.load(ws, KEY)
+
+
+def test_the_same_content_twice_in_one_load_is_loaded_once(tmp_path):
+    ws = _workspace(tmp_path)
+    _put(ws, "council", "a.csv", COUNCIL)
+    _put(ws, "council", "b.csv", COUNCIL)
+    result = cohorts.load(ws, KEY)
+    assert [f.outcome for f in result.files] == ["loaded", "unchanged"]
+    con = duckdb.connect(str(ws.store_path), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT file_id) FROM cohort_event").fetchall() == [(5, 1)]
+    con.close()

@@ -9,7 +9,7 @@ reaches DuckDB: the raw id columns, and every column the loader does not read
 (names, addresses...), are dropped first. A rejected row keeps its number,
 column and reason, and its text with identifiers pseudonymised and unread
 columns redacted. Rows balance as for spend: read = loaded + rejected (blank
-rows counted apart), and the cost too. One load is one transaction.
+rows counted apart), and the cost too. One load is all or nothing.
 
 Linking: the same identifier gives the same pseudonym in every agency's file,
 so events link by pseudonym. Each person belongs to the household their events
@@ -35,7 +35,7 @@ from totalplace.ingest import parse
 from totalplace.ingest.columns import normalise
 from totalplace.ingest.load import spend_files
 from totalplace.ingest.sources import TextTable, read_spend_file, sha256_of
-from totalplace.store.connection import connect, fetch_one, transaction
+from totalplace.store.connection import connect, fetch_one, pending_tables, transaction
 from totalplace.store.schema import TOTAL
 from totalplace.workspace import Workspace, slug
 
@@ -95,6 +95,7 @@ CREATE TABLE IF NOT EXISTS cohort_assessment (
 );
 """
 # An assessment is an event of kind 'assessment', or with no kind, a service whose name says assess.
+LOADED_TABLES = ("cohort_file", "cohort_event", "cohort_rejected_row")  # what a load writes, by file_id
 ASSESSMENT = "(kind = 'assessment' OR (kind IS NULL AND service ILIKE '%assess%'))"
 
 
@@ -167,7 +168,15 @@ def cohort_files(workspace: Workspace) -> list[tuple[str, Path]]:
 
 
 def load(workspace: Workspace, key: bytes, progress: Callable[[str], None] | None = None) -> LoadResult:
-    """Bring the store's cohort in line with the event files under cohort/, in one transaction."""
+    """Bring the store's cohort in line with the event files under cohort/: all or nothing.
+
+    Each file is loaded into a pending file beside the store (`pending_tables`)
+    and committed there, so that DuckDB can let go of the file's rows before the
+    next is read (one transaction would hold every file's Arrow table until it
+    ends). One last transaction then moves the pending rows into the store,
+    drops the files edited or deleted, and links. Until that commit the store
+    is untouched; a failure or a crash anywhere leaves it as it was.
+    """
     files = cohort_files(workspace)
     pseudonymiser = Pseudonymiser(key)
     digest_of = cache(lambda path: sha256_of(path.resolve()))
@@ -175,63 +184,116 @@ def load(workspace: Workspace, key: bytes, progress: Callable[[str], None] | Non
     try:
         with transaction(con):
             con.execute(TABLES)
-            removed = _drop_changed_files(con, workspace, digest_of)
-            _check_key(con, key)
-            reports = []
-            for agency_id, path in files:
-                if progress:
-                    progress(str(path))
-                reports.append(_load_file(con, workspace, agency_id, path, digest_of(path), pseudonymiser))
-            people, households = link(con)
+        with pending_tables(con, workspace, LOADED_TABLES) as prefix:
+            into = _Destination.of(con, workspace, prefix, digest_of)
+            key_is_new = _check_key(con, key, into.replaced)
+            reports = [_load_pending(con, workspace, agency_id, path, digest_of(path), pseudonymiser, into, progress)
+                       for agency_id, path in files]
+            with transaction(con):
+                _publish(con, into, key if key_is_new else None)
+                people, households = link(con)
     finally:
         con.close()
-    return LoadResult(reports, removed, people, households)
+    return LoadResult(reports, list(into.replaced.values()), people, households)
 
 
-def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Events hashed under two keys would never link: refuse a key other than the store's."""
-    if fetch_one(con, "SELECT count(*) FROM cohort_event")[0] == 0:
-        con.execute("DELETE FROM cohort_key")
+@dataclass
+class _Destination:
+    """The pending tables a load writes to, the files it replaces, and the files already loaded."""
+
+    prefix: str  # the pending tables' catalog, before a table's name
+    replaced: dict[int, str]  # file_id -> path of each file edited or deleted since it was loaded
+    known: set[str]  # sha256 of each file loaded (and kept), or loaded in this run
+    next_file_id: int
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection, workspace: Workspace, prefix: str,
+           digest_of: Callable[[Path], str]) -> _Destination:
+        """The store as it stands: the inputs are the truth, so files deleted or edited will be dropped."""
+        stored = con.execute("SELECT file_id, path, sha256 FROM cohort_file").fetchall()
+        replaced = {file_id: rel for file_id, rel, digest in stored
+                    if not (workspace.root / rel).exists() or digest_of(workspace.root / rel) != digest}
+        known = {digest for file_id, _, digest in stored if file_id not in replaced}
+        return cls(prefix, replaced, known, max((f[0] for f in stored), default=0) + 1)
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, key: bytes, replaced: dict[int, str]) -> bool:
+    """Events hashed under two keys would never link: refuse a key other than the store's.
+
+    True when the store's key is to be (re)set: no events will remain from an earlier load.
+    """
+    remaining = fetch_one(con, "SELECT count(*) FROM cohort_file WHERE rows_loaded > 0 "
+                               "AND NOT list_contains(?::INTEGER[], file_id)", [list(replaced)])[0]
     stored = fetch_one(con, "SELECT key_check FROM cohort_key")
-    if stored is None:
-        con.execute("INSERT INTO cohort_key VALUES (?)", [key_check(key)])
-    elif stored[0] != key_check(key):
+    if remaining == 0 or stored is None:
+        return True
+    if stored[0] != key_check(key):
         raise InputError("this pseudonymisation key is not the one the store's cohort was loaded with; "
                          "use that key, or delete store/ and load again")
+    return False
 
 
-def _drop_changed_files(con: duckdb.DuckDBPyConnection, workspace: Workspace,
-                        digest_of: Callable[[Path], str]) -> list[str]:
-    """Forget event files deleted or edited since they were loaded: the store follows the inputs."""
-    gone = []
-    for file_id, rel, digest in con.execute("SELECT file_id, path, sha256 FROM cohort_file").fetchall():
-        path = workspace.root / rel
-        if not path.exists() or digest_of(path) != digest:
-            for table in ("cohort_event", "cohort_rejected_row", "cohort_file"):
-                con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
-            gone.append(rel)
-    return gone
+def _publish(con: duckdb.DuckDBPyConnection, into: _Destination, new_key: bytes | None) -> None:
+    """Inside the load's last transaction: drop the replaced files, move the pending rows in, set the key."""
+    for file_id in into.replaced:
+        for table in LOADED_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
+    for table in LOADED_TABLES:
+        con.execute(f"INSERT INTO {table} SELECT * FROM {into.prefix}{table}")
+    if new_key is not None:
+        con.execute("DELETE FROM cohort_key")
+        con.execute("INSERT INTO cohort_key VALUES (?)", [key_check(new_key)])
 
 
-def _load_file(con, workspace: Workspace, agency_id: str, path: Path, digest: str,
-               pseudonymiser: Pseudonymiser) -> FileReport:
+def _load_pending(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency_id: str, path: Path, digest: str,
+                  pseudonymiser: Pseudonymiser, into: _Destination,
+                  progress: Callable[[str], None] | None) -> FileReport:
+    """Load one file into the pending tables in a transaction of its own, unless its content is loaded already."""
+    if progress:
+        progress(str(path))
     rel = str(path.resolve().relative_to(workspace.root.resolve()))
-    if fetch_one(con, "SELECT 1 FROM cohort_file WHERE sha256 = ?", [digest]):
+    if digest in into.known:
         return FileReport(rel, agency_id, "unchanged")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        report = _load_file(con, workspace, agency_id, rel, path, digest, pseudonymiser, into)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    into.known.add(digest)
+    into.next_file_id += 1
+    return report
+
+
+def _load_file(con, workspace: Workspace, agency_id: str, rel: str, path: Path, digest: str,
+               pseudonymiser: Pseudonymiser, into: _Destination) -> FileReport:
     table = read_spend_file(path, header_score, digest)
     mapping = detect(table.headers)
     require(mapping, rel)
     con.register("cohort_rows", _pseudonymised_rows(table, mapping, pseudonymiser))
-    date_form = parse.likely_date_format(con, "cohort_rows", "event_date")
-    con.register("unit_values", _unit_values(con, workspace, mapping, date_form))
-    staged = con.sql(_staging_sql(mapping, agency_id, date_form)).to_arrow_table()
+    _date_table(con, parse.likely_date_format(con, "cohort_rows", "event_date"))
+    con.register("unit_values", _unit_values(con, workspace, mapping))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cohort_staged AS {_staging_sql(mapping, agency_id)}")
     for name in ("cohort_rows", "unit_values"):
         con.unregister(name)
-    con.register("cohort_staged", staged)
-    file_id = fetch_one(con, "SELECT coalesce(max(file_id), 0) + 1 FROM cohort_file")[0]
-    report = _write_rows(con, file_id, agency_id, rel, table, mapping)
-    con.unregister("cohort_staged")
+    report = _write_rows(con, into, agency_id, rel, table, mapping)
+    for name in ("cohort_staged", "cohort_dates"):
+        con.execute(f"DROP TABLE {name}")
     return report
+
+
+def _date_table(con: duckdb.DuckDBPyConnection, date_form: str | None) -> None:
+    """Temp table `cohort_dates`: each distinct date text of the file, its date and fiscal year.
+
+    A file of millions of events has a few hundred distinct dates: each is
+    parsed once, and the rows take theirs by a join.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE cohort_dates AS
+        SELECT date_text, date_value, tp_fiscal_year(date_value) AS fiscal_year
+        FROM (SELECT event_date AS date_text, {parse.date_sql('event_date', date_form)} AS date_value
+              FROM (SELECT DISTINCT event_date FROM cohort_rows))""")
 
 
 def _pseudonymised_rows(table: TextTable, mapping: CohortMapping, pseudonymiser: Pseudonymiser) -> pa.Table:
@@ -261,14 +323,15 @@ def _pseudonymised_rows(table: TextTable, mapping: CohortMapping, pseudonymiser:
     return pa.table(columns)
 
 
-def _unit_values(con, workspace: Workspace, mapping: CohortMapping, date_form: str | None) -> pa.Table:
+def _unit_values(con, workspace: Workspace, mapping: CohortMapping) -> pa.Table:
     """The value of each unit-cost code the file uses, at its price year, or why it has none."""
     pairs: list[tuple[str, str]] = []
     if "unit_cost_code" in mapping.columns:
         cost_blank = "tp_blank(cost)" if "cost" in mapping.columns else "true"
         pairs = con.execute(f"""
-            SELECT DISTINCT trim(unit_cost_code), tp_fiscal_year({parse.date_sql('event_date', date_form)})
-            FROM cohort_rows WHERE {cost_blank} AND NOT tp_blank(unit_cost_code)""").fetchall()
+            SELECT DISTINCT trim(unit_cost_code), d.fiscal_year
+            FROM cohort_rows JOIN cohort_dates d ON event_date = d.date_text
+            WHERE {cost_blank} AND NOT tp_blank(unit_cost_code)""").fetchall()
     price_year = (workspace.settings.cohort.price_year if workspace.settings.cohort else None)
     library = _library(workspace) if pairs else None
     rows = {"code": [], "fiscal_year": [], "price_year": [], "unit_value": [], "problem": []}
@@ -317,7 +380,7 @@ def _raw_text_sql(mapping: CohortMapping) -> str:
     return f"CASE WHEN overflow THEN {_sql_text(WITHHELD)} ELSE concat_ws(',', {', '.join(cells)}) END"
 
 
-def _staging_sql(mapping: CohortMapping, agency_id: str, date_form: str | None) -> str:
+def _staging_sql(mapping: CohortMapping, agency_id: str) -> str:
     has = mapping.columns.__contains__
     header = {f: _sql_text(mapping.header_of(f)) for f in mapping.columns}
     text = {f: (f"nullif(trim({f}), '')" if has(f) else "CAST(NULL AS VARCHAR)") for f in FIELDS}
@@ -327,6 +390,7 @@ def _staging_sql(mapping: CohortMapping, agency_id: str, date_form: str | None) 
     code_header = header.get("unit_cost_code", cost_header)
     agency = (f"coalesce(nullif(trim(both '-' FROM lower(regexp_replace(trim(agency), '[^A-Za-z0-9]+', '-', 'g'))), ''), "
               f"{_sql_text(agency_id)})" if has("agency") else _sql_text(agency_id))
+    units_unread = f"{text['units']} IS NOT NULL AND units_value IS NULL"
     problems = [
         ("overflow", "'(beyond the last column)'", "'the row has more values than the file has columns'"),
         ("person_id IS NULL", header["person_id"], "'the person id is blank'"),
@@ -334,58 +398,67 @@ def _staging_sql(mapping: CohortMapping, agency_id: str, date_form: str | None) 
         ("event_date_value IS NULL", header["event_date"],
          "'''' || event_date || ''' is not a date in a form this tool reads'"),
         (f"{text['service']} IS NULL", header["service"], "'the service is blank'"),
-        *([(f"{text['units']} IS NOT NULL AND units_value IS NULL", header["units"],
-            "'''' || units || ''' is not a number of units'")] if has("units") else []),
+        *([(units_unread, header["units"], "'''' || units || ''' is not a number of units'")] if has("units") else []),
         *([(f"{text['cost']} IS NOT NULL AND given_cost IS NULL", header["cost"],
             "'''' || cost || ''' is not a cost in pounds and pence'")] if has("cost") else []),
         (f"{text['cost']} IS NULL AND {text['unit_cost_code']} IS NULL", cost_header,
          "'there is no cost and no unit cost code'"),
-        ("given_cost IS NULL AND u.problem IS NOT NULL", code_header, "u.problem"),
+        ("given_cost IS NULL AND unit_problem IS NOT NULL", code_header, "unit_problem"),
         ("cost_value IS NULL", cost_header, "'no cost could be worked out for the row'"),
     ]
-    column_case = "CASE " + " ".join(f"WHEN {w} THEN {c}" for w, c, _ in problems) + " END"
-    reason_case = "CASE " + " ".join(f"WHEN {w} THEN {r}" for w, _, r in problems) + " END"
+    # Most rows are fine: one cheap test settles them (a cost given rules out every cost problem),
+    # and only the others are asked which problem comes first.
+    fine = " AND ".join(["NOT overflow", "person_id IS NOT NULL", "event_date_value IS NOT NULL",
+                         f"{text['service']} IS NOT NULL", "given_cost IS NOT NULL",
+                         *([f"NOT ({units_unread})"] if has("units") else [])])
+    problem_no = f"CASE WHEN {fine} THEN NULL " + " ".join(
+        f"WHEN {w} THEN {n}" for n, (w, _, _) in enumerate(problems)) + " END"
+    column_case = "CASE problem_no " + " ".join(f"WHEN {n} THEN {c}" for n, (_, c, _) in enumerate(problems)) + " END"
+    reason_case = "CASE problem_no " + " ".join(f"WHEN {n} THEN {r}" for n, (_, _, r) in enumerate(problems)) + " END"
+    # A blank row always has a problem (its person id is blank): only those rows need every cell looked at.
     blank = " AND ".join([f"{text[f]} IS NULL" for f in mapping.columns if f not in IDENTIFIERS]
                          + [f"{f} IS NULL" for f in IDENTIFIERS if has(f)]) + " AND NOT overflow"
     return f"""
         WITH parsed AS (
-            SELECT *, {parse.date_sql('event_date', date_form)} AS event_date_value,
+            SELECT r.*, d.date_value AS event_date_value, d.fiscal_year,
                    {units} AS units_value, {given} AS given_cost
-            FROM cohort_rows),
+            FROM cohort_rows r LEFT JOIN cohort_dates d ON r.event_date = d.date_text),
         costed AS (
             SELECT p.*, u.price_year AS unit_price_year, u.problem AS unit_problem,
-                   coalesce(given_cost, CAST(round(u.unit_value * coalesce(units_value, 1), 2) AS {COST})) AS cost_value,
-                   {column_case} AS problem_column, {reason_case} AS problem
+                   coalesce(given_cost, CAST(round(u.unit_value * coalesce(units_value, 1), 2) AS {COST})) AS cost_value
             FROM parsed p LEFT JOIN unit_values u
-              ON given_cost IS NULL AND u.code = {text['unit_cost_code']}
-             AND u.fiscal_year = tp_fiscal_year(event_date_value))
+              ON given_cost IS NULL AND u.code = {text['unit_cost_code']} AND u.fiscal_year = p.fiscal_year),
+        checked AS (SELECT *, {problem_no} AS problem_no FROM costed)
         SELECT row_number, person_id AS person, household_id AS household,
-               event_date_value AS event_date, tp_fiscal_year(event_date_value) AS fiscal_year,
+               event_date_value AS event_date, fiscal_year,
                {agency} AS agency_id, {text['service']} AS service, lower({text['kind']}) AS kind,
                CASE WHEN given_cost IS NULL THEN {text['unit_cost_code']} END AS unit_cost_code,
                units_value AS units, CASE WHEN given_cost IS NULL THEN unit_price_year END AS price_year,
-               cost_value AS cost, {blank} AS is_blank, problem_column, problem,
-               CASE WHEN problem IS NOT NULL THEN {_raw_text_sql(mapping)} END AS raw_text
-        FROM costed
+               cost_value AS cost, CASE WHEN problem_no IS NULL THEN FALSE ELSE {blank} END AS is_blank,
+               {column_case} AS problem_column, {reason_case} AS problem,
+               CASE WHEN problem_no IS NOT NULL THEN {_raw_text_sql(mapping)} END AS raw_text
+        FROM checked
     """
 
 
-def _write_rows(con, file_id: int, agency_id: str, rel: str, table: TextTable, mapping: CohortMapping) -> FileReport:
-    con.execute(f"""INSERT INTO cohort_event
+def _write_rows(con, into: _Destination, agency_id: str, rel: str, table: TextTable,
+                mapping: CohortMapping) -> FileReport:
+    file_id, prefix = into.next_file_id, into.prefix
+    con.execute(f"""INSERT INTO {prefix}cohort_event
         SELECT {file_id}, row_number, person, household, event_date, fiscal_year, agency_id, service, kind,
                unit_cost_code, units, price_year, cost
-        FROM cohort_staged WHERE problem IS NULL AND NOT is_blank""")
-    con.execute(f"""INSERT INTO cohort_rejected_row
+        FROM cohort_staged WHERE problem IS NULL""")
+    con.execute(f"""INSERT INTO {prefix}cohort_rejected_row
         SELECT {file_id}, row_number, problem_column, problem, raw_text
         FROM cohort_staged WHERE problem IS NOT NULL AND NOT is_blank""")
     loaded, cost_loaded, rejected, cost_rejected, blanks = fetch_one(con, """
-        SELECT count(*) FILTER (WHERE problem IS NULL AND NOT is_blank),
-               coalesce(sum(cost) FILTER (WHERE problem IS NULL AND NOT is_blank), 0),
+        SELECT count(*) FILTER (WHERE problem IS NULL),
+               coalesce(sum(cost) FILTER (WHERE problem IS NULL), 0),
                count(*) FILTER (WHERE problem IS NOT NULL AND NOT is_blank),
                coalesce(sum(cost) FILTER (WHERE problem IS NOT NULL AND NOT is_blank), 0),
                count(*) FILTER (WHERE is_blank)
         FROM cohort_staged""")
-    con.execute("INSERT INTO cohort_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+    con.execute(f"INSERT INTO {prefix}cohort_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         file_id, agency_id, rel, table.sha256, table.format,
         json.dumps({f: mapping.header_of(f) for f in mapping.columns}),
         loaded + rejected, loaded, rejected, blanks + table.blank_rows,
@@ -417,11 +490,15 @@ def _summarise(con: duckdb.DuckDBPyConnection) -> None:
     """Each person's events, assessments and cost by year and agency, and assessments by service."""
     for table in ("cohort_person_agency", "cohort_assessment"):
         con.execute(f"DELETE FROM {table}")
+    # Grouped first, then joined: the join meets a row per person, year and agency, not every event.
     con.execute(f"""
         INSERT INTO cohort_person_agency
-        SELECT person, any_value(household_key), fiscal_year, agency_id, count(*),
-               count(*) FILTER (WHERE {ASSESSMENT}), coalesce(sum(cost) FILTER (WHERE {ASSESSMENT}), 0), sum(cost)
-        FROM cohort_event JOIN cohort_person USING (person) GROUP BY person, fiscal_year, agency_id""")
+        SELECT person, household_key, fiscal_year, agency_id, events, assessments, assessment_cost, cost
+        FROM (SELECT person, fiscal_year, agency_id, count(*) AS events,
+                     count(*) FILTER (WHERE {ASSESSMENT}) AS assessments,
+                     coalesce(sum(cost) FILTER (WHERE {ASSESSMENT}), 0) AS assessment_cost, sum(cost) AS cost
+              FROM cohort_event GROUP BY person, fiscal_year, agency_id)
+        JOIN cohort_person USING (person)""")
     con.execute(f"""
         INSERT INTO cohort_assessment
         SELECT person, fiscal_year, agency_id, service, count(*) FROM cohort_event WHERE {ASSESSMENT}

@@ -22,16 +22,19 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from totalplace.errors import InputError
+from totalplace.ingest.sources import int64_array
 
 KEY_ENV = "TOTALPLACE_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
 KEY_CHECK_MESSAGE = b"totalplace key check"
 DOMAINS = ("person", "household")
 _SPACE = re.compile(r"\s+")
+_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # the ASCII characters Python's \s matches
 
 
 def load_key(key_file: Path | None, workspace_root: Path | None = None) -> bytes:
@@ -70,39 +73,55 @@ class Pseudonymiser:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._by_text: dict[str, dict[str, int | None]] = {domain: {} for domain in DOMAINS}  # as written
-        self._by_id: dict[str, dict[str, int]] = {domain: {} for domain in DOMAINS}  # normalised
+        self._by_id: dict[str, dict[str, int]] = {domain: {} for domain in DOMAINS}  # normalised id -> pseudonym
         self._seen: dict[str, set[int]] = {domain: set() for domain in DOMAINS}
 
     def pseudonym(self, domain: str, identifier: str) -> int:
         """The 64-bit pseudonym of one normalised identifier."""
-        known = self._by_id[domain]
-        value = known.get(identifier)
-        if value is None:
-            digest = hmac.digest(self._key, f"{domain}:{identifier}".encode("utf-8"), "sha256")
-            value = int.from_bytes(digest[:8], "big", signed=True)
-            if value in self._seen[domain]:  # a new identifier, an old pseudonym: linking would merge two people
-                raise InputError(f"two different {domain} identifiers hash to the same pseudonym; "
-                                 f"use a new key for the whole cohort")
-            self._seen[domain].add(value)
-            known[identifier] = value
-        return value
+        if identifier not in self._by_id[domain]:
+            self._hash_new(domain, [identifier])
+        return self._by_id[domain][identifier]
 
     def column(self, domain: str, cells: pa.ChunkedArray | pa.Array) -> pa.Array:
-        """Pseudonyms of a column of identifier text: each distinct text is hashed once; blank -> null."""
+        """Pseudonyms of a column of identifier text: blank -> null.
+
+        Only the distinct texts are normalised (in Arrow) and only identifiers
+        not seen before are hashed: a file of millions of events names far
+        fewer people, and each row takes its pseudonym by index.
+        """
         encoded = pc.dictionary_encode(cells)
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
-        by_text = self._by_text[domain]
-        hashed = [by_text[text] if text in by_text else self._first_sight(domain, text)
-                  for text in encoded.dictionary.to_pylist()]
-        return pc.take(pa.array(hashed, type=pa.int64()), encoded.indices)
+        normal = normalised(encoded.dictionary)
+        ids = normal.to_pylist()
+        known = self._by_id[domain]
+        self._hash_new(domain, [i for i in dict.fromkeys(ids) if i and i not in known])
+        values = int64_array(np.fromiter((known.get(i, 0) for i in ids), np.int64, len(ids)))
+        hashed = pc.if_else(pc.equal(normal, ""), pa.scalar(None, pa.int64()), values)
+        return pc.take(hashed, encoded.indices)
 
-    def _first_sight(self, domain: str, text: str | None) -> int | None:
-        normal = _SPACE.sub("", text or "").upper()
-        value = self.pseudonym(domain, normal) if normal else None
-        self._by_text[domain][text] = value
-        return value
+    def _hash_new(self, domain: str, identifiers: list[str]) -> None:
+        """Hash identifiers not seen before: the first 8 bytes of each HMAC, as a signed big-endian integer."""
+        if not identifiers:
+            return
+        key, prefix = self._key, f"{domain}:".encode("utf-8")
+        digests = b"".join([hmac.digest(key, prefix + i.encode("utf-8"), "sha256")[:8] for i in identifiers])
+        values = np.frombuffer(digests, dtype=">i8").astype(np.int64).tolist()
+        seen = self._seen[domain]
+        before = len(seen)
+        seen.update(values)
+        if len(seen) != before + len(values):  # new identifiers, an old pseudonym: linking would merge two people
+            raise InputError(f"two different {domain} identifiers hash to the same pseudonym; "
+                             f"use a new key for the whole cohort")
+        self._by_id[domain].update(zip(identifiers, values))
+
+
+def normalised(texts: pa.Array) -> pa.Array:
+    """Identifiers as linked: whitespace removed, upper-cased (Python's rules, for any text)."""
+    if pc.all(pc.string_is_ascii(texts)).as_py() is not False:
+        # In ASCII text Python's \s and str.upper() are exactly these, and Arrow applies them without a loop.
+        return pc.ascii_upper(pc.replace_substring_regex(texts, _ASCII_SPACE, ""))
+    return pa.array([None if t is None else _SPACE.sub("", t).upper() for t in texts.to_pylist()], pa.string())
 
 
 def show(pseudonym: int | None) -> str:
