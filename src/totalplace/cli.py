@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -124,11 +125,10 @@ def status(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.ta
            output: OutputOption = None) -> None:
     """Files loaded and their balance, coverage by agency and month (gaps), likely duplicates."""
     ws = open_workspace(workspace)
-    con = connect(ws, read_only=True)
-    balances = coverage.file_balances(con)
-    months = coverage.month_coverage(con)
-    duplicates = coverage.likely_duplicates(con)
-    con.close()
+    with closing(connect(ws, read_only=True)) as con:
+        balances = coverage.file_balances(con)
+        months = coverage.month_coverage(con)
+        duplicates = coverage.likely_duplicates(con)
     if fmt != Format.table:
         rows = [[m.agency_id, m.month, m.files, m.lines, m.amount, "GAP" if m.gap else "covered"] for m in months]
         emit(Table("Coverage by agency and month", ["agency", "month", "files", "lines", "amount", "coverage"], rows),
@@ -155,9 +155,8 @@ def rejects(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.t
             output: OutputOption = None, limit: Annotated[int | None, typer.Option(help="At most this many.")] = None) -> None:
     """The rows that did not load: file, row, column, reason and the row's text."""
     ws = open_workspace(workspace)
-    con = connect(ws, read_only=True)
-    rows = coverage.rejections(con, limit)
-    con.close()
+    with closing(connect(ws, read_only=True)) as con:
+        rows = coverage.rejections(con, limit)
     emit(Table(f"Rejected rows: {len(rows)}", ["file", "row", "column", "reason", "raw text"],
                [[r.path, r.row_number, r.column_name, r.reason, r.raw_text] for r in rows]), fmt, output, out)
 
@@ -173,19 +172,18 @@ def classify(
     from totalplace.classify.apply import classify_all
 
     ws = open_workspace(workspace)
-    con = connect(ws)
-    with transaction(con):
-        classify_all(con, ws)
-    if unclassified:
-        labels = summary.unclassified_labels(con, limit)
-        table = Table("Labels no rule covers (add rules to rules/classification_rules.csv)",
-                      ["agency", "service", "expense", "amount", "lines"],
-                      [[u.agency_id, u.service, u.expense, u.amount, u.lines] for u in labels])
-    else:
-        shares = summary.classified_shares(con)
-        table = Table("Money classified by the rules", ["agency", "total", "classified", "share", "lines unclassified"],
-                      [[s.agency_id, s.total, s.classified, s.share, s.unclassified_lines] for s in shares])
-    con.close()
+    with closing(connect(ws)) as con:
+        with transaction(con):
+            classify_all(con, ws)
+        if unclassified:
+            labels = summary.unclassified_labels(con, limit)
+            table = Table("Labels no rule covers (add rules to rules/classification_rules.csv)",
+                          ["agency", "service", "expense", "amount", "lines"],
+                          [[u.agency_id, u.service, u.expense, u.amount, u.lines] for u in labels])
+        else:
+            shares = summary.classified_shares(con)
+            table = Table("Money classified by the rules", ["agency", "total", "classified", "share", "lines unclassified"],
+                          [[s.agency_id, s.total, s.classified, s.share, s.unclassified_lines] for s in shares])
     emit(table, fmt, output, out)
 
 
@@ -198,9 +196,8 @@ def count(
 ) -> None:
     """Total spending by a dimension, counted once, with £ per head."""
     ws = open_workspace(workspace)
-    con = connect(ws, read_only=True)
-    result = bottomup.count(con, ws, by, year)
-    con.close()
+    with closing(connect(ws, read_only=True)) as con:
+        result = bottomup.count(con, ws, by, year)
     key_name = by
     columns = [key_name] + (["name"] if by == "cofog" else []) + ["amount", "lines", "£ per head", "share"]
     rows = [[r.key] + ([r.label] if by == "cofog" else []) + [r.amount, r.lines, r.per_head, r.share]
@@ -230,9 +227,8 @@ def trace(
 ) -> None:
     """The source rows behind one figure of a count: file, row number and rule."""
     ws = open_workspace(workspace)
-    con = connect(ws, read_only=True)
-    lines, total, n = bottomup.trace(con, by, key, year, limit)
-    con.close()
+    with closing(connect(ws, read_only=True)) as con:
+        lines, total, n = bottomup.trace(con, by, key, year, limit)
     rows = [[t.path, t.row_number, t.payment_date, t.supplier_name, t.service, t.expense, t.amount,
              t.rule_id or "(no rule)", t.transfer_rule or ""] for t in lines]
     notes = [f"{n:,} rows, total {money(total)}" + (f" (showing {len(lines):,})" if len(lines) < n else "")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -32,9 +34,8 @@ def export_fdp(
     """Write the count as a Fiscal Data Package: the bottom-up count, plus the store's count_figure
     figures (top-down, reconciled, best estimate) when there are any; then check it with Frictionless."""
     ws = open_workspace(workspace)
-    con = connect(ws, read_only=True)
-    figures = bottomup_figures(con, ws, year) + store_figures(con, ws)
-    con.close()
+    with closing(connect(ws, read_only=True)) as con:
+        figures = bottomup_figures(con, ws, year) + store_figures(con, ws)
     years = sorted({f.fiscal_year for f in figures})
     title = f"{ws.settings.place.name} count {years[0]}" + (f" to {years[-1]}" if len(years) > 1 else "") \
         if figures else ws.settings.place.name
@@ -63,9 +64,8 @@ def import_fdp(
 ) -> None:
     """Check a Fiscal Data Package, copy it into imports/ and load its figures beside the count."""
     ws = open_workspace(workspace)
-    con = connect(ws)
-    package = imports.import_package(con, ws, directory, name)
-    con.close()
+    with closing(connect(ws)) as con:
+        package = imports.import_package(con, ws, directory, name)
     total = sum((f.amount for f in package.figures), start=Decimal(0))
     out.print(f"imported {package.title or package.name!r} as {package.path.parent.relative_to(ws.root)}: "
               f"{len(package.figures):,} figures, {money(total)}", highlight=False)
@@ -96,9 +96,8 @@ def import_compare(
     """This place's bottom-up count beside an imported package, by agency, theme, COFOG or year."""
     ws = open_workspace(workspace)
     package = imports.find_package(ws, name)
-    con = connect(ws, read_only=True)
-    fiscal_year, rows = imports.compare(con, ws, package, by, year, direction)
-    con.close()
+    with closing(connect(ws, read_only=True)) as con:
+        fiscal_year, rows = imports.compare(con, ws, package, by, year, direction)
     if not any(r.theirs for r in rows):
         raise InputError(f"{name}: no figures for {fiscal_year}"
                          + (f" with direction {direction!r}" if direction else ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -34,9 +35,8 @@ def _register(workspace: Path):
 def load(workspace: WorkspaceOption = Path(".")) -> None:
     """Check the register and copy it into the store's funding_stream table."""
     ws = open_workspace(workspace)
-    con = connect(ws)
-    streams = funding_streams.load(con, ws)
-    con.close()
+    with closing(connect(ws)) as con:
+        streams = funding_streams.load(con, ws)
     if not streams:
         raise InputError(f"{ws.root}: no funding_streams.csv or funding_streams.xlsx (see docs/funding_streams.md)")
     total = sum(s.amount for s in streams)
@@ -85,9 +85,8 @@ def provision(
 ) -> None:
     """Map provision for a theme: programmes x providers x funding streams, and overlapping funders."""
     ws = open_workspace(workspace)
-    con = connect(ws, read_only=True)
-    found = mapping.provision(con, ws, theme, year)
-    con.close()
+    with closing(connect(ws, read_only=True)) as con:
+        found = mapping.provision(con, ws, theme, year)
     if fmt != Format.table:
         _emit(mapping.commissions_table(found, None), fmt, output)
         return
