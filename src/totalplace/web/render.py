@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from totalplace.report.tables import Table, plain_value
+from totalplace.report.tables import Table, cell_text, plain_value
 from totalplace.web.auth import csrf_token, current_principal
 
 HERE = Path(__file__).parent
@@ -26,19 +26,6 @@ templates = Jinja2Templates(directory=HERE / "templates")
 
 def money(value: Decimal | None) -> str:
     return "suppressed" if value is None else f"£{value:,.2f}"
-
-
-def cell(value) -> str:
-    """A table cell as the pages show it (CSV and JSON keep the exact values)."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, float):
-        return f"{value:.1%}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 def is_number(value) -> bool:
@@ -51,7 +38,8 @@ def inline_svg(svg: str) -> Markup:
     return Markup(svg[start:] if start >= 0 else svg)
 
 
-templates.env.filters.update(money=money, cell=cell, inline_svg=inline_svg)
+# A table cell as the report and the terminal show it (CSV and JSON keep the exact values).
+templates.env.filters.update(money=money, cell=cell_text, inline_svg=inline_svg)
 templates.env.tests["number"] = is_number
 templates.env.globals["query"] = lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
