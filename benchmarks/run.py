@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TASKS = HERE / "tasks.py"
 SYNTH = HERE / "synth.py"
-DATA = Path("/work/shared/data/spend")
+DATA = Path(os.environ.get("TOTALPLACE_SHARED_DATA", ROOT.parent / "shared" / "data")) / "spend"
 LEEDS, BRADFORD = "E08000035", "E08000032"
 GIB = 2**30
 

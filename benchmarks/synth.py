@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-BRADFORD = Path("/work/shared/data/spend/bradford")
+BRADFORD = Path(os.environ.get("TOTALPLACE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "spend" / "bradford"
 HEADER = ("Service Code,Service Label,Expenditure code,Expenditure category,Payment date,"
           "Transaction Number,Net Amount,Supplier Number,Supplier Name")
 FY_START = np.datetime64("2018-04-01")
