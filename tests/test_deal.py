@@ -18,7 +18,7 @@ from totalplace.cli import app
 from totalplace.deal import asks as asks_model
 from totalplace.deal.burden import load_burden, replacement
 from totalplace.deal.evidence import Context, EvidenceMissing, parse_link, resolve
-from totalplace.deal.inputs import _money_text
+from totalplace.inputs import money_text
 from totalplace.deal.pool import pooling
 from totalplace.deal.proposition import render_html
 from totalplace.deal.report import report_sections
@@ -167,9 +167,9 @@ def test_link_fields_survive_writing_and_reading(fields):
 
 
 @given(st.decimals(min_value=-10**9, max_value=10**9, places=2))
-def test_money_text_reads_pounds_commas_and_brackets(amount):
+def testmoney_text_reads_pounds_commas_and_brackets(amount):
     shown = f"£{abs(amount):,.2f}"
-    assert _money_text(shown if amount >= 0 else f"({shown})") == amount
+    assert money_text(shown if amount >= 0 else f"({shown})") == amount
 
 
 def test_pooled_share_and_misaligned_timetables(place):

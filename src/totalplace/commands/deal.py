@@ -99,7 +99,7 @@ def ask_add(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Add a draft ask to deal/asks.yaml (answer the three conditions there before submitting)."""
-    from totalplace.deal.inputs import validate
+    from totalplace.inputs import validate
 
     ws = open_workspace(workspace)
     fields = {"id": ask_id, "title": title, "department": department, "freedom": freedom, "money": money_touched,

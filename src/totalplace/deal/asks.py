@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from totalplace.deal.evidence import check_link
-from totalplace.deal.inputs import LineList, Money, TextList, raw_rows, validate
+from totalplace.inputs import LineList, Money, TextList, raw_rows, validate
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from totalplace.deal.inputs import Money, TextList, read_table, validate
+from totalplace.inputs import Money, TextList, read_table, validate
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
 

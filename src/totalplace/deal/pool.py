@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from totalplace.count import bottomup
-from totalplace.deal.inputs import Money, TextList, read_table
+from totalplace.inputs import Money, TextList, read_table
 from totalplace.deal.sources import POOLED_HEALTH_AND_CARE_2008
 from totalplace.errors import InputError
 from totalplace.store.connection import connect

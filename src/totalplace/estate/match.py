@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.spatial import cKDTree
 
-from totalplace.deal.inputs import read_table
+from totalplace.inputs import read_table
 from totalplace.estate.register import UK_LAT, UK_LON, Building, Estate
 from totalplace.estate.spatial import chord, great_circle_m, to_xyz
 from totalplace.workspace import Workspace

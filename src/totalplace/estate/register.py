@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from totalplace.deal.inputs import Money, Share, read_table
+from totalplace.inputs import Money, Share, read_table
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
 

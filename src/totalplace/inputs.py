@@ -1,4 +1,7 @@
-"""Reading the deal's and the estate's input tables (CSV or XLSX) row by row, with one clear error.
+"""Reading the input tables analysts keep in a workspace (CSV or XLSX) row by row, with one clear error.
+
+Used for every table an analyst edits: the deal, the estate, funding streams, unit costs,
+appraisal rates, agreed figures and drivers.
 
 Each table's rows are validated by a pydantic model; the first problem becomes an
 `InputError` naming the file, the row, the column and what was wrong. Blank cells
@@ -23,7 +26,7 @@ Row = TypeVar("Row", bound=BaseModel)
 _MONEY_NOISE = re.compile(r"[£,\s]")
 
 
-def _money_text(value: object) -> object:
+def money_text(value: object) -> object:
     """'£1,234.50' and '(200)' as exact decimals; numbers from Excel through their text."""
     if value is None or isinstance(value, Decimal):
         return value
@@ -63,7 +66,7 @@ def _lines_text(value: object) -> object:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_money_text)]
+Money = Annotated[Decimal, BeforeValidator(money_text)]
 Share = Annotated[float, BeforeValidator(_share_text)]
 TextList = Annotated[list[str], BeforeValidator(_list_text)]
 LineList = Annotated[list[str], BeforeValidator(_lines_text)]
