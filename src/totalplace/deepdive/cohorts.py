@@ -36,6 +36,7 @@ from totalplace.ingest.columns import normalise
 from totalplace.ingest.load import spend_files
 from totalplace.ingest.sources import TextTable, read_spend_file, sha256_of
 from totalplace.store.connection import connect, fetch_one, pending_tables, transaction
+from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import TOTAL
 from totalplace.workspace import Workspace, slug
 
@@ -211,8 +212,7 @@ class _Destination:
            digest_of: Callable[[Path], str]) -> _Destination:
         """The store as it stands: the inputs are the truth, so files deleted or edited will be dropped."""
         stored = con.execute("SELECT file_id, path, sha256 FROM cohort_file").fetchall()
-        replaced = {file_id: rel for file_id, rel, digest in stored
-                    if not (workspace.root / rel).exists() or digest_of(workspace.root / rel) != digest}
+        replaced = changed_files(con, workspace, "cohort_file", digest_of)
         known = {digest for file_id, _, digest in stored if file_id not in replaced}
         return cls(prefix, replaced, known, max((f[0] for f in stored), default=0) + 1)
 
@@ -235,9 +235,7 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: bytes, replaced: dict[int, s
 
 def _publish(con: duckdb.DuckDBPyConnection, into: _Destination, new_key: bytes | None) -> None:
     """Inside the load's last transaction: drop the replaced files, move the pending rows in, set the key."""
-    for file_id in into.replaced:
-        for table in LOADED_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
+    drop_files(con, into.replaced, LOADED_TABLES)
     for table in LOADED_TABLES:
         con.execute(f"INSERT INTO {table} SELECT * FROM {into.prefix}{table}")
     if new_key is not None:

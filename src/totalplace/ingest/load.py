@@ -24,6 +24,7 @@ from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, read_spend_file, sha256_of
 from totalplace.store.connection import connect, fetch_one, pending_tables, temp_table, transaction
+from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import LINE_ID_FACTOR
 from totalplace.workspace import Agency, Workspace
 
@@ -107,7 +108,7 @@ def ingest(
     try:
         with pending_tables(con, workspace, INGEST_TABLES) as prefix:
             digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
-            changed = _changed_files(con, workspace, digest_of)
+            changed = changed_files(con, workspace, "source_file", digest_of)
             into = Destination.of(con, prefix, changed)
             files = [
                 (agency, path)
@@ -117,8 +118,7 @@ def ingest(
             ]
             reports = _load_pending(con, workspace, files, into, digest_of, progress)
             with transaction(con):
-                for file_id in changed:
-                    _delete_file(con, file_id)
+                drop_files(con, changed, ("spend_line", "rejected_row", "source_file"))
                 con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
                 publish_lines(con, workspace, f"{prefix}spend_line")
                 con.execute(f"INSERT INTO rejected_row SELECT * FROM {prefix}rejected_row")
@@ -163,22 +163,6 @@ def _keep_new_files(workspace: Workspace, agency_id: str | None, new_files: list
         if path.resolve() != target.resolve():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-
-
-def _changed_files(con: duckdb.DuckDBPyConnection, workspace: Workspace,
-                   digest_of: Callable[[Path], str]) -> dict[int, str]:
-    """Files deleted or edited since they were loaded (file_id -> path): the store follows the inputs."""
-    return {
-        file_id: rel
-        for file_id, rel, digest in con.execute("SELECT file_id, path, sha256 FROM source_file").fetchall()
-        if not (workspace.root / rel).exists() or digest_of(workspace.root / rel) != digest
-    }
-
-
-def _delete_file(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
-    for table in ("spend_line", "rejected_row"):
-        con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
-    con.execute("DELETE FROM source_file WHERE file_id = ?", [file_id])
 
 
 def _relative(workspace: Workspace, agency: Agency, path: Path) -> str:
