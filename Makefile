@@ -11,16 +11,18 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,spark]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 demo: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh
 
-# The browser tests drive Debian's chromium; the PostgreSQL tests start their own throwaway server.
+# The browser tests drive Debian's chromium; the Spark parity tests need Java 17;
+# the PostgreSQL tests start their own throwaway server.
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-java.sh
 	$(BIN)/python -m pytest -q -n 2
 
 # Each benchmark prints its figures and its ratio against a baseline measured in the same run.

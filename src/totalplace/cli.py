@@ -16,7 +16,7 @@ from totalplace.commands.common import (
 )
 from totalplace.ingest.load import FileReport, ingest as ingest_files, spend_files
 from totalplace.report.tables import Format, Table, emit
-from totalplace.store.connection import connect, transaction
+from totalplace.store.connection import connect, transaction, writable
 from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace, slug
 
 app = typer.Typer(help="Count all the public money in a place (UK Total Place).", no_args_is_help=True)
@@ -33,6 +33,7 @@ from totalplace.commands import streams as _streams; app.add_typer(_streams.app,
 from totalplace.commands import exchange as _exchange; app.add_typer(_exchange.export_app, name="export"); app.add_typer(_exchange.import_app, name="import")
 from totalplace.commands import unit_costs as _unit_costs; app.add_typer(_unit_costs.app, name="unit-costs")
 from totalplace.commands import journey as _journey; app.add_typer(_journey.app, name="journey")
+from totalplace.commands import store as _store; app.add_typer(_store.app, name="store")
 
 
 @app.command()
@@ -172,7 +173,7 @@ def classify(
     from totalplace.classify.apply import classify_all
 
     ws = open_workspace(workspace)
-    with closing(connect(ws)) as con:
+    with writable(ws) as con:
         with transaction(con):
             classify_all(con, ws)
         if unclassified:

@@ -89,15 +89,33 @@ class CohortSettings(BaseModel):
     price_year: str | None = Field(default=None, description="price year for unit-cost codes (default: each event's own year)")
 
 
+class Engine(StrEnum):
+    """Where the analytic store lives and its queries run."""
+
+    DUCKDB = "duckdb"  # embedded: one file, no server
+    SPARK = "spark"    # Apache Spark over a Parquet store, when the data outgrows one machine
+
+
+class SparkSettings(BaseModel):
+    """[spark] in totalplace.toml: the cluster and where its Parquet store lives."""
+
+    master: str = Field(default="local[*]", description="spark.master URL, e.g. local[*] or spark://host:7077")
+    store: str = Field(default="store/parquet",
+                       description="the Parquet store: a path (relative to the workspace) or a URI")
+    config: dict[str, str] = Field(default_factory=dict, description="more Spark settings, e.g. spark.driver.memory")
+
+
 class Settings(BaseModel):
     """The whole of totalplace.toml."""
 
+    engine: Engine = Engine.DUCKDB
     place: Place
     agencies: list[Agency] = Field(default_factory=list)
     population: dict[str, int] = Field(
         default_factory=dict, description="fiscal year (e.g. 2018-19) -> population override"
     )
     cohort: CohortSettings | None = None  # None: the defaults (left out of a saved totalplace.toml)
+    spark: SparkSettings | None = None    # None: the defaults
 
     @field_validator("population")
     @classmethod
@@ -122,6 +140,16 @@ class Workspace:
     @property
     def store_path(self) -> Path:
         return self.root / "store" / "totalplace.duckdb"
+
+    @property
+    def spark(self) -> SparkSettings:
+        return self.settings.spark or SparkSettings()
+
+    @property
+    def parquet_store(self) -> str:
+        """The Spark engine's store: a URI as given, or a path made absolute against the workspace."""
+        store = self.spark.store
+        return store if "://" in store else str((self.root / store).resolve())
 
     @property
     def output_dir(self) -> Path:

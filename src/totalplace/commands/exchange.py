@@ -17,7 +17,7 @@ from totalplace.errors import InputError
 from totalplace.exchange import fdp, imports
 from totalplace.exchange.figures import bottomup_figures, store_figures
 from totalplace.report.tables import Format, Table, emit
-from totalplace.store.connection import connect
+from totalplace.store.connection import connect, writable
 from totalplace.workspace import open_workspace
 
 export_app = typer.Typer(help="Export the count for other tools.", no_args_is_help=True)
@@ -64,7 +64,7 @@ def import_fdp(
 ) -> None:
     """Check a Fiscal Data Package, copy it into imports/ and load its figures beside the count."""
     ws = open_workspace(workspace)
-    with closing(connect(ws)) as con:
+    with writable(ws) as con:
         package = imports.import_package(con, ws, directory, name)
     total = sum((f.amount for f in package.figures), start=Decimal(0))
     out.print(f"imported {package.title or package.name!r} as {package.path.parent.relative_to(ws.root)}: "

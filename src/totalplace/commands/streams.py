@@ -15,7 +15,7 @@ from totalplace.count import funding_streams
 from totalplace.deepdive import provision as mapping
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
-from totalplace.store.connection import connect
+from totalplace.store.connection import connect, writable
 from totalplace.workspace import open_workspace
 
 app = typer.Typer(help="The register of funding streams (funding_streams.csv or .xlsx in the workspace).",
@@ -35,7 +35,7 @@ def _register(workspace: Path):
 def load(workspace: WorkspaceOption = Path(".")) -> None:
     """Check the register and copy it into the store's funding_stream table."""
     ws = open_workspace(workspace)
-    with closing(connect(ws)) as con:
+    with writable(ws) as con:
         streams = funding_streams.load(con, ws)
     if not streams:
         raise InputError(f"{ws.root}: no funding_streams.csv or funding_streams.xlsx (see docs/funding_streams.md)")

@@ -19,7 +19,7 @@ from totalplace.count import reconcile as reconciling
 from totalplace.count import bottomup, topdown
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
-from totalplace.store.connection import connect
+from totalplace.store.connection import writable
 from totalplace.workspace import Workspace, open_workspace
 
 app = typer.Typer(help="The top-down count: HM Treasury's CRA brought down to the place.", no_args_is_help=True)
@@ -35,12 +35,9 @@ AreaOption = Annotated[
 def _open(workspace: Path) -> Iterator[tuple[Workspace, duckdb.DuckDBPyConnection]]:
     """The workspace and its store, closed again whatever happens (a failed command must not hold the file)."""
     ws = open_workspace(workspace)
-    con = connect(ws)
-    try:
+    with writable(ws) as con:
         topdown.create_tables(con)
         yield ws, con
-    finally:
-        con.close()
 
 
 def _emit(table: Table, fmt: Format, output: Path | None) -> None:

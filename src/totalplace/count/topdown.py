@@ -26,7 +26,7 @@ from totalplace.classify import control
 from totalplace.count.drivers import DriverSet, driver_set
 from totalplace.errors import InputError
 from totalplace.ingest import cra
-from totalplace.store.connection import fetch_one, transaction
+from totalplace.store.connection import Store, fetch_one, has_table, transaction
 from totalplace.workspace import Workspace
 
 MONEY = "DECIMAL(38,2)"
@@ -73,8 +73,8 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(TABLES)
 
 
-def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(fetch_one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'topdown_line'")[0])
+def _has_tables(con: Store) -> bool:
+    return has_table(con, "topdown_line")
 
 
 def has_lines(con: duckdb.DuckDBPyConnection) -> bool:

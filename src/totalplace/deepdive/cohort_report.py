@@ -22,7 +22,7 @@ from totalplace.deepdive.synthetic import is_synthetic
 from totalplace.errors import InputError
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
-from totalplace.store.connection import connect, fetch_one
+from totalplace.store.connection import connect, fetch_one, has_table
 from totalplace.workspace import CohortSettings, Workspace
 
 WITHHELD = "suppressed"
@@ -90,8 +90,7 @@ def open_cohort(workspace: Workspace) -> duckdb.DuckDBPyConnection:
     if not workspace.store_path.exists():
         raise InputError("no cohort is loaded: run `totalplace cohort load` first")
     con = connect(workspace, read_only=True)
-    loaded = fetch_one(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'cohort_event'")[0]
-    if not loaded or fetch_one(con, "SELECT count(*) FROM cohort_event")[0] == 0:
+    if not has_table(con, "cohort_event") or fetch_one(con, "SELECT count(*) FROM cohort_event")[0] == 0:
         con.close()
         raise InputError("no cohort is loaded: put event files in cohort/<agency>/ and run `totalplace cohort load`")
     return con

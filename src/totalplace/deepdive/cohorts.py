@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,10 +36,10 @@ from totalplace.ingest import parse
 from totalplace.ingest.columns import normalise
 from totalplace.ingest.load import spend_files
 from totalplace.ingest.sources import TextTable, read_spend_file, sha256_of
-from totalplace.store.connection import connect, fetch_one, pending_tables, transaction
+from totalplace.store.connection import Store, connect, fetch_one, pending_tables, replace_rows, transaction, writable
 from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import TOTAL
-from totalplace.workspace import Workspace, slug
+from totalplace.workspace import Engine, Workspace, slug
 
 COHORT_DIR = "cohort"
 IDENTIFIERS = {"person_id": "person", "household_id": "household"}  # field -> pseudonym domain
@@ -181,8 +182,8 @@ def load(workspace: Workspace, key: bytes, progress: Callable[[str], None] | Non
     files = cohort_files(workspace)
     pseudonymiser = Pseudonymiser(key)
     digest_of = cache(lambda path: sha256_of(path.resolve()))
-    con = connect(workspace)
-    try:
+    linked_here = workspace.settings.engine is Engine.DUCKDB
+    with writable(workspace) as con:
         with transaction(con):
             con.execute(TABLES)
         with pending_tables(con, workspace, LOADED_TABLES) as prefix:
@@ -192,10 +193,15 @@ def load(workspace: Workspace, key: bytes, progress: Callable[[str], None] | Non
                        for agency_id, path in files]
             with transaction(con):
                 _publish(con, into, key if key_is_new else None)
-                people, households = link(con)
-    finally:
-        con.close()
+                linked = link(con) if linked_here else None  # on DuckDB, in the same transaction as the events
+    people, households = linked or _link_on_engine(workspace)
     return LoadResult(reports, list(into.replaced.values()), people, households)
+
+
+def _link_on_engine(workspace: Workspace) -> tuple[int, int]:
+    """On Spark, the linkage runs over the events just published to the Parquet store."""
+    with closing(connect(workspace, read_only=True)) as store:
+        return link(store)
 
 
 @dataclass
@@ -466,41 +472,36 @@ def _write_rows(con, into: _Destination, agency_id: str, rel: str, table: TextTa
                       cost_loaded + cost_rejected, cost_loaded, cost_rejected)
 
 
-def link(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+def link(con: Store) -> tuple[int, int]:
     """Place every person in one household: the one their events name most often (ties: the lowest pseudonym).
 
+    Runs on the workspace's engine (on Spark, over the Parquet store).
     Returns the number of people and households.
     """
-    con.execute("DELETE FROM cohort_person")
-    con.execute("""
-        INSERT INTO cohort_person
+    replace_rows(con, "cohort_person", """
         WITH named AS (
             SELECT person, household, count(*) AS n FROM cohort_event
             WHERE household IS NOT NULL GROUP BY ALL),
         chosen AS (SELECT person, arg_max(household, (n, -household)) AS household FROM named GROUP BY person)
-        SELECT person, coalesce(c.household, person), c.household IS NOT NULL
+        SELECT person, coalesce(c.household, person) AS household_key, c.household IS NOT NULL AS household_known
         FROM (SELECT DISTINCT person FROM cohort_event) LEFT JOIN chosen c USING (person)""")
     _summarise(con)
     return fetch_one(con, "SELECT count(*), count(DISTINCT household_key) FROM cohort_person")
 
 
-def _summarise(con: duckdb.DuckDBPyConnection) -> None:
+def _summarise(con: Store) -> None:
     """Each person's events, assessments and cost by year and agency, and assessments by service."""
-    for table in ("cohort_person_agency", "cohort_assessment"):
-        con.execute(f"DELETE FROM {table}")
     # Grouped first, then joined: the join meets a row per person, year and agency, not every event.
-    con.execute(f"""
-        INSERT INTO cohort_person_agency
+    replace_rows(con, "cohort_person_agency", f"""
         SELECT person, household_key, fiscal_year, agency_id, events, assessments, assessment_cost, cost
         FROM (SELECT person, fiscal_year, agency_id, count(*) AS events,
                      count(*) FILTER (WHERE {ASSESSMENT}) AS assessments,
                      coalesce(sum(cost) FILTER (WHERE {ASSESSMENT}), 0) AS assessment_cost, sum(cost) AS cost
               FROM cohort_event GROUP BY person, fiscal_year, agency_id)
         JOIN cohort_person USING (person)""")
-    con.execute(f"""
-        INSERT INTO cohort_assessment
-        SELECT person, fiscal_year, agency_id, service, count(*) FROM cohort_event WHERE {ASSESSMENT}
-        GROUP BY ALL""")
+    replace_rows(con, "cohort_assessment", f"""
+        SELECT person, fiscal_year, agency_id, service, count(*) AS assessments FROM cohort_event
+        WHERE {ASSESSMENT} GROUP BY ALL""")
 
 
 def balances(con: duckdb.DuckDBPyConnection) -> list[tuple]:

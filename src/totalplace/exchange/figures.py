@@ -13,6 +13,7 @@ from decimal import Decimal
 import duckdb
 
 from totalplace.count.bottomup import COUNTED_ONCE, LINES, UNCLASSIFIED, choose_year
+from totalplace.store.connection import has_table
 from totalplace.workspace import Workspace
 
 BOTTOM_UP_METHOD = ("bottom-up: sum of the agency's published payment lines, classified by theme and COFOG with "
@@ -72,8 +73,7 @@ COLUMN_NAMES = {
 
 def store_figures(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[Figure]:
     """The figures of the store's count_figure table (top-down, reconciled, best estimate), if it exists."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "count_figure" not in tables:
+    if not has_table(con, "count_figure"):
         return []
     present = [r[0] for r in con.execute("DESCRIBE count_figure").fetchall()]
     picks = {field: next((c for c in names if c in present), None) for field, names in COLUMN_NAMES.items()}

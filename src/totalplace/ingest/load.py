@@ -23,7 +23,7 @@ from totalplace.classify.apply import publish_lines
 from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, read_spend_file, sha256_of
-from totalplace.store.connection import connect, fetch_one, pending_tables, temp_table, transaction
+from totalplace.store.connection import fetch_one, pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import LINE_ID_FACTOR
 from totalplace.workspace import Agency, Workspace
@@ -104,8 +104,7 @@ def ingest(
         if target.exists() and target.resolve() != path.resolve() and sha256_of(target) != sha256_of(path):
             raise InputError(f"{path}: a different file named {path.name} is already in {target.parent}; rename one")
     agencies = [workspace.agency(agency_id)] if agency_id else workspace.settings.agencies
-    con = connect(workspace)
-    try:
+    with writable(workspace) as con:
         with pending_tables(con, workspace, INGEST_TABLES) as prefix:
             digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
             changed = changed_files(con, workspace, "source_file", digest_of)
@@ -122,8 +121,6 @@ def ingest(
                 con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
                 publish_lines(con, workspace, f"{prefix}spend_line")
                 con.execute(f"INSERT INTO rejected_row SELECT * FROM {prefix}rejected_row")
-    finally:
-        con.close()
     _keep_new_files(workspace, agency_id, new_files or [])
     return IngestResult(reports, list(changed.values()))
 

@@ -9,12 +9,25 @@ from pathlib import Path
 import duckdb
 
 from totalplace.ingest import parse
+from totalplace.store import parquet
 from totalplace.store.schema import CLASSIFICATION_COLUMNS, TABLES
-from totalplace.workspace import Workspace
+from totalplace.store.spark import SparkStore, open_store, stored_tables
+from totalplace.workspace import Engine, Workspace
+
+# What analyses read: the DuckDB store, or the Spark engine's Parquet store (queried with the same SQL).
+Store = duckdb.DuckDBPyConnection | SparkStore
 
 
-def connect(workspace: Workspace, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the workspace's store, creating its tables and syncing the agency list."""
+def connect(workspace: Workspace, read_only: bool = False) -> Store:
+    """Open the workspace's store, creating its tables and syncing the agency list.
+
+    Read-only, this is the workspace's engine: on Spark, the Parquet store.
+    Read-write, it is always the embedded database where files are parsed
+    and checked; on Spark, `writable` publishes it to the Parquet store.
+    """
+    if read_only and workspace.settings.engine is Engine.SPARK:
+        ensure_published(workspace)
+        return open_store(workspace)
     workspace.store_path.parent.mkdir(parents=True, exist_ok=True)
     if read_only and workspace.store_path.exists():
         con = duckdb.connect(str(workspace.store_path), read_only=True)
@@ -55,6 +68,41 @@ def _sync_settings(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None
             "INSERT INTO agency VALUES (?, ?, ?, ?, ?)",
             [[a.id, a.name, a.kind.value, a.area, a.aliases] for a in settings.agencies],
         )
+
+
+@contextmanager
+def writable(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The store, for a command that changes it; on Spark, published to the Parquet store when it succeeds."""
+    con = connect(workspace)
+    try:
+        yield con
+        if workspace.settings.engine is Engine.SPARK:
+            parquet.publish(con, workspace.parquet_store)
+    finally:
+        con.close()
+
+
+def ensure_published(workspace: Workspace) -> None:
+    """A workspace just switched to Spark: its embedded store published to the Parquet store, once."""
+    if not stored_tables(workspace.parquet_store) and workspace.store_path.exists():
+        with writable(workspace):
+            pass
+
+
+def has_table(con: Store, name: str) -> bool:
+    """Whether the store has this table yet (tables of a capability are made when it is first used)."""
+    if isinstance(con, SparkStore):
+        return con.has_table(name)
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[0][0])
+
+
+def replace_rows(con: Store, table: str, select_sql: str) -> None:
+    """A derived table's rows replaced by a query's, on either engine (the query names the table's columns)."""
+    if isinstance(con, SparkStore):
+        con.replace_rows(table, select_sql)
+        return
+    con.execute(f"DELETE FROM {table}")
+    con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
 
 
 @contextmanager

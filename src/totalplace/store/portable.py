@@ -1,0 +1,50 @@
+"""Moving a store between engines: `totalplace store export` and `totalplace store import`.
+
+Both engines share one Parquet layout (a folder per table), so a store
+exported from either loads into either.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import closing
+from pathlib import Path
+
+from totalplace.errors import InputError
+from totalplace.store import parquet
+from totalplace.store.connection import connect, ensure_published, writable
+from totalplace.store.spark import local_path, stored_tables, swap_in
+from totalplace.workspace import Engine, Workspace
+
+
+def export_store(workspace: Workspace, folder: Path) -> list[str]:
+    """Every table of the workspace's store written to FOLDER/<table>/ as Parquet; returns the tables."""
+    if workspace.settings.engine is Engine.SPARK:
+        ensure_published(workspace)
+        return _copy_tables(workspace.parquet_store, folder, stored_tables(workspace.parquet_store))
+    if not workspace.store_path.exists():
+        raise InputError(f"{workspace.root}: the store is empty: run `totalplace ingest` first")
+    with closing(connect(workspace, read_only=True)) as con:
+        return parquet.export_tables(con, str(folder.resolve()), parquet.base_tables(con))
+
+
+def import_store(workspace: Workspace, folder: Path) -> list[str]:
+    """A Parquet store loaded into the workspace's store on its engine, replacing the tables it holds."""
+    if not stored_tables(str(folder.resolve())):
+        raise InputError(f"{folder}: not a Parquet store (expected one folder of .parquet files per table)")
+    with writable(workspace) as con:
+        tables = parquet.import_tables(con, str(folder.resolve()))
+    if workspace.settings.engine is Engine.SPARK:  # tables Spark derives itself are not published from the working database
+        _copy_tables(str(folder.resolve()), local_path(workspace.parquet_store),
+                     [t for t in tables if t in parquet.DERIVED_ON_ENGINE])
+    return tables
+
+
+def _copy_tables(source: str, target: Path, tables: list[str]) -> list[str]:
+    target.mkdir(parents=True, exist_ok=True)
+    for table in tables:
+        staged = target / f".{table}.writing"
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.copytree(local_path(source) / table, staged)
+        swap_in(str(staged), str(target / table))
+    return tables

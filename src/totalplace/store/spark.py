@@ -1,0 +1,191 @@
+"""The Spark engine: the store's tables as Parquet, read and derived through Spark SQL.
+
+Analytic queries are written once, in DuckDB's SQL. On Spark, sqlglot carries
+each statement to Spark SQL, so count, trace, the top-down count, the cohort
+figures and the report run unchanged on either engine. The object below offers
+the small part of a DuckDB connection those queries use (`execute(...).fetchall()`,
+`register`, temporary tables), so no analysis has a second, Spark-only version.
+
+Files are parsed and checked by the embedded engine (see `store.publish`);
+the Parquet store holds one folder per table.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import expressions as exp
+
+from totalplace.errors import InputError
+from totalplace.workspace import Workspace
+
+# Results of a query, as plain tuples like DuckDB's.
+Rows = list[tuple]
+DEFAULT_SETTINGS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "8",  # Spark's 200 suits a cluster, not one machine's counts
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
+}
+
+
+class SparkEngineError(InputError):
+    """Something the Spark engine cannot do, said plainly."""
+
+
+@functools.cache
+def session(master: str, settings: tuple[tuple[str, str], ...] = ()):
+    """One SparkSession per process and master (starting the JVM takes seconds)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise SparkEngineError("engine = \"spark\" needs PySpark: pip install 'totalplace[spark]' "
+                               "(and a Java 17 runtime: scripts/ensure-java.sh)") from None
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        raise SparkEngineError("engine = \"spark\" needs a Java 17 runtime: run scripts/ensure-java.sh "
+                               "or apt-get install openjdk-17-jre-headless")
+    builder = SparkSession.builder.master(master).appName("totalplace")
+    for key, value in {**DEFAULT_SETTINGS, **dict(settings)}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def workspace_session(workspace: Workspace):
+    cfg = workspace.spark
+    return session(cfg.master, tuple(sorted(cfg.config.items())))
+
+
+@functools.lru_cache(maxsize=512)
+def to_spark_sql(sql: str) -> tuple[str, str, str | None]:
+    """(what the statement does, its Spark SQL, the table it names) for one DuckDB statement."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.expression, exp.Query):
+        return "create", tree.expression.sql(dialect="spark"), tree.this.find(exp.Table).name
+    if isinstance(tree, exp.Drop):
+        return "drop", "", tree.this.name
+    if isinstance(tree, exp.Describe):
+        return "describe", "", tree.this.name
+    if isinstance(tree, exp.Query):
+        return "query", tree.sql(dialect="spark"), None
+    raise SparkEngineError(f"the Spark store is read by queries only; this statement writes to it: "
+                           f"{sql.split()[0].upper()} ... (writing commands run on the embedded engine "
+                           f"and publish to the Parquet store)")
+
+
+class Result:
+    """What `execute` returns: the rows, fetched the way DuckDB's callers fetch them."""
+
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
+
+    def fetchall(self) -> Rows:
+        return self._rows
+
+    def fetchone(self) -> tuple | None:
+        return self._rows[0] if self._rows else None
+
+
+class SparkStore:
+    """The Parquet store as Spark views, queried with the store's one (DuckDB-dialect) SQL."""
+
+    engine = "spark"
+
+    def __init__(self, spark: Any, root: str) -> None:
+        self.spark = spark
+        self.root = root.rstrip("/")
+        self.tables: set[str] = set()
+        self._temporary: set[str] = set()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Register a view for every table folder of the store (a publish may have replaced them)."""
+        for name in stored_tables(self.root):
+            self.spark.read.parquet(f"{self.root}/{name}").createOrReplaceTempView(name)
+            self.tables.add(name)
+        if "spend_line" in self.tables:
+            # The store's one view: each line's classification (store.schema).
+            from totalplace.store.schema import CLASSIFICATION_COLUMNS
+            self.spark.sql(f"CREATE OR REPLACE TEMP VIEW classification AS SELECT line_id, "
+                           f"{', '.join(CLASSIFICATION_COLUMNS)} FROM spend_line")
+
+    def has_table(self, name: str) -> bool:
+        return name in self.tables or name in self._temporary
+
+    def execute(self, sql: str, params: Sequence | None = None) -> Result:
+        kind, spark_sql, table = to_spark_sql(sql)
+        if kind == "create":
+            frame = self.spark.sql(spark_sql, args=list(params or [])).localCheckpoint(eager=True)
+            frame.createOrReplaceTempView(table)
+            self._temporary.add(table)
+            return Result([])
+        if kind == "drop":
+            self.unregister(table)
+            return Result([])
+        if kind == "describe":
+            return Result([(f.name, f.dataType.simpleString()) for f in self.spark.table(table).schema.fields])
+        return Result([tuple(row) for row in self.spark.sql(spark_sql, args=list(params or [])).collect()])
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """A small table from the driver (areas, drivers), as a view; as DuckDB's register does."""
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        self._temporary.add(name)
+
+    def unregister(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        self._temporary.discard(name)
+
+    def replace_rows(self, table: str, select_sql: str) -> None:
+        """A derived table's rows replaced by a query's, written to the Parquet store by Spark itself."""
+        _kind, spark_sql, _ = to_spark_sql(select_sql)
+        target = f"{self.root}/{table}"
+        staged = f"{self.root}/.{table}.writing"
+        self.spark.sql(spark_sql).write.mode("overwrite").parquet(staged)
+        swap_in(staged, target)
+        self.spark.read.parquet(target).createOrReplaceTempView(table)
+        self.tables.add(table)
+
+    def close(self) -> None:
+        for name in list(self._temporary):
+            self.unregister(name)
+
+
+def open_store(workspace: Workspace) -> SparkStore:
+    return SparkStore(workspace_session(workspace), workspace.parquet_store)
+
+
+def local_path(root: str) -> Path:
+    if root.startswith("file://"):
+        return Path(root.removeprefix("file://"))
+    if "://" in root:
+        raise SparkEngineError(f"the Parquet store {root!r} is not a local path or file:// URI; "
+                               "this version keeps the store on a file system the driver can list")
+    return Path(root)
+
+
+def stored_tables(root: str) -> list[str]:
+    """The table folders of a Parquet store (folders starting with '.' are being written)."""
+    folder = local_path(root)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def swap_in(staged: str, target: str) -> None:
+    """Put a freshly written table folder in place of the old one (a rename: readers never see half)."""
+    new, old = local_path(staged), local_path(target)
+    retired = old.with_name(f".{old.name}.old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if old.exists():
+        old.rename(retired)
+    new.rename(old)
+    shutil.rmtree(retired, ignore_errors=True)
