@@ -46,6 +46,15 @@ def test_domains_and_keys_give_different_pseudonyms():
     assert len({person, household, other_key}) == 3
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.binary(min_size=16, max_size=200), st.text(max_size=40))
+def test_keys_of_any_length_give_the_standard_hmac(key, identifier):
+    """The key's HMAC states are set up once; keys shorter and longer than SHA-256's block hash as hmac does."""
+    if re.sub(r"\s+", "", identifier):
+        hashed = Pseudonymiser(key).column("household", pa.array([identifier])).to_pylist()
+        assert hashed == [expected("household", identifier, key)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet="ABCdef0123456789 -", max_size=12), max_size=30))
 def test_column_matches_one_by_one_hashing(identifiers):

@@ -17,6 +17,7 @@ load checks that no two different identifiers it reads share a pseudonym.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import re
@@ -35,6 +36,8 @@ KEY_CHECK_MESSAGE = b"totalplace key check"
 DOMAINS = ("person", "household")
 _SPACE = re.compile(r"\s+")
 _ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # the ASCII characters Python's \s matches
+_BLOCK = 64  # SHA-256's block size in bytes
+_IPAD, _OPAD = bytes(b ^ 0x36 for b in range(256)), bytes(b ^ 0x5C for b in range(256))  # XOR as translate tables
 
 
 def load_key(key_file: Path | None, workspace_root: Path | None = None) -> bytes:
@@ -72,7 +75,7 @@ class Pseudonymiser:
     """Keyed hashing of identifiers, remembering each identifier hashed in this run."""
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._inner, self._outer = _hmac_states(key)
         self._by_id: dict[str, dict[str, int]] = {domain: {} for domain in DOMAINS}  # normalised id -> pseudonym
         self._seen: dict[str, set[int]] = {domain: set() for domain in DOMAINS}
 
@@ -104,8 +107,8 @@ class Pseudonymiser:
         """Hash identifiers not seen before: the first 8 bytes of each HMAC, as a signed big-endian integer."""
         if not identifiers:
             return
-        key, prefix = self._key, f"{domain}:".encode("utf-8")
-        digests = b"".join([hmac.digest(key, prefix + i.encode("utf-8"), "sha256")[:8] for i in identifiers])
+        inner, outer, prefix = self._inner, self._outer, f"{domain}:".encode("utf-8")
+        digests = b"".join([_hmac(inner, outer, prefix + i.encode("utf-8"))[:8] for i in identifiers])
         values = np.frombuffer(digests, dtype=">i8").astype(np.int64).tolist()
         seen = self._seen[domain]
         before = len(seen)
@@ -114,6 +117,25 @@ class Pseudonymiser:
             raise InputError(f"two different {domain} identifiers hash to the same pseudonym; "
                              f"use a new key for the whole cohort")
         self._by_id[domain].update(zip(identifiers, values))
+
+
+def _hmac_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """SHA-256 after HMAC's inner and outer key blocks (RFC 2104), computed once per key.
+
+    hmac.digest sets these up again for every message: copying them instead
+    halves the cost of hashing a million identifiers.
+    """
+    block = (hashlib.sha256(key).digest() if len(key) > _BLOCK else key).ljust(_BLOCK, b"\0")
+    return hashlib.sha256(block.translate(_IPAD)), hashlib.sha256(block.translate(_OPAD))
+
+
+def _hmac(inner: hashlib._Hash, outer: hashlib._Hash, message: bytes) -> bytes:
+    """HMAC-SHA256 of a message, from the key's states: the same bytes as hmac.digest(key, message, "sha256")."""
+    inner_hash = inner.copy()
+    inner_hash.update(message)
+    outer_hash = outer.copy()
+    outer_hash.update(inner_hash.digest())
+    return outer_hash.digest()
 
 
 def normalised(texts: pa.Array) -> pa.Array:
