@@ -18,12 +18,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from totalplace.classify.apply import publish_lines
 from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
-from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, read_spend_file, sha256_of
-from totalplace.store.connection import fetch_one, pending_tables, temp_table, transaction, writable
+from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_file, sha256_of
+from totalplace.store.connection import pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import LINE_ID_FACTOR
 from totalplace.workspace import Agency, Workspace
@@ -130,22 +132,26 @@ def _load_pending(con: duckdb.DuckDBPyConnection, workspace: Workspace, files: l
                   progress: Callable[[str], None] | None) -> list[FileReport]:
     """Load files into the pending tables, committing each time COMMIT_ROWS rows have been read.
 
-    A commit lets DuckDB free the Arrow tables read so far; committing less
+    Files are read into a batch and written together (see _write_batch). A
+    commit lets DuckDB free the Arrow tables read so far; committing less
     often saves the cost of each commit on a small ingest.
     """
     reports: list[FileReport] = []
-    uncommitted = 0
+    batch: list[_ReadFile] = []
     con.execute("BEGIN TRANSACTION")
     try:
         for agency, path in files:
             if progress:
                 progress(str(path))
-            reports.append(load_file(con, workspace, agency, path, digest_of(path), into))
-            uncommitted += reports[-1].rows_read
-            if uncommitted >= COMMIT_ROWS:
+            report, read = _read_file(con, workspace, agency, path, digest_of(path), into)
+            reports.append(report)
+            batch += [read] if read else []
+            if sum(r.records for r in batch) >= COMMIT_ROWS:
+                _write_batch(con, batch, into.prefix)
                 con.execute("COMMIT")
                 con.execute("BEGIN TRANSACTION")
-                uncommitted = 0
+                batch = []
+        _write_batch(con, batch, into.prefix)
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -186,54 +192,104 @@ class Destination:
         return cls(prefix, known, max((f[2] for f in files), default=0) + 1)
 
 
+@dataclass
+class _ReadFile:
+    """A file read and its columns found, waiting to be parsed and written with others of its layout."""
+
+    report: FileReport  # its counts are filled in when the file is written
+    file_id: int
+    agency: Agency
+    table: TextTable
+    mapping: columns.ColumnMapping
+    staging_sql: str
+
+    @property
+    def records(self) -> int:
+        return self.table.rows.num_rows + len(self.table.odd_rows)
+
+
 def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
               digest: str, into: Destination | None = None) -> FileReport:
     """Load one file unless the same content is already in the store."""
     into = into or Destination.of(con)
+    report, read = _read_file(con, workspace, agency, path, digest, into)
+    _write_batch(con, [read] if read else [], into.prefix)
+    return report
+
+
+def _read_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
+               digest: str, into: Destination) -> tuple[FileReport, _ReadFile | None]:
+    """Read a file and find its columns, unless the same content is loaded already (then None)."""
     rel = _relative(workspace, agency, path)
     known = into.known.get(digest)
     if known:
         return FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known})"
-                          if known != rel else "unchanged")
+                          if known != rel else "unchanged"), None
     table = read_spend_file(path, columns.header_score, digest)
     mapping = columns.detect(table.headers, agency.columns)
     columns.require(mapping, rel)
-    _stage_rows(con, table, mapping)
-    report = _write_rows(con, into.next_file_id, agency, rel, table, mapping, into.prefix)
-    con.execute("DROP TABLE staged")
+    report = FileReport(path=rel, agency_id=agency.id, outcome="loaded", mapping=mapping.as_dict(),
+                        reasons=mapping.reasons, unused_headers=mapping.unused_headers())
+    read = _ReadFile(report, into.next_file_id, agency, table, mapping,
+                     _staging_sql(table, mapping, _likely_date_format(con, table, mapping)))
     into.known[digest] = rel
     into.next_file_id += 1
-    return report
+    return report, read
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, table: TextTable, mapping: columns.ColumnMapping) -> None:
-    """Parse every row into the temp table `staged`, with the first problem found (if any).
+def _likely_date_format(con: duckdb.DuckDBPyConnection, table: TextTable, mapping: columns.ColumnMapping) -> str | None:
+    con.register("file_rows", table.rows)
+    try:
+        return parse.likely_date_format(con, "file_rows", f"c{mapping.columns['payment_date']}")
+    finally:
+        con.unregister("file_rows")
+
+
+def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile], prefix: str) -> None:
+    """Parse, check and write the files read, one query for all the files of a layout and agency.
+
+    One query over many files costs less than one per file, and DuckDB
+    parallelises a scan over several files' rows, not over one small file.
+    """
+    groups: dict[tuple[str, str], list[_ReadFile]] = {}
+    for read in batch:
+        groups.setdefault((read.agency.id, read.staging_sql), []).append(read)
+    for (agency_id, staging_sql), reads in groups.items():
+        _stage_rows(con, reads, staging_sql)
+        _write_rows(con, reads, agency_id, prefix)
+        con.execute("DROP TABLE staged")
+
+
+def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], staging_sql: str) -> None:
+    """Parse every row of these files (one layout) into the temp table `staged`, with the first problem found.
 
     A temp table, not Arrow: DuckDB writes it without converting every cell out
     and back, and it is read four times.
     """
-    con.register("file_rows", table.rows)
-    _odd_rows_table(con, table)
-    date_cell = f"c{mapping.columns['payment_date']}"
-    date_form = parse.likely_date_format(con, "file_rows", date_cell)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {_staging_sql(table, mapping, date_form)}")
+    con.register("file_rows", pa.concat_tables(
+        r.table.rows.append_column("file_id", int64_array(np.full(r.table.rows.num_rows, r.file_id)))
+        for r in reads))
+    _odd_rows_table(con, reads)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {staging_sql}")
     con.unregister("file_rows")
     con.execute("DROP TABLE odd_rows")
 
 
-def _odd_rows_table(con: duckdb.DuckDBPyConnection, table: TextTable) -> None:
+def _odd_rows_table(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile]) -> None:
     """Temp table `odd_rows`: rows with too few cells, padded; rows whose extra cells are all blank, trimmed.
 
     Spreadsheet exports often end some lines with a stray comma. Rows with
     values beyond the header are marked `overflow`, to be rejected with their text.
     """
-    width = len(table.headers)
-    padded = [(odd.cells + [""] * width)[:width] for odd in table.odd_rows]
+    width = len(reads[0].table.headers)
+    odd = [(r.file_id, o) for r in reads for o in r.table.odd_rows]
+    padded = [(o.cells + [""] * width)[:width] for _, o in odd]
     temp_table(con, "odd_rows", {
         **{f"c{index}": ("VARCHAR", [row[index] for row in padded]) for index in range(width)},
-        "row_number": ("BIGINT", [o.row_number for o in table.odd_rows]),
-        "raw_line": ("VARCHAR", [o.text.rstrip("\r\n") for o in table.odd_rows]),
-        "overflow": ("BOOLEAN", [any(v.strip() for v in o.cells[width:]) for o in table.odd_rows]),
+        "row_number": ("BIGINT", [o.row_number for _, o in odd]),
+        "file_id": ("BIGINT", [file_id for file_id, _ in odd]),
+        "raw_line": ("VARCHAR", [o.text.rstrip("\r\n") for _, o in odd]),
+        "overflow": ("BOOLEAN", [any(v.strip() for v in o.cells[width:]) for _, o in odd]),
     })
 
 
@@ -297,7 +353,7 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_form: st
         parsed AS (SELECT *, tp_date_value(any_date) AS payment_date FROM parts),
         checked AS (
             SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM parsed)
-        SELECT row_number, {texts}, payment_date, amount,
+        SELECT file_id, row_number, {texts}, payment_date, amount,
             CASE WHEN problem_no IS NOT NULL THEN {amount_cell} END AS amount_text,
             is_blank, {column_case} AS problem_column, {reason_case} AS problem,
             CASE WHEN problem_no IS NOT NULL THEN {raw_text} END AS raw_text
@@ -305,55 +361,57 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_form: st
     """
 
 
-def _write_rows(con, file_id: int, agency: Agency, rel: str, table: TextTable,
-                mapping: columns.ColumnMapping, prefix: str) -> FileReport:
-    line_id = f"{file_id}::BIGINT * {LINE_ID_FACTOR} + row_number"
+def _write_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], agency_id: str, prefix: str) -> None:
+    """Write the staged rows of these files to the lines and the rejected rows, and each file's account."""
+    line_id = f"file_id::BIGINT * {LINE_ID_FACTOR} + row_number"
     con.execute(
         f"""INSERT INTO {prefix}spend_line BY NAME
-        SELECT {line_id} AS line_id, {file_id} AS file_id, row_number, ? AS agency_id, {", ".join(TEXT_FIELDS)},
+        SELECT {line_id} AS line_id, file_id, row_number, ? AS agency_id, {", ".join(TEXT_FIELDS)},
                payment_date, tp_fiscal_year(payment_date) AS fiscal_year, amount
         FROM staged WHERE problem IS NULL AND NOT is_blank""",
-        [agency.id],
+        [agency_id],
     )
     con.execute(
         f"""INSERT INTO {prefix}rejected_row
-        SELECT {file_id}, row_number, problem_column, problem, raw_text, amount_text, amount
+        SELECT file_id, row_number, problem_column, problem, raw_text, amount_text, amount
         FROM staged WHERE problem IS NOT NULL AND NOT is_blank"""
     )
-    loaded, money_loaded, rejected, money_rejected, blanks = fetch_one(
-        con,
-        """SELECT count(*) FILTER (WHERE problem IS NULL AND NOT is_blank),
+    totals = {row[0]: row[1:] for row in con.execute(
+        """SELECT file_id,
+                  count(*) FILTER (WHERE problem IS NULL AND NOT is_blank),
                   coalesce(sum(amount) FILTER (WHERE problem IS NULL AND NOT is_blank), 0),
                   count(*) FILTER (WHERE problem IS NOT NULL AND NOT is_blank),
                   coalesce(sum(amount) FILTER (WHERE problem IS NOT NULL AND NOT is_blank), 0),
                   count(*) FILTER (WHERE is_blank)
-           FROM staged""",
-    )
-    period_start, period_end = _period(con)
+           FROM staged GROUP BY file_id""").fetchall()}
+    periods = _periods(con)
+    for read in reads:
+        _account(con, read, prefix, totals.get(read.file_id, (0, Decimal(0), 0, Decimal(0), 0)),
+                 periods.get(read.file_id, (None, None)))
+
+
+def _account(con: duckdb.DuckDBPyConnection, read: _ReadFile, prefix: str, totals: tuple, period: tuple) -> None:
+    """The file's row in source_file, and its report: rows and money read = loaded + rejected."""
+    loaded, money_loaded, rejected, money_rejected, blanks = totals
+    table, mapping, report = read.table, read.mapping, read.report
     con.execute(
         f"""INSERT INTO {prefix}source_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [file_id, agency.id, rel, table.sha256, table.format, table.encoding, table.sheet,
+        [read.file_id, read.agency.id, report.path, table.sha256, table.format, table.encoding, table.sheet,
          table.header_row, json.dumps(mapping.as_dict()), json.dumps(mapping.reasons),
          mapping.unused_headers(), loaded + rejected, loaded, rejected, blanks + table.blank_rows,
-         money_loaded + money_rejected, money_loaded, money_rejected, period_start, period_end,
-         datetime.now()],
+         money_loaded + money_rejected, money_loaded, money_rejected, *period, datetime.now()],
     )
-    return FileReport(
-        path=rel, agency_id=agency.id, outcome="loaded", mapping=mapping.as_dict(),
-        reasons=mapping.reasons, unused_headers=mapping.unused_headers(),
-        rows_read=loaded + rejected, rows_loaded=loaded, rows_rejected=rejected,
-        money_read=money_loaded + money_rejected, money_loaded=money_loaded,
-        money_rejected=money_rejected,
-    )
+    report.rows_read, report.rows_loaded, report.rows_rejected = loaded + rejected, loaded, rejected
+    report.money_read, report.money_loaded = money_loaded + money_rejected, money_loaded
+    report.money_rejected = money_rejected
 
 
-def _period(con: duckdb.DuckDBPyConnection):
-    """The first and last month the staged file reports on (see PERIOD_SHARE)."""
-    return fetch_one(
-        con,
+def _periods(con: duckdb.DuckDBPyConnection) -> dict[int, tuple]:
+    """The first and last month each staged file reports on (see PERIOD_SHARE)."""
+    return {row[0]: row[1:] for row in con.execute(
         f"""WITH months AS (
-                SELECT date_trunc('month', payment_date) AS month, count(*) AS n
-                FROM staged WHERE problem IS NULL AND NOT is_blank GROUP BY 1)
-            SELECT min(month)::DATE, max(month)::DATE FROM months
-            WHERE n >= {PERIOD_SHARE} * (SELECT max(n) FROM months)""",
-    )
+                SELECT file_id, date_trunc('month', payment_date) AS month, count(*) AS n
+                FROM staged WHERE problem IS NULL AND NOT is_blank GROUP BY ALL),
+            busiest AS (SELECT file_id, max(n) AS most FROM months GROUP BY ALL)
+            SELECT file_id, min(month)::DATE, max(month)::DATE FROM months JOIN busiest USING (file_id)
+            WHERE n >= {PERIOD_SHARE} * most GROUP BY file_id""").fetchall()}
