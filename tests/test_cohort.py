@@ -343,3 +343,26 @@ def test_the_same_content_twice_in_one_load_is_loaded_once(tmp_path):
     con = duckdb.connect(str(ws.store_path), read_only=True)
     assert con.execute("SELECT count(*), count(DISTINCT file_id) FROM cohort_event").fetchall() == [(5, 1)]
     con.close()
+
+
+@pytest.mark.parametrize("odd_row", [False, True])
+def test_a_file_of_many_blocks_keeps_every_row_number(tmp_path, odd_row):
+    """Past 16 MB a file is read in blocks on threads (again on one thread when a row has too many cells)."""
+    ws = _workspace(tmp_path)
+    rows = [f"P{n},H{n % 1000},2023-05-01,Visit with a long enough service name,appointment,10.00"
+            for n in range(300_000)]
+    rows[250_000] = "P1,H1,2023-05-01,,appointment,10.00"  # blank service, in the second block
+    if odd_row:
+        rows[260_000] = "P2,H2,2023-05-01,Visit,appointment,10.00,P3"
+    _put(ws, "council", "big.csv", "person id,household id,date,service,kind,cost\n" + "\n".join(rows) + "\n")
+    assert (ws.root / "cohort" / "council" / "big.csv").stat().st_size > 1 << 24
+    report = cohorts.load(ws, KEY).files[0]
+    assert (report.rows_read, report.rows_rejected) == (300_000, 1 + odd_row)
+    con = duckdb.connect(str(ws.store_path), read_only=True)
+    rejected = [r[1:4] for r in cohorts.rejections(con)]
+    last = con.execute("SELECT max(row_number), count(DISTINCT row_number) FROM cohort_event").fetchall()
+    con.close()
+    assert rejected[0] == (250_002, "service", "the service is blank")  # the header is row 1
+    assert rejected[1:] == ([(260_002, "(beyond the last column)", "the row has more values than the file has columns")]
+                            if odd_row else [])
+    assert last == [(300_001, 300_000 - 1 - odd_row)]

@@ -148,20 +148,12 @@ def _parse_text(path, digest, fmt, encoding, sheet, head_text: str, utf8: bytes,
             odd.append(OddRow(row.number, row.text, next(csv.reader([row.text]), [])))
         return "skip"
 
-    table = pacsv.read_csv(
-        pa.BufferReader(utf8),
-        read_options=pacsv.ReadOptions(
-            skip_rows=header_index + 1, column_names=names, use_threads=False,
-            block_size=1 << 24,
-        ),
-        parse_options=pacsv.ParseOptions(
-            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
-            strings_can_be_null=False, quoted_strings_can_be_null=False,
-        ),
-    )
+    # Threads read a big file about twice as fast but need not know an odd record's number:
+    # a file with any odd record is read again on one thread, which numbers them.
+    odd_seen: list[bool] = []
+    table = _read_csv(utf8, header_index + 1, names, lambda row: odd_seen.append(True) or "skip", threads=True)
+    if odd_seen:
+        table = _read_csv(utf8, header_index + 1, names, on_invalid, threads=False)
     first = header_index + 2
     total = table.num_rows + len(odd) + len(blank_numbers)
     numbers = np.arange(first, first + total, dtype=np.int64)
@@ -173,6 +165,23 @@ def _parse_text(path, digest, fmt, encoding, sheet, head_text: str, utf8: bytes,
         path=path, sha256=digest, format=fmt, encoding=encoding, sheet=sheet,
         header_row=header_index + 1, headers=headers, rows=table, odd_rows=odd,
         blank_rows=len(blank_numbers),
+    )
+
+
+def _read_csv(utf8: bytes, skip_rows: int, names: list[str], on_invalid, threads: bool) -> pa.Table:
+    """Every record with as many cells as the header, as text; the others go to `on_invalid`."""
+    return pacsv.read_csv(
+        pa.BufferReader(utf8),
+        read_options=pacsv.ReadOptions(
+            skip_rows=skip_rows, column_names=names, use_threads=threads, block_size=1 << 24,
+        ),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=False, quoted_strings_can_be_null=False,
+        ),
     )
 
 
