@@ -23,7 +23,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-java.sh
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # Each benchmark prints its figures and its ratio against a baseline measured in the same run.
 BENCHMARKS := run topdown cohort appraisal estate web_load

@@ -63,7 +63,7 @@ def month_coverage(con: duckdb.DuckDBPyConnection) -> list[MonthCoverage]:
                SELECT agency_id, min(period_start) AS first, max(period_end) AS last
                FROM source_file WHERE period_start IS NOT NULL GROUP BY 1),
            months AS (
-               SELECT agency_id, unnest(generate_series(first, last, INTERVAL 1 MONTH))::DATE AS month
+               SELECT agency_id, unnest(generate_series(first, last, INTERVAL 1 MONTH)::DATE[]) AS month
                FROM spans),
            covered AS (
                SELECT m.agency_id, m.month, count(f.file_id) AS files

@@ -132,12 +132,12 @@ def summary(con, workspace: Workspace, year: str | None) -> Table:
         households AS (SELECT fiscal_year, household_key, sum(cost) AS cost FROM people GROUP BY ALL),
         per_year AS (
             SELECT fiscal_year, count(*) AS people, sum(events) AS events, sum(cost) AS cost,
-                   avg(cost) AS mean_person, median(cost) AS median_person FROM people GROUP BY ALL)
-        SELECT y.fiscal_year, y.people, count(*) AS households, y.events,
-               (SELECT count(DISTINCT agency_id) FROM cohort_person_agency a WHERE a.fiscal_year = y.fiscal_year),
+                   avg(cost) AS mean_person, median(cost) AS median_person FROM people GROUP BY ALL),
+        agencies AS (SELECT fiscal_year, count(DISTINCT agency_id) AS agencies FROM cohort_person_agency GROUP BY ALL)
+        SELECT y.fiscal_year, y.people, count(*) AS households, y.events, g.agencies,
                y.cost, y.mean_person, y.median_person, avg(h.cost), median(h.cost)
-        FROM per_year y JOIN households h USING (fiscal_year)
-        GROUP BY y.fiscal_year, y.people, y.events, y.cost, y.mean_person, y.median_person
+        FROM per_year y JOIN households h USING (fiscal_year) JOIN agencies g USING (fiscal_year)
+        GROUP BY y.fiscal_year, y.people, y.events, g.agencies, y.cost, y.mean_person, y.median_person
         ORDER BY y.fiscal_year""").fetchall()
     body = [[r[0], r[1], r[2], r[3], r[4], r[5], *(_pence(v) for v in r[6:])] for r in rows]
     published = [_suppress_year(row, t) for row in body]

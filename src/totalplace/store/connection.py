@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -84,9 +84,11 @@ def writable(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def ensure_published(workspace: Workspace) -> None:
     """A workspace just switched to Spark: its embedded store published to the Parquet store, once."""
-    if not stored_tables(workspace.parquet_store) and workspace.store_path.exists():
-        with writable(workspace):
-            pass
+    if stored_tables(workspace.parquet_store) or not workspace.store_path.exists():
+        return
+    with closing(connect(workspace)) as con:
+        # All its tables: the cohort's linkage was made by the embedded engine until now.
+        parquet.export_tables(con, workspace.parquet_store, parquet.base_tables(con))
 
 
 def has_table(con: Store, name: str) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 import sqlglot
 from sqlglot import expressions as exp
+from sqlglot.dialects.spark import Spark
 
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
@@ -33,7 +35,8 @@ DEFAULT_SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "8",  # Spark's 200 suits a cluster, not one machine's counts
     "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
-    "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={Path(__file__).with_name('log4j2.properties')}",
 }
 
 
@@ -44,6 +47,8 @@ class SparkEngineError(InputError):
 @functools.cache
 def session(master: str, settings: tuple[tuple[str, str], ...] = ()):
     """One SparkSession per process and master (starting the JVM takes seconds)."""
+    # PySpark warns about pandas 3 (installed for the benchmarks); the engine never hands Spark a pandas frame.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -65,18 +70,29 @@ def workspace_session(workspace: Workspace):
     return session(cfg.master, tuple(sorted(cfg.config.items())))
 
 
+class SparkDialect(Spark):
+    """Spark SQL as sqlglot writes it, but for DuckDB's 128-bit integers, which Spark lacks.
+
+    The store uses HUGEINT for exact penny arithmetic past BIGINT (a line's
+    pennies times a population); DECIMAL(38, 0) holds the same whole numbers.
+    """
+
+    class Generator(Spark.Generator):
+        TYPE_MAPPING = {**Spark.Generator.TYPE_MAPPING, exp.DataType.Type.INT128: "DECIMAL(38, 0)"}
+
+
 @functools.lru_cache(maxsize=512)
 def to_spark_sql(sql: str) -> tuple[str, str, str | None]:
     """(what the statement does, its Spark SQL, the table it names) for one DuckDB statement."""
     tree = sqlglot.parse_one(sql, read="duckdb")
     if isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.expression, exp.Query):
-        return "create", tree.expression.sql(dialect="spark"), tree.this.find(exp.Table).name
+        return "create", tree.expression.sql(dialect=SparkDialect), tree.this.find(exp.Table).name
     if isinstance(tree, exp.Drop):
         return "drop", "", tree.this.name
     if isinstance(tree, exp.Describe):
         return "describe", "", tree.this.name
     if isinstance(tree, exp.Query):
-        return "query", tree.sql(dialect="spark"), None
+        return "query", tree.sql(dialect=SparkDialect), None
     raise SparkEngineError(f"the Spark store is read by queries only; this statement writes to it: "
                            f"{sql.split()[0].upper()} ... (writing commands run on the embedded engine "
                            f"and publish to the Parquet store)")
