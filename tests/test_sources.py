@@ -423,9 +423,11 @@ def test_empty_file(tmp_path):
     _assert_input_error_names(path, "empty")
 
 
-def test_whitespace_only_file(tmp_path):
+@pytest.mark.parametrize("raw", [b"\r\n  \r\n", b"\t\x0b\x0c\x1c\x1f \n", "\u2003\n".encode()])
+def test_whitespace_only_file(tmp_path, raw):
+    """ASCII files are not decoded whole: their blank test is str.isspace's, on the bytes."""
     path = tmp_path / "blank.csv"
-    path.write_bytes(b"\r\n  \r\n")
+    path.write_bytes(raw)
     _assert_input_error_names(path, "empty")
 
 

@@ -323,7 +323,7 @@ def _pseudonymised_rows(table: TextTable, mapping: CohortMapping, pseudonymiser:
         columns["household_id"] = pa.nulls(table.rows.num_rows + len(odd), pa.int64())
     row_number = pa.chunked_array(table.rows.column("row_number").chunks
                                   + [pa.array([o.row_number for o in odd], type=pa.int64())])
-    flags = pa.array([False] * table.rows.num_rows + overflow, type=pa.bool_())
+    flags = pa.concat_arrays([pa.repeat(False, table.rows.num_rows), pa.array(overflow, pa.bool_())])
     columns.update(row_number=row_number.combine_chunks(), overflow=flags)
     return pa.table(columns)
 

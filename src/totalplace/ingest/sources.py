@@ -11,6 +11,7 @@ import csv
 import gzip
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,6 +26,8 @@ from totalplace.errors import InputError
 SPEND_SUFFIXES = (".csv", ".csv.gz", ".xlsx")
 HEADER_SEARCH_ROWS = 30
 GOOD_HEADER = 4  # recognised column names that make a row surely the header
+HEAD_CHARS = 1 << 16  # the header is looked for in this much of the file's start
+_ASCII_SPACE = re.compile(rb"[\t-\r\x1c- ]*")  # the ASCII characters str.isspace() accepts
 
 
 @dataclass
@@ -121,10 +124,15 @@ def read_spend_file(path: Path, header_score, digest: str | None = None) -> Text
                 raw = gzip.decompress(raw)
             except (OSError, EOFError) as error:
                 raise InputError(f"{path}: not a readable gzip file: {error}") from None
+        sheet = None
+        if raw.isascii():  # UTF-8 as it stands: decoding all of a big file would only copy it
+            if _ASCII_SPACE.match(raw).end() == len(raw):
+                raise InputError(f"{path}: the file is empty")
+            head = _head_text(raw[: HEAD_CHARS + 1].decode("ascii"))
+            return _parse_text(path, digest, fmt, "utf-8", sheet, head, raw, header_score)
         text, encoding = decode(raw)
         utf8 = raw if encoding == "utf-8" else text.encode("utf-8")
         del raw
-        sheet = None
     if not text or text.isspace():
         raise InputError(f"{path}: the file is empty")
     head = _head_text(text)
@@ -194,7 +202,7 @@ def int64_array(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
 
 
-def _head_text(text: str, limit: int = 1 << 16) -> str:
+def _head_text(text: str, limit: int = HEAD_CHARS) -> str:
     """Enough of the file's start to find its header, cut at a line end."""
     if len(text) <= limit:
         return text
