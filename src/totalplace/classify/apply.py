@@ -7,6 +7,7 @@ the lines, whose classification columns they set. First matching rule wins, in t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -74,9 +75,13 @@ def theme_rules(workspace: Workspace) -> list[ThemeRule]:
     ]
 
 
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # each supplier's name is looked up twice (see _supplier_bodies)
 def normalised_name(name: str) -> str:
     """A body's name for exact matching: 'Leeds City Council ' and 'LEEDS CITY COUNCIL' agree."""
-    return " ".join(re.sub(r"[^A-Z0-9]+", " ", name.upper().replace("&", " AND ")).split())
+    return " ".join(_NOT_ALNUM.sub(" ", name.upper().replace("&", " AND ")).split())
 
 
 @dataclass(frozen=True)

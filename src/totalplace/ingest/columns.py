@@ -7,6 +7,7 @@ totalplace.toml overrides the detector for any field.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -123,6 +124,7 @@ _EXACT_KEYS: dict[str, dict[str, int]] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # files of one layout repeat the same headers, and header_score calls detect
 def _field_score(header: str, field: str) -> tuple[int, str]:
     """How well a header names a field, and the reason."""
     word_sets = FIELDS[field][1]
