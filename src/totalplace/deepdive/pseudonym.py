@@ -76,14 +76,16 @@ class Pseudonymiser:
 
     def __init__(self, key: bytes) -> None:
         self._inner, self._outer = _hmac_states(key)
-        self._by_id: dict[str, dict[str, int]] = {domain: {} for domain in DOMAINS}  # normalised id -> pseudonym
+        # The normalised identifiers hashed so far and their pseudonyms, by domain, as arrays: a file's
+        # identifiers find theirs by Arrow's hash lookup, not by a Python step per identifier per file.
+        self._ids: dict[str, pa.Array] = {domain: pa.array([], pa.string()) for domain in DOMAINS}
+        self._values: dict[str, np.ndarray] = {domain: np.empty(0, np.int64) for domain in DOMAINS}
         self._seen: dict[str, set[int]] = {domain: set() for domain in DOMAINS}
 
-    def pseudonym(self, domain: str, identifier: str) -> int:
-        """The 64-bit pseudonym of one normalised identifier."""
-        if identifier not in self._by_id[domain]:
-            self._hash_new(domain, [identifier])
-        return self._by_id[domain][identifier]
+    def pseudonym(self, domain: str, identifier: str) -> int | None:
+        """The 64-bit pseudonym of one normalised identifier (none for a blank one)."""
+        ids = pa.array([identifier], pa.string())
+        return self._pseudonyms(domain, ids)[0].as_py()
 
     def column(self, domain: str, cells: pa.ChunkedArray | pa.Array) -> pa.Array:
         """Pseudonyms of a column of identifier text: blank -> null.
@@ -95,28 +97,31 @@ class Pseudonymiser:
         encoded = pc.dictionary_encode(cells)
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
-        normal = normalised(encoded.dictionary)
-        ids = normal.to_pylist()
-        known = self._by_id[domain]
-        self._hash_new(domain, [i for i in dict.fromkeys(ids) if i and i not in known])
-        values = int64_array(np.fromiter((known.get(i, 0) for i in ids), np.int64, len(ids)))
-        hashed = pc.if_else(pc.equal(normal, ""), pa.scalar(None, pa.int64()), values)
-        return pc.take(hashed, encoded.indices)
+        return pc.take(self._pseudonyms(domain, normalised(encoded.dictionary)), encoded.indices)
 
-    def _hash_new(self, domain: str, identifiers: list[str]) -> None:
+    def _pseudonyms(self, domain: str, normal: pa.Array) -> pa.Array:
+        """The pseudonym of each normalised identifier, hashing those not seen before; blank -> null."""
+        known = self._ids[domain]
+        where = pc.index_in(normal, value_set=known)  # null: new, or blank
+        new = pc.unique(pc.filter(normal, pc.and_(pc.is_null(where), pc.not_equal(normal, ""))))
+        if len(new):
+            self._hash_new(domain, new)
+            where = pc.coalesce(where, pc.add(pc.index_in(normal, value_set=new), len(known)))
+        return pc.take(int64_array(self._values[domain]), where)
+
+    def _hash_new(self, domain: str, identifiers: pa.Array) -> None:
         """Hash identifiers not seen before: the first 8 bytes of each HMAC, as a signed big-endian integer."""
-        if not identifiers:
-            return
         inner, outer, prefix = self._inner, self._outer, f"{domain}:".encode("utf-8")
-        digests = b"".join([_hmac(inner, outer, prefix + i.encode("utf-8"))[:8] for i in identifiers])
-        values = np.frombuffer(digests, dtype=">i8").astype(np.int64).tolist()
+        digests = b"".join([_hmac(inner, outer, prefix + i.encode("utf-8"))[:8] for i in identifiers.to_pylist()])
+        values = np.frombuffer(digests, dtype=">i8").astype(np.int64)
         seen = self._seen[domain]
         before = len(seen)
-        seen.update(values)
+        seen.update(values.tolist())
         if len(seen) != before + len(values):  # new identifiers, an old pseudonym: linking would merge two people
             raise InputError(f"two different {domain} identifiers hash to the same pseudonym; "
                              f"use a new key for the whole cohort")
-        self._by_id[domain].update(zip(identifiers, values))
+        self._ids[domain] = pa.concat_arrays([self._ids[domain], identifiers])
+        self._values[domain] = np.concatenate([self._values[domain], values])
 
 
 def _hmac_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
