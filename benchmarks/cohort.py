@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import json
+import os
 import sys
 import tempfile
 import time
@@ -151,18 +152,20 @@ def main() -> None:
 
 
 def report(load, figures, pandas) -> None:
+    print(f"load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min; 2 CPUs)")
     ours_s = load.wall_s + figures.wall_s
     ours_rss = max(load.peak_rss, figures.peak_rss)
     print(f"totalplace load (read, pseudonymise, store, link): {fmt_s(load.wall_s)} wall "
-          f"({fmt_s(load.out['work_s'])} of work), peak RSS {fmt_mib(load.peak_rss)}; "
+          f"({fmt_s(load.out['work_s'])} of work, {fmt_s(load.cpu_s)} CPU), peak RSS {fmt_mib(load.peak_rss)}; "
           f"{load.out['events']:,} events, {load.out['people']:,} people, {load.out['households']:,} households")
     print(f"totalplace figures (all cohort outputs):            {fmt_s(figures.wall_s)} wall "
-          f"({fmt_s(figures.out['work_s'])} of work), peak RSS {fmt_mib(figures.peak_rss)}")
+          f"({fmt_s(figures.out['work_s'])} of work, {fmt_s(figures.cpu_s)} CPU), peak RSS {fmt_mib(figures.peak_rss)}")
     print(f"  {figures.out['headline']}")
     print(f"totalplace link + aggregate: {fmt_s(ours_s)}, peak RSS {fmt_mib(ours_rss)}  "
           f"goal < 60 s: {'MET' if ours_s < 60 else 'NOT MET'}; goal < 4 GiB: {'MET' if ours_rss < 4 * GIB else 'NOT MET'}")
     if pandas:
-        print(f"pandas (same steps):          {fmt_s(pandas.wall_s)} wall ({fmt_s(pandas.out['work_s'])} of work), "
+        print(f"pandas (same steps):          {fmt_s(pandas.wall_s)} wall ({fmt_s(pandas.out['work_s'])} of work, "
+              f"{fmt_s(pandas.cpu_s)} CPU), "
               f"peak RSS {fmt_mib(pandas.peak_rss)}; top 5% share {pandas.out['top_5pc_share']:.1%}; "
               f"{pandas.out['people']:,} people, {pandas.out['households']:,} households")
         print(f"ratio: pandas time / totalplace time = {pandas.wall_s / ours_s:.2f}x; "
