@@ -41,7 +41,8 @@ DIMENSIONS = list(bottomup.DIMENSIONS)
 
 def use_spark(workspace: Workspace) -> Workspace:
     workspace.settings.engine = Engine.SPARK
-    workspace.settings.spark = SparkSettings(master="local[2]", store="store/parquet")
+    workspace.settings.spark = SparkSettings(master="local[2]", store="store/parquet",
+                                             config={"spark.sql.shuffle.partitions": "2"})
     workspace.save()
     return open_workspace(workspace.root)
 
@@ -138,7 +139,7 @@ def test_the_report_is_the_same_on_both_engines(places):
         assert s.paragraphs == d.paragraphs, d.title
         assert [(t.title, t.rows) for t in s.tables] == [(t.title, t.rows) for t in d.tables], d.title
         assert [c.table.rows for c in s.charts] == [c.table.rows for c in d.charts], d.title
-    assert any(s.id == "cohorts" for s in duck) and any(s.id.startswith("topdown") for s in duck)
+    assert any(s.id == "cohort" for s in duck) and any(s.id.startswith("topdown") for s in duck)
 
 
 def test_a_store_moves_between_engines_through_parquet(places, tmp_path):
@@ -166,3 +167,8 @@ def test_importing_a_folder_that_is_not_a_store_says_so(places, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="not a Parquet store"):
         import_store(places["duckdb"], tmp_path / "empty")
+
+
+def test_a_query_spark_cannot_run_is_one_clear_error(places):
+    with pytest.raises(SparkEngineError, match=r"the Spark engine could not run a query .*began: SELECT no_such_column"):
+        on(places["spark"], lambda con: con.execute("SELECT no_such_column FROM spend_line"))

@@ -13,6 +13,7 @@ the Parquet store holds one folder per table.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import warnings
@@ -62,6 +63,8 @@ def session(master: str, settings: tuple[tuple[str, str], ...] = ()):
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        logging.getLogger(name).disabled = True  # a failed query is reported once, as a SparkEngineError
     return spark
 
 
@@ -116,12 +119,17 @@ class SparkStore:
 
     engine = "spark"
 
-    def __init__(self, spark: Any, root: str) -> None:
+    def __init__(self, spark: Any, root: str, tables: set[str] | None = None) -> None:
         self.spark = spark
         self.root = root.rstrip("/")
-        self.tables: set[str] = set()
+        self.tables: set[str] = set(tables or ())
         self._temporary: set[str] = set()
-        self.refresh()
+        if tables is None:
+            self.refresh()
+
+    def cursor(self) -> SparkStore:
+        """Another handle on the same views, for another thread (as DuckDB's cursor); closing it keeps them."""
+        return SparkStore(self.spark, self.root, self.tables)
 
     def refresh(self) -> None:
         """Register a view for every table folder of the store (a publish may have replaced them)."""
@@ -138,9 +146,18 @@ class SparkStore:
         return name in self.tables or name in self._temporary
 
     def execute(self, sql: str, params: Sequence | None = None) -> Result:
+        from pyspark.errors import PySparkException
+        try:
+            return self._execute(sql, list(params or []))
+        except PySparkException as error:
+            first_line = str(error).strip().splitlines()[0]
+            raise SparkEngineError(f"the Spark engine could not run a query ({first_line}); "
+                                   f"the query began: {' '.join(sql.split())[:160]}") from error
+
+    def _execute(self, sql: str, params: list) -> Result:
         kind, spark_sql, table = to_spark_sql(sql)
         if kind == "create":
-            frame = self.spark.sql(spark_sql, args=list(params or [])).localCheckpoint(eager=True)
+            frame = self.spark.sql(spark_sql, args=params).localCheckpoint(eager=True)
             frame.createOrReplaceTempView(table)
             self._temporary.add(table)
             return Result([])
@@ -149,7 +166,7 @@ class SparkStore:
             return Result([])
         if kind == "describe":
             return Result([(f.name, f.dataType.simpleString()) for f in self.spark.table(table).schema.fields])
-        return Result([tuple(row) for row in self.spark.sql(spark_sql, args=list(params or [])).collect()])
+        return Result([tuple(row) for row in self.spark.sql(spark_sql, args=params).collect()])
 
     def register(self, name: str, table: pa.Table) -> None:
         """A small table from the driver (areas, drivers), as a view; as DuckDB's register does."""
