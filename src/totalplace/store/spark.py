@@ -6,7 +6,7 @@ figures and the report run unchanged on either engine. The object below offers
 the small part of a DuckDB connection those queries use (`execute(...).fetchall()`,
 `register`, temporary tables), so no analysis has a second, Spark-only version.
 
-Files are parsed and checked by the embedded engine (see `store.publish`);
+Files are parsed and checked by the embedded engine and published here (`store.parquet.publish`);
 the Parquet store holds one folder per table.
 """
 
