@@ -238,6 +238,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Age
 
 
 def _likely_date_format(con: duckdb.DuckDBPyConnection, table: TextTable, mapping: columns.ColumnMapping) -> str | None:
+    """The form of the file's own dates: files of one layout may write them differently."""
     con.register("file_rows", table.rows)
     try:
         return parse.likely_date_format(con, "file_rows", f"c{mapping.columns['payment_date']}")
