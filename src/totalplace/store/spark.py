@@ -19,15 +19,13 @@ import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import sqlglot
-from sqlglot import expressions as exp
-from sqlglot.dialects.spark import Spark
+from typing import TYPE_CHECKING, Any
 
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Results of a query, as plain tuples like DuckDB's.
 Rows = list[tuple]
@@ -71,34 +69,6 @@ def session(master: str, settings: tuple[tuple[str, str], ...] = ()):
 def workspace_session(workspace: Workspace):
     cfg = workspace.spark
     return session(cfg.master, tuple(sorted(cfg.config.items())))
-
-
-class SparkDialect(Spark):
-    """Spark SQL as sqlglot writes it, but for DuckDB's 128-bit integers, which Spark lacks.
-
-    The store uses HUGEINT for exact penny arithmetic past BIGINT (a line's
-    pennies times a population); DECIMAL(38, 0) holds the same whole numbers.
-    """
-
-    class Generator(Spark.Generator):
-        TYPE_MAPPING = {**Spark.Generator.TYPE_MAPPING, exp.DataType.Type.INT128: "DECIMAL(38, 0)"}
-
-
-@functools.lru_cache(maxsize=512)
-def to_spark_sql(sql: str) -> tuple[str, str, str | None]:
-    """(what the statement does, its Spark SQL, the table it names) for one DuckDB statement."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    if isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.expression, exp.Query):
-        return "create", tree.expression.sql(dialect=SparkDialect), tree.this.find(exp.Table).name
-    if isinstance(tree, exp.Drop):
-        return "drop", "", tree.this.name
-    if isinstance(tree, exp.Describe):
-        return "describe", "", tree.this.name
-    if isinstance(tree, exp.Query):
-        return "query", tree.sql(dialect=SparkDialect), None
-    raise SparkEngineError(f"the Spark store is read by queries only; this statement writes to it: "
-                           f"{sql.split()[0].upper()} ... (writing commands run on the embedded engine "
-                           f"and publish to the Parquet store)")
 
 
 class Result:
@@ -155,6 +125,7 @@ class SparkStore:
                                    f"the query began: {' '.join(sql.split())[:160]}") from error
 
     def _execute(self, sql: str, params: list) -> Result:
+        from totalplace.store.spark_sql import to_spark_sql  # sqlglot is imported only when Spark is used
         kind, spark_sql, table = to_spark_sql(sql)
         if kind == "create":
             frame = self.spark.sql(spark_sql, args=params).localCheckpoint(eager=True)
@@ -179,6 +150,7 @@ class SparkStore:
 
     def replace_rows(self, table: str, select_sql: str) -> None:
         """A derived table's rows replaced by a query's, written to the Parquet store by Spark itself."""
+        from totalplace.store.spark_sql import to_spark_sql
         _kind, spark_sql, _ = to_spark_sql(select_sql)
         target = f"{self.root}/{table}"
         staged = f"{self.root}/.{table}.writing"
