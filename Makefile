@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-national clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	test -d demo/bradford || $(MAKE) demo
 	for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; done
+
+# Not in `bench`: issue 8's national scale (100M lines, 10M people, 200M events; about 6 GB of
+# Parquet under /tmp, removed afterwards) takes an hour or more on 2 cores. Needs Java 17.
+bench-national: $(STAMP)
+	bash scripts/ensure-java.sh
+	$(BIN)/python benchmarks/national.py
 
 clean:
 	rm -rf $(VENV) demo

@@ -83,11 +83,28 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads), from /proc/PID/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def jvms() -> list[int]:
+    return [pid for pid in descendants(os.getpid())
+            if Path(f"/proc/{pid}/comm").exists() and Path(f"/proc/{pid}/comm").read_text().strip() == "java"]
+
+
+def jvm_cpu() -> float:
+    """The JVM's CPU time: on a shared machine a steadier measure of Spark's work than wall time."""
+    return sum(cpu_seconds(pid) for pid in jvms())
+
+
 def jvm_peak() -> int:
     """The peak RSS of the JVM(s) this process started: read before Spark stops, as it is lost after."""
-    peaks = [status_field(pid, "VmHWM") for pid in descendants(os.getpid())
-             if Path(f"/proc/{pid}/comm").exists() and Path(f"/proc/{pid}/comm").read_text().strip() == "java"]
-    return max(peaks, default=0)
+    return max((status_field(pid, "VmHWM") for pid in jvms()), default=0)
 
 
 # ---- the measured programs ---------------------------------------------------------------------------
@@ -98,9 +115,10 @@ def counts(con, workspace) -> dict:
 
     result = {}
     for by in BYS:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), jvm_cpu()
         c = count(con, workspace, by, "all")
-        result[by] = {"seconds": time.perf_counter() - started, "total": str(c.total), "lines": c.lines,
+        result[by] = {"seconds": time.perf_counter() - started, "jvm_cpu_s": jvm_cpu() - cpu,
+                      "total": str(c.total), "lines": c.lines,
                       "rows": [[r.key, str(r.amount), r.lines] for r in c.rows]}
     return result
 
@@ -109,6 +127,7 @@ def finish(result: dict, con=None) -> dict:
     """Memory peaks, read while the JVM still runs; then Spark stopped."""
     result["python_peak"] = status_field("self", "VmHWM")
     result["jvm_peak"] = jvm_peak()
+    result["jvm_cpu_s"] = jvm_cpu()
     if con is not None and getattr(con, "engine", None) == "spark":
         con.spark.stop()
     return result
@@ -274,6 +293,11 @@ def project(scaling: dict[int, list[tuple[int, float]]]) -> dict:
     if b1 <= 0 or b2 <= 0:  # fixed costs swamp the per-line cost at these sizes: nothing to project from
         return {"a1": a1, "b1": b1, "a2": a2, "b2": b2, "cores": None, "unmeasurable": True}
     speedup = b1 / b2
+    if not 1.0 < speedup <= 2.0:  # two cores slower than one: other work took the cores; Amdahl cannot be fitted
+        linear = math.ceil(b1 * TARGET_LINES / (TARGET_S - max(a1, 0))) if a1 < TARGET_S else None
+        return {"a1": a1, "b1": b1, "a2": a2, "b2": b2, "speedup": speedup, "efficiency": speedup / 2,
+                "parallel_fraction": None, "per_core_lines_s": 1 / b1, "cores": None, "cores_linear": linear,
+                "serial_s": None, "contended": True}
     p = min(1.0, max(0.0, 2 * (1 - 1 / speedup)))
     serial_s = a2 + b1 * TARGET_LINES * (1 - p)
     parallel_s = b1 * TARGET_LINES * p
@@ -362,6 +386,11 @@ def report(lines: int, spark, duck_import, duck, duck_pq, cohort, scaling_runs, 
         p = projection
         print(f"  fit t = a + b*n: 1 core a={p['a1']:.2f} s, {1 / p['b1'] / 1e6:,.2f}M lines/s; "
               f"2 cores a={p['a2']:.2f} s, {1 / p['b2'] / 1e6:,.2f}M lines/s")
+        if p.get("contended"):
+            print(f"  speedup 1->2 cores {p['speedup']:.2f}x: the machine's other work took the cores, so no "
+                  f"parallel fraction can be fitted; projection at perfectly linear scaling of the 1-core rate: "
+                  f"{p['cores_linear']} cores (a lower bound)")
+            return summary | {"wins": wins, "peak": peak, "projection": projection}
         print(f"  speedup 1->2 cores {p['speedup']:.2f}x, parallel efficiency {p['efficiency']:.0%}, "
               f"Amdahl parallel fraction p={p['parallel_fraction']:.3f}")
         print(f"  projection, 1 billion lines, the 3 counts in 10 minutes: "
@@ -417,7 +446,8 @@ def save_results(path: Path, sizes: dict, runs: dict, scaling_runs: dict, summar
     """Every figure so far, as JSON: a run cut short still leaves what it measured."""
     record = {k: {"wall_s": r.wall_s, "cpu_s": r.cpu_s, "peak_rss": r.peak_rss, **r.out} for k, r in runs.items()}
     record["scaling"] = [{"lines": n, "cores": c, "wall_s": r.wall_s, "count_s": count_seconds(r),
-                          "jvm_peak": r.out["jvm_peak"], "load": r.out["load_before"]}
+                          "jvm_cpu_s": r.out.get("jvm_cpu_s"), "jvm_peak": r.out["jvm_peak"],
+                          "load": r.out["load_before"]}
                          for (n, c), r in sorted(scaling_runs.items())]
     path.write_text(json.dumps({"sizes": sizes, "summary": summary, "runs": record}, default=str, indent=1))
 
@@ -431,6 +461,7 @@ def scale(data: Path, stores: Path, spaces: Path, config: dict, full_run, args, 
         for cores in (1, 2):
             if parts == parts_total and cores == 2:
                 runs[(n, cores)] = full_run
+                save()
                 continue
             ws = make_workspace(spaces / f"scale-{parts}-{cores}", store, cores, config)
             runs[(n, cores)] = child("spark-count", str(ws), label=f"Spark count local[{cores}], {n:,} lines")
