@@ -19,7 +19,8 @@ name most often; a person no file places in a household is a household of one.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -194,8 +195,7 @@ def load(workspace: Workspace, key: bytes, progress: Callable[[str], None] | Non
             into = _Destination.of(con, workspace, digest_of)
             key_is_new = _check_key(con, key, into.replaced)
             drop_files(con, into.replaced, LOADED_TABLES)
-            reports = [_load_new(con, workspace, agency_id, path, digest_of(path), pseudonymiser, into, progress)
-                       for agency_id, path in files]
+            reports = _load_files(con, workspace, _plan(workspace, files, digest_of, into), pseudonymiser, progress)
             if key_is_new:
                 _set_key(con, key)
             linked = link(con) if linked_here else None  # on DuckDB, in the same transaction as the events
@@ -248,39 +248,94 @@ def _set_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     con.execute("INSERT INTO cohort_key VALUES (?)", [key_check(key)])
 
 
-def _load_new(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency_id: str, path: Path, digest: str,
-              pseudonymiser: Pseudonymiser, into: _Destination,
-              progress: Callable[[str], None] | None) -> FileReport:
-    """Load one file into the store's tables, unless its content is loaded already."""
-    if progress:
-        progress(str(path))
-    rel = str(path.resolve().relative_to(workspace.root.resolve()))
-    if digest in into.known:
-        return FileReport(rel, agency_id, "unchanged")
-    report = _load_file(con, workspace, agency_id, rel, path, digest, pseudonymiser, into.next_file_id)
-    into.known.add(digest)
-    into.next_file_id += 1
-    return report
+@dataclass(frozen=True)
+class _Planned:
+    """One event file of the load: where it is, and its file id (none when its content is loaded already)."""
+
+    agency_id: str
+    path: Path
+    rel: str
+    digest: str
+    file_id: int | None
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency_id: str, rel: str, path: Path,
-               digest: str, pseudonymiser: Pseudonymiser, file_id: int) -> FileReport:
-    """Read, pseudonymise, check and insert one file's rows.
+def _plan(workspace: Workspace, files: list[tuple[str, Path]], digest_of: Callable[[Path], str],
+          into: _Destination) -> list[_Planned]:
+    """Which files to load, decided before any is read, so the next file can be read while one is stored.
+
+    A file whose content is loaded already, or earlier in this load, is skipped.
+    """
+    planned = []
+    for agency_id, path in files:
+        digest = digest_of(path)
+        rel = str(path.resolve().relative_to(workspace.root.resolve()))
+        file_id = None
+        if digest not in into.known:
+            file_id, into.next_file_id = into.next_file_id, into.next_file_id + 1
+            into.known.add(digest)
+        planned.append(_Planned(agency_id, path, rel, digest, file_id))
+    return planned
+
+
+def _load_files(con: duckdb.DuckDBPyConnection, workspace: Workspace, plan: list[_Planned],
+                pseudonymiser: Pseudonymiser, progress: Callable[[str], None] | None) -> list[FileReport]:
+    """Load the planned files in order: each file is read and pseudonymised while the one before is stored."""
+    new = [p for p in plan if p.file_id is not None]
+    staged = _one_ahead(lambda p: _staged(p, pseudonymiser), new)
+    reports = []
+    for planned in plan:
+        if progress:
+            progress(str(planned.path))
+        if planned.file_id is None:
+            reports.append(FileReport(planned.rel, planned.agency_id, "unchanged"))
+        else:
+            reports.append(_store_file(con, workspace, planned, *next(staged)))
+    return reports
+
+
+def _one_ahead(stage: Callable[[_Planned], _Staged], items: list[_Planned]) -> Iterator[_Staged]:
+    """stage(item) for each item in order, the next one worked out in a worker thread while the caller uses this one.
+
+    Reading CSV and Arrow's compute functions release the GIL, and so does DuckDB while it
+    inserts: the two cores both work. Only one item is ever ahead, so memory holds two files at most.
+    """
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        ahead = worker.submit(stage, items[0])
+        for following in items[1:]:
+            current = ahead.result()
+            ahead = worker.submit(stage, following)
+            yield current
+        yield ahead.result()
+
+
+_Staged = tuple[TextTable, CohortMapping, pa.Table]  # a file as read, its columns, its pseudonymised rows
+
+
+def _staged(planned: _Planned, pseudonymiser: Pseudonymiser) -> _Staged:
+    """Read one file and pseudonymise its rows: no DuckDB, so it can run beside an insert."""
+    table = read_spend_file(planned.path, header_score, planned.digest)
+    mapping = detect(table.headers)
+    require(mapping, planned.rel)
+    return table, mapping, _pseudonymised_rows(table, mapping, pseudonymiser)
+
+
+def _store_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, planned: _Planned, table: TextTable,
+                mapping: CohortMapping, cohort_rows: pa.Table) -> FileReport:
+    """Check and insert one file's pseudonymised rows.
 
     The SQL reads each file's Arrow tables through the Python variables it
     names (DuckDB's replacement scan), not through registered views: a view
     dropped inside a transaction keeps its table in memory until the
     transaction ends, and the load is one transaction.
     """
-    table = read_spend_file(path, header_score, digest)
-    mapping = detect(table.headers)
-    require(mapping, rel)
-    cohort_rows = _pseudonymised_rows(table, mapping, pseudonymiser)
     cohort_dates = _dates(con, con.sql("SELECT DISTINCT event_date FROM cohort_rows").to_arrow_table())
     unit_values = _unit_values(con, workspace, mapping, cohort_rows, cohort_dates)  # noqa: F841 (read by the SQL)
-    cohort_checked = con.sql(_checked_sql(mapping, agency_id)).to_arrow_table()
+    cohort_checked = con.sql(_checked_sql(mapping, planned.agency_id)).to_arrow_table()
     cohort_problems = con.sql(_problems_sql(mapping)).to_arrow_table()
-    return _write_rows(con, file_id, agency_id, rel, table, mapping, cohort_checked, cohort_problems)
+    return _write_rows(con, planned.file_id, planned.agency_id, planned.rel, table, mapping,
+                       cohort_checked, cohort_problems)
 
 
 def _dates(con: duckdb.DuckDBPyConnection, texts: pa.Table) -> pa.Table:
@@ -317,8 +372,9 @@ def _pseudonymised_rows(table: TextTable, mapping: CohortMapping, pseudonymiser:
         extra = pa.array(["" if too_many else (o.cells + [""] * width)[index]
                           for o, too_many in zip(odd, overflow)], type=pa.string())
         cells = pa.chunked_array(regular.chunks + [extra], type=pa.string())
-        columns[field] = (pseudonymiser.column(IDENTIFIERS[field], cells) if field in IDENTIFIERS
-                          else cells.combine_chunks())
+        # Other columns stay in the chunks they were read in: DuckDB scans chunks, and a copy costs
+        # a second per few million rows.
+        columns[field] = pseudonymiser.column(IDENTIFIERS[field], cells) if field in IDENTIFIERS else cells
     if "household_id" not in columns:
         columns["household_id"] = pa.nulls(table.rows.num_rows + len(odd), pa.int64())
     row_number = pa.chunked_array(table.rows.column("row_number").chunks
