@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import duckdb
 import typer
 
 from totalplace.classify import control
@@ -19,7 +18,7 @@ from totalplace.count import reconcile as reconciling
 from totalplace.count import bottomup, topdown
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
-from totalplace.store.connection import writable
+from totalplace.store.connection import Store, connect, writable
 from totalplace.workspace import Workspace, open_workspace
 
 app = typer.Typer(help="The top-down count: HM Treasury's CRA brought down to the place.", no_args_is_help=True)
@@ -32,11 +31,18 @@ AreaOption = Annotated[
 
 
 @contextmanager
-def _open(workspace: Path) -> Iterator[tuple[Workspace, duckdb.DuckDBPyConnection]]:
-    """The workspace and its store, closed again whatever happens (a failed command must not hold the file)."""
+def _open(workspace: Path, write: bool = False) -> Iterator[tuple[Workspace, Store]]:
+    """The workspace and its store, closed again whatever happens (a failed command must not hold the file).
+
+    Reading, it is the workspace's engine (Spark's Parquet store on Spark): the
+    top-down count keeps its apportionment in temporary tables, which either allows.
+    """
     ws = open_workspace(workspace)
-    with writable(ws) as con:
-        topdown.create_tables(con)
+    if write:
+        with writable(ws) as con:
+            yield ws, con
+        return
+    with closing(connect(ws, read_only=True)) as con:
         yield ws, con
 
 
@@ -53,7 +59,7 @@ def load(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Read the CRA workbooks in the workspace's cra/ folder into the store, normalised."""
-    with _open(workspace) as (ws, con):
+    with _open(workspace, write=True) as (ws, con):
         result = topdown.load(con, ws, files, lambda p: err.print(f"reading {p.name}"))
     for release in result.releases:
         out.print(f"{release.name}: {release.layout}, {release.years[0]} to {release.years[-1]}, "
@@ -194,7 +200,7 @@ def estimate(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """The best-estimate count: agreed ledger figures where they exist, top-down elsewhere (saved in the store)."""
-    with _open(workspace) as (ws, con):
+    with _open(workspace, write=True) as (ws, con):
         ledger_years = bottomup.fiscal_years(con)
         year = year or (ledger_years[-1] if ledger_years else topdown.choose_year(con, None))
         result = reconciling.best_estimate(con, ws, year)

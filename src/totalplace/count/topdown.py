@@ -185,8 +185,8 @@ def _relative(workspace: Workspace, path: Path) -> str:
 
 def require_loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The years loaded, or one clear error saying how to load the CRA."""
-    create_tables(con)
-    years = [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM topdown_line ORDER BY 1").fetchall()]
+    years = [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM topdown_line ORDER BY 1").fetchall()] \
+        if _has_tables(con) else []
     if not years:
         raise InputError("no CRA loaded in this workspace: run `totalplace topdown load FILE.xlsx ...` first")
     return years

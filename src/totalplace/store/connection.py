@@ -11,7 +11,8 @@ import duckdb
 from totalplace.ingest import parse
 from totalplace.store import parquet
 from totalplace.store.schema import CLASSIFICATION_COLUMNS, TABLES
-from totalplace.store.spark import SparkStore, open_store, stored_tables
+from totalplace.store.parquet import stored_tables
+from totalplace.store.spark import SparkStore, open_store
 from totalplace.workspace import Engine, Workspace
 
 # What analyses read: the DuckDB store, or the Spark engine's Parquet store (queried with the same SQL).

@@ -7,11 +7,47 @@ from pathlib import Path
 
 import duckdb
 
-from totalplace.store.spark import local_path, stored_tables, swap_in
+from totalplace.errors import InputError
 
 # Tables the Spark engine derives itself from the published ones (the cohort's linkage):
 # the embedded working database never publishes its own copies over them.
 DERIVED_ON_ENGINE = ("cohort_person", "cohort_person_agency", "cohort_assessment")
+
+
+def local_path(root: str) -> Path:
+    """The folder of a Parquet store given as a path or a file:// URI."""
+    if root.startswith("file://"):
+        return Path(root.removeprefix("file://"))
+    if "://" in root:
+        raise InputError(f"the Parquet store {root!r} is not a local path or file:// URI; "
+                         "this version keeps the store on a file system the driver can list")
+    return Path(root)
+
+
+def stored_tables(root: str) -> list[str]:
+    """The table folders of a Parquet store (folders starting with '.' are being written)."""
+    folder = local_path(root)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def staging(root: str, table: str) -> Path:
+    """Where a table's next version is written before `swap_in` (any leftover of a failed write removed)."""
+    folder = local_path(root) / f".{table}.writing"
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def swap_in(root: str, table: str) -> None:
+    """Put a table's freshly written folder in place of the old one (a rename: readers never see half)."""
+    new, old = local_path(root) / f".{table}.writing", local_path(root) / table
+    retired = old.with_name(f".{table}.old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if old.exists():
+        old.rename(retired)
+    new.rename(old)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -23,17 +59,13 @@ def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def export_tables(con: duckdb.DuckDBPyConnection, root: str, tables: list[str]) -> list[str]:
     """Write each table to ROOT/<table>/, all written before any is swapped in; returns the tables written."""
-    folder = local_path(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    staged = []
+    local_path(root).mkdir(parents=True, exist_ok=True)
     for table in tables:
-        target = folder / f".{table}.writing"
-        shutil.rmtree(target, ignore_errors=True)
+        target = staging(root, table)
         target.mkdir()
         con.execute(f"COPY {table} TO '{target / 'part-0.parquet'}' (FORMAT parquet)")
-        staged.append((str(target), str(folder / table)))
-    for new, old in staged:
-        swap_in(new, old)
+    for table in tables:
+        swap_in(root, table)
     return tables
 
 

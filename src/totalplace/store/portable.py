@@ -13,7 +13,7 @@ from pathlib import Path
 from totalplace.errors import InputError
 from totalplace.store import parquet
 from totalplace.store.connection import connect, ensure_published, writable
-from totalplace.store.spark import local_path, stored_tables, swap_in
+from totalplace.store.parquet import local_path, staging, stored_tables, swap_in
 from totalplace.workspace import Engine, Workspace
 
 
@@ -21,7 +21,7 @@ def export_store(workspace: Workspace, folder: Path) -> list[str]:
     """Every table of the workspace's store written to FOLDER/<table>/ as Parquet; returns the tables."""
     if workspace.settings.engine is Engine.SPARK:
         ensure_published(workspace)
-        return _copy_tables(workspace.parquet_store, folder, stored_tables(workspace.parquet_store))
+        return _copy_tables(workspace.parquet_store, str(folder.resolve()), stored_tables(workspace.parquet_store))
     if not workspace.store_path.exists():
         raise InputError(f"{workspace.root}: the store is empty: run `totalplace ingest` first")
     with closing(connect(workspace, read_only=True)) as con:
@@ -35,16 +35,14 @@ def import_store(workspace: Workspace, folder: Path) -> list[str]:
     with writable(workspace) as con:
         tables = parquet.import_tables(con, str(folder.resolve()))
     if workspace.settings.engine is Engine.SPARK:  # tables Spark derives itself are not published from the working database
-        _copy_tables(str(folder.resolve()), local_path(workspace.parquet_store),
+        _copy_tables(str(folder.resolve()), workspace.parquet_store,
                      [t for t in tables if t in parquet.DERIVED_ON_ENGINE])
     return tables
 
 
-def _copy_tables(source: str, target: Path, tables: list[str]) -> list[str]:
-    target.mkdir(parents=True, exist_ok=True)
+def _copy_tables(source: str, target: str, tables: list[str]) -> list[str]:
+    local_path(target).mkdir(parents=True, exist_ok=True)
     for table in tables:
-        staged = target / f".{table}.writing"
-        shutil.rmtree(staged, ignore_errors=True)
-        shutil.copytree(local_path(source) / table, staged)
-        swap_in(str(staged), str(target / table))
+        shutil.copytree(local_path(source) / table, staging(target, table))
+        swap_in(target, table)
     return tables

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from totalplace.errors import InputError
+from totalplace.store.parquet import staging, stored_tables, swap_in
 from totalplace.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -87,8 +88,6 @@ class Result:
 class SparkStore:
     """The Parquet store as Spark views, queried with the store's one (DuckDB-dialect) SQL."""
 
-    engine = "spark"
-
     def __init__(self, spark: Any, root: str, tables: set[str] | None = None) -> None:
         self.spark = spark
         self.root = root.rstrip("/")
@@ -152,11 +151,9 @@ class SparkStore:
         """A derived table's rows replaced by a query's, written to the Parquet store by Spark itself."""
         from totalplace.store.spark_sql import to_spark_sql
         _kind, spark_sql, _ = to_spark_sql(select_sql)
-        target = f"{self.root}/{table}"
-        staged = f"{self.root}/.{table}.writing"
-        self.spark.sql(spark_sql).write.mode("overwrite").parquet(staged)
-        swap_in(staged, target)
-        self.spark.read.parquet(target).createOrReplaceTempView(table)
+        self.spark.sql(spark_sql).write.parquet(str(staging(self.root, table)))
+        swap_in(self.root, table)
+        self.spark.read.parquet(f"{self.root}/{table}").createOrReplaceTempView(table)
         self.tables.add(table)
 
     def close(self) -> None:
@@ -166,31 +163,3 @@ class SparkStore:
 
 def open_store(workspace: Workspace) -> SparkStore:
     return SparkStore(workspace_session(workspace), workspace.parquet_store)
-
-
-def local_path(root: str) -> Path:
-    if root.startswith("file://"):
-        return Path(root.removeprefix("file://"))
-    if "://" in root:
-        raise SparkEngineError(f"the Parquet store {root!r} is not a local path or file:// URI; "
-                               "this version keeps the store on a file system the driver can list")
-    return Path(root)
-
-
-def stored_tables(root: str) -> list[str]:
-    """The table folders of a Parquet store (folders starting with '.' are being written)."""
-    folder = local_path(root)
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-
-
-def swap_in(staged: str, target: str) -> None:
-    """Put a freshly written table folder in place of the old one (a rename: readers never see half)."""
-    new, old = local_path(staged), local_path(target)
-    retired = old.with_name(f".{old.name}.old")
-    shutil.rmtree(retired, ignore_errors=True)
-    if old.exists():
-        old.rename(retired)
-    new.rename(old)
-    shutil.rmtree(retired, ignore_errors=True)
