@@ -220,16 +220,20 @@ def concentration(con, year: str | None, unit: str = "household", top_percent: f
     s = scope(con, year)
     key = "household_key" if unit == "household" else "person"
     percents = sorted(set(range(1, 101)) | {top_percent})
+    # Totals apart and the curve's ranks joined, not every unit tried against every percent: the window
+    # then only streams (no whole-table frame to hold), which is what lets 10 million households run on Spark.
     rows = con.execute(f"""
         WITH costs AS (
             SELECT {key} AS unit, sum(cost) AS cost FROM cohort_person_agency WHERE {s.where} GROUP BY 1),
+        totals AS (SELECT count(*) AS n, sum(cost) AS total FROM costs),
+        targets AS (
+            SELECT p, greatest(1, CAST(ceil(n * p / 100.0) AS BIGINT)) AS rank
+            FROM totals, (SELECT unnest({percents}::DOUBLE[]) AS p)),
         ranked AS (
-            SELECT row_number() OVER (ORDER BY cost DESC, unit) AS rank, count(*) OVER () AS n,
-                   sum(cost) OVER (ORDER BY cost DESC, unit ROWS UNBOUNDED PRECEDING) AS running,
-                   sum(cost) OVER () AS total
+            SELECT row_number() OVER (ORDER BY cost DESC, unit) AS rank,
+                   sum(cost) OVER (ORDER BY cost DESC, unit ROWS UNBOUNDED PRECEDING) AS running
             FROM costs)
-        SELECT p, rank, running, total, n FROM ranked, (SELECT unnest({percents}::DOUBLE[]) AS p)
-        WHERE rank = greatest(1, CAST(ceil(n * p / 100.0) AS BIGINT)) ORDER BY p""").fetchall()
+        SELECT p, rank, running, total, n FROM targets JOIN ranked USING (rank), totals ORDER BY p""").fetchall()
     points = [CurvePoint(float(p), rank, running, _share(running, total)) for p, rank, running, total, _ in rows]
     return Concentration(unit, s, rows[0][4], rows[0][3], points)
 
