@@ -89,7 +89,7 @@ def ensure_published(workspace: Workspace) -> None:
         return
     with closing(connect(workspace)) as con:
         # All its tables: the cohort's linkage was made by the embedded engine until now.
-        parquet.export_tables(con, workspace.parquet_store, parquet.base_tables(con))
+        parquet.publish(con, workspace.parquet_store, parquet.base_tables(con))
 
 
 def has_table(con: Store, name: str) -> bool:

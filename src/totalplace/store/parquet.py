@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from totalplace.errors import InputError
 # Tables the Spark engine derives itself from the published ones (the cohort's linkage):
 # the embedded working database never publishes its own copies over them.
 DERIVED_ON_ENGINE = ("cohort_person", "cohort_person_agency", "cohort_assessment")
+# What each table held when it was last published, kept beside the table folders.
+FINGERPRINTS = "_published.json"
 
 
 def local_path(root: str) -> Path:
@@ -69,9 +73,39 @@ def export_tables(con: duckdb.DuckDBPyConnection, root: str, tables: list[str]) 
     return tables
 
 
-def publish(con: duckdb.DuckDBPyConnection, root: str) -> list[str]:
-    """The working database's tables, published to the Spark engine's Parquet store."""
-    return export_tables(con, root, [t for t in base_tables(con) if t not in DERIVED_ON_ENGINE])
+def publish(con: duckdb.DuckDBPyConnection, root: str, tables: list[str] | None = None) -> list[str]:
+    """The working database's tables (default: all but the engine's own), published to the Spark engine's
+    Parquet store; returns the tables written.
+
+    Only a table whose contents changed since it was last published is
+    written again: a command that changes one table of a national store
+    does not rewrite its hundred million lines.
+    """
+    tables = tables if tables is not None else [t for t in base_tables(con) if t not in DERIVED_ON_ENGINE]
+    before = published_fingerprints(root)
+    now = {table: fingerprint(con, table) for table in tables}
+    present = set(stored_tables(root))
+    written = export_tables(con, root, [t for t in tables if before.get(t) != now[t] or t not in present])
+    (local_path(root) / FINGERPRINTS).write_text(json.dumps({**before, **now}, indent=1, sort_keys=True))
+    return written
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """What a table holds, in one value: its columns and types, its rows, and the sum of its rows' hashes.
+
+    A sum rather than a hash of the sorted rows: one pass, no sort (a second
+    copy of a row changes it, as it would not with xor).
+    """
+    columns = con.execute(f"DESCRIBE {table}").fetchall()
+    rows, hashes = con.execute(
+        f"SELECT count(*), coalesce(sum(hash(published_row)::HUGEINT), 0) FROM {table} published_row").fetchone()
+    return hashlib.sha256(repr((columns, rows, hashes)).encode()).hexdigest()
+
+
+def published_fingerprints(root: str) -> dict[str, str]:
+    """The fingerprint of each table as last published (none for a store written otherwise)."""
+    path = local_path(root) / FINGERPRINTS
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def import_tables(con: duckdb.DuckDBPyConnection, root: str) -> list[str]:
