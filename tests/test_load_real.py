@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from conftest import SPEND, write_csv
+from conftest import BRADFORD, SPEND, write_csv
 
 from totalplace.errors import InputError
 from totalplace.ingest import load
 from totalplace.ingest.sources import decode
 from totalplace.store.connection import connect
+from totalplace.workspace import init_workspace
 
 
 def independent_file_sum(path) -> tuple[int, Decimal]:
@@ -181,3 +183,48 @@ def test_a_pending_file_left_by_a_crash_is_cleared(small_place):
     load.ingest(small_place)
     assert not leftover.exists()
     assert _store_state(small_place)[1] == [(1, Decimal("10.00"))]
+
+
+def _every_row(workspace) -> dict[str, list]:
+    """All that an ingest stores, but the time each file was loaded."""
+    con = connect(workspace, read_only=True)
+    try:
+        return {
+            "source_file": con.execute("SELECT * EXCLUDE (loaded_at) FROM source_file ORDER BY file_id").fetchall(),
+            "spend_line": con.execute("SELECT * FROM spend_line ORDER BY line_id").fetchall(),
+            "rejected_row": con.execute("SELECT * FROM rejected_row ORDER BY file_id, row_number").fetchall(),
+        }
+    finally:
+        con.close()
+
+
+def test_pending_tables_are_in_memory_only_for_an_ingest_of_one_commit_and_the_store_is_the_same(
+        tmp_path, monkeypatch):
+    files = {
+        "a.csv": SMALL_HEADER + "Adult Services,Residential Care,2018-04-12,1,10.00,A LTD\n"
+                                ",,,,,\nAdult Services,Residential Care,2018-04-13,2,ten pounds,B LTD\n",
+        "b.csv": SMALL_HEADER + "Highways,Repairs,12/05/2018,3,\"1,250.50\",LEEDS CITY COUNCIL\n",
+    }
+    records = 4  # the blank row is read as a record too
+    choices: list[tuple[bool, bool]] = []  # (in memory, a pending file beside the store) of each ingest
+    real_pending_tables = load.pending_tables
+
+    @contextmanager
+    def watched(con, workspace, tables, in_memory=False):
+        with real_pending_tables(con, workspace, tables, in_memory) as prefix:
+            pending_file = workspace.store_path.with_name(workspace.store_path.name + ".pending")
+            choices.append((in_memory, pending_file.exists()))
+            yield prefix
+
+    monkeypatch.setattr(load, "pending_tables", watched)
+    stores = []
+    for commit_rows in (records + 1, records):  # one batch either way; only the second reaches COMMIT_ROWS
+        monkeypatch.setattr(load, "COMMIT_ROWS", commit_rows)
+        workspace = init_workspace(tmp_path / f"commit-{commit_rows}", "Bradford", [BRADFORD])
+        for name, text in files.items():
+            write_csv(workspace.agency_dir("bradford-council") / name, text)
+        load.ingest(workspace)
+        stores.append(_every_row(workspace))
+    assert choices == [(True, False), (False, True)]
+    assert stores[0] == stores[1]
+    assert [len(rows) for rows in stores[0].values()] == [2, 2, 1]

@@ -8,9 +8,10 @@ nothing: if any file fails, the store is left as it was (see `ingest`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -42,7 +43,8 @@ TEXT_FIELDS = (
 PERIOD_SHARE = 0.5
 INGEST_TABLES = ("source_file", "spend_line", "rejected_row")
 # The pending work is committed each time this many rows have been read: it
-# bounds memory (about 400 MB a million rows) and keeps commits few.
+# bounds memory (about 400 MB a million rows) and keeps commits few. An ingest
+# of fewer rows is committed once, and its pending tables are kept in memory.
 COMMIT_ROWS = 500_000
 
 
@@ -91,7 +93,9 @@ def ingest(
     Files are loaded into a pending file beside the store, committed every
     COMMIT_ROWS rows (DuckDB keeps every Arrow table a transaction has read
     until it ends, so one transaction for 10 million rows would hold them all
-    in memory). One last transaction then moves the
+    in memory). An ingest of fewer rows has one commit, and nothing to gain
+    from a file: its pending tables are in memory, which saves writing them
+    to disk and reading them back. One last transaction then moves the
     pending rows into the store, classifying them on the way in, drops the files
     that were edited or deleted and re-applies the rules to the lines already
     there. Until that commit the store is untouched, and readers never see
@@ -107,17 +111,21 @@ def ingest(
             raise InputError(f"{path}: a different file named {path.name} is already in {target.parent}; rename one")
     agencies = [workspace.agency(agency_id)] if agency_id else workspace.settings.agencies
     with writable(workspace) as con:
-        with pending_tables(con, workspace, INGEST_TABLES) as prefix:
-            digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
-            changed = changed_files(con, workspace, "source_file", digest_of)
-            into = Destination.of(con, prefix, changed)
-            files = [
-                (agency, path)
-                for agency in agencies
-                for path in spend_files(workspace.agency_dir(agency.id))
-                + [p for p in new_files or [] if agency_id == agency.id]
-            ]
-            reports = _load_pending(con, workspace, files, into, digest_of, progress)
+        digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
+        changed = changed_files(con, workspace, "source_file", digest_of)
+        into = Destination.of(con, changed)
+        files = [
+            (agency, path)
+            for agency in agencies
+            for path in spend_files(workspace.agency_dir(agency.id))
+            + [p for p in new_files or [] if agency_id == agency.id]
+        ]
+        reports: list[FileReport] = []
+        batches = _read_batches(con, workspace, files, into, digest_of, progress, reports)
+        first = next(batches)
+        # batches are cut at COMMIT_ROWS: a first batch short of it is the only one
+        with pending_tables(con, workspace, INGEST_TABLES, in_memory=_records(first) < COMMIT_ROWS) as prefix:
+            _write_pending(con, itertools.chain([first], batches), prefix)
             with transaction(con):
                 drop_files(con, changed, ("spend_line", "rejected_row", "source_file"))
                 con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
@@ -127,36 +135,39 @@ def ingest(
     return IngestResult(reports, list(changed.values()))
 
 
-def _load_pending(con: duckdb.DuckDBPyConnection, workspace: Workspace, files: list[tuple[Agency, Path]],
-                  into: Destination, digest_of: Callable[[Path], str],
-                  progress: Callable[[str], None] | None) -> list[FileReport]:
-    """Load files into the pending tables, committing each time COMMIT_ROWS rows have been read.
+def _read_batches(con: duckdb.DuckDBPyConnection, workspace: Workspace, files: list[tuple[Agency, Path]],
+                  into: Destination, digest_of: Callable[[Path], str], progress: Callable[[str], None] | None,
+                  reports: list[FileReport]) -> Iterator[list[_ReadFile]]:
+    """The files read, in batches cut as soon as they hold COMMIT_ROWS records; the last may hold fewer.
 
-    Files are read into a batch and written together (see _write_batch). A
-    commit lets DuckDB free the Arrow tables read so far; committing less
+    Each file's report is added to `reports` as it is read.
+    """
+    batch: list[_ReadFile] = []
+    for agency, path in files:
+        if progress:
+            progress(str(path))
+        report, read = _read_file(con, workspace, agency, path, digest_of(path), into)
+        reports.append(report)
+        batch += [read] if read else []
+        if _records(batch) >= COMMIT_ROWS:
+            yield batch
+            batch = []
+    yield batch
+
+
+def _records(batch: list[_ReadFile]) -> int:
+    return sum(read.records for read in batch)
+
+
+def _write_pending(con: duckdb.DuckDBPyConnection, batches: Iterable[list[_ReadFile]], prefix: str) -> None:
+    """Write each batch into the pending tables (see _write_batch) and commit it.
+
+    A commit lets DuckDB free the Arrow tables read so far; committing less
     often saves the cost of each commit on a small ingest.
     """
-    reports: list[FileReport] = []
-    batch: list[_ReadFile] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for agency, path in files:
-            if progress:
-                progress(str(path))
-            report, read = _read_file(con, workspace, agency, path, digest_of(path), into)
-            reports.append(report)
-            batch += [read] if read else []
-            if sum(r.records for r in batch) >= COMMIT_ROWS:
-                _write_batch(con, batch, into.prefix)
-                con.execute("COMMIT")
-                con.execute("BEGIN TRANSACTION")
-                batch = []
-        _write_batch(con, batch, into.prefix)
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-    return reports
+    for batch in batches:
+        with transaction(con):
+            _write_batch(con, batch, prefix)
 
 
 def _keep_new_files(workspace: Workspace, agency_id: str | None, new_files: list[Path]) -> None:
@@ -178,18 +189,17 @@ def _relative(workspace: Workspace, agency: Agency, path: Path) -> str:
 
 @dataclass
 class Destination:
-    """Where load_file writes (the store's tables, or an ingest's pending copies), and what is loaded already."""
+    """What is loaded already, and the id the next file loaded takes."""
 
-    prefix: str  # put before a table's name: '' for the store's own tables
     known: dict[str, str]  # sha256 -> path of each file loaded
     next_file_id: int
 
     @classmethod
-    def of(cls, con: duckdb.DuckDBPyConnection, prefix: str = "", replaced: Collection[int] = ()) -> Destination:
+    def of(cls, con: duckdb.DuckDBPyConnection, replaced: Collection[int] = ()) -> Destination:
         """The store as it stands, less the files this ingest replaces."""
         files = con.execute("SELECT sha256, path, file_id FROM source_file").fetchall()
         known = {digest: path for digest, path, file_id in files if file_id not in replaced}
-        return cls(prefix, known, max((f[2] for f in files), default=0) + 1)
+        return cls(known, max((f[2] for f in files), default=0) + 1)
 
 
 @dataclass
@@ -210,10 +220,10 @@ class _ReadFile:
 
 def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
               digest: str, into: Destination | None = None) -> FileReport:
-    """Load one file unless the same content is already in the store."""
+    """Load one file into the store's tables unless the same content is already there."""
     into = into or Destination.of(con)
     report, read = _read_file(con, workspace, agency, path, digest, into)
-    _write_batch(con, [read] if read else [], into.prefix)
+    _write_batch(con, [read] if read else [], "")
     return report
 
 

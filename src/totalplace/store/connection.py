@@ -134,15 +134,18 @@ PENDING = "pending_ingest"  # the catalog name of an ingest's pending file
 
 
 @contextmanager
-def pending_tables(con: duckdb.DuckDBPyConnection, workspace: Workspace, tables: Sequence[str]) -> Iterator[str]:
-    """Empty copies of the store's tables in a file beside it, removed afterwards; yields their name prefix.
+def pending_tables(con: duckdb.DuckDBPyConnection, workspace: Workspace, tables: Sequence[str],
+                   in_memory: bool = False) -> Iterator[str]:
+    """Empty copies of the store's tables in a file beside it (or in memory), removed afterwards;
+    yields their name prefix.
 
-    Work written there commits bit by bit without touching the store. A file
-    left by a crashed run is removed first.
+    Work written there commits bit by bit without touching the store; in a
+    file, what is committed need not stay in memory. A file left by a crashed
+    run is removed first.
     """
     path = workspace.store_path.with_name(workspace.store_path.name + ".pending")
     _remove_database_file(path)
-    con.execute(f"ATTACH '{path}' AS {PENDING}")
+    con.execute(f"ATTACH '{':memory:' if in_memory else path}' AS {PENDING}")
     try:
         for table in tables:
             con.execute(f"CREATE TABLE {PENDING}.{table} AS FROM {table} LIMIT 0")
