@@ -11,7 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -148,20 +148,64 @@ def public_bodies(workspace: Workspace) -> PublicBodies:
     )
 
 
+Recognised = tuple[str | None, str | None, str | None]  # kind of public body, the rule that said so, agency
+
+
+@dataclass
+class Rules:
+    """A workspace's rules, read and checked, and what they say of each supplier name met so far."""
+
+    themes: list[ThemeRule]
+    bodies: PublicBodies
+    agency_by_name: dict[str, str]  # normalised name or alias -> agency id
+    agency_by_area: dict[str, str]  # ONS code of the area -> agency id
+    agency_kind: dict[str, str]  # agency id -> its kind
+    suppliers: dict[str, Recognised] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, workspace: Workspace) -> Rules:
+        agencies = workspace.settings.agencies
+        return cls(
+            theme_rules(workspace), public_bodies(workspace),
+            {normalised_name(n): a.id for a in agencies for n in [a.name, *a.aliases]},
+            {a.area: a.id for a in agencies if a.area}, {a.id: a.kind.value for a in agencies},
+        )
+
+    def supplier(self, name: str) -> Recognised:
+        """The kind of public body a supplier is, the rule that said so, and the agency of this count it is.
+
+        A supplier is an agency of the count when its name is the agency's name or
+        alias, or when the named list gives it the ONS code of an agency's area.
+        Each name is recognised once and remembered (see learn_suppliers).
+        """
+        if name not in self.suppliers:
+            kind, rule, gss_code = self.bodies.recognise(name)
+            agency = self.agency_by_name.get(normalised_name(name)) or self.agency_by_area.get(gss_code)
+            if agency and not kind:
+                kind, rule = self.agency_kind[agency], f"agency of this count: {agency}"
+            self.suppliers[name] = (kind, rule, agency)
+        return self.suppliers[name]
+
+    def learn_suppliers(self, names: Iterable[str]) -> None:
+        """Recognise these names ahead of classifying: an ingest does it in a worker thread while DuckDB writes."""
+        for name in names:
+            self.supplier(name)
+
+
 def classify_all(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
     """Re-apply the workspace's rules to every spend line (after they are edited).
 
     Only the lines whose classification changes are rewritten: after a small
     edit of the rules that is a few, and rewriting all 10 million costs time and memory.
     """
-    with _rule_tables(con, workspace, ["spend_line"]):
+    with _rule_tables(con, Rules.of(workspace), ["spend_line"]):
         _reclassify_lines(con)
 
 
-def publish_lines(con: duckdb.DuckDBPyConnection, workspace: Workspace, pending: str) -> None:
+def publish_lines(con: duckdb.DuckDBPyConnection, rules: Rules, pending: str) -> None:
     """Copy the pending table `pending` into spend_line, classified on the way in, and re-apply the rules
     to the lines already there (the rules or the agencies may have changed since)."""
-    with _rule_tables(con, workspace, ["spend_line", pending]):
+    with _rule_tables(con, rules, ["spend_line", pending]):
         _reclassify_lines(con)
         con.execute(f"""
             INSERT INTO spend_line BY NAME
@@ -170,12 +214,10 @@ def publish_lines(con: duckdb.DuckDBPyConnection, workspace: Workspace, pending:
 
 
 @contextmanager
-def _rule_tables(con: duckdb.DuckDBPyConnection, workspace: Workspace, line_tables: list[str]) -> Iterator[None]:
+def _rule_tables(con: duckdb.DuckDBPyConnection, rules: Rules, line_tables: list[str]) -> Iterator[None]:
     """Temp tables `labels` and `suppliers`: the rules matched once to each distinct label and supplier."""
-    rules = theme_rules(workspace)
-    bodies = public_bodies(workspace)
-    temp_table(con, "labels", _label_themes(con, rules, line_tables))
-    temp_table(con, "suppliers", _supplier_bodies(con, workspace, bodies, line_tables))
+    temp_table(con, "labels", _label_themes(con, rules.themes, line_tables))
+    temp_table(con, "suppliers", _supplier_bodies(con, rules, line_tables))
     yield  # on an error, the caller's rollback removes them
     con.execute("DROP TABLE labels")
     con.execute("DROP TABLE suppliers")
@@ -258,24 +300,13 @@ def _bits(indexes: Iterable[int]) -> int:
     return sum(1 << i for i in indexes)
 
 
-def _supplier_bodies(con: duckdb.DuckDBPyConnection, workspace: Workspace, bodies: PublicBodies,
-                     line_tables: list[str]) -> dict[str, tuple[str, list]]:
-    """Each supplier: the kind of public body it is, and the agency of this count it is, if any.
-
-    A supplier is an agency of the count when its name is the agency's name or
-    alias, or when the named list gives it the ONS code of an agency's area.
-    """
-    by_name = {normalised_name(n): a.id for a in workspace.settings.agencies for n in [a.name, *a.aliases]}
-    by_area = {a.area: a.id for a in workspace.settings.agencies if a.area}
-    kind_of = {a.id: a.kind.value for a in workspace.settings.agencies}
+def _supplier_bodies(con: duckdb.DuckDBPyConnection, rules: Rules, line_tables: list[str]) -> dict[str, tuple[str, list]]:
+    """Each supplier: the kind of public body it is, and the agency of this count it is, if any (Rules.supplier)."""
     names = [r[0] for r in con.execute(
         f"SELECT * FROM ({_distinct(line_tables, 's.supplier_name')}) WHERE supplier_name IS NOT NULL").fetchall()]
     out: dict[str, list] = {k: [] for k in ("supplier_name", "transfer_kind", "transfer_rule", "counterpart_agency")}
     for name in names:
-        kind, rule, gss_code = bodies.recognise(name)
-        agency = by_name.get(normalised_name(name)) or by_area.get(gss_code)
-        if agency and not kind:
-            kind, rule = kind_of[agency], f"agency of this count: {agency}"
+        kind, rule, agency = rules.supplier(name)
         for key, value in (("supplier_name", name), ("transfer_kind", kind), ("transfer_rule", rule),
                            ("counterpart_agency", agency)):
             out[key].append(value)

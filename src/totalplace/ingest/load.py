@@ -12,6 +12,7 @@ import itertools
 import json
 import shutil
 from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -21,8 +22,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from totalplace.classify.apply import publish_lines
+from totalplace.classify.apply import Rules, publish_lines
 from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_file, sha256_of
@@ -125,11 +127,11 @@ def ingest(
         first = next(batches)
         # batches are cut at COMMIT_ROWS: a first batch short of it is the only one
         with pending_tables(con, workspace, INGEST_TABLES, in_memory=_records(first) < COMMIT_ROWS) as prefix:
-            _write_pending(con, itertools.chain([first], batches), prefix)
+            rules = _write_pending(con, workspace, itertools.chain([first], batches), prefix)
             with transaction(con):
                 drop_files(con, changed, ("spend_line", "rejected_row", "source_file"))
                 con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
-                publish_lines(con, workspace, f"{prefix}spend_line")
+                publish_lines(con, rules, f"{prefix}spend_line")
                 con.execute(f"INSERT INTO rejected_row SELECT * FROM {prefix}rejected_row")
     _keep_new_files(workspace, agency_id, new_files or [])
     return IngestResult(reports, list(changed.values()))
@@ -159,15 +161,41 @@ def _records(batch: list[_ReadFile]) -> int:
     return sum(read.records for read in batch)
 
 
-def _write_pending(con: duckdb.DuckDBPyConnection, batches: Iterable[list[_ReadFile]], prefix: str) -> None:
-    """Write each batch into the pending tables (see _write_batch) and commit it.
+def _write_pending(con: duckdb.DuckDBPyConnection, workspace: Workspace, batches: Iterable[list[_ReadFile]],
+                   prefix: str) -> Rules:
+    """Write each batch into the pending tables (see _write_batch) and commit it; the rules, read meanwhile.
 
     A commit lets DuckDB free the Arrow tables read so far; committing less
-    often saves the cost of each commit on a small ingest.
+    often saves the cost of each commit on a small ingest. DuckDB releases the
+    GIL while it writes: a worker thread reads the rules and recognises the
+    batches' suppliers (Python's regular expressions) on the other core, and
+    publishing finds them done.
     """
-    for batch in batches:
-        with transaction(con):
-            _write_batch(con, batch, prefix)
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        rules = worker.submit(Rules.of, workspace)
+        learnt = []
+        for batch in batches:
+            learnt.append(worker.submit(_learn_suppliers, rules, _supplier_cells(batch)))
+            with transaction(con):
+                _write_batch(con, batch, prefix)
+        for done in learnt:
+            done.result()  # a failure there is raised here
+        return rules.result()
+
+
+def _supplier_cells(batch: list[_ReadFile]) -> list[pa.ChunkedArray]:
+    """The supplier column of each file of the batch that has one."""
+    return [read.table.rows[f"c{read.mapping.columns['supplier_name']}"]
+            for read in batch if "supplier_name" in read.mapping.columns]
+
+
+def _learn_suppliers(rules: Future[Rules], cells: list[pa.ChunkedArray]) -> None:
+    """Recognise the supplier names in these cells as the lines will hold them (trimmed, blanks left out).
+
+    Only a head start: a name trimmed otherwise by DuckDB is recognised when the lines are published.
+    """
+    names = {cell.strip() for column in cells for cell in pc.unique(column).to_pylist()}
+    rules.result().learn_suppliers(names - {""})
 
 
 def _keep_new_files(workspace: Workspace, agency_id: str | None, new_files: list[Path]) -> None:
