@@ -228,3 +228,36 @@ def test_pending_tables_are_in_memory_only_for_an_ingest_of_one_commit_and_the_s
     assert choices == [(True, False), (False, True)]
     assert stores[0] == stores[1]
     assert [len(rows) for rows in stores[0].values()] == [2, 2, 1]
+
+
+def test_files_of_one_layout_written_with_different_date_forms_are_parsed_together_each_in_its_form(
+        small_place, monkeypatch):
+    folder = small_place.agency_dir("bradford-council")
+    write_csv(folder / "a.csv", SMALL_HEADER + "Adult Services,Residential Care,12/04/2018,1,10.00,A LTD\n"
+                                               "Adult Services,Residential Care,2018-04-13,2,11.00,A LTD\n"
+                                               "Adult Services,Residential Care,16/04/2018,5,14.00,A LTD\n")
+    write_csv(folder / "b.csv", SMALL_HEADER + "Adult Services,Residential Care,14-May-18,3,12.00,B LTD\n")
+    write_csv(folder / "c.csv", SMALL_HEADER + "Adult Services,Residential Care,,4,13.00,C LTD\n")
+    forms_tried: list[str | None] = []
+    real_date_sql = load.parse.date_sql
+
+    def watched(column: str, likely_form: str | None) -> str:
+        forms_tried.append(likely_form)
+        return real_date_sql(column, likely_form)
+
+    monkeypatch.setattr(load.parse, "date_sql", watched)
+    staged: list[int] = []
+    real_stage_rows = load._stage_rows
+    monkeypatch.setattr(load, "_stage_rows", lambda con, reads, sql: staged.append(len(reads))
+                        or real_stage_rows(con, reads, sql))
+    load.ingest(small_place)
+    assert staged == [3]  # one staging query for the three files
+    assert sorted(forms_tried, key=str) == ["%d-%b-%y", "%d/%m/%Y", None]  # c.csv has no date to go by
+    con = connect(small_place, read_only=True)
+    try:
+        dates = con.execute("SELECT transaction_ref, payment_date::VARCHAR FROM spend_line ORDER BY 1").fetchall()
+        rejected = con.execute("SELECT reason FROM rejected_row").fetchall()
+    finally:
+        con.close()
+    assert dates == [("1", "2018-04-12"), ("2", "2018-04-13"), ("3", "2018-05-14"), ("5", "2018-04-16")]
+    assert rejected == [("the date is blank",)]

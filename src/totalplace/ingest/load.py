@@ -148,7 +148,7 @@ def _read_batches(con: duckdb.DuckDBPyConnection, workspace: Workspace, files: l
     for agency, path in files:
         if progress:
             progress(str(path))
-        report, read = _read_file(con, workspace, agency, path, digest_of(path), into)
+        report, read = _read_file(workspace, agency, path, digest_of(path), into)
         reports.append(report)
         batch += [read] if read else []
         if _records(batch) >= COMMIT_ROWS:
@@ -239,24 +239,28 @@ class _ReadFile:
     agency: Agency
     table: TextTable
     mapping: columns.ColumnMapping
-    staging_sql: str
 
     @property
     def records(self) -> int:
         return self.table.rows.num_rows + len(self.table.odd_rows)
+
+    @property
+    def layout(self) -> tuple:
+        """What the file's staging query depends on but for its date form (see _staging_sql)."""
+        return tuple(self.table.headers), tuple(sorted(self.mapping.columns.items()))
 
 
 def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
               digest: str, into: Destination | None = None) -> FileReport:
     """Load one file into the store's tables unless the same content is already there."""
     into = into or Destination.of(con)
-    report, read = _read_file(con, workspace, agency, path, digest, into)
+    report, read = _read_file(workspace, agency, path, digest, into)
     _write_batch(con, [read] if read else [], "")
     return report
 
 
-def _read_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
-               digest: str, into: Destination) -> tuple[FileReport, _ReadFile | None]:
+def _read_file(workspace: Workspace, agency: Agency, path: Path, digest: str,
+               into: Destination) -> tuple[FileReport, _ReadFile | None]:
     """Read a file and find its columns, unless the same content is loaded already (then None)."""
     rel = _relative(workspace, agency, path)
     known = into.known.get(digest)
@@ -268,20 +272,23 @@ def _read_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Age
     columns.require(mapping, rel)
     report = FileReport(path=rel, agency_id=agency.id, outcome="loaded", mapping=mapping.as_dict(),
                         reasons=mapping.reasons, unused_headers=mapping.unused_headers())
-    read = _ReadFile(report, into.next_file_id, agency, table, mapping,
-                     _staging_sql(table, mapping, _likely_date_format(con, table, mapping)))
+    read = _ReadFile(report, into.next_file_id, agency, table, mapping)
     into.known[digest] = rel
     into.next_file_id += 1
     return report, read
 
 
-def _likely_date_format(con: duckdb.DuckDBPyConnection, table: TextTable, mapping: columns.ColumnMapping) -> str | None:
-    """The form of the file's own dates: files of one layout may write them differently."""
-    con.register("file_rows", table.rows)
+def _likely_date_formats(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile]) -> dict[int, str | None]:
+    """The form of each file's own dates (files of one layout may write them differently), by file id."""
+    con.register("date_cells", pa.concat_tables(
+        read.table.rows.select([f"c{read.mapping.columns['payment_date']}", "row_number"])
+        .rename_columns(["cell", "row_number"])
+        .append_column("file_id", int64_array(np.full(read.table.rows.num_rows, read.file_id)))
+        for read in batch))
     try:
-        return parse.likely_date_format(con, "file_rows", f"c{mapping.columns['payment_date']}")
+        return parse.likely_date_formats(con, "date_cells", "cell", "file_id", "row_number")
     finally:
-        con.unregister("file_rows")
+        con.unregister("date_cells")
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile], prefix: str) -> None:
@@ -290,13 +297,29 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile], prefix:
     One query over many files costs less than one per file, and DuckDB
     parallelises a scan over several files' rows, not over one small file.
     """
-    groups: dict[tuple[str, str], list[_ReadFile]] = {}
+    if not batch:
+        return
+    date_forms = _likely_date_formats(con, batch)
+    groups: dict[tuple, list[_ReadFile]] = {}
     for read in batch:
-        groups.setdefault((read.agency.id, read.staging_sql), []).append(read)
-    for (agency_id, staging_sql), reads in groups.items():
-        _stage_rows(con, reads, staging_sql)
+        groups.setdefault((read.agency.id, read.layout), []).append(read)
+    for (agency_id, _layout), reads in groups.items():
+        _stage_rows(con, reads, _staging_sql(reads[0].table, reads[0].mapping, _date_sql(reads, date_forms)))
         _write_rows(con, reads, agency_id, prefix)
         con.execute("DROP TABLE staged")
+
+
+def _date_sql(reads: list[_ReadFile], date_forms: dict[int, str | None]) -> str:
+    """SQL for the date of a row of these files (one layout), tried first in its own file's likely form."""
+    cell = f"c{reads[0].mapping.columns['payment_date']}"
+    files_of: dict[str | None, list[str]] = {}
+    for read in reads:
+        files_of.setdefault(date_forms.get(read.file_id), []).append(str(read.file_id))
+    *others, (last_form, _) = files_of.items()
+    if not others:
+        return parse.date_sql(cell, last_form)
+    return "CASE " + " ".join(f"WHEN file_id IN ({', '.join(ids)}) THEN {parse.date_sql(cell, form)}"
+                              for form, ids in others) + f" ELSE {parse.date_sql(cell, last_form)} END"
 
 
 def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], staging_sql: str) -> None:
@@ -341,7 +364,7 @@ def _all_blank(cells: list[str]) -> str:
     return f"tp_blank(concat({', '.join(cells)}))" if cells else "TRUE"
 
 
-def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_form: str | None) -> str:
+def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str) -> str:
     cell = {field: f"c{index}" for field, index in mapping.columns.items()}
     width = len(table.headers)
     all_cells = [f"c{i}" for i in range(width)]
@@ -387,7 +410,7 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_form: st
             UNION ALL SELECT * FROM odd_rows),
         parts AS (
             SELECT *, tp_amount({amount_cell}) AS amount,
-                   {parse.date_sql(date_cell, date_form)} AS any_date
+                   {date_sql} AS any_date
             FROM raw_rows),
         parsed AS (SELECT *, tp_date_value(any_date) AS payment_date FROM parts),
         checked AS (

@@ -64,14 +64,33 @@ def likely_date_format(con: duckdb.DuckDBPyConnection, relation: str, column: st
     Parsing with one known form is many times faster than trying every form
     on every row; rows in another form still fall back to all of them.
     """
-    counts = ", ".join(
-        f"count(try_strptime(trim({column}), '{form}'))" for form in DATE_FORMATS
-    )
-    # A failed strptime is slow (about 1 us), and every form is tried on every
-    # sampled value: a short sample of filled-in cells keeps this to a millisecond.
-    sample = f"SELECT {column} FROM {relation} WHERE NOT tp_blank({column}) LIMIT {LIKELY_SAMPLE}"
-    rows = con.execute(f"SELECT {counts} FROM ({sample})").fetchall()
-    hits = rows[0]
+    sample = f"SELECT {column} AS cell FROM {relation} WHERE NOT tp_blank({column}) LIMIT {LIKELY_SAMPLE}"
+    return _most_found(con.execute(f"SELECT {_form_counts()} FROM ({sample})").fetchall()[0])
+
+
+def likely_date_formats(con: duckdb.DuckDBPyConnection, relation: str, column: str, key: str,
+                        order: str) -> dict:
+    """likely_date_format for each value of `key`, its first rows taken in `order`: one query for them all.
+
+    A key whose cells are all blank is left out.
+    """
+    sample = (f"SELECT {key} AS k, {column} AS cell FROM {relation} WHERE NOT tp_blank({column}) "
+              f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}) <= {LIKELY_SAMPLE}")
+    rows = con.execute(f"SELECT k, {_form_counts()} FROM ({sample}) GROUP BY k").fetchall()
+    return {k: _most_found(hits) for k, *hits in rows}
+
+
+def _form_counts() -> str:
+    """SQL: how many of the sampled cells each form reads.
+
+    A failed strptime is slow (about 1 us), and every form is tried on every
+    sampled value: a short sample of filled-in cells keeps this to a millisecond.
+    """
+    return ", ".join(f"count(try_strptime(trim(cell), '{form}'))" for form in DATE_FORMATS)
+
+
+def _most_found(hits: tuple | list) -> str | None:
+    """The form that read the most cells (the first listed, on a tie), or None if none read any."""
     best = max(range(len(DATE_FORMATS)), key=lambda i: hits[i])
     return DATE_FORMATS[best] if hits[best] else None
 
