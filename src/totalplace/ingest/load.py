@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from totalplace.classify.apply import Rules, publish_lines
 from totalplace.errors import InputError
@@ -194,7 +193,7 @@ def _learn_suppliers(rules: Future[Rules], cells: list[pa.ChunkedArray]) -> None
 
     Only a head start: a name trimmed otherwise by DuckDB is recognised when the lines are published.
     """
-    names = {cell.strip() for column in cells for cell in pc.unique(column).to_pylist()}
+    names = {cell.strip() for column in cells for cell in column.unique().to_pylist()}
     rules.result().learn_suppliers(names - {""})
 
 
