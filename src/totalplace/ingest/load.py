@@ -122,7 +122,7 @@ def ingest(
             + [p for p in new_files or [] if agency_id == agency.id]
         ]
         reports: list[FileReport] = []
-        batches = _read_batches(con, workspace, files, into, digest_of, progress, reports)
+        batches = _read_batches(workspace, files, into, digest_of, progress, reports)
         first = next(batches)
         # batches are cut at COMMIT_ROWS: a first batch short of it is the only one
         with pending_tables(con, workspace, INGEST_TABLES, in_memory=_records(first) < COMMIT_ROWS) as prefix:
@@ -136,8 +136,8 @@ def ingest(
     return IngestResult(reports, list(changed.values()))
 
 
-def _read_batches(con: duckdb.DuckDBPyConnection, workspace: Workspace, files: list[tuple[Agency, Path]],
-                  into: Destination, digest_of: Callable[[Path], str], progress: Callable[[str], None] | None,
+def _read_batches(workspace: Workspace, files: list[tuple[Agency, Path]], into: Destination,
+                  digest_of: Callable[[Path], str], progress: Callable[[str], None] | None,
                   reports: list[FileReport]) -> Iterator[list[_ReadFile]]:
     """The files read, in batches cut as soon as they hold COMMIT_ROWS records; the last may hold fewer.
 
