@@ -303,7 +303,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile], prefix:
     for read in batch:
         groups.setdefault((read.agency.id, read.layout), []).append(read)
     for (agency_id, _layout), reads in groups.items():
-        _stage_rows(con, reads, _staging_sql(reads[0].table, reads[0].mapping, _date_sql(reads, date_forms)))
+        _stage_rows(con, reads, _date_sql(reads, date_forms))
         _write_rows(con, reads, agency_id, prefix)
         con.execute("DROP TABLE staged")
 
@@ -321,19 +321,24 @@ def _date_sql(reads: list[_ReadFile], date_forms: dict[int, str | None]) -> str:
                               for form, ids in others) + f" ELSE {parse.date_sql(cell, last_form)} END"
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], staging_sql: str) -> None:
+def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], date_sql: str) -> None:
     """Parse every row of these files (one layout) into the temp table `staged`, with the first problem found.
 
     A temp table, not Arrow: DuckDB writes it without converting every cell out
-    and back, and it is read four times.
+    and back, and it is read four times. Most files have no odd rows: their
+    table is made only when there are some (each statement has a fixed cost).
     """
     con.register("file_rows", pa.concat_tables(
         r.table.rows.append_column("file_id", int64_array(np.full(r.table.rows.num_rows, r.file_id)))
         for r in reads))
-    _odd_rows_table(con, reads)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {staging_sql}")
+    odd_rows = any(r.table.odd_rows for r in reads)
+    if odd_rows:
+        _odd_rows_table(con, reads)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS "
+                f"{_staging_sql(reads[0].table, reads[0].mapping, date_sql, odd_rows)}")
     con.unregister("file_rows")
-    con.execute("DROP TABLE odd_rows")
+    if odd_rows:
+        con.execute("DROP TABLE odd_rows")
 
 
 def _odd_rows_table(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile]) -> None:
@@ -363,7 +368,7 @@ def _all_blank(cells: list[str]) -> str:
     return f"tp_blank(concat({', '.join(cells)}))" if cells else "TRUE"
 
 
-def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str) -> str:
+def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str, odd_rows: bool) -> str:
     cell = {field: f"c{index}" for field, index in mapping.columns.items()}
     width = len(table.headers)
     all_cells = [f"c{i}" for i in range(width)]
@@ -406,7 +411,7 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
     return f"""
         WITH raw_rows AS (
             SELECT *, CAST(NULL AS VARCHAR) AS raw_line, FALSE AS overflow FROM file_rows
-            UNION ALL SELECT * FROM odd_rows),
+            {"UNION ALL SELECT * FROM odd_rows" if odd_rows else ""}),
         parts AS (
             SELECT *, tp_amount({amount_cell}) AS amount,
                    {date_sql} AS any_date
