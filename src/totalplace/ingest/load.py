@@ -8,7 +8,6 @@ nothing: if any file fails, the store is left as it was (see `ingest`).
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -122,11 +121,9 @@ def ingest(
             + [p for p in new_files or [] if agency_id == agency.id]
         ]
         reports: list[FileReport] = []
-        batches = _read_batches(workspace, files, into, digest_of, progress, reports)
-        first = next(batches)
-        # batches are cut at COMMIT_ROWS: a first batch short of it is the only one
-        with pending_tables(con, workspace, INGEST_TABLES, in_memory=_records(first) < COMMIT_ROWS) as prefix:
-            rules = _write_pending(con, workspace, itertools.chain([first], batches), prefix)
+        one_commit, batches = _fits_one_commit(_read_batches(workspace, files, into, digest_of, progress, reports))
+        with pending_tables(con, workspace, INGEST_TABLES, in_memory=one_commit) as prefix:
+            rules = _write_pending(con, workspace, batches, prefix)
             with transaction(con):
                 drop_files(con, changed, ("spend_line", "rejected_row", "source_file"))
                 con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
@@ -160,6 +157,21 @@ def _records(batch: list[_ReadFile]) -> int:
     return sum(read.records for read in batch)
 
 
+def _fits_one_commit(batches: Iterator[list[_ReadFile]]) -> tuple[bool, Iterator[list[_ReadFile]]]:
+    """Whether there is only one batch, and the batches still to write (the first one read here among them).
+
+    Batches are cut at COMMIT_ROWS: a first batch short of it is the only one.
+    """
+    held = [next(batches)]
+    return _records(held[0]) < COMMIT_ROWS, _handed_on(held, batches)
+
+
+def _handed_on(held: list[list[_ReadFile]], rest: Iterator[list[_ReadFile]]) -> Iterator[list[_ReadFile]]:
+    """The held batch, then the rest; nothing here keeps the held one once it is handed on."""
+    yield held.pop()
+    yield from rest
+
+
 def _write_pending(con: duckdb.DuckDBPyConnection, workspace: Workspace, batches: Iterable[list[_ReadFile]],
                    prefix: str) -> Rules:
     """Write each batch into the pending tables (see _write_batch) and commit it; the rules, read meanwhile.
@@ -177,6 +189,7 @@ def _write_pending(con: duckdb.DuckDBPyConnection, workspace: Workspace, batches
             learnt.append(worker.submit(_learn_suppliers, rules, _supplier_cells(batch)))
             with transaction(con):
                 _write_batch(con, batch, prefix)
+            del batch  # its Arrow tables go before the next batch is read
         for done in learnt:
             done.result()  # a failure there is raised here
         return rules.result()
