@@ -261,22 +261,3 @@ def test_files_of_one_layout_written_with_different_date_forms_are_parsed_togeth
         con.close()
     assert dates == [("1", "2018-04-12"), ("2", "2018-04-13"), ("3", "2018-05-14"), ("5", "2018-04-16")]
     assert rejected == [("the date is blank",)]
-
-
-def test_a_file_whose_first_rows_have_too_few_dates_is_looked_at_whole_for_its_date_form(small_place, monkeypatch):
-    monkeypatch.setattr(load, "LIKELY_HEAD_ROWS", 3)
-    monkeypatch.setattr(load.parse, "LIKELY_SAMPLE", 2)
-    folder = small_place.agency_dir("bradford-council")
-    row = "Adult Services,Residential Care,{date},{ref},10.00,A LTD\n"
-    # a.csv: no date in its first three rows (a no-break space is blank to DuckDB and to Arrow), then two
-    write_csv(folder / "a.csv", SMALL_HEADER + "".join(row.format(date=date, ref=ref) for ref, date in enumerate(
-        ["", " ", "\u00a0", "14-May-18", "15-May-18"])))
-    # b.csv: two dates in its first three rows, in the form the rest of it is not written in
-    write_csv(folder / "b.csv", SMALL_HEADER + "".join(row.format(date=date, ref=ref) for ref, date in enumerate(
-        ["12/04/2018", "13/04/2018", "2018-04-14", "2018-04-15", "2018-04-16"], start=10)))
-    forms_tried: list[str | None] = []
-    real_date_sql = load.parse.date_sql
-    monkeypatch.setattr(load.parse, "date_sql", lambda column, form: forms_tried.append(form)
-                        or real_date_sql(column, form))
-    load.ingest(small_place)
-    assert sorted(forms_tried, key=str) == ["%d-%b-%y", "%d/%m/%Y"]

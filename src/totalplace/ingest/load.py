@@ -21,7 +21,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from totalplace.classify.apply import Rules, publish_lines
 from totalplace.errors import InputError
@@ -47,9 +46,6 @@ INGEST_TABLES = ("source_file", "spend_line", "rejected_row")
 # bounds memory (about 400 MB a million rows) and keeps commits few. An ingest
 # of fewer rows is committed once, and its pending tables are kept in memory.
 COMMIT_ROWS = 500_000
-# A file's likely date form is looked for in its first rows (see _date_cells): the sample
-# is its first parse.LIKELY_SAMPLE filled-in dates, and most files have them in this many.
-LIKELY_HEAD_ROWS = 1_000
 
 
 @dataclass
@@ -296,28 +292,15 @@ def _read_file(workspace: Workspace, agency: Agency, path: Path, digest: str,
 
 def _likely_date_formats(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile]) -> dict[int, str | None]:
     """The form of each file's own dates (files of one layout may write them differently), by file id."""
-    con.register("date_cells", pa.concat_tables(_date_cells(read) for read in batch))
+    con.register("date_cells", pa.concat_tables(
+        read.table.rows.select([f"c{read.mapping.columns['payment_date']}", "row_number"])
+        .rename_columns(["cell", "row_number"])
+        .append_column("file_id", int64_array(np.full(read.table.rows.num_rows, read.file_id)))
+        for read in batch))
     try:
         return parse.likely_date_formats(con, "date_cells", "cell", "file_id", "row_number")
     finally:
         con.unregister("date_cells")
-
-
-def _date_cells(read: _ReadFile) -> pa.Table:
-    """The file's date cells (with row_number and file_id) as far as they surely hold its date sample.
-
-    Its first LIKELY_HEAD_ROWS rows are enough when Arrow finds the sample's size
-    of filled-in cells there: DuckDB's trim removes Unicode spaces only, Arrow's
-    those and other whitespace, so a cell Arrow finds filled in is filled in for
-    DuckDB too. Otherwise the whole column is looked at. Sorting a 1-million-row
-    file's dates to find its first ones would cost more than parsing them.
-    """
-    column = f"c{read.mapping.columns['payment_date']}"
-    head = read.table.rows.slice(0, LIKELY_HEAD_ROWS)
-    filled = pc.sum(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(head[column])), 0)).as_py() or 0
-    rows = head if filled >= parse.LIKELY_SAMPLE else read.table.rows
-    return (rows.select([column, "row_number"]).rename_columns(["cell", "row_number"])
-            .append_column("file_id", int64_array(np.full(rows.num_rows, read.file_id))))
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile], prefix: str) -> None:
