@@ -393,7 +393,7 @@ def report(lines: int, spark, duck_import, duck, duck_pq, cohort, scaling_runs, 
             return summary | {"wins": wins, "peak": peak, "projection": projection}
         print(f"  speedup 1->2 cores {p['speedup']:.2f}x, parallel efficiency {p['efficiency']:.0%}, "
               f"Amdahl parallel fraction p={p['parallel_fraction']:.3f}")
-        print(f"  projection, 1 billion lines, the 3 counts in 10 minutes: "
+        print("  projection, 1 billion lines, the 3 counts in 10 minutes: "
               + (f"{p['cores']} cores (Amdahl); {p['cores_linear']} if scaling were perfectly linear"
                  if p["cores"] else f"not reachable by Amdahl's law (serial part {p['serial_s']:.0f} s); "
                                     f"{p['cores_linear']} cores if scaling were linear"))

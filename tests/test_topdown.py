@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest

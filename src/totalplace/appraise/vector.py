@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from totalplace.appraise.engine import Appraisal, OUTCOME_FIELDS, RATE_FIELDS, parameter_keys
-from totalplace.appraise.model import BenefitKind, CostKind, Distribution
+from totalplace.appraise.model import BenefitKind, Distribution
 from totalplace.errors import InputError
 
 CHUNK = 2048  # draws per block: bounds the (D, O, Y) working arrays to a few tens of MB

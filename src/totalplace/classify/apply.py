@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from totalplace.classify.rules import (
-    RuleTable, check_choice, check_pattern, cofog_codes, read_rule_table, themes,
+    check_choice, check_pattern, cofog_codes, read_rule_table, themes,
 )
 from totalplace.errors import InputError
 from totalplace.store.connection import temp_table
@@ -78,7 +78,7 @@ def theme_rules(workspace: Workspace) -> list[ThemeRule]:
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 
 
-@functools.lru_cache(maxsize=1 << 16)  # each supplier's name is looked up twice (see _supplier_bodies)
+@functools.lru_cache(maxsize=1 << 16)  # Rules.supplier normalises each name twice: for the named list and the agencies
 def normalised_name(name: str) -> str:
     """A body's name for exact matching: 'Leeds City Council ' and 'LEEDS CITY COUNCIL' agree."""
     return " ".join(_NOT_ALNUM.sub(" ", name.upper().replace("&", " AND ")).split())

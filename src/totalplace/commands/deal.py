@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 

@@ -487,7 +487,7 @@ def _checked_sql(mapping: CohortMapping, agency_id: str) -> str:
     """
     has = mapping.columns.__contains__
     text = _text(mapping)
-    units = f"TRY_CAST(replace(trim(units), ',', '') AS DECIMAL(18,4))" if has("units") else "NULL"
+    units = "TRY_CAST(replace(trim(units), ',', '') AS DECIMAL(18,4))" if has("units") else "NULL"
     given = "tp_amount(cost)" if has("cost") else "CAST(NULL AS DECIMAL(18,2))"
     agency = (f"coalesce(nullif(trim(both '-' FROM lower(regexp_replace(trim(agency), '[^A-Za-z0-9]+', '-', 'g'))), ''), "
               f"{_sql_text(agency_id)})" if has("agency") else _sql_text(agency_id))
