@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from contextlib import closing
 from decimal import Decimal
 
 import duckdb
@@ -90,6 +91,19 @@ def test_summary_by_hand(small):
     assert year[6] == (total / 4).quantize(Decimal("0.01"))
     assert year[8] == (total / 3).quantize(Decimal("0.01"))
     assert year[9] == Decimal("90.00")  # households cost H1 (most), H2 90, D1 40: median 90
+
+
+def test_means_and_medians_between_two_pennies_are_rounded_exactly(tmp_path):
+    """1.015 is rounded to the even penny on either engine, not truncated (DuckDB's median) or
+    taken through a binary float (its avg, and Spark's median)."""
+    ws = _workspace(tmp_path, "suppress_below = 1")
+    _put(ws, "nhs", "events.csv", "person,date,service,cost\n"
+                                  "P1,2023-07-01,GP appointment,1.01\nP2,2023-07-02,GP appointment,1.02\n")
+    cohorts.load(ws, KEY)
+    with closing(figures.open_cohort(ws)) as con:
+        row = figures.summary(con, ws, "2023-24").rows[0]
+    assert row[1:3] == [2, 2]
+    assert row[6:] == [Decimal("1.02")] * 4  # mean and median, per person and per household
 
 
 def test_concentration_by_hand(small):

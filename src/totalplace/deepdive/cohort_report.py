@@ -124,6 +124,9 @@ def summary(con, workspace: Workspace, year: str | None) -> Table:
     """People, households, events and cost per person and per household, each year (or the year asked)."""
     t = settings(workspace).suppress_below
     where = "true" if year in (None, "all") else f"fiscal_year = '{scope(con, year).fiscal_year}'"
+    # Means and medians are divided here, in exact decimals: the engines' own avg and median
+    # round differently (DuckDB's median truncates to pence, Spark's is a double), and the
+    # figures must agree to the penny on either engine.
     rows = con.execute(f"""
         WITH people AS (
             SELECT fiscal_year, person, any_value(household_key) AS household_key, sum(cost) AS cost,
@@ -131,20 +134,34 @@ def summary(con, workspace: Workspace, year: str | None) -> Table:
             FROM cohort_person_agency WHERE {where} GROUP BY fiscal_year, person),
         households AS (SELECT fiscal_year, household_key, sum(cost) AS cost FROM people GROUP BY ALL),
         per_year AS (
-            SELECT fiscal_year, count(*) AS people, sum(events) AS events, sum(cost) AS cost,
-                   avg(cost) AS mean_person, median(cost) AS median_person FROM people GROUP BY ALL),
-        agencies AS (SELECT fiscal_year, count(DISTINCT agency_id) AS agencies FROM cohort_person_agency GROUP BY ALL)
-        SELECT y.fiscal_year, y.people, count(*) AS households, y.events, g.agencies,
-               y.cost, y.mean_person, y.median_person, avg(h.cost), median(h.cost)
-        FROM per_year y JOIN households h USING (fiscal_year) JOIN agencies g USING (fiscal_year)
-        GROUP BY y.fiscal_year, y.people, y.events, g.agencies, y.cost, y.mean_person, y.median_person
+            SELECT fiscal_year, count(*) AS people, sum(events) AS events, sum(cost) AS cost FROM people GROUP BY ALL),
+        household_count AS (SELECT fiscal_year, count(*) AS households FROM households GROUP BY ALL),
+        agencies AS (SELECT fiscal_year, count(DISTINCT agency_id) AS agencies FROM cohort_person_agency GROUP BY ALL),
+        {_middle_sql("person_middle", "people")},
+        {_middle_sql("household_middle", "households")}
+        SELECT y.fiscal_year, y.people, h.households, y.events, g.agencies, y.cost,
+               p.middle_sum, p.middle_count, m.middle_sum, m.middle_count
+        FROM per_year y JOIN household_count h USING (fiscal_year) JOIN agencies g USING (fiscal_year)
+        JOIN person_middle p USING (fiscal_year) JOIN household_middle m USING (fiscal_year)
         ORDER BY y.fiscal_year""").fetchall()
-    body = [[r[0], r[1], r[2], r[3], r[4], r[5], *(_pence(v) for v in r[6:])] for r in rows]
+    body = [[year, people, households, events, agencies, cost,
+             *(_pence(_quotient(a, b)) for a, b in ((cost, people), (p_sum, p_count), (cost, households), (h_sum, h_count)))]
+            for year, people, households, events, agencies, cost, p_sum, p_count, h_sum, h_count in rows]
     published = [_suppress_year(row, t) for row in body]
     return Table(title(workspace, "Cost per person and per household, all agencies, by year"),
                  ["year", "people", "households", "events", "agencies", "cost", "mean per person",
                   "median per person", "mean per household", "median per household"],
                  published, [suppression_note(t)])
+
+
+def _middle_sql(name: str, units: str) -> str:
+    """SQL for a CTE `name`: per year, the sum and number of the middle one or two costs of `units`
+    (their quotient is the median): rank r of n is in the middle when n <= 2r <= n + 2."""
+    return f"""{name} AS (
+            SELECT fiscal_year, sum(cost) AS middle_sum, count(*) AS middle_count FROM (
+                SELECT fiscal_year, cost, row_number() OVER (PARTITION BY fiscal_year ORDER BY cost) AS r,
+                       count(*) OVER (PARTITION BY fiscal_year) AS n FROM {units})
+            WHERE 2 * r BETWEEN n AND n + 2 GROUP BY fiscal_year)"""
 
 
 def _suppress_year(row: list, threshold: int) -> list:
@@ -153,6 +170,10 @@ def _suppress_year(row: list, threshold: int) -> list:
         return [row[0], suppress_count(row[1], threshold), suppress_count(row[2], threshold), WITHHELD,
                 row[4]] + [WITHHELD] * 5
     return row
+
+
+def _quotient(total: Decimal | None, count: int) -> Decimal | None:
+    return None if total is None else Decimal(total) / count
 
 
 def _pence(value) -> Decimal | None:
