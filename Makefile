@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test bench bench-national clean
+.PHONY: demo test test-fast bench bench-national clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-java.sh
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# The quick check for your own loop: everything but the Spark, browser and PostgreSQL tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m "not spark and not browser and not postgres"
 
 # Each benchmark prints its figures and its ratio against a baseline measured in the same run.
 BENCHMARKS := run topdown cohort appraisal estate web_load

@@ -42,7 +42,7 @@ def _workspace(tmp_path, extra_settings: str = ""):
     ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
     if extra_settings:
         with ws.config_path.open("a", encoding="utf-8") as handle:
-            handle.write("\n[cohort]\n" + extra_settings + "\n")
+            handle.write("\n" + extra_settings + "\n")
     return open_workspace(ws.root)
 
 
@@ -54,7 +54,7 @@ def _put(ws, agency: str, name: str, text: str) -> None:
 
 @pytest.fixture
 def small(tmp_path):
-    ws = _workspace(tmp_path, "suppress_below = 1\ntop_percent = 34")
+    ws = _workspace(tmp_path, "[privacy]\nsuppress_below = 1\n[cohort]\ntop_percent = 34")
     _put(ws, "council", "events.csv", COUNCIL)
     _put(ws, "nhs", "events.csv", NHS)
     _put(ws, "police", "events.csv", POLICE)
@@ -96,7 +96,7 @@ def test_summary_by_hand(small):
 def test_means_and_medians_between_two_pennies_are_rounded_exactly(tmp_path):
     """1.015 is rounded to the even penny on either engine, not truncated (DuckDB's median) or
     taken through a binary float (its avg, and Spark's median)."""
-    ws = _workspace(tmp_path, "suppress_below = 1")
+    ws = _workspace(tmp_path, "[privacy]\nsuppress_below = 1")
     _put(ws, "nhs", "events.csv", "person,date,service,cost\n"
                                   "P1,2023-07-01,GP appointment,1.01\nP2,2023-07-02,GP appointment,1.02\n")
     cohorts.load(ws, KEY)
@@ -143,7 +143,7 @@ def test_top_cohort_by_agency_by_hand(small):
 
 
 def test_unit_cost_codes_and_price_year(tmp_path):
-    ws = _workspace(tmp_path, 'suppress_below = 1\nprice_year = "2022-23"')
+    ws = _workspace(tmp_path, '[privacy]\nsuppress_below = 1\n[cohort]\nprice_year = "2022-23"')
     _put(ws, "police", "events.csv", POLICE + "A2,2023-08-02,Arrest,no.such.code,1\n")
     result = cohorts.load(ws, KEY)
     con = duckdb.connect(str(ws.store_path), read_only=True)
@@ -267,7 +267,7 @@ def test_outputs_suppress_small_counts_and_the_threshold_is_configurable(small, 
     ws, con = small
     assert figures.summary(con, ws, "2023-24").rows[0][1] == 4  # threshold 1 in this workspace
     default = open_workspace(ws.root)
-    default.settings.cohort = None  # the default threshold, 5
+    default.settings.privacy = None  # the default threshold, 5
     row = figures.summary(con, default, "2023-24").rows[0]
     assert row[1:3] == ["<5", "<5"] and row[5] == figures.WITHHELD
     assert all(r[1] in (0, "<5", figures.WITHHELD) for r in figures.agency_contact(con, default, "2023-24").rows)
@@ -279,7 +279,7 @@ def test_outputs_suppress_small_counts_and_the_threshold_is_configurable(small, 
 # ---- the command line and the report ----------------------------------------------------------
 
 def test_cli_load_needs_a_key_and_prints_figures(tmp_path, monkeypatch):
-    ws = _workspace(tmp_path, "suppress_below = 1")
+    ws = _workspace(tmp_path, "[privacy]\nsuppress_below = 1")
     _put(ws, "council", "events.csv", COUNCIL)
     runner = CliRunner()
     monkeypatch.delenv(KEY_ENV, raising=False)

@@ -30,7 +30,7 @@ from totalplace.store.portable import export_store, import_store
 from totalplace.store.spark import SparkEngineError, SparkStore
 from totalplace.workspace import Engine, SparkSettings, Workspace, init_workspace, open_workspace
 
-pytestmark = pytest.mark.xdist_group("spark")
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 KEY = b"parity-test-key-0123456789abcdef"
 FILES = {"leeds-council": ("leeds", ["2011-04.csv", "2012-06.csv"]),

@@ -19,6 +19,8 @@ from test_web_support import build_place, csrf_of, make_app, signed_in
 from totalplace.web.auth import check_password, create_user
 from totalplace.web.db import AuditEvent, Base, Database, Publication, Role, User
 
+pytestmark = pytest.mark.postgres
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "postgres-for-tests.sh"
 
 

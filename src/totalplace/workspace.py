@@ -81,10 +81,17 @@ class Place(BaseModel):
     region: str
 
 
-class CohortSettings(BaseModel):
-    """[cohort] in totalplace.toml: how person-level cohort outputs are made and published."""
+class PrivacySettings(BaseModel):
+    """[privacy] in totalplace.toml: the one threshold of small-number suppression, for every published output
+    (cohort tables, the web's breakdowns for the public and for other agencies' analysts, the report)."""
 
-    suppress_below: int = Field(default=5, ge=1, description="counts of people or households under this are suppressed")
+    suppress_below: int = Field(default=5, ge=1,
+                                description="groups of fewer people, households or payments than this are suppressed")
+
+
+class CohortSettings(BaseModel):
+    """[cohort] in totalplace.toml: how person-level cohort outputs are made."""
+
     top_percent: float = Field(default=5.0, gt=0, le=100, description="the high-cost cohort: this top % of households")
     price_year: str | None = Field(default=None, description="price year for unit-cost codes (default: each event's own year)")
 
@@ -115,6 +122,7 @@ class Settings(BaseModel):
         default_factory=dict, description="fiscal year (e.g. 2018-19) -> population override"
     )
     cohort: CohortSettings | None = None  # None: the defaults (left out of a saved totalplace.toml)
+    privacy: PrivacySettings | None = None  # None: the defaults
     spark: SparkSettings | None = None    # None: the defaults
 
     @field_validator("population")
@@ -128,6 +136,11 @@ class Settings(BaseModel):
 
 class Workspace:
     """A workspace folder and its settings."""
+
+    @property
+    def suppress_below(self) -> int:
+        """The workspace's one small-number threshold ([privacy] suppress_below)."""
+        return (self.settings.privacy or PrivacySettings()).suppress_below
 
     def __init__(self, root: Path, settings: Settings) -> None:
         self.root = root

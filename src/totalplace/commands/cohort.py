@@ -161,7 +161,7 @@ def concentration(
             cfg = figures.settings(ws)
             curve = figures.concentration(con, year, unit, cfg.top_percent)
             chart.parent.mkdir(parents=True, exist_ok=True)
-            chart.write_text(figures.concentration_svg(curve, cfg.suppress_below,
+            chart.write_text(figures.concentration_svg(curve, ws.suppress_below,
                                                        synthetic.is_synthetic(ws.root / cohorts.COHORT_DIR)),
                              encoding="utf-8")
             err.print(f"wrote {chart}")

@@ -66,7 +66,7 @@ def suppress_rows(rows: list[list], count_column: int, dependent: list[int], thr
 
 def suppression_note(threshold: int) -> str:
     return (f"Counts of people or households under {threshold} are shown as <{threshold} and their money withheld "
-            f"(suppress_below in the cohort section of totalplace.toml); a lone small row takes the next smallest with it.")
+            f"(suppress_below in the privacy section of totalplace.toml); a lone small row takes the next smallest with it.")
 
 
 # ---- scope ------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def _share(part, whole) -> float:
 
 def summary(con, workspace: Workspace, year: str | None) -> Table:
     """People, households, events and cost per person and per household, each year (or the year asked)."""
-    t = settings(workspace).suppress_below
+    t = workspace.suppress_below
     where = "true" if year in (None, "all") else f"fiscal_year = '{scope(con, year).fiscal_year}'"
     # Means and medians are divided here, in exact decimals: the engines' own avg and median
     # round differently (DuckDB's median truncates to pence, Spark's is a double), and the
@@ -182,7 +182,7 @@ def _pence(value) -> Decimal | None:
 
 def cost_bands(con, workspace: Workspace, year: str | None) -> Table:
     """People by their cost to all agencies together in the year: how few cost how much."""
-    s, t = scope(con, year), settings(workspace).suppress_below
+    s, t = scope(con, year), workspace.suppress_below
     band = "CASE " + " ".join(f"WHEN cost >= {low} THEN {i}" for i, (low, _) in reversed(list(enumerate(COST_BANDS)))) + " END"
     counts = dict((b, (n, c)) for b, n, c in con.execute(f"""
         SELECT {band} AS band, count(*), sum(cost) FROM (
@@ -204,7 +204,7 @@ def _band_table(workspace: Workspace, text: str, band_name: str, bands, counts: 
 
 def by_agency(con, workspace: Workspace, year: str | None) -> Table:
     """Each agency's people in contact, events and cost, and its cost per person in contact."""
-    s, t = scope(con, year), settings(workspace).suppress_below
+    s, t = scope(con, year), workspace.suppress_below
     rows = con.execute(f"""
         SELECT agency_id, count(DISTINCT person), sum(events), sum(cost), sum(cost) / count(DISTINCT person)
         FROM cohort_person_agency WHERE {s.where} GROUP BY agency_id ORDER BY sum(cost) DESC""").fetchall()
@@ -263,7 +263,7 @@ def concentration_table(con, workspace: Workspace, year: str | None, unit: str =
     """'The top x% of households account for y% of cost', at the usual x."""
     cfg = settings(workspace)
     curve = concentration(con, year, unit, cfg.top_percent)
-    t = cfg.suppress_below
+    t = workspace.suppress_below
     rows = [[f"top {p.percent:g}%", p.units, p.cost, p.share] for p in curve.points if p.percent in CURVE_PERCENTS]
     published = suppress_rows(rows, 1, [2, 3], t, complementary=False)  # cumulative rows: no differencing of one
     return Table(title(workspace, f"Concentration of cost by {unit}, {curve.scope.label}"),
@@ -314,7 +314,7 @@ def concentration_svg(curve: Concentration, threshold: int, synthetic: bool) -> 
 
 def agency_contact(con, workspace: Workspace, year: str | None) -> Table:
     """People by how many agencies they were in contact with; the 3-or-more group called out."""
-    s, t = scope(con, year), settings(workspace).suppress_below
+    s, t = scope(con, year), workspace.suppress_below
     counts = dict((b, (n, c)) for b, n, c in con.execute(f"""
         SELECT least(agencies, 5) - 1, count(*), sum(cost) FROM (
             SELECT person, count(DISTINCT agency_id) AS agencies, sum(cost) AS cost
@@ -332,7 +332,7 @@ def agency_contact(con, workspace: Workspace, year: str | None) -> Table:
 
 def assessments(con, workspace: Workspace, year: str | None) -> Table:
     """Repeat assessments: people by how often they were assessed, across all agencies."""
-    s, t = scope(con, year), settings(workspace).suppress_below
+    s, t = scope(con, year), workspace.suppress_below
     per_person = f"""SELECT person, sum(assessments) AS n, count(DISTINCT agency_id) AS agencies,
                             sum(assessment_cost) AS cost
                      FROM cohort_person_agency WHERE {s.where} AND assessments > 0 GROUP BY person"""
@@ -354,7 +354,7 @@ def assessments(con, workspace: Workspace, year: str | None) -> Table:
 
 def assessments_by_service(con, workspace: Workspace, year: str | None) -> Table:
     """Each agency's assessments: how many, of how many people, and how many were assessed again."""
-    s, t = scope(con, year), settings(workspace).suppress_below
+    s, t = scope(con, year), workspace.suppress_below
     rows = con.execute(f"""
         SELECT agency_id, service, sum(n), count(*), count(*) FILTER (WHERE n >= 2) FROM (
             SELECT agency_id, service, person, sum(assessments) AS n FROM cohort_assessment
@@ -371,7 +371,7 @@ def assessments_by_service(con, workspace: Workspace, year: str | None) -> Table
 def top_cohort(con, workspace: Workspace, year: str | None) -> Table:
     """The cost of the top x% of households (by cost to all agencies), agency by agency."""
     s, cfg = scope(con, year), settings(workspace)
-    t = cfg.suppress_below
+    t = workspace.suppress_below
     rows = con.execute(f"""
         WITH scoped AS (SELECT * FROM cohort_person_agency WHERE {s.where}),
         households AS (
@@ -427,21 +427,21 @@ def _section(con, workspace: Workspace) -> Section:
     year = scope(con, None).fiscal_year
     curve = concentration(con, year, top_percent=cfg.top_percent)
     table = concentration_table(con, workspace, year)
-    paragraphs = [headline(curve, cfg.top_percent, cfg.suppress_below)]
+    paragraphs = [headline(curve, cfg.top_percent, workspace.suppress_below)]
     if synthetic:
         paragraphs.insert(0, "This cohort is SYNTHETIC: made-up people generated for the demonstration "
                              "(`totalplace cohort synth`); no real person is described and costs are illustrative.")
     paragraphs.append(agency_contact(con, workspace, year).notes[0])
     return Section(
         id="cohort", title=title(workspace, "High-cost people and families"), paragraphs=paragraphs,
-        charts=[Chart(table.title, concentration_svg(curve, cfg.suppress_below, synthetic), table)],
+        charts=[Chart(table.title, concentration_svg(curve, workspace.suppress_below, synthetic), table)],
         tables=[summary(con, workspace, "all"), by_agency(con, workspace, year), cost_bands(con, workspace, year),
                 agency_contact(con, workspace, year), assessments(con, workspace, year),
                 assessments_by_service(con, workspace, year), top_cohort(con, workspace, year)],
         provenance=[
             f"Cohort: person-level events from {fetch_one(con, 'SELECT count(*) FROM cohort_file')[0]} files "
             f"under {COHORT_DIR}/, identifiers pseudonymised with HMAC-SHA256 as they were read; "
-            f"linked across agencies by pseudonym; counts under {cfg.suppress_below} suppressed."
+            f"linked across agencies by pseudonym; counts under {workspace.suppress_below} suppressed."
             + (" SYNTHETIC data." if synthetic else ""),
         ],
     )
