@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
+from rapidfuzz import fuzz, process
 
 from totalplace.classify.rules import cofog_codes
 from totalplace.count.population import Population, population
@@ -30,6 +31,7 @@ DIMENSIONS = {
     "service": "coalesce(s.service_label, '(no service named)')",
     "year": "s.fiscal_year",
 }
+TIME_ORDERED = {"month", "year"}  # dimensions read in date order, not largest first
 COUNTED_ONCE = "(s.counterpart_agency IS NULL OR s.counterpart_agency = s.agency_id)"
 LINES = "spend_line s"  # each line carries its classification: no join to make
 
@@ -114,7 +116,8 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
             FROM {LINES} WHERE {year_clause} GROUP BY 1""",
         year_params,
     ).fetchall()
-    grouped = sorted(((k, a, n) for k, a, n, _ in by_key if n), key=lambda r: (-r[1], r[0]))
+    order = (lambda r: r[0]) if by in TIME_ORDERED else (lambda r: (-r[1], r[0]))
+    grouped = sorted(((k, a, n) for k, a, n, _ in by_key if n), key=order)
     within = sum((r[3] for r in by_key), Decimal(0))
     pop = population(workspace, fiscal_year) if fiscal_year else None
     total = sum((Decimal(r[1]) for r in grouped), Decimal(0))
@@ -128,6 +131,21 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
         for key, amount, lines in grouped
     ]
     return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows), within, pop)
+
+
+def figure_key(con: duckdb.DuckDBPyConnection, by: str, key: str, fiscal_year: str | None) -> str:
+    """The key of a figure as the count writes it: matched ignoring case, and a near miss named."""
+    where, params = figure_filter(by, None, fiscal_year)
+    keys = [r[0] for r in con.execute(f"SELECT DISTINCT {dimension(by)} FROM {LINES} WHERE {where}", params).fetchall()]
+    if key in keys:
+        return key
+    same = [k for k in keys if k.casefold() == key.casefold()]
+    if same:
+        return same[0]
+    near = process.extractOne(key, keys, scorer=fuzz.WRatio, processor=str.casefold, score_cutoff=75)
+    hint = f"did you mean {near[0]!r}?" if near else f"the keys are: {', '.join(sorted(keys)[:12])}" + (
+        ", ..." if len(keys) > 12 else "")
+    raise InputError(f"no {by} {key!r} in the count of {fiscal_year or 'all years'}; {hint}")
 
 
 @dataclass(frozen=True)
@@ -148,10 +166,13 @@ def trace(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = 
           limit: int | None = None) -> tuple[list[TracedLine], Decimal, int]:
     """The source rows behind one figure of a count: file, row and rule; with their sum."""
     fiscal_year = choose_year(con, year)
+    key = figure_key(con, by, key, fiscal_year)
     where, params = figure_filter(by, key, fiscal_year)
     total, lines = fetch_one(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}", params)
     rows = con.execute(
-        f"""SELECT f.path, s.row_number, s.agency_id, strftime(s.payment_date, '%Y-%m-%d'),
+        f"""SELECT f.path, s.row_number, s.agency_id,
+                   CASE WHEN s.date_precision = 'month' THEN strftime(s.payment_date, '%Y-%m')
+                        ELSE strftime(s.payment_date, '%Y-%m-%d') END,
                    s.supplier_name,
                    concat_ws(' / ', s.service_label, s.service_division),
                    concat_ws(' / ', s.expense_category, s.expense_type),

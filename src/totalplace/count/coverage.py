@@ -24,6 +24,7 @@ class FileBalance:
     money_loaded: Decimal
     money_rejected: Decimal
     period: str
+    read_as: str = ""  # what differs from the usual: gross amounts, month-first dates, month precision
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,51 @@ class LikelyDuplicate:
 
 def file_balances(con: duckdb.DuckDBPyConnection) -> list[FileBalance]:
     rows = con.execute(
-        """SELECT path, agency_id, rows_read, rows_loaded, rows_rejected,
+        """WITH months AS (SELECT file_id, count(*) AS lines FROM spend_line
+                           WHERE date_precision = 'month' GROUP BY 1)
+           SELECT path, agency_id, rows_read, rows_loaded, rows_rejected,
                   money_read, money_loaded, money_rejected,
                   coalesce(strftime(period_start, '%Y-%m') ||
                       CASE WHEN period_end > period_start THEN ' to ' || strftime(period_end, '%Y-%m') ELSE '' END,
-                      '(no dated rows)')
-           FROM source_file ORDER BY agency_id, path"""
+                      '(no dated rows)'),
+                  reading->>'amount_basis', (reading->>'month_first')::BOOLEAN, reading->>'name_month',
+                  coalesce(m.lines, 0)
+           FROM source_file LEFT JOIN months m USING (file_id) ORDER BY agency_id, path"""
     ).fetchall()
-    return [FileBalance(*r) for r in rows]
+    return [FileBalance(*r[:9], _read_as(*r[9:])) for r in rows]
+
+
+def _read_as(basis: str | None, month_first: bool | None, name_month: str | None, month_lines: int) -> str:
+    """How a file was read, where it differs from the usual (amounts as published, dates day-first to the day)."""
+    said = [f"{basis} amounts"] if basis in ("net", "gross") else []
+    said += ["month-first dates"] if month_first else []
+    said += [f"month from its name ({name_month[:7]})"] if name_month else (
+        [f"{month_lines:,} lines at month precision"] if month_lines else [])
+    return "; ".join(said)
+
+
+@dataclass(frozen=True)
+class LineFlags:
+    """An agency's lines that carry less than the usual: no day in their date, or no supplier's name."""
+
+    agency_id: str
+    month_lines: int
+    month_amount: Decimal
+    redacted_lines: int
+    redacted_amount: Decimal
+
+
+def line_flags(con: duckdb.DuckDBPyConnection) -> list[LineFlags]:
+    """Per agency: lines at month precision, and lines whose supplier the publisher withheld (both counted)."""
+    rows = con.execute(
+        """SELECT agency_id,
+                  count(*) FILTER (WHERE date_precision = 'month'),
+                  coalesce(sum(amount) FILTER (WHERE date_precision = 'month'), 0),
+                  count(*) FILTER (WHERE supplier_redacted),
+                  coalesce(sum(amount) FILTER (WHERE supplier_redacted), 0)
+           FROM spend_line GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    return [LineFlags(*r) for r in rows]
 
 
 def month_coverage(con: duckdb.DuckDBPyConnection) -> list[MonthCoverage]:

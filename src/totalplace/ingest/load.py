@@ -25,6 +25,8 @@ import pyarrow as pa
 from totalplace.classify.apply import Rules, publish_lines
 from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
+from totalplace.ingest.reading import Reading, read_layout, settings_for
+from totalplace.ingest.suppliers import redacted_sql
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_file, sha256_of
 from totalplace.store.connection import pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
@@ -58,6 +60,8 @@ class FileReport:
     mapping: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     unused_headers: list[str] = field(default_factory=list)
+    runners_up: dict[str, str] = field(default_factory=dict)  # field -> the next best column and its evidence
+    notes: list[str] = field(default_factory=list)  # how the file was read: net or gross, date order, precision
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -70,6 +74,7 @@ class FileReport:
 class IngestResult:
     files: list[FileReport]
     removed: list[str]
+    remapped: list[str] = field(default_factory=list)  # reloaded: their mapping in totalplace.toml changed
 
 
 def spend_files(folder: Path) -> list[Path]:
@@ -113,7 +118,8 @@ def ingest(
     with writable(workspace) as con:
         digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
         changed = changed_files(con, workspace, "source_file", digest_of)
-        into = Destination.of(con, changed)
+        remapped = {i: p for i, p in _remapped_files(con, workspace).items() if i not in changed}
+        into = Destination.of(con, changed | remapped)
         files = [
             (agency, path)
             for agency in agencies
@@ -125,12 +131,12 @@ def ingest(
         with pending_tables(con, workspace, INGEST_TABLES, in_memory=one_commit) as prefix:
             rules = _write_pending(con, workspace, batches, prefix)
             with transaction(con):
-                drop_files(con, changed, ("spend_line", "rejected_row", "source_file"))
+                drop_files(con, changed | remapped, ("spend_line", "rejected_row", "source_file"))
                 con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
                 publish_lines(con, rules, f"{prefix}spend_line")
                 con.execute(f"INSERT INTO rejected_row SELECT * FROM {prefix}rejected_row")
     _keep_new_files(workspace, agency_id, new_files or [])
-    return IngestResult(reports, list(changed.values()))
+    return IngestResult(reports, list(changed.values()), list(remapped.values()))
 
 
 def _read_batches(workspace: Workspace, files: list[tuple[Agency, Path]], into: Destination,
@@ -227,19 +233,35 @@ def _relative(workspace: Workspace, agency: Agency, path: Path) -> str:
         return str((workspace.agency_dir(agency.id) / path.name).relative_to(workspace.root))
 
 
+def _remapped_files(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> dict[int, str]:
+    """Files loaded with a mapping totalplace.toml no longer gives (a layout settled by `totalplace map`,
+    an agency's columns, the amount basis changed since): they are read again (file_id -> path)."""
+    agencies = {a.id: a for a in workspace.settings.agencies}
+    return {
+        file_id: path
+        for file_id, path, agency_id, layout, key in con.execute(
+            "SELECT file_id, path, agency_id, layout, settings_key FROM source_file "
+            "WHERE settings_key IS NOT NULL").fetchall()
+        if agency_id in agencies and settings_for(workspace, agencies[agency_id], layout)[1] != key
+    }
+
+
 @dataclass
 class Destination:
     """What is loaded already, and the id the next file loaded takes."""
 
     known: dict[str, str]  # sha256 -> path of each file loaded
     next_file_id: int
+    explained: dict[str, tuple] = field(default_factory=dict)  # sha256 -> how it was read (see _unchanged_report)
 
     @classmethod
     def of(cls, con: duckdb.DuckDBPyConnection, replaced: Collection[int] = ()) -> Destination:
         """The store as it stands, less the files this ingest replaces."""
-        files = con.execute("SELECT sha256, path, file_id FROM source_file").fetchall()
-        known = {digest: path for digest, path, file_id in files if file_id not in replaced}
-        return cls(known, max((f[2] for f in files), default=0) + 1)
+        files = con.execute("SELECT sha256, path, file_id, mapping, mapping_reasons, reading, unused_headers "
+                            "FROM source_file").fetchall()
+        kept = [f for f in files if f[2] not in replaced]
+        return cls({f[0]: f[1] for f in kept}, max((f[2] for f in files), default=0) + 1,
+                   {f[0]: (*(json.loads(part or "{}") for part in f[3:6]), f[6] or []) for f in kept})
 
 
 @dataclass
@@ -250,7 +272,11 @@ class _ReadFile:
     file_id: int
     agency: Agency
     table: TextTable
-    mapping: columns.ColumnMapping
+    reading: Reading
+
+    @property
+    def mapping(self) -> columns.ColumnMapping:
+        return self.reading.mapping
 
     @property
     def records(self) -> int:
@@ -258,8 +284,9 @@ class _ReadFile:
 
     @property
     def layout(self) -> tuple:
-        """What the file's staging query depends on but for its date form (see _staging_sql)."""
-        return tuple(self.table.headers), tuple(sorted(self.mapping.columns.items()))
+        """What the file's staging query depends on but for its dates' order and year (see _staging_sql)."""
+        return (tuple(self.table.headers), tuple(sorted(self.mapping.columns.items())), self.mapping.sign,
+                self.reading.dates.fiscal_codes)
 
 
 def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
@@ -277,28 +304,41 @@ def _read_file(workspace: Workspace, agency: Agency, path: Path, digest: str,
     rel = _relative(workspace, agency, path)
     known = into.known.get(digest)
     if known:
-        return FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known})"
-                          if known != rel else "unchanged"), None
+        return _unchanged_report(rel, agency, known, into.explained.get(digest, ({}, {}, {}, []))), None
     table = read_spend_file(path, columns.header_score, digest)
-    mapping = columns.detect(table.headers, agency.columns)
-    columns.require(mapping, rel)
+    reading = read_layout(workspace, agency, table, rel)
+    mapping = reading.mapping
     report = FileReport(path=rel, agency_id=agency.id, outcome="loaded", mapping=mapping.as_dict(),
-                        reasons=mapping.reasons, unused_headers=mapping.unused_headers())
-    read = _ReadFile(report, into.next_file_id, agency, table, mapping)
+                        reasons=mapping.reasons, unused_headers=mapping.unused_headers(),
+                        runners_up=mapping.runners_up, notes=reading.notes())
+    read = _ReadFile(report, into.next_file_id, agency, table, reading)
     into.known[digest] = rel
     into.next_file_id += 1
     return report, read
 
 
+def _unchanged_report(rel: str, agency: Agency, known: str, explained: tuple) -> FileReport:
+    """A file loaded already: how it was read then, from source_file (for `ingest --explain`)."""
+    mapping, reasons, reading, unused = explained
+    return FileReport(path=rel, agency_id=agency.id,
+                      outcome=f"unchanged (same content as {known})" if known != rel else "unchanged",
+                      mapping=mapping, reasons=reasons, unused_headers=list(unused),
+                      runners_up=reading.get("runners_up", {}), notes=reading.get("notes", []))
+
+
 def _likely_date_formats(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile]) -> dict[int, str | None]:
     """The form of each file's own dates (files of one layout may write them differently), by file id."""
+    dated = [read for read in batch if "payment_date" in read.mapping.columns]
+    if not dated:
+        return {}
     con.register("date_cells", pa.concat_tables(
         read.table.rows.select([f"c{read.mapping.columns['payment_date']}", "row_number"])
         .rename_columns(["cell", "row_number"])
         .append_column("file_id", int64_array(np.full(read.table.rows.num_rows, read.file_id)))
-        for read in batch))
+        for read in dated))
+    month_first = frozenset(read.file_id for read in dated if read.reading.dates.month_first)
     try:
-        return parse.likely_date_formats(con, "date_cells", "cell", "file_id", "row_number")
+        return parse.likely_date_formats(con, "date_cells", "cell", "file_id", "row_number", month_first)
     finally:
         con.unregister("date_cells")
 
@@ -316,25 +356,46 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile], prefix:
     for read in batch:
         groups.setdefault((read.agency.id, read.layout), []).append(read)
     for (agency_id, _layout), reads in groups.items():
-        _stage_rows(con, reads, _date_sql(reads, date_forms))
+        _stage_rows(con, reads, _date_sql(reads, date_forms), _month_sql(reads))
         _write_rows(con, reads, agency_id, prefix)
         con.execute("DROP TABLE staged")
 
 
 def _date_sql(reads: list[_ReadFile], date_forms: dict[int, str | None]) -> str:
-    """SQL for the date of a row of these files (one layout), tried first in its own file's likely form."""
+    """SQL for the day of a row of these files (one layout), tried first in its own file's likely form and order."""
+    if "payment_date" not in reads[0].mapping.columns:
+        return "CAST(NULL AS DATE)"
     cell = f"c{reads[0].mapping.columns['payment_date']}"
-    files_of: dict[str | None, list[str]] = {}
+    return _per_file(reads, lambda read: parse.date_sql(cell, date_forms.get(read.file_id),
+                                                        read.reading.dates.month_first))
+
+
+def _month_sql(reads: list[_ReadFile]) -> str:
+    """SQL for the month of a row whose date has no day: a month or period code in the date column
+    (its year, for a bare period, from the year column or the file's name), or the month the file's name gives."""
+    mapping = reads[0].mapping
+    if "payment_date" not in mapping.columns:
+        return _per_file(reads, lambda read: f"DATE '{read.reading.dates.name_month.isoformat()}'")
+    cell = f"c{mapping.columns['payment_date']}"
+    fiscal = str(reads[0].reading.dates.fiscal_codes).upper()
+    if "period_year" in mapping.columns:
+        return f"tp_month({cell}, tp_fiscal_start(c{mapping.columns['period_year']}), {fiscal})"
+    return _per_file(reads, lambda read: f"tp_month({cell}, {read.reading.dates.fiscal_year or 'NULL'}, {fiscal})")
+
+
+def _per_file(reads: list[_ReadFile], sql_of: Callable[[_ReadFile], str]) -> str:
+    """SQL that is each file's own `sql_of` (a CASE on file_id when the files differ)."""
+    files_of: dict[str, list[str]] = {}
     for read in reads:
-        files_of.setdefault(date_forms.get(read.file_id), []).append(str(read.file_id))
-    *others, (last_form, _) = files_of.items()
+        files_of.setdefault(sql_of(read), []).append(str(read.file_id))
+    *others, (last, _) = files_of.items()
     if not others:
-        return parse.date_sql(cell, last_form)
-    return "CASE " + " ".join(f"WHEN file_id IN ({', '.join(ids)}) THEN {parse.date_sql(cell, form)}"
-                              for form, ids in others) + f" ELSE {parse.date_sql(cell, last_form)} END"
+        return last
+    return "CASE " + " ".join(f"WHEN file_id IN ({', '.join(ids)}) THEN {sql}"
+                              for sql, ids in others) + f" ELSE {last} END"
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], date_sql: str) -> None:
+def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], date_sql: str, month_sql: str) -> None:
     """Parse every row of these files (one layout) into the temp table `staged`, with the first problem found.
 
     A temp table, not Arrow: DuckDB writes it without converting every cell out
@@ -348,7 +409,7 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], date_sql
     if odd_rows:
         _odd_rows_table(con, reads)
     con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS "
-                f"{_staging_sql(reads[0].table, reads[0].mapping, date_sql, odd_rows)}")
+                f"{_staging_sql(reads[0].table, reads[0].mapping, date_sql, month_sql, odd_rows)}")
     con.unregister("file_rows")
     if odd_rows:
         con.execute("DROP TABLE odd_rows")
@@ -381,7 +442,8 @@ def _all_blank(cells: list[str]) -> str:
     return f"tp_blank(concat({', '.join(cells)}))" if cells else "TRUE"
 
 
-def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str, odd_rows: bool) -> str:
+def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str, month_sql: str,
+                 odd_rows: bool) -> str:
     cell = {field: f"c{index}" for field, index in mapping.columns.items()}
     width = len(table.headers)
     all_cells = [f"c{i}" for i in range(width)]
@@ -395,9 +457,10 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
         for f in TEXT_FIELDS
     )
     amount_header = _sql_text(mapping.header_of("amount"))
-    date_header = _sql_text(mapping.header_of("payment_date"))
-    amount_cell, date_cell = cell["amount"], cell["payment_date"]
+    amount_cell = cell["amount"]
     unnamed = [f"c{i}" for i, h in enumerate(table.headers) if not h.strip()]
+    sign_ok, sign_problems = _sign_problems(mapping, cell)
+    dated_ok, date_problems = _date_problems(mapping, cell)
     problems = [
         ("overflow", "'(beyond the last column)'",
          f"'the row has more values than the file has columns ({width})'"),
@@ -406,15 +469,13 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
         (f"tp_blank({amount_cell})", amount_header, "'the amount is blank'"),
         ("amount IS NULL", amount_header,
          f"'''' || {amount_cell} || ''' is not an amount in pounds and pence'"),
-        (_all_blank([c for f, c in cell.items() if f != "amount"]), date_header,
-         "'the date is blank and only the amount is filled in: a total row, not a payment'"),
-        (f"tp_blank({date_cell})", date_header, "'the date is blank'"),
-        ("payment_date IS NULL", date_header,
-         f"'''' || {date_cell} || ''' is not a date in a form this tool reads'"),
+        *sign_problems,
+        *date_problems,
     ]
     # Most rows are fine: one cheap test settles them, and only the others are
     # asked which problem comes first (CASE evaluates a branch only for the rows that reach it).
-    fine = f"amount IS NOT NULL AND payment_date IS NOT NULL AND NOT overflow AND {_all_blank(unnamed)}"
+    fine = (f"amount IS NOT NULL AND payment_date IS NOT NULL AND NOT overflow AND {_all_blank(unnamed)}"
+            f" AND {sign_ok} AND {dated_ok}")
     problem_no = f"CASE WHEN {fine} THEN NULL " + " ".join(
         f"WHEN {w} THEN {n}" for n, (w, _, _) in enumerate(problems)) + " END"
     column_case = "CASE problem_no " + " ".join(f"WHEN {n} THEN {c}" for n, (_, c, _) in enumerate(problems)) + " END"
@@ -426,18 +487,61 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
             SELECT *, CAST(NULL AS VARCHAR) AS raw_line, FALSE AS overflow FROM file_rows
             {"UNION ALL SELECT * FROM odd_rows" if odd_rows else ""}),
         parts AS (
-            SELECT *, tp_amount({amount_cell}) AS amount,
+            SELECT *, {_signed_amount_sql(mapping, cell)} AS amount,
                    {date_sql} AS any_date
             FROM raw_rows),
-        parsed AS (SELECT *, tp_date_value(any_date) AS payment_date FROM parts),
+        parsed AS (SELECT *, tp_date_value(any_date) AS day_date FROM parts),
+        dated AS (SELECT *, coalesce(day_date, tp_date_value({month_sql})) AS payment_date FROM parsed),
         checked AS (
-            SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM parsed)
-        SELECT file_id, row_number, {texts}, payment_date, amount,
+            SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM dated)
+        SELECT file_id, row_number, {texts}, payment_date,
+            CASE WHEN day_date IS NULL THEN 'month' ELSE 'day' END AS date_precision, amount,
             CASE WHEN problem_no IS NOT NULL THEN {amount_cell} END AS amount_text,
             is_blank, {column_case} AS problem_column, {reason_case} AS problem,
             CASE WHEN problem_no IS NOT NULL THEN {raw_text} END AS raw_text
         FROM checked
     """
+
+
+def _date_problems(mapping: columns.ColumnMapping,
+                   cell: dict[str, str]) -> tuple[str, list[tuple[str, str, str]]]:
+    """SQL that a row with a date and an amount may still be a problem, and (when, column, reason)
+    of each date problem, in the order they are reported."""
+    others_blank = _all_blank([c for f, c in cell.items() if f != "amount"])
+    if "payment_date" not in cell:  # the file's name gives every row its month: a total row has one too
+        return f"NOT {others_blank}", [(others_blank, _sql_text(mapping.header_of("amount")),
+                                        "'only the amount is filled in: a total row, not a payment'")]
+    date_header, date_cell = _sql_text(mapping.header_of("payment_date")), cell["payment_date"]
+    return "TRUE", [
+        (others_blank, date_header, "'the date is blank and only the amount is filled in: a total row, not a payment'"),
+        (f"tp_blank({date_cell})", date_header, "'the date is blank'"),
+        ("payment_date IS NULL", date_header, f"'''' || {date_cell} || ''' is not a date in a form this tool reads'"),
+    ]
+
+
+def _sign_marks(mapping: columns.ColumnMapping, negative: bool) -> str:
+    marks = mapping.sign.negative if negative else mapping.sign.positive
+    return ", ".join(_sql_text(mark) for mark in sorted(marks))
+
+
+def _signed_amount_sql(mapping: columns.ColumnMapping, cell: dict[str, str]) -> str:
+    """SQL for a row's amount: with a sign column, negative where it marks a credit (whether or not
+    the amount is written negative too), else as written."""
+    if mapping.sign is None:
+        return f"tp_amount({cell['amount']})"
+    return (f"CASE WHEN lower(trim({cell['sign']})) IN ({_sign_marks(mapping, True)}) "
+            f"THEN -abs(tp_amount({cell['amount']})) ELSE tp_amount({cell['amount']}) END")
+
+
+def _sign_problems(mapping: columns.ColumnMapping, cell: dict[str, str]) -> tuple[str, list[tuple[str, str, str]]]:
+    """SQL that a row's sign cell is one the file's sign column uses (or blank), and the problem if not."""
+    if mapping.sign is None:
+        return "TRUE", []
+    sign_cell = cell["sign"]
+    known = f"{_sign_marks(mapping, True)}, {_sign_marks(mapping, False)}"
+    ok = f"(tp_blank({sign_cell}) OR lower(trim({sign_cell})) IN ({known}))"
+    return ok, [(f"NOT {ok}", _sql_text(mapping.header_of("sign")),
+                 f"'''' || {sign_cell} || ''' is not a sign this file uses ({mapping.sign.kind})'")]
 
 
 def _write_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], agency_id: str, prefix: str) -> None:
@@ -446,7 +550,8 @@ def _write_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], agency_i
     con.execute(
         f"""INSERT INTO {prefix}spend_line BY NAME
         SELECT {line_id} AS line_id, file_id, row_number, ? AS agency_id, {", ".join(TEXT_FIELDS)},
-               payment_date, tp_fiscal_year(payment_date) AS fiscal_year, amount
+               payment_date, tp_fiscal_year(payment_date) AS fiscal_year, amount, date_precision,
+               {redacted_sql("supplier_name")} AS supplier_redacted
         FROM staged WHERE problem IS NULL AND NOT is_blank""",
         [agency_id],
     )
@@ -473,13 +578,19 @@ def _account(con: duckdb.DuckDBPyConnection, read: _ReadFile, prefix: str, total
     """The file's row in source_file, and its report: rows and money read = loaded + rejected."""
     loaded, money_loaded, rejected, money_rejected, blanks = totals
     table, mapping, report = read.table, read.mapping, read.report
-    con.execute(
-        f"""INSERT INTO {prefix}source_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [read.file_id, read.agency.id, report.path, table.sha256, table.format, table.encoding, table.sheet,
-         table.header_row, json.dumps(mapping.as_dict()), json.dumps(mapping.reasons),
-         mapping.unused_headers(), loaded + rejected, loaded, rejected, blanks + table.blank_rows,
-         money_loaded + money_rejected, money_loaded, money_rejected, *period, datetime.now()],
-    )
+    account = {
+        "file_id": read.file_id, "agency_id": read.agency.id, "path": report.path, "sha256": table.sha256,
+        "format": table.format, "encoding": table.encoding, "sheet": table.sheet, "header_row": table.header_row,
+        "mapping": json.dumps(mapping.as_dict()), "mapping_reasons": json.dumps(mapping.reasons),
+        "unused_headers": mapping.unused_headers(), "rows_read": loaded + rejected, "rows_loaded": loaded,
+        "rows_rejected": rejected, "blank_rows": blanks + table.blank_rows,
+        "money_read": money_loaded + money_rejected, "money_loaded": money_loaded, "money_rejected": money_rejected,
+        "period_start": period[0], "period_end": period[1], "loaded_at": datetime.now(),
+        "layout": read.reading.fingerprint, "reading": json.dumps(read.reading.summary()),
+        "settings_key": read.reading.settings_key,
+    }
+    con.execute(f"INSERT INTO {prefix}source_file ({', '.join(account)}) VALUES ({', '.join('?' * len(account))})",
+                list(account.values()))
     report.rows_read, report.rows_loaded, report.rows_rejected = loaded + rejected, loaded, rejected
     report.money_read, report.money_loaded = money_loaded + money_rejected, money_loaded
     report.money_rejected = money_rejected

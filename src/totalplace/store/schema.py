@@ -25,7 +25,10 @@ CREATE TABLE IF NOT EXISTS source_file (
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, blank_rows BIGINT,
     money_read {TOTAL}, money_loaded {TOTAL}, money_rejected {TOTAL},
     period_start DATE, period_end DATE,  -- the months the file reports on
-    loaded_at TIMESTAMP
+    loaded_at TIMESTAMP,
+    layout VARCHAR,                   -- the header fingerprint (a layout's mapping is remembered by it)
+    reading JSON,                     -- how it was read: net or gross, date order, notes, runners-up
+    settings_key VARCHAR              -- what totalplace.toml said of its columns; a change reloads it
 );
 CREATE TABLE IF NOT EXISTS spend_line (
     line_id BIGINT NOT NULL,          -- file_id * 100000000 + row_number
@@ -40,6 +43,8 @@ CREATE TABLE IF NOT EXISTS spend_line (
     amount {MONEY} NOT NULL,
     supplier_name VARCHAR, supplier_id VARCHAR,
     transaction_ref VARCHAR, capital_revenue VARCHAR,
+    date_precision VARCHAR NOT NULL DEFAULT 'day',  -- 'day', or 'month' (a month or period code, no day)
+    supplier_redacted BOOLEAN NOT NULL DEFAULT FALSE,  -- the publisher withheld the supplier's name
     -- its classification, set by the rules as the line is published and by `totalplace classify`
     theme VARCHAR, cofog VARCHAR, rule_id VARCHAR,
     transfer_kind VARCHAR,            -- kind of public body paid, when it is one
@@ -61,5 +66,14 @@ CREATE TABLE IF NOT EXISTS rejected_row (
 CREATE VIEW IF NOT EXISTS classification AS
 SELECT line_id, {", ".join(CLASSIFICATION_COLUMNS)} FROM spend_line;
 """
+
+# Columns added since stores were first made: (table, column, type and default), added to an older store.
+ADDED_COLUMNS = (
+    ("source_file", "layout", "VARCHAR"),
+    ("source_file", "reading", "JSON"),
+    ("source_file", "settings_key", "VARCHAR"),
+    ("spend_line", "date_precision", "VARCHAR DEFAULT 'day'"),
+    ("spend_line", "supplier_redacted", "BOOLEAN DEFAULT FALSE"),
+)
 
 LINE_ID_FACTOR = 100_000_000
