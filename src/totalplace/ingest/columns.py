@@ -177,18 +177,19 @@ def _exact_fields(header: str) -> frozenset[str]:
 
 # Date headers by what they say about the payment, for words matches: a paid date beats an invoice date.
 _DATE_TIERS = (
-    (4, {"paid", "payment", "pay", "clearing", "cleared", "posted", "posting", "transaction", "cheque",
+    (5, {"paid", "payment", "pay", "clearing", "cleared", "posted", "posting", "transaction", "cheque",
          "bacs", "remittance", "settlement", "settled"}),
     (0, {"created", "updated", "modified", "extract", "extracted", "report", "run", "print", "printed",
-         "published", "publication", "upload", "uploaded", "due", "received", "entered", "input"}),
-    (2, {"invoice", "document", "order", "goods", "receipt"}),
+         "published", "publication", "upload", "uploaded", "due", "entered", "input"}),
+    (3, {"invoice", "voucher"}),
+    (2, {"document", "order", "goods", "receipt", "received"}),
     (1, {"month", "period"}),
 )
 
 
 def _date_tier(header: str) -> int:
     words = set(_words(header).split())
-    return next((tier for tier, names in _DATE_TIERS if words & names), 3)
+    return next((tier for tier, names in _DATE_TIERS if words & names), 4)
 
 
 # ----------------------------------------------------------------------------- what was chosen
@@ -332,8 +333,9 @@ def _header_candidates(choice: _Choice, field_name: str) -> list[_Candidate]:
         if _fits(field_name, choice.profile(index), header) is False:
             continue
         tier = _date_tier(header) if field_name == "payment_date" and score == WORDS else 0
-        found.append(_Candidate(field_name, index, (score, tier), reason))
-    return sorted(found, key=lambda c: (-c.rank[0], -c.rank[1], c.index))
+        found.append(_Candidate(field_name, index, (score, tier, _fit_share(field_name, choice.profile(index))),
+                                reason))
+    return sorted(found, key=lambda c: tuple(-part for part in c.rank) + (c.index,))
 
 
 def _pick(choice: _Choice, candidates: list[_Candidate], extra: str = "") -> bool:
@@ -365,6 +367,15 @@ def _fits(field_name: str, profile: ColumnProfile | None, header: str) -> bool |
     else:
         return True
     return True if share >= 0.8 else False if share < 0.3 else None
+
+
+def _fit_share(field_name: str, profile: ColumnProfile | None) -> float:
+    """How much of a column fits the amount or the date, in twentieths: between two columns named
+    alike, the one more of whose cells fit is taken."""
+    if profile is None or not profile.filled or field_name not in REQUIRED:
+        return 0.0
+    share = profile.share(NUMBER) if field_name == "amount" else _date_share(profile, header_says_date=True)
+    return round(share * 20) / 20
 
 
 def _date_share(profile: ColumnProfile, header_says_date: bool) -> float:
@@ -460,14 +471,16 @@ def _choose_from_vat_group(choice: _Choice, basis: str) -> bool:
         "gross" if basis == "net" else "net",
         f" (the file has no {basis} amount; amount_basis = {basis})")
     chosen = wanted or other
-    candidates = sorted((_amount_candidate(choice, i) for i in chosen), key=lambda c: (-c.rank[0], c.index))
+    candidates = sorted((_amount_candidate(choice, i) for i in chosen),
+                        key=lambda c: tuple(-part for part in c.rank) + (c.index,))
     choice.amount_basis = side
     return _pick(choice, candidates, f"; {side} of VAT, counted from the columns {group}{note}")
 
 
 def _amount_candidate(choice: _Choice, index: int) -> _Candidate:
     score, reason = _field_score(choice.headers[index], "amount")
-    return _Candidate("amount", index, (score, 0), reason or f"header {choice.headers[index]!r} names a money column")
+    return _Candidate("amount", index, (score, 0, _fit_share("amount", choice.profile(index))),
+                      reason or f"header {choice.headers[index]!r} names a money column")
 
 
 # ----------------------------------------------------------------------------- the date

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from totalplace.errors import InputError
 from totalplace.ingest.columns import ColumnMapping
 from totalplace.ingest.profile import (
-    BARE_PERIOD, DATE, DAY_FIRST, MONTH, MONTH_FIRST, PERIOD, ColumnProfile, date_order_counts,
+    BARE_PERIOD, DAY_FIRST, MONTH, MONTH_FIRST, NUMERIC_DATE, PERIOD, ColumnProfile, date_order_counts,
 )
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -110,7 +110,10 @@ def _bare_periods(profile: ColumnProfile) -> bool:
 
 
 def _order(profile: ColumnProfile, cells: pa.ChunkedArray, rows: int) -> tuple[bool, str]:
-    """Whether the column's dates are month-first, and what to say about it."""
+    """Whether the column's dates are month-first, and what to say about it (nothing when its dates
+    are written in a form whose order is plain: ISO, or the month in words)."""
+    if not profile.count(NUMERIC_DATE):
+        return False, ""
     day, month = profile.count(DAY_FIRST), profile.count(MONTH_FIRST)
     where = "of the rows sampled"
     if profile.sampled < rows and not (day and month):
@@ -122,11 +125,6 @@ def _order(profile: ColumnProfile, cells: pa.ChunkedArray, rows: int) -> tuple[b
     if day and month:
         return False, (f"dates read day-first: {day:,} {where} can only be day-first, {month:,} only month-first "
                        "(each read its own way)")
-    if not day and profile.count(DATE) and _numeric_dates(cells):
+    if not day:
         return False, "every date reads either way (day and month both 12 or less): read day-first, the UK order"
     return False, ""
-
-
-def _numeric_dates(cells: pa.ChunkedArray) -> bool:
-    """Whether any cell is a date written with numbers alone (a/b/yyyy), where the order matters."""
-    return bool(pc.any(pc.match_substring_regex(cells, r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")).as_py())

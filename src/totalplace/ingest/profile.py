@@ -47,8 +47,8 @@ _BARE_PERIOD = re.compile(r"^(?:P|period ?|month ?)?\d{1,2}$", re.IGNORECASE)  #
 _LETTER = re.compile(r"[A-Za-z]")
 
 # What one distinct value is, as bits.
-NUMBER, MONEY, PENCE, WHOLE, DATE, DAY_FIRST, MONTH_FIRST, SERIAL, MONTH, PERIOD, BARE_PERIOD, LETTERS = (
-    1 << i for i in range(12))
+NUMBER, MONEY, PENCE, WHOLE, DATE, NUMERIC_DATE, DAY_FIRST, MONTH_FIRST, SERIAL, MONTH, PERIOD, BARE_PERIOD, LETTERS = (
+    1 << i for i in range(13))
 
 
 @functools.lru_cache(maxsize=1 << 16)  # labels and names repeat across the files of an agency
@@ -93,10 +93,10 @@ def _numeric_date_bits(first: int, second: int) -> int:
     if not (1 <= first <= 31 and 1 <= second <= 31) or (first > 12 and second > 12):
         return 0
     if first > 12:
-        return DATE | DAY_FIRST
+        return DATE | NUMERIC_DATE | DAY_FIRST
     if second > 12:
-        return DATE | MONTH_FIRST
-    return DATE
+        return DATE | NUMERIC_DATE | MONTH_FIRST
+    return DATE | NUMERIC_DATE
 
 
 @dataclass(frozen=True)
