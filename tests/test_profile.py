@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from totalplace.ingest import parse
 from totalplace.ingest.profile import (
-    DATE, DAY_FIRST, LETTERS, MONEY, MONTH, MONTH_FIRST, NUMBER, PERIOD, WHOLE, date_order_counts,
+    DATE, DAY_FIRST, LETTERS, MONEY, MONTH, MONTH_FIRST, NUMBER, PERIOD, SAMPLE_ROWS, WHOLE, date_order_counts,
     profile_column, sample_rows, shape,
 )
 
@@ -113,10 +113,10 @@ def test_the_whole_column_order_count_finds_every_date_that_reads_one_way(dates,
     assert date_order_counts(pa.array(texts)) == ((0, one_way) if month_first else (one_way, 0))
 
 
-@pytest.mark.parametrize("rows", [1, 5, 400, 401, 5000])
+@pytest.mark.parametrize("rows", [1, 5, SAMPLE_ROWS, SAMPLE_ROWS + 1, 5000])
 def test_the_sample_is_spread_over_the_whole_file(rows):
     table = pa.table({"c0": [str(i) for i in range(rows)]})
     sample = sample_rows(table)
     values = [int(v) for v in sample["c0"].to_pylist()]
-    assert len(values) == min(rows, 400) and values[0] == 0 and values[-1] == rows - 1
+    assert len(values) == min(rows, SAMPLE_ROWS) and values[0] == 0 and values[-1] == rows - 1
     assert values == sorted(set(values))

@@ -116,7 +116,7 @@ def _order(profile: ColumnProfile, cells: pa.ChunkedArray, rows: int) -> tuple[b
         return False, ""
     day, month = profile.count(DAY_FIRST), profile.count(MONTH_FIRST)
     where = "of the rows sampled"
-    if profile.sampled < rows and not (day and month):
+    if profile.sampled < rows and not (day or month):
         day, month = date_order_counts(cells)  # the whole column: a rare date that reads only one way settles it
         where = "in the file"
     if month > day:

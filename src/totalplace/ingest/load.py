@@ -491,7 +491,9 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
                    {date_sql} AS any_date
             FROM raw_rows),
         parsed AS (SELECT *, tp_date_value(any_date) AS day_date FROM parts),
-        dated AS (SELECT *, coalesce(day_date, tp_date_value({month_sql})) AS payment_date FROM parsed),
+        dated AS (SELECT *, CASE WHEN day_date IS NOT NULL THEN day_date  -- a CASE, not coalesce: DuckDB would
+                                 ELSE tp_date_value({month_sql}) END AS payment_date  -- read every row's month
+                  FROM parsed),
         checked AS (
             SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM dated)
         SELECT file_id, row_number, {texts}, payment_date,

@@ -20,7 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SAMPLE_ROWS = 400  # rows looked at per column: enough to tell money from ids, few enough to cost ~1 ms a file
+SAMPLE_ROWS = 200  # rows looked at per column: enough to tell money from ids, few enough to cost ~1 ms a file
+SAMPLE_BLOCK = 20  # rows are sampled in runs of this many
 FEW_VALUES = 8     # a column with at most this many distinct values keeps them (sign columns, flags)
 
 MONTH_NAME = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -45,6 +46,7 @@ _PERIOD = re.compile(r"^(?:(?:19|20)\d{2}(?:0[1-9]|1[0-6])|\d{4}(?:[-/]\d{2})?[-
                      re.IGNORECASE)  # 201503, 2013-P05, 2013/14 P05
 _BARE_PERIOD = re.compile(r"^(?:P|period ?|month ?)?\d{1,2}$", re.IGNORECASE)  # P05, 5: a period without its year
 _LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"\d")
 
 # What one distinct value is, as bits.
 NUMBER, MONEY, PENCE, WHOLE, DATE, NUMERIC_DATE, DAY_FIRST, MONTH_FIRST, SERIAL, MONTH, PERIOD, BARE_PERIOD, LETTERS = (
@@ -54,6 +56,8 @@ NUMBER, MONEY, PENCE, WHOLE, DATE, NUMERIC_DATE, DAY_FIRST, MONTH_FIRST, SERIAL,
 @functools.lru_cache(maxsize=1 << 16)  # labels and names repeat across the files of an agency
 def shape(value: str) -> int:
     """The shapes a (trimmed, non-blank) cell has, as bits."""
+    if not _DIGIT.search(value):  # most text (names, labels): no number, date, month or code
+        return LETTERS if _LETTER.search(value) else 0
     bits = 0
     bare = _MONEY_NOISE.sub("", value)
     if _NUMBER.match(bare):
@@ -136,10 +140,15 @@ class ColumnProfile:
 
 
 def sample_rows(rows: pa.Table, limit: int = SAMPLE_ROWS) -> pa.Table:
-    """At most `limit` rows, evenly spread over the table."""
+    """At most `limit` rows, in blocks evenly spread over the table, the last row among them.
+
+    Blocks are slices of the table, which copy nothing (taking single rows
+    copied every column: a tenth of a second for the shipped files).
+    """
     if rows.num_rows <= limit:
         return rows
-    return rows.take(pa.array(np.linspace(0, rows.num_rows - 1, limit).astype(np.int64)))
+    starts = np.linspace(0, rows.num_rows - SAMPLE_BLOCK, limit // SAMPLE_BLOCK).astype(np.int64)
+    return pa.concat_tables(rows.slice(int(start), SAMPLE_BLOCK) for start in starts)
 
 
 def profile_columns(headers: list[str], rows: pa.Table) -> list[ColumnProfile]:
@@ -153,7 +162,7 @@ def profile_column(index: int, header: str, cells: pa.ChunkedArray | pa.Array) -
     trimmed = pc.utf8_trim_whitespace(cells)
     tallies = pc.value_counts(trimmed)
     values, counts = tallies.field("values").to_pylist(), tallies.field("counts").to_pylist()
-    bits_count: dict[int, int] = {}
+    shapes: dict[int, int] = {}  # a shape's bits -> cells with exactly that shape
     filled = distinct = 0
     seen: dict[str, int] = {}
     for value, n in zip(values, counts):
@@ -164,12 +173,20 @@ def profile_column(index: int, header: str, cells: pa.ChunkedArray | pa.Array) -
         if distinct <= FEW_VALUES:
             seen[value.lower()] = seen.get(value.lower(), 0) + n
         bits = shape(value)
+        shapes[bits] = shapes.get(bits, 0) + n
+    return ColumnProfile(index, header, len(cells), filled, _per_bit(shapes), distinct,
+                         seen if distinct <= FEW_VALUES else None)
+
+
+def _per_bit(shapes: dict[int, int]) -> dict[int, int]:
+    """Cells with each bit, from cells with each whole shape (a column has few shapes)."""
+    per_bit: dict[int, int] = {}
+    for bits, n in shapes.items():
         while bits:
             bit = bits & -bits
-            bits_count[bit] = bits_count.get(bit, 0) + n
+            per_bit[bit] = per_bit.get(bit, 0) + n
             bits ^= bit
-    return ColumnProfile(index, header, len(cells), filled, bits_count, distinct,
-                         seen if distinct <= FEW_VALUES else None)
+    return per_bit
 
 
 def date_order_counts(cells: pa.ChunkedArray | pa.Array) -> tuple[int, int]:
