@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 from conftest import write_csv
 from typer.testing import CliRunner
@@ -106,3 +108,16 @@ def test_agency_add_keeps_the_users_comments(small_place):
     assert text.startswith(before)  # every line the user wrote, comments and all, as it was
     assert text[len(before):].split() == ["[[agencies]]", "id", "=", '"west-yorkshire-police"', "name", "=", '"West',
                                           "Yorkshire", 'Police"', "kind", "=", '"police"']
+
+
+def test_agency_add_to_a_settings_file_an_earlier_version_wrote(small_place):
+    # earlier versions wrote the agencies as one inline array
+    small_place.config_path.write_text(
+        'engine = "duckdb"\nagencies = [\n    { id = "bradford-council", name = "Bradford council", kind = "council", '
+        'area = "E08000032" },\n]\n\n[place]\nname = "Bradford"\nareas = [\n    "E08000032",\n]\n'
+        'region = "Yorkshire and The Humber"\n')
+    result = run("agency", "add", "West Yorkshire Police", "--kind", "police", "-w", str(small_place.root))
+    assert result.exit_code == 0, result.output
+    settings = tomllib.loads(small_place.config_path.read_text())
+    assert [a["id"] for a in settings["agencies"]] == ["bradford-council", "west-yorkshire-police"]
+    assert settings["place"]["name"] == "Bradford"

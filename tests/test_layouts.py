@@ -58,6 +58,7 @@ def test_gross_vat_and_net_side_by_side_count_the_net_and_say_so(small_place, he
     write_csv(folder(small_place) / "a.csv", vat_file(headers))
     report = ingest(small_place).files[0]
     assert report.mapping["amount"] == headers[0]
+    assert report.runners_up["amount"].startswith(repr(headers[2]))  # the gross amount, not counted
     assert [a for _, a in loaded(small_place)] == [r[2] for r in ROWS]
     assert "amounts are net of VAT" in report.notes
 

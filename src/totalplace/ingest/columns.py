@@ -474,7 +474,12 @@ def _choose_from_vat_group(choice: _Choice, basis: str) -> bool:
     candidates = sorted((_amount_candidate(choice, i) for i in chosen),
                         key=lambda c: tuple(-part for part in c.rank) + (c.index,))
     choice.amount_basis = side
-    return _pick(choice, candidates, f"; {side} of VAT, counted from the columns {group}{note}")
+    _pick(choice, candidates, f"; {side} of VAT, counted from the columns {group}{note}")
+    if "amount" not in choice.runners_up and wanted and other:  # the other basis is the runner-up
+        runner_up = _amount_candidate(choice, other[0])
+        choice.runners_up["amount"] = (f"{choice.headers[runner_up.index]!r}: {runner_up.reason} "
+                                       f"(the {'gross' if side == 'net' else 'net'} amount){choice.evidence(runner_up.index)}")
+    return True
 
 
 def _amount_candidate(choice: _Choice, index: int) -> _Candidate:

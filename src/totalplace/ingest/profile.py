@@ -47,6 +47,7 @@ _PERIOD = re.compile(r"^(?:(?:19|20)\d{2}(?:0[1-9]|1[0-6])|\d{4}(?:[-/]\d{2})?[-
 _BARE_PERIOD = re.compile(r"^(?:P|period ?|month ?)?\d{1,2}$", re.IGNORECASE)  # P05, 5: a period without its year
 _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
+_PLAIN_NUMBER = re.compile(r"^(-?)(\d+)(?:\.(\d+))?$")
 
 # What one distinct value is, as bits.
 NUMBER, MONEY, PENCE, WHOLE, DATE, NUMERIC_DATE, DAY_FIRST, MONTH_FIRST, SERIAL, MONTH, PERIOD, BARE_PERIOD, LETTERS = (
@@ -58,6 +59,9 @@ def shape(value: str) -> int:
     """The shapes a (trimmed, non-blank) cell has, as bits."""
     if not _DIGIT.search(value):  # most text (names, labels): no number, date, month or code
         return LETTERS if _LETTER.search(value) else 0
+    plain = _PLAIN_NUMBER.match(value)
+    if plain:  # most other cells (amounts, references, codes): no date or month to look for
+        return _plain_number_bits(value, *plain.groups())
     bits = 0
     bare = _MONEY_NOISE.sub("", value)
     if _NUMBER.match(bare):
@@ -81,6 +85,19 @@ def shape(value: str) -> int:
         bits |= BARE_PERIOD
     if _LETTER.search(value):
         bits |= LETTERS
+    return bits
+
+
+def _plain_number_bits(value: str, minus: str, whole: str, fraction: str | None) -> int:
+    """The shapes of a number written with digits alone (a minus and a decimal point at most)."""
+    bits = NUMBER
+    if len(whole) <= 16 and (fraction is None or len(fraction) <= 2):
+        bits |= MONEY | (PENCE if fraction is not None else 0)
+    if minus or fraction is not None:
+        return bits
+    bits |= WHOLE | (BARE_PERIOD if len(whole) <= 2 else 0) | (PERIOD if _PERIOD.match(value) else 0)
+    if len(whole) == 5 and SERIAL_RANGE[0] <= int(whole) <= SERIAL_RANGE[1]:
+        bits |= SERIAL
     return bits
 
 

@@ -56,11 +56,12 @@ def plain_value(value):
 _SUFFIX = {Format.csv: ".csv", Format.json: ".json", Format.xlsx: ".xlsx"}
 
 
-def check_output(fmt: Format | None, output: Path | None) -> None:
+def check_output(fmt: Format | str | None, output: Path | None) -> None:
     """An output file must be one the format writes: the table format writes none, and a name ending
     in another format's extension (figures.csv with --format json) is a slip."""
-    if output is None or fmt is None:
+    if output is None or fmt is None or fmt not in set(Format):
         return
+    fmt = Format(fmt)
     named = next((f for f, suffix in _SUFFIX.items() if output.name.lower().endswith(suffix)), None)
     if fmt == Format.table:
         hint = f"--format {named.value}" if named else "--format csv, json or xlsx"
