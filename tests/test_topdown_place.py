@@ -134,7 +134,7 @@ def test_count_by_driver_says_each_drivers_share_source_and_year(shipped_place, 
     assert sum(r.amount for r in result.rows) == result.total
     assert sum(r.share for r in result.rows) == pytest.approx(1.0)
     used = {d.name: d for d in result.drivers}
-    assert used["over65"].source == "ONS mid-2017 population estimates"
+    assert used["over65"].source.startswith("ONS mid-year population estimates, mid-2017")
     assert used["children"].year == "mid-2017" and used["population"].year == "mid-2017"
     assert used["population"].confidence.startswith("low") and used["over65"].confidence.startswith("medium")
     before = topdown.count(con, shipped_place, [BRADFORD], "2008-09", "driver")
@@ -168,7 +168,7 @@ def test_the_shipped_drivers_are_rebuilt_from_the_public_data(tmp_path):
     from totalplace.ingest import drivers as building
 
     written = building.build(SHARED_DATA, tmp_path)
-    assert sorted(p.name for p in written) == ["children.csv", "over65.csv", "population.csv",
+    assert sorted(p.name for p in written) == ["children.csv", "over65.csv", "population.csv", "sources.csv",
                                                 "uc_households.csv", "working_age.csv"]
     for path in written:
         assert path.read_text(encoding="utf-8") == \
