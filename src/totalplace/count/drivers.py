@@ -71,7 +71,7 @@ class DriverTable:
     name: str
     path: Path
     values: dict[tuple[str, str], Decimal]   # (area, fiscal year or EVERY_YEAR) -> value
-    data_years: dict[str, str]               # fiscal year -> the data year it took
+    data_years: dict[tuple[str, str], str]   # (area, fiscal year) -> the data year it took
     sources: dict[str, str]                  # data year -> source
 
     def covers(self, fiscal_year: str) -> bool:
@@ -81,10 +81,12 @@ class DriverTable:
         found = self.values.get((area, fiscal_year))
         return found if found is not None else self.values.get((area, EVERY_YEAR))
 
-    def use(self, fiscal_year: str) -> DriverUse:
-        year = self.data_years.get(fiscal_year, fiscal_year)
-        source = self.sources.get(year, str(self.path))
-        return DriverUse(self.name, year, source, CONFIDENCE.get(self.name, CONFIDENCE["other"]))
+    def use(self, fiscal_year: str, areas: list[str]) -> DriverUse:
+        """The data years (and their sources) the areas' figures for a fiscal year took."""
+        years = sorted({self.data_years.get((a, fiscal_year), fiscal_year) for a in areas})
+        sources = sorted({self.sources.get(y, str(self.path)) for y in years})
+        return DriverUse(self.name, " and ".join(years), "; ".join(sources),
+                         CONFIDENCE.get(self.name, CONFIDENCE["other"]))
 
 
 class DriverSet:
@@ -133,8 +135,8 @@ class DriverSet:
         """The areas' people in a year, and which data set said so."""
         return population(self.tables[POPULATION], areas, fiscal_year)
 
-    def use(self, name: str, fiscal_year: str) -> DriverUse:
-        return self.tables[name].use(fiscal_year)
+    def use(self, name: str, fiscal_year: str, areas: list[str]) -> DriverUse:
+        return self.tables[name].use(fiscal_year, areas)
 
 
 def population(table: DriverTable, areas: list[str], fiscal_year: str) -> tuple[int, str]:
@@ -144,7 +146,7 @@ def population(table: DriverTable, areas: list[str], fiscal_year: str) -> tuple[
         if value is None:
             raise InputError(f"{table.path}: no population for {area} in {fiscal_year}")
         people += int(value)
-    used = table.use(fiscal_year)
+    used = table.use(fiscal_year, areas)
     return people, f"{used.source} ({used.year})"
 
 
@@ -209,7 +211,7 @@ def read_driver_rules(workspace: Workspace | None) -> list[DriverRule]:
 def read_driver(path: Path, name: str) -> DriverTable:
     """A driver file: `area_code,value[,fiscal_year][,data_year]`, one row per district (and year)."""
     values: dict[tuple[str, str], Decimal] = {}
-    data_years: dict[str, str] = {}
+    data_years: dict[tuple[str, str], str] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         headers = [h.strip() for h in reader.fieldnames or []]
@@ -219,11 +221,12 @@ def read_driver(path: Path, name: str) -> DriverTable:
         for number, row in enumerate(reader, start=2):
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
             year = row.get("fiscal_year") or EVERY_YEAR
+            area = _area(path, number, row["area_code"])
             if year:
                 fiscal_year_start(year)
                 if row.get("data_year"):
-                    data_years[year] = row["data_year"]
-            values[(_area(path, number, row["area_code"]), year)] = _value(path, number, row["value"])
+                    data_years[(area, year)] = row["data_year"]
+            values[(area, year)] = _value(path, number, row["value"])
     return DriverTable(name, path, values, data_years, {})
 
 

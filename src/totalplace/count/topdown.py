@@ -367,6 +367,25 @@ class TopdownCount:
         return lines
 
 
+@dataclass(frozen=True)
+class LocalSay:
+    """How much of the count the place has a say over, as the workspace's scale of control defines it."""
+    share: float
+    nhs_share: float
+    council_discretion_share: float
+    definition: str
+
+
+def local_say(result: TopdownCount, workspace: Workspace | None) -> LocalSay:
+    """The local-say share of a count by control level, with the local NHS beside it and the definition."""
+    if result.by != "control":
+        raise ValueError("local say needs a count by level of control")
+    inside = control.local_say_levels(workspace)
+    share = {r.key: r.share for r in result.rows}
+    return LocalSay(sum(share.get(k, 0.0) for k in inside), share.get("nhs", 0.0),
+                    share.get("council_discretion", 0.0), control.local_say_definition(workspace))
+
+
 def per_head(amount: Decimal, population: int) -> Decimal | None:
     return (amount / population).quantize(Decimal("0.01")) if population > 0 else None
 
@@ -412,7 +431,7 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: li
     used = [r[0] for r in con.execute("SELECT DISTINCT a.driver FROM topdown_share s JOIN topdown_assign a "
                                       "USING (line_id) ORDER BY 1").fetchall()]
     return TopdownCount(areas, fiscal_year, by, rows, total, population, method,
-                        not_identifiable_per_head(con, fiscal_year), [drivers.use(d, fiscal_year) for d in used],
+                        not_identifiable_per_head(con, fiscal_year), [drivers.use(d, fiscal_year, areas) for d in used],
                         release_of(con, fiscal_year), missing_lines(con, regions_of(areas), [fiscal_year]))
 
 
