@@ -147,7 +147,7 @@ def population(table: DriverTable, areas: list[str], fiscal_year: str) -> tuple[
             raise InputError(f"{table.path}: no population for {area} in {fiscal_year}")
         people += int(value)
     used = table.use(fiscal_year, areas)
-    return people, f"{used.source} ({used.year})"
+    return people, used.source
 
 
 def driver_set(workspace: Workspace | None, regions: list[str], years: list[str]) -> DriverSet:
