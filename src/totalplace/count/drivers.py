@@ -74,8 +74,11 @@ class DriverTable:
     data_years: dict[tuple[str, str], str]   # (area, fiscal year) -> the data year it took
     sources: dict[str, str]                  # data year -> source
 
+    def __post_init__(self) -> None:
+        self.years = frozenset(year for _, year in self.values)
+
     def covers(self, fiscal_year: str) -> bool:
-        return any(year in (fiscal_year, EVERY_YEAR) for _, year in self.values)
+        return fiscal_year in self.years or EVERY_YEAR in self.years
 
     def value(self, area: str, fiscal_year: str) -> Decimal | None:
         found = self.values.get((area, fiscal_year))

@@ -229,44 +229,46 @@ def assign_lines(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, dr
     Only the lines of the driver set's regions and years are placed.
     """
     rules = control.read_rules(workspace)
-    keys = con.execute(
-        """SELECT DISTINCT spender, department, organisation, programme, coalesce(cofog_group, cofog),
-                  concat_ws(' / ', hmt_function, sub_function), region, fiscal_year
-           FROM topdown_line WHERE identifiable AND region IN (SELECT unnest(?)) AND fiscal_year IN (SELECT unnest(?))""",
-        [drivers.regions, drivers.years]).fetchall()
-    rows: dict[str, list] = {name: [] for name in (*KEY_FIELDS, "driver", "driver_rule", "control_level",
+    # each distinct description of a line gets a number, so placing is done once per description
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE topdown_key AS
+           SELECT line_id, dense_rank() OVER (ORDER BY spender, department, organisation, programme, cofog_key,
+                                                        function_key, region, fiscal_year) AS key_id,
+                  spender, department, organisation, programme, cofog_key, function_key, region, fiscal_year
+           FROM (SELECT *, coalesce(cofog_group, cofog) AS cofog_key,
+                        concat_ws(' / ', hmt_function, sub_function) AS function_key FROM topdown_line)
+           WHERE identifiable AND region IN (SELECT unnest(?)) AND fiscal_year IN (SELECT unnest(?))""",
+        [drivers.regions, drivers.years])
+    keys = con.execute("""SELECT key_id, any_value(spender), any_value(department), any_value(organisation),
+                                 any_value(programme), any_value(cofog_key), any_value(function_key),
+                                 any_value(region), any_value(fiscal_year)
+                          FROM topdown_key GROUP BY key_id""").fetchall()
+    rows: dict[str, list] = {name: [] for name in ("key_id", "driver", "driver_rule", "control_level",
                                                    "council_spends", "control_rule")}
     placed_by_key: dict[tuple, control.Placement] = {}
-    for key in keys:
+    driven_by_key: dict[tuple, tuple[str, str]] = {}  # driver rules look at neither region nor amount
+    for key_id, *key in keys:
         line_key = control.LineKey(*key[:7])
-        if key[:7] not in placed_by_key:
-            placed_by_key[key[:7]] = control.place_line(rules, line_key)
-        placed = placed_by_key[key[:7]]
-        driver, driver_rule = drivers.driver_for(line_key, key[7])
-        for name, value in zip(KEY_FIELDS, key):
-            rows[name].append(value)
+        if tuple(key[:7]) not in placed_by_key:
+            placed_by_key[tuple(key[:7])] = control.place_line(rules, line_key)
+        placed = placed_by_key[tuple(key[:7])]
+        if (tuple(key[:6]), key[7]) not in driven_by_key:
+            driven_by_key[(tuple(key[:6]), key[7])] = drivers.driver_for(line_key, key[7])
+        driver, driver_rule = driven_by_key[(tuple(key[:6]), key[7])]
+        rows["key_id"].append(key_id)
         rows["driver"].append(driver)
         rows["driver_rule"].append(driver_rule)
         rows["control_level"].append(placed.control_level)
         rows["council_spends"].append(placed.council_spends)
         rows["control_rule"].append(placed.rule_id)
-    con.register("assign_keys", pa.table(rows, schema=pa.schema([(n, pa.string()) for n in KEY_FIELDS] + [
-        ("driver", pa.string()), ("driver_rule", pa.string()), ("control_level", pa.string()),
-        ("council_spends", pa.bool_()), ("control_rule", pa.string())])))
+    con.register("assign_keys", pa.table(rows, schema=pa.schema([
+        ("key_id", pa.int64()), ("driver", pa.string()), ("driver_rule", pa.string()),
+        ("control_level", pa.string()), ("council_spends", pa.bool_()), ("control_rule", pa.string())])))
     con.execute(
         """CREATE OR REPLACE TEMP TABLE topdown_assign AS
-           SELECT l.line_id, k.driver, k.driver_rule, k.control_level, k.council_spends, k.control_rule
-           FROM topdown_line l JOIN assign_keys k
-             ON k.spender = l.spender AND k.department = l.department
-            AND k.organisation IS NOT DISTINCT FROM l.organisation AND k.programme IS NOT DISTINCT FROM l.programme
-            AND k.cofog = coalesce(l.cofog_group, l.cofog)
-            AND k.function = concat_ws(' / ', l.hmt_function, l.sub_function)
-            AND k.region = l.region AND k.fiscal_year = l.fiscal_year
-           WHERE l.identifiable""")
+           SELECT k.line_id, a.driver, a.driver_rule, a.control_level, a.council_spends, a.control_rule
+           FROM topdown_key k JOIN assign_keys a USING (key_id)""")
     con.unregister("assign_keys")
-
-
-KEY_FIELDS = ("spender", "department", "organisation", "programme", "cofog", "function", "region", "fiscal_year")
 
 
 # --- apportionment ---------------------------------------------------------------------------
