@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from totalplace.appraise.engine import appraise, make_context
+from totalplace.appraise.engine import LibraryValue, appraise, make_context
 from totalplace.appraise.gainshare import characteristic_function, propose, shapley_values
 from totalplace.appraise.model import parse_intervention
 from totalplace.appraise.rates import load_discount_schedules, load_optimism_bias
@@ -30,7 +30,7 @@ def intervention(**fields) -> dict:
 
 def run(data: dict):
     parsed = parse_intervention(data, "test.yaml")
-    return appraise(parsed, make_context(parsed, None, unit_value=lambda code, year: (D(0), "")))
+    return appraise(parsed, make_context(parsed, None, unit_value=lambda code, year: LibraryValue(D(0), "")))
 
 
 # --- Green Book discounting -------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from totalplace.appraise.engine import ZERO, Appraisal
+from totalplace.appraise.model import BenefitKind
 from totalplace.appraise.gainshare import Proposal, agreement_rows
 from totalplace.appraise.portfolio import Portfolio
 from totalplace.appraise.sensitivity import SwitchingValue, TornadoBar
@@ -16,11 +17,25 @@ PENNY = Decimal("0.01")
 
 
 def _pence(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(PENNY)
+    """To the penny, half up (as a finance team rounds by hand and Excel's ROUND does), not half to even."""
+    return None if value is None else value.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
-def _ratio(value: Decimal | None) -> str:
-    return "n/a (no costs)" if value is None else f"{value:.2f}"
+def ratio(value: Decimal | None) -> str:
+    """A ratio to three significant figures, half up: 4.6089 -> '4.61', 12.345 -> '12.3', 1234.5 -> '1,230'."""
+    if value is None:
+        return "n/a (no costs)"
+    if value == 0:
+        return "0.00"
+    rounded = _significant(value, value.adjusted())
+    if rounded.adjusted() > value.adjusted():  # 9.995 -> 10.0: rounding carried into a new digit
+        rounded = _significant(value, rounded.adjusted())
+    places = max(0, -rounded.as_tuple().exponent)
+    return f"{rounded:,.{places}f}"
+
+
+def _significant(value: Decimal, leading: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(leading - 2), rounding=ROUND_HALF_UP)
 
 
 def _name(appraisal: Appraisal, agency: str) -> str:
@@ -57,27 +72,59 @@ def summary_table(appraisal: Appraisal) -> Table:
         ["Net present budget impact", _pence(s.net_present_budget_impact), "PV cashable benefits - PV cash costs"],
         ["Fiscal NPV", _pence(s.fiscal_npv), "PV fiscal benefits - PV costs"],
         ["Public value NPV", _pence(s.public_value_npv), "PV fiscal + economic + social - PV costs"],
-        ["Benefit-cost ratio", _ratio(s.bcr), "PV all benefits / PV costs"],
-        ["Fiscal benefit-cost ratio", _ratio(s.fiscal_bcr), "PV fiscal benefits / PV costs"],
-        ["Financial return on investment", _ratio(s.financial_roi), "(PV fiscal benefits - PV costs) / PV costs"],
+        ["Benefit-cost ratio", ratio(s.bcr), "PV all benefits / PV costs (the SROI ratio when all costs are in year 0)"],
+        ["Net benefit-cost ratio", ratio(s.net_bcr), "(PV all benefits - PV costs) / PV costs"],
+        ["Fiscal benefit-cost ratio", ratio(s.fiscal_bcr), "PV fiscal benefits / PV costs"],
+        ["Financial return on investment", ratio(s.financial_roi), "(PV fiscal benefits - PV costs) / PV costs"],
         ["Payback", payback, "first year cumulative PV fiscal benefits >= cumulative PV costs"],
         ["Cashable share", "n/a" if s.cashable_share is None else f"{s.cashable_share:.1%}",
          "PV cashable / PV fiscal benefits"],
     ]
     notes = [f"{iv.name}: cohort {iv.cohort:,}, horizon {iv.horizon} years ({iv.year_label(0)} to "
-             f"{iv.year_label(iv.horizon - 1)})."] + provenance(appraisal)
+             f"{iv.year_label(iv.horizon - 1)}).", attribution_note(appraisal),
+             "Ratios to three significant figures; money to the penny, half up."] + provenance(appraisal)
     return Table(f"Appraisal: {iv.name}", ["measure", "value", "how"], rows, notes)
 
 
+SENSES = {
+    "others": "given as the share due to others (the SROI sense): the outcome keeps 1 minus it",
+    "this": "given as the share due to this intervention: the outcome keeps it",
+    "legacy": "`attribution` read as the share due to this intervention (the opposite of SROI's share due to "
+              "others): write attribution_share_due_to_others or attribution_share_due_to_this_intervention to "
+              "say which",
+}
+
+
+def attribution_note(appraisal: Appraisal) -> str:
+    """Which sense of attribution each line used, so a reader from SROI is not misled."""
+    iv = appraisal.intervention
+    used = {"the intervention": iv.attribution_sense} | {o.id: o.attribution_sense for o in iv.outcomes}
+    said = {}
+    for line, sense in used.items():
+        if sense is not None:
+            said.setdefault(sense, []).append(line)
+    if not said:
+        return "Attribution: none given, so all of each outcome is taken as due to this intervention."
+    return "Attribution: " + "; ".join(f"{SENSES[sense]} ({', '.join(lines)})" for sense, lines in said.items()) + "."
+
+
 def outcome_table(appraisal: Appraisal) -> Table:
-    rows = [[t.outcome.id, t.outcome.kind.value, t.outcome.agency or "", "yes" if t.outcome.cashable else "",
-             t.unit_value.quantize(PENNY), t.outcome.quantity, f"{t.people:.4f}", t.lag, f"{t.drop_off}",
-             t.duration or "to horizon", t.grade, f"{t.optimism:.0%}", t.schedule, t.value_source]
+    rows = [[t.outcome.id, t.outcome.kind.value, t.agency or "", _level(appraisal, t.agency),
+             "yes" if t.outcome.cashable else "", t.agency_from, _pence(t.unit_value), t.outcome.quantity,
+             f"{t.people:.4f}", t.lag, f"{t.drop_off}", t.duration or "to horizon", t.grade, f"{t.optimism:.0%}",
+             t.schedule, t.value_source]
             for t in appraisal.terms]
     return Table("Outcomes: people achieving each, unit values and their sources",
-                 ["outcome", "kind", "agency", "cashable", "unit value", "quantity", "people", "lag", "drop-off",
-                  "duration", "grade", "optimism bias", "discounting", "unit value source"], rows,
-                 ["people = cohort x engagement x success x (1 - deadweight) x (1 - displacement) x attribution"])
+                 ["outcome", "kind", "agency", "local or national", "cashable", "agency from", "unit value",
+                  "quantity", "people", "lag", "drop-off", "duration", "grade", "optimism bias", "discounting",
+                  "unit value source"], rows,
+                 ["people = cohort x engagement x success x (1 - deadweight) x (1 - displacement) x attribution, "
+                  "attribution being the share due to this intervention (1 - the SROI share due to others).",
+                  "Fiscal value lands in a budget (cashable or not); economic and social value in none."])
+
+
+def _level(appraisal: Appraisal, agency: str | None) -> str:
+    return "" if agency is None else appraisal.context.agencies[agency].level.value
 
 
 def matrix_table(appraisal: Appraisal) -> Table:
@@ -98,6 +145,27 @@ def matrix_table(appraisal: Appraisal) -> Table:
              "cost each bears (a row shows what one agency's spending buys for every budget)."]
     return Table(f"Wrong-pocket matrix: who pays and who gains (PV, {appraisal.intervention.price_year} prices)",
                  ["investing agency", "PV cost", *[_name(appraisal, g) for g in gainers], "total"], rows, notes)
+
+
+def return_table(appraisal: Appraisal) -> Table:
+    """The fiscal return to each agency (cashable and not), apart from the wider economic and social value."""
+    rows = []
+    for agency, (cost, _) in appraisal.agency_pv().items():
+        cash = appraisal.pv("benefit", (BenefitKind.fiscal,), agency, cashable=True)
+        other = appraisal.pv("benefit", (BenefitKind.fiscal,), agency, cashable=False)
+        rows.append([_name(appraisal, agency), _pence(cost), _pence(cash), _pence(other),
+                     _pence(cash + other - cost), None, ratio((cash + other - cost) / cost) if cost else "n/a"])
+    for kind, whom in ((BenefitKind.economic, "to people and the economy"),
+                       (BenefitKind.social, "to people and communities")):
+        rows.append([f"wider value: {kind.value} ({whom}, no budget)", None, None, None, None,
+                     _pence(appraisal.pv("benefit", (kind,))), None])
+    return Table("Fiscal return to each agency, apart from the wider economic and social value (PV)",
+                 ["who", "PV cost", "PV cashable fiscal benefit", "PV non-cashable fiscal benefit",
+                  "fiscal return (benefit - cost)", "PV wider value", "fiscal return on cost"], rows,
+                 ["Fiscal value is a saving to a public budget: cashable if it can be taken out of the budget, "
+                  "non-cashable if it frees capacity. Economic and social value (earnings, wellbeing) lands in no "
+                  "budget, so it is no agency's return: it is shown apart, as the 2014 HM Treasury / New Economy "
+                  "guidance for local partnerships separates them."])
 
 
 def agency_table(appraisal: Appraisal) -> Table:
