@@ -189,22 +189,41 @@ def cashflow_table(appraisal: Appraisal) -> Table:
 
 
 def gainshare_table(appraisal: Appraisal, proposal: Proposal) -> Table:
-    rows = [[_name(appraisal, a), _pence(proposal.before[a]), _pence(proposal.transfers[a]), _pence(proposal.after[a])]
-            for a in proposal.before]
+    settled, with_asks = proposal.settled, proposal.with_asks
+    rows = [[_name(appraisal, a), _pence(proposal.before[a]), _pence(proposal.after[a]), _pence(settled[a]),
+             _pence(with_asks[a]), _pence(proposal.not_cashable.get(a))] for a in proposal.before]
     verdict = "every partner comes out at or above zero" if proposal.all_ahead else \
-        f"impossible for every partner: the largest shortfall any partner bears is £{proposal.largest_shortfall:,.2f}"
+        f"not every partner can be made whole: the largest shortfall is £{proposal.largest_shortfall:,.2f}"
+    if proposal.all_ahead and proposal.asks:
+        verdict += " once the Whitehall asks are met"
+    notes = ["Due: each partner's share of the partnership's fiscal NPV by the method. Cash moves only between "
+             "local partners and only out of cashable savings; a national body's share is an ask of Whitehall."]
+    notes += [f"check: {c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in proposal.checks]
     return Table(f"Gain-share by {proposal.method}: {verdict}",
-                 ["partner", "NPV before", "transfer (PV, + receives)", "NPV after"], rows,
-                 [f"check: {c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in proposal.checks])
+                 ["partner", "NPV before", "NPV due (the method's share)", "NPV after the cash that can be paid",
+                  "NPV once the Whitehall asks are met", "due to pay but not cashable"], rows, notes)
 
 
 def agreement_table(appraisal: Appraisal, proposal: Proposal) -> Table:
     return Table(f"Draft agreement ({proposal.method}): who pays whom, how much, in which years",
                  ["payer", "payee", "year", "cash due (real terms)", "present value"],
                  list(agreement_rows(appraisal, proposal)),
-                 ["Each payer pays out of its own savings as they arrive: the cash due each year is in proportion "
-                  "to its fiscal benefit that year, scaled so the payments' present value equals the transfer.",
+                 ["Local partners only. Each payer pays out of its own cashable savings as they arrive: the cash due "
+                  "each year is in proportion to its cashable fiscal benefit that year, scaled so the payments' "
+                  "present value equals what it can pay.",
                   "Cash is in real terms at the price base year; uprate by the GDP deflator when paying."])
+
+
+def asks_table(appraisal: Appraisal, proposal: Proposal) -> Table:
+    """National bodies' shares of the gains: proposed asks of Whitehall, not payments."""
+    names = appraisal.context.agencies
+    rows = [[names[ask.agency].name, names[ask.agency].department or names[ask.agency].name, _pence(ask.pv),
+             "; ".join(f"{names[a].name} £{_pence(v):,}" for a, v in ask.payees.items())] for ask in proposal.asks]
+    return Table(f"Proposed asks of Whitehall ({proposal.method}): national bodies' shares of the gains",
+                 ["national body", "department", "present value", "would reach"], rows,
+                 ["A local agreement cannot make a national body pay: its share needs a formal agreement to devolve "
+                  "funding. `totalplace appraise gainshare NAME --asks` prints each as an entry for deal/asks.yaml, "
+                  "linked as live evidence (appraisal:...;measure=whitehall_ask)."])
 
 
 def tornado_table(bars: list[TornadoBar], measure: str) -> Table:
@@ -260,8 +279,10 @@ def tracking_table(appraisal: Appraisal, rows: list[Variance]) -> Table:
 def pot_table(appraisal: Appraisal, pot: dict[int, tuple[Decimal, Decimal]]) -> Table:
     share = appraisal.intervention.tracking.pot_share
     rows = [[appraisal.intervention.year_label(y), _pence(saved), _pence(paid)] for y, (saved, paid) in pot.items()]
-    return Table(f"Early-intervention pot: {share:.0%} of realised cashable savings",
-                 ["year", "realised cashable savings", "into the pot"], rows,
-                 ["Default 5%: NLGN (Keohane and Smith), 'Greater than the sum of its parts', March 2010, ch. 11: "
+    return Table(f"Early-intervention pot: {share:.0%} of realised cashable savings of local partners",
+                 ["year", "realised local cashable savings", "into the pot"], rows,
+                 ["Counts local partners' cashable savings only: a national body's saving (DWP, HMRC) is not the "
+                  "place's to put in a local pot, and a non-cashable saving is capacity, not money.",
+                  "Default 5%: NLGN (Keohane and Smith), 'Greater than the sum of its parts', March 2010, ch. 11: "
                   "'five per cent of all savings made through Total Place approaches should remain in local early "
                   "intervention pots for future investment.' Set tracking.pot_share to change it."])
