@@ -115,6 +115,10 @@ def test_xlsx_intervention_reads_like_the_yaml(tmp_path):
         table.append(columns)
         for row in data[name]:
             table.append([("yes" if row.get(c) is True else row.get(c)) for c in columns])
+    bearers = book.create_sheet("bearers")
+    bearers.append(["bearer", "agency"])
+    for bearer, agency in data["bearers"].items():
+        bearers.append([bearer, agency])
     spread = book.create_sheet("uncertainty")
     spread.append(["input", "dist", "min", "mode", "max", "mean", "sd", "alpha", "beta"])
     for key, spec in data["uncertainty"].items():

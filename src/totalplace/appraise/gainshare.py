@@ -276,7 +276,7 @@ def _checks(appraisal: Appraisal, proposal: Proposal, factors: list[Decimal]) ->
             if sum((q.pv for q in proposal.payments if q.payer == p.payer), ZERO)
             > cashable_pv(appraisal, p.payer) + tolerance]
     checks = [
-        Check("transfers sum to zero", abs(transfers_sum) < tolerance, f"sum {transfers_sum:.2f}"),
+        Check("transfers sum to zero", abs(transfers_sum) < tolerance, f"sum {transfers_sum.quantize(PENNY) + 0:.2f}"),
         Check("partnership NPV unchanged", abs(after_sum - proposal.total) < tolerance,
               f"before £{proposal.total:,.2f}, after £{after_sum:,.2f}"),
         Check("cash moves only between local partners", not national,

@@ -78,7 +78,7 @@ class ProposedAsk:
         """An entry for deal/asks.yaml, in the deal's own schema (deal.asks.Ask)."""
         reach = ", ".join(f"{name} £{amount:,.2f}" for name, amount in self.payees.items())
         return {
-            "id": ask_id, "title": f"Share {self.name}'s savings from {self.intervention} with the place",
+            "id": ask_id, "title": f"Share the savings of {self.name} from {self.intervention} with the place",
             "department": self.department, "freedom": "devolve national body's spend",
             "money": self.pv.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
             "story": (f"The appraisal's gain-share gives {self.name} a saving beyond its share of the gains "
