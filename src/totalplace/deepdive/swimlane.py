@@ -28,11 +28,12 @@ def _box_label(summary_step, name) -> str:
     step = summary_step.step
     lines = textwrap.wrap(step.service, 22)
     lines = lines[:2] + [lines[2] + "…"] if len(lines) > 3 else lines
+    lines = lines[:1] + ["…"] if step.missed and len(lines) > 1 else lines  # room for what did not happen
     facts = [f"£{summary_step.cost:,.0f}"] if summary_step.cost else []
     facts += [f"{step.probability * 100:.0f}%"] if step.probability < 1 else []
     facts += [f"x{step.repeats.normalize():f}"] if step.repeats != 1 else []
     facts += [describe_days(step.duration)] if step.kind == StepKind.wait else []
-    missed = [f"✗ not passed to {name(step.to)}"[:30]] if step.missed and step.to else []
+    missed = ["NOT passed to", textwrap.shorten(name(step.to), 24, placeholder="…")] if step.missed and step.to else []
     return "\n".join(lines + ([" · ".join(facts)] if facts else []) + missed)
 
 
