@@ -109,22 +109,22 @@ def attribution_note(appraisal: Appraisal) -> str:
 
 
 def outcome_table(appraisal: Appraisal) -> Table:
-    rows = [[t.outcome.id, t.outcome.kind.value, t.agency or "", _level(appraisal, t.agency),
-             "yes" if t.outcome.cashable else "", t.agency_from, _pence(t.unit_value), t.outcome.quantity,
-             f"{t.people:.4f}", t.lag, f"{t.drop_off}", t.duration or "to horizon", t.grade, f"{t.optimism:.0%}",
-             t.schedule, t.value_source]
+    rows = [[t.outcome.id, t.outcome.kind.value, _gains(appraisal, t.agency), "yes" if t.outcome.cashable else "",
+             _pence(t.unit_value), t.outcome.quantity, f"{t.people:.4f}", t.lag, f"{t.drop_off}",
+             t.duration or "to horizon", t.grade, f"{t.optimism:.0%}", t.schedule,
+             f"{t.value_source}; gains: {t.agency_from}"]
             for t in appraisal.terms]
     return Table("Outcomes: people achieving each, unit values and their sources",
-                 ["outcome", "kind", "agency", "local or national", "cashable", "agency from", "unit value",
-                  "quantity", "people", "lag", "drop-off", "duration", "grade", "optimism bias", "discounting",
-                  "unit value source"], rows,
+                 ["outcome", "kind", "agency that gains", "cashable", "unit value", "quantity", "people", "lag",
+                  "drop-off", "duration", "grade", "optimism bias", "discounting", "unit value source"], rows,
                  ["people = cohort x engagement x success x (1 - deadweight) x (1 - displacement) x attribution, "
                   "attribution being the share due to this intervention (1 - the SROI share due to others).",
-                  "Fiscal value lands in a budget (cashable or not); economic and social value in none."])
+                  "Fiscal value lands in a budget (cashable or not), local or national; economic and social value "
+                  "in none."])
 
 
-def _level(appraisal: Appraisal, agency: str | None) -> str:
-    return "" if agency is None else appraisal.context.agencies[agency].level.value
+def _gains(appraisal: Appraisal, agency: str | None) -> str:
+    return "" if agency is None else f"{agency} ({appraisal.context.agencies[agency].level.value})"
 
 
 def matrix_table(appraisal: Appraisal) -> Table:

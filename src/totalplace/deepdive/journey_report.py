@@ -93,7 +93,7 @@ def waits_table(summary: JourneySummary) -> Table:
     name = summary.journey.agency_name
     rows = [[w.before_step, name(w.agency), describe_days(w.days),
              "inside one agency" if w.inside else f"between {name(w.previous) if w.previous else 'the start'} and "
-             f"{name(w.following) if w.following else 'the end'}", _days(w.days), float(w.times)]
+             f"{name(w.following) if w.following else 'the end'}", _days(w.days), _days(w.times)]
             for w in summary.waits]
     return Table(f"Every wait, inside one agency or between agencies ({summary.version.name})",
                  ["step", "agency", "wait", "where", "days", "times per person"], rows)
