@@ -58,8 +58,8 @@ def report_sections(workspace: Workspace) -> list[Section]:
     tables = [Table(f"{sheet}", *_rows(library, sheet)) for sheet in library.sheets()]
     return [Section(id="unit-costs", title="Unit cost library",
                     paragraphs=["What one arrest, assessment or week in care costs, who bears it and its price year, "
-                                "by the sheets of the GMCA Unit Cost Database. `totalplace unit-costs list --price-year "
-                                "YYYY-YY` gives them uprated."],
+                                "by the sheets of the GMCA Unit Cost Database. The command totalplace unit-costs list "
+                                "--price-year 2023-24 gives them uprated to a year's prices."],
                     tables=tables, provenance=[LICENCE, library.series.describe()])]
 
 

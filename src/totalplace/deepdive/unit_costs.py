@@ -81,6 +81,10 @@ def canonical_sheet(text: str) -> str:
     return found[0] if len(found) == 1 else text.strip()
 
 
+def _natural(code: str) -> list[tuple[int, object]]:
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", code.lower())]
+
+
 def sheet_rank(sheet: str) -> int:
     return SHEETS.index(sheet) if sheet in SHEETS else len(SHEETS)
 
@@ -240,8 +244,10 @@ class UnitCostLibrary:
         return iter(sorted(self._costs.values(), key=lambda c: c.code.lower()))
 
     def by_sheet(self) -> list[UnitCost]:
-        """Every cost grouped by the database's sheets in their order, then by code."""
-        return sorted(self._costs.values(), key=lambda c: (sheet_rank(c.sheet), c.sheet, c.code.lower()))
+        """Every cost grouped by the database's sheets in their order; on each, checked costs before illustrative
+        ones, in code order with numbers read as numbers (CR2.0 before CR10.0)."""
+        return sorted(self._costs.values(), key=lambda c: (sheet_rank(c.sheet), c.sheet, c.illustrative,
+                                                           _natural(c.code)))
 
     def sheets(self) -> list[str]:
         return sorted({c.sheet for c in self._costs.values() if c.sheet}, key=lambda s: (sheet_rank(s), s))
