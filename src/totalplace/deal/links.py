@@ -89,6 +89,7 @@ APPRAISAL_MEASURES = {
     "net_present_budget_impact": "net present budget impact",
     "pv_costs": "present value of costs",
     "pv_cashable": "present value of cashable benefits",
+    "whitehall_ask": "a national body's share of the gains, proposed as an ask of Whitehall (agency=, method=)",
 }
 
 
@@ -104,9 +105,27 @@ def appraisal_figure(context: Context, link: Link) -> Figure:
     except InputError as error:
         raise EvidenceMissing(str(error)) from None
     summary = appraisal.summary()
+    if measure == "whitehall_ask":
+        return _whitehall_ask_figure(link, appraisal)
     return Figure(link.text, f"appraisal {name}: {APPRAISAL_MEASURES[measure]}", getattr(summary, measure),
                   f"Green Book appraisal of {appraisal.intervention.name}; totalplace appraise {name}",
                   [f"benefit-cost ratio {summary.bcr}", f"payback year {summary.payback_year}"])
+
+
+def _whitehall_ask_figure(link: Link, appraisal) -> Figure:
+    """appraisal:name=family-support;measure=whitehall_ask;agency=dwp;method=shapley (issue 22: gain-share)."""
+    from totalplace.appraise.gainshare import METHODS
+    from totalplace.appraise.service import whitehall_ask_amount
+
+    agency, method = link.fields.get("agency", ""), link.fields.get("method", "shapley")
+    if agency not in appraisal.context.agencies or method not in METHODS:
+        raise InputError(f"evidence link {link.text!r}: give agency= (a national body of the appraisal) and "
+                         f"method= one of {', '.join(METHODS)}")
+    name = appraisal.context.agencies[agency].name
+    return Figure(link.text, f"appraisal {link.fields.get('name', '')}: {name}'s share of the gains ({method})",
+                  whitehall_ask_amount(appraisal, agency, method),
+                  f"gain-share by {method} of {appraisal.intervention.name}; totalplace appraise gainshare "
+                  f"{link.fields.get('name', '')} --method {method}")
 
 
 @register("topdown")
