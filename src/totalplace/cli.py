@@ -297,6 +297,7 @@ def trace(
     """The source rows behind one figure of a count: file, row number and rule."""
     ws = open_workspace(workspace)
     with closing(connect(ws, read_only=True)) as con:
+        key = bottomup.figure_key(con, by, key, year)
         lines, total, n = bottomup.trace(con, by, key, year, limit)
     rows = [[t.path, t.row_number, t.payment_date, t.supplier_name, t.service, t.expense, t.amount,
              t.rule_id or "(no rule)", t.transfer_rule or ""] for t in lines]

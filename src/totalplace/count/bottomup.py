@@ -133,8 +133,10 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
     return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows), within, pop)
 
 
-def figure_key(con: duckdb.DuckDBPyConnection, by: str, key: str, fiscal_year: str | None) -> str:
-    """The key of a figure as the count writes it: matched ignoring case, and a near miss named."""
+def figure_key(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = None) -> str:
+    """The key of a figure as the count writes it, for a key a person typed: matched ignoring
+    case, and a near miss named ('did you mean'), a key far from any listing the keys."""
+    fiscal_year = choose_year(con, year)
     where, params = figure_filter(by, None, fiscal_year)
     keys = [r[0] for r in con.execute(f"SELECT DISTINCT {dimension(by)} FROM {LINES} WHERE {where}", params).fetchall()]
     if key in keys:
@@ -166,7 +168,6 @@ def trace(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = 
           limit: int | None = None) -> tuple[list[TracedLine], Decimal, int]:
     """The source rows behind one figure of a count: file, row and rule; with their sum."""
     fiscal_year = choose_year(con, year)
-    key = figure_key(con, by, key, fiscal_year)
     where, params = figure_filter(by, key, fiscal_year)
     total, lines = fetch_one(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}", params)
     rows = con.execute(
