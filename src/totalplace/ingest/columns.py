@@ -465,7 +465,7 @@ def _choose_from_vat_group(choice: _Choice, basis: str) -> bool:
         return False
     if vat and gross and not net:  # Amount, VAT, Total: the amount beside them is the net
         net = [c.index for c in _header_candidates(choice, "amount") if money.get(c.index) is None][:1]
-    group = ", ".join(repr(choice.headers[i]) for i in sorted(net + vat + gross))
+    members = sorted(net + vat + gross)
     wanted, other = (net, gross) if basis == "net" else (gross, net)
     side, note = (basis, "") if wanted else (
         "gross" if basis == "net" else "net",
@@ -474,7 +474,9 @@ def _choose_from_vat_group(choice: _Choice, basis: str) -> bool:
     candidates = sorted((_amount_candidate(choice, i) for i in chosen),
                         key=lambda c: tuple(-part for part in c.rank) + (c.index,))
     choice.amount_basis = side
-    _pick(choice, candidates, f"; {side} of VAT, counted from the columns {group}{note}")
+    said = ("the header says so" if len(members) == 1 else
+            f"counted from the columns {', '.join(repr(choice.headers[i]) for i in members)}")
+    _pick(choice, candidates, f"; {side} of VAT, {said}{note}")
     if "amount" not in choice.runners_up and wanted and other:  # the other basis is the runner-up
         runner_up = _amount_candidate(choice, other[0])
         choice.runners_up["amount"] = (f"{choice.headers[runner_up.index]!r}: {runner_up.reason} "

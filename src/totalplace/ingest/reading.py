@@ -78,8 +78,8 @@ def read_layout(workspace: Workspace, agency: Agency, table: TextTable, path: st
         mapping = choose(table.headers, profiles, {**overrides, **(settled or {})}, workspace.amount_basis)
     except AmbiguousColumns as error:
         header = error.candidates[0][0].replace('"', '\\"')
-        raise InputError(f"{path}: {error.describe()}; settle it with: totalplace map {agency.id} \"{path}\" "
-                         f"--set {error.field}=\"{header}\"") from None
+        raise InputError(f"{path}: {error.describe()}; settle it with: totalplace map {agency.id} "
+                         f"\"{table.path}\" --set {error.field}=\"{header}\"") from None
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
     dates = read_dates(mapping, profiles, table.rows, table.path.name, path)
