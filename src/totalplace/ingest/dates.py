@@ -50,6 +50,12 @@ class DateReading:
     fiscal_year: int | None = None  # the financial year (its first year) a bare period code belongs to
     name_month: date | None = None  # a file with no date column: the month its name gives
     notes: tuple[str, ...] = ()
+    months: bool = False  # dates with no day (a month, a period code) were seen: they are looked for
+
+    @property
+    def no_days(self) -> bool:
+        """Some or all of the file's dates are months: its rows' months are read where they have no day."""
+        return self.months or self.name_month is not None
 
 
 def month_in_name(name: str) -> date | None:
@@ -86,7 +92,8 @@ def read_dates(mapping: ColumnMapping, profiles: list[ColumnProfile], rows: pa.T
     profile, cells = profiles[index], rows[f"c{index}"]
     month_first, order_note = _order(profile, cells, rows.num_rows)
     notes = [order_note] if order_note else []
-    if profile.count(MONTH) or profile.count(PERIOD) or profile.count(BARE_PERIOD):
+    months = bool(profile.count(MONTH) or profile.count(PERIOD) or profile.count(BARE_PERIOD))
+    if months:
         notes.append("dates at month precision (a month or a period code, no day) place a payment in its month")
     fiscal_codes = bool(profile.count(PERIOD)) and bool(pc.any(pc.match_substring_regex(cells, _FISCAL_CODE.pattern)).as_py())
     if fiscal_codes:
@@ -101,7 +108,7 @@ def read_dates(mapping: ColumnMapping, profiles: list[ColumnProfile], rows: pa.T
                              "year in the file's name (e.g. 2013-14)")
         notes.append(f"period numbers are months of the financial year {fiscal_year}-{(fiscal_year + 1) % 100:02d}, "
                      "from the file's name")
-    return DateReading(month_first, fiscal_codes, fiscal_year, None, tuple(notes))
+    return DateReading(month_first, fiscal_codes, fiscal_year, None, tuple(notes), months)
 
 
 def _bare_periods(profile: ColumnProfile) -> bool:

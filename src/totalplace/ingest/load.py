@@ -370,9 +370,13 @@ def _date_sql(reads: list[_ReadFile], date_forms: dict[int, str | None]) -> str:
                                                         read.reading.dates.month_first))
 
 
-def _month_sql(reads: list[_ReadFile]) -> str:
+def _month_sql(reads: list[_ReadFile]) -> str | None:
     """SQL for the month of a row whose date has no day: a month or period code in the date column
-    (its year, for a bare period, from the year column or the file's name), or the month the file's name gives."""
+    (its year, for a bare period, from the year column or the file's name), or the month the file's name gives.
+    None when no file of these has such dates in the rows looked at: reading every row that is not a
+    date a second time, as a month, costs time (and such a row is rejected, as it was)."""
+    if not any(read.reading.dates.no_days for read in reads):
+        return None
     mapping = reads[0].mapping
     if "payment_date" not in mapping.columns:
         return _per_file(reads, lambda read: f"DATE '{read.reading.dates.name_month.isoformat()}'")
@@ -395,7 +399,7 @@ def _per_file(reads: list[_ReadFile], sql_of: Callable[[_ReadFile], str]) -> str
                               for sql, ids in others) + f" ELSE {last} END"
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], date_sql: str, month_sql: str) -> None:
+def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], date_sql: str, month_sql: str | None) -> None:
     """Parse every row of these files (one layout) into the temp table `staged`, with the first problem found.
 
     A temp table, not Arrow: DuckDB writes it without converting every cell out
@@ -442,7 +446,7 @@ def _all_blank(cells: list[str]) -> str:
     return f"tp_blank(concat({', '.join(cells)}))" if cells else "TRUE"
 
 
-def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str, month_sql: str,
+def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str, month_sql: str | None,
                  odd_rows: bool) -> str:
     cell = {field: f"c{index}" for field, index in mapping.columns.items()}
     width = len(table.headers)
@@ -491,9 +495,7 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
                    {date_sql} AS any_date
             FROM raw_rows),
         parsed AS (SELECT *, tp_date_value(any_date) AS day_date FROM parts),
-        dated AS (SELECT *, CASE WHEN day_date IS NOT NULL THEN day_date  -- a CASE, not coalesce: DuckDB would
-                                 ELSE tp_date_value({month_sql}) END AS payment_date  -- read every row's month
-                  FROM parsed),
+        dated AS (SELECT *, {_payment_date_sql(month_sql)} AS payment_date FROM parsed),
         checked AS (
             SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM dated)
         SELECT file_id, row_number, {texts}, payment_date,
@@ -503,6 +505,14 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
             CASE WHEN problem_no IS NOT NULL THEN {raw_text} END AS raw_text
         FROM checked
     """
+
+
+def _payment_date_sql(month_sql: str | None) -> str:
+    """SQL for a row's payment date: its day, else (when the files have months) its month."""
+    if month_sql is None:
+        return "day_date"
+    # a CASE, not coalesce: DuckDB would read every row's month
+    return f"CASE WHEN day_date IS NOT NULL THEN day_date ELSE tp_date_value({month_sql}) END"
 
 
 def _date_problems(mapping: columns.ColumnMapping,

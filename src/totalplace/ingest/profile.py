@@ -176,8 +176,7 @@ def profile_columns(headers: list[str], rows: pa.Table) -> list[ColumnProfile]:
 
 def profile_column(index: int, header: str, cells: pa.ChunkedArray | pa.Array) -> ColumnProfile:
     """One column's profile: its distinct values are shaped once each, weighted by how often they occur."""
-    trimmed = pc.utf8_trim_whitespace(cells)
-    tallies = pc.value_counts(trimmed)
+    tallies = pc.value_counts(pc.utf8_trim_whitespace(cells))
     values, counts = tallies.field("values").to_pylist(), tallies.field("counts").to_pylist()
     shapes: dict[int, int] = {}  # a shape's bits -> cells with exactly that shape
     filled = distinct = 0
