@@ -15,7 +15,7 @@ from conftest import LEEDS, SPEND, write_csv
 from hypothesis import given, strategies as st
 from typer.testing import CliRunner
 
-from totalplace.classify import names
+from totalplace.classify import names, pass_through
 from totalplace.cli import app
 from totalplace.count import bottomup, transfers
 from totalplace.ingest.load import ingest
@@ -145,7 +145,7 @@ def test_business_rates_paid_over_are_a_transfer_not_spending(leeds_and_police):
                             "AND expense_type = 'NNDR Income' AND fiscal_year = '2012-13'")[0]
     assert rates[0] == Decimal("11157579.00"), "Leeds paid over £5.6m of business rates in each month"
     kinds = _sql(workspace, "SELECT DISTINCT pass_through FROM spend_line WHERE expense_type = 'NNDR Income'")
-    assert kinds == [(transfers.PAID_OVER,)]
+    assert kinds == [(pass_through.PAID_OVER,)]
     by_theme = _count(workspace, "theme")
     everything = _sql(workspace, "SELECT sum(amount) FROM spend_line WHERE fiscal_year = '2012-13'")[0][0]
     assert by_theme.total == everything - by_theme.within_count_transfers - by_theme.pass_through
@@ -165,7 +165,7 @@ def test_count_by_transfer_separates_pass_through_payments_with_their_kind(leeds
     passing = [r for r in result.rows if not r.counted]
     assert sum((r.amount for r in spending), Decimal(0)) == result.total == _count(workspace, "theme").total
     assert sum((r.amount for r in passing), Decimal(0)) == result.pass_through > 0
-    assert {r.key for r in passing} <= {f"pass-through: {label}" for label in transfers.PASS_THROUGH_LABELS.values()}
+    assert {r.key for r in passing} <= {f"pass-through: {label}" for label in pass_through.PASS_THROUGH_LABELS.values()}
     assert "pass-through: paid over to central government" in {r.key for r in passing}
     lines, total, n = bottomup.trace(connect(workspace, read_only=True), "transfer",
                                      "pass-through: paid over to central government", "2012-13")
@@ -180,13 +180,13 @@ def test_precepts_levies_and_the_pension_fund_are_pass_through(real_con):
     found = dict(((name, label), kind) for name, label, kind in real_con.execute(
         """SELECT supplier_name, coalesce(expense_type, expense_category), any_value(pass_through)
            FROM spend_line GROUP BY 1, 2""").fetchall())
-    assert found[("West Yorkshire Fire & Rescue", "Fire Authority")] == transfers.PRECEPT
-    assert found[("Morley Parish Precept", "Parish Precepts")] == transfers.PRECEPT
-    assert found[("KEIGHLEY TOWN COUNCIL", "Parish Cnl Precepts")] == transfers.PRECEPT
-    assert found[("West Yorkshire Passenger Transport", "West Yorks Passenger Transport")] == transfers.PRECEPT
-    assert found[("West Yorkshire Pension Fund", "Funded Pensions Adjustments")] == transfers.PENSION_FUND
-    assert found[("WEST YORKSHIRE PENSION FUND", "Other Monthly Super")] == transfers.PENSION_FUND
-    assert found[("The Secretary Of State", "NNDR Income")] == transfers.PAID_OVER
+    assert found[("West Yorkshire Fire & Rescue", "Fire Authority")] == pass_through.PRECEPT
+    assert found[("Morley Parish Precept", "Parish Precepts")] == pass_through.PRECEPT
+    assert found[("KEIGHLEY TOWN COUNCIL", "Parish Cnl Precepts")] == pass_through.PRECEPT
+    assert found[("West Yorkshire Passenger Transport", "West Yorks Passenger Transport")] == pass_through.PRECEPT
+    assert found[("West Yorkshire Pension Fund", "Funded Pensions Adjustments")] == pass_through.PENSION_FUND
+    assert found[("WEST YORKSHIRE PENSION FUND", "Other Monthly Super")] == pass_through.PENSION_FUND
+    assert found[("The Secretary Of State", "NNDR Income")] == pass_through.PAID_OVER
     # what is bought from a public body stays spending, and a private firm's mislabelled line is not a precept
     assert found[("West Yorkshire Passenger Transport", "Private Hire")] is None
     assert found[("Twofold Limited", "Office Consumables")] is None

@@ -34,6 +34,7 @@ from totalplace.commands import exchange as _exchange; app.add_typer(_exchange.e
 from totalplace.commands import unit_costs as _unit_costs; app.add_typer(_unit_costs.app, name="unit-costs")
 from totalplace.commands import journey as _journey; app.add_typer(_journey.app, name="journey")
 from totalplace.commands import store as _store; app.add_typer(_store.app, name="store")
+from totalplace.commands import transfers as _transfers; app.add_typer(_transfers.app, name="transfers")
 
 
 @app.command()
@@ -193,28 +194,46 @@ def classify(
 def count(
     by: Annotated[str, typer.Option(help=f"One of: {', '.join(bottomup.DIMENSIONS)}.")] = "theme",
     year: YearOption = None,
+    annualise: Annotated[bool, typer.Option(
+        help="Scale each agency's part-year figures to the full year (an estimate, labelled with its method).")] = False,
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
-    """Total spending by a dimension, counted once, with £ per head."""
+    """Total spending by a dimension, counted once, with £ per head and the months each agency's files cover."""
     ws = open_workspace(workspace)
     with closing(connect(ws, read_only=True)) as con:
-        result = bottomup.count(con, ws, by, year)
-    key_name = by
-    columns = [key_name] + (["name"] if by == "cofog" else []) + ["amount", "lines", "£ per head", "share"]
+        result = bottomup.count(con, ws, by, year, annualise)
+    columns = [by] + (["name"] if by == "cofog" else []) + ["amount", "lines", "£ per head", "share"]
+    columns += ["counted as"] if by == "transfer" else []
     rows = [[r.key] + ([r.label] if by == "cofog" else []) + [r.amount, r.lines, r.per_head, r.share]
+            + ([("spending" if r.counted else "pass-through: not spending")] if by == "transfer" else [])
             for r in result.rows]
     year_text = result.fiscal_year or "all years"
-    notes = [
-        f"Total {money(result.total)} over {result.lines:,} lines; £ per head {money(result.per_head)}.",
-        f"Population: {result.population.value:,} ({result.population.method})." if result.population
-        else "No £ per head across several years: choose one with --year.",
-        f"Left out as transfers within the count (the payee is an agency of this count): {money(result.within_count_transfers)}.",
-        f"Trace a figure to its rows: totalplace trace --by {by} --key KEY --year {result.fiscal_year or 'all'}",
-    ]
-    written = emit(Table(f"{ws.settings.place.name}: spending by {by}, {year_text}", columns, rows, notes),
-                   fmt, output, out)
+    title = f"{ws.settings.place.name}: spending by {by}, {year_text}"
+    if result.estimate:
+        title += " (ESTIMATE for the full year)"
+    elif result.part_year:
+        title += " (PART YEAR)"
+    written = emit(Table(title, columns, rows, _count_notes(result, by)), fmt, output, out)
     if written:
         err.print(f"wrote {written}")
+
+
+def _count_notes(result: bottomup.Count, by: str) -> list[str]:
+    notes = [f"Total {money(result.total)} over {result.lines:,} lines; £ per head {money(result.per_head)}."]
+    if result.estimate:
+        notes.append(f"ESTIMATE: {result.estimate}")
+    notes += [f"Coverage: {c.said()}" for c in result.coverage]
+    notes += [
+        f"Population: {result.population.value:,} ({result.population.method})." if result.population
+        else "No £ per head across several years: choose one with --year.",
+        f"Left out as transfers within the count (the payee is an agency of this count): "
+        f"{money(result.within_count_transfers)}.",
+        f"Left out as pass-through payments (precepts, levies, sums paid over to central government, the pension "
+        f"fund: the body paid spends them): {money(result.pass_through)}"
+        + (" (the rows marked pass-through above)." if by == "transfer" else "; see them with --by transfer."),
+        f"Trace a figure to its rows: totalplace trace --by {by} --key KEY --year {result.fiscal_year or 'all'}",
+    ]
+    return notes
 
 
 @app.command()
