@@ -130,7 +130,7 @@ def _whitehall_ask_figure(link: Link, appraisal) -> Figure:
 
 @register("topdown")
 def topdown_figure(context: Context, link: Link) -> Figure:
-    """A top-down figure for the place: topdown:by=control;key=local_bodies;year=2017-18 (no key: the total)."""
+    """A top-down figure for the place: topdown:by=control;key=police_fire;year=2017-18 (no key: the total)."""
     from totalplace.count import topdown
 
     by, key, year = link.fields.get("by", "control"), link.fields.get("key"), link.fields.get("year")
@@ -142,10 +142,10 @@ def topdown_figure(context: Context, link: Link) -> Figure:
         raise EvidenceMissing(str(error)) from None
     if key is None:
         return Figure(link.text, f"top-down count, {result.fiscal_year}", result.total,
-                      f"CRA apportioned to the place by {', '.join(result.drivers)}")
+                      f"CRA apportioned to the place by {', '.join(d.name for d in result.drivers)}")
     row = next((r for r in result.rows if key in (r.key, r.label)), None)
     if row is None:
         raise EvidenceMissing(f"the top-down count by {by} has no {key!r} in {result.fiscal_year}")
     return Figure(link.text, f"top-down {by} = {row.label}, {result.fiscal_year}", row.amount,
-                  f"CRA apportioned to the place by {', '.join(result.drivers)}; "
+                  f"CRA apportioned to the place by {', '.join(d.name for d in result.drivers)}; "
                   f"totalplace topdown count --by {by} --year {result.fiscal_year}")
