@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from totalplace import partners, reference
 from totalplace.classify import summary
 from totalplace.count import bottomup, coverage
 from totalplace.commands.common import (
@@ -43,14 +44,24 @@ def init(
     folder: Annotated[Path, typer.Argument(help="Folder to create for the place's workspace.")],
     place: Annotated[str, typer.Option(help="The place's name, e.g. 'Bradford'.")],
     area: Annotated[list[str], typer.Option(help="ONS code of an area of the place (repeat for several).")],
+    with_partners: Annotated[bool, typer.Option(
+        help="Also add the police force, fire authority, county and CCG/ICB serving the place as agencies.")] = False,
 ) -> None:
     """Start a place: a workspace folder with totalplace.toml, rule tables and a folder per agency."""
-    workspace = init_workspace(folder, place, area)
+    workspace = init_workspace(folder, place, area, with_partners)
     settings = workspace.settings
     out.print(f"Created workspace {folder} for {settings.place.name} ({', '.join(settings.place.areas)}), "
               f"region {settings.place.region}.")
     for agency in settings.agencies:
-        out.print(f"  agency {agency.id}: put its spend files in {workspace.agency_dir(agency.id)}")
+        out.print(f"  agency {agency.id}: put its spend files in {workspace.agency_dir(agency.id)}", highlight=False)
+    served = partners.serving(settings.place.areas)
+    if served:
+        out.print("Who else serves this place (ONS and NHS lookups): gather their spending files too.")
+        for p in served:
+            share = "" if p.share >= 0.9995 else f", {p.share:.1%} of {reference.area(p.district).name}'s people"
+            out.print(f"  {p.kind:<6} {p.name} ({p.code}{share})", highlight=False)
+        if not with_partners:
+            out.print("Add them as agencies with `totalplace init ... --with-partners` or `totalplace agency add`.")
 
 
 @agency_app.command("add")
