@@ -24,7 +24,7 @@ app = typer.Typer(help="Count all the public money in a place (UK Total Place)."
 agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_args_is_help=True)
 app.add_typer(agency_app, name="agency")
 # Each capability's commands live in totalplace.commands.<capability>; register them here, one line each.
-from totalplace.commands import topdown as _topdown; app.add_typer(_topdown.app, name="topdown"); app.command("reconcile")(_topdown.reconcile)
+from totalplace.commands import topdown as _topdown; app.add_typer(_topdown.app, name="topdown"); app.command("reconcile")(_topdown.reconcile); app.command("headline")(_topdown.headline)
 from totalplace.commands import appraise as _appraise; app.add_typer(_appraise.app, name="appraise")
 from totalplace.commands import cohort as _cohort; app.add_typer(_cohort.app, name="cohort")
 from totalplace.commands import serve as _serve; app.command("serve")(_serve.serve)
