@@ -36,11 +36,16 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Sect
     by_transfer = bottomup.count(con, workspace, "transfer")
     year = by_agency.fiscal_year
     population = by_agency.population
+    names = {a.id: a.name for a in workspace.settings.agencies}
+    ledgers = ", ".join(f"{names.get(r.key, r.key)}'s ledger" for r in by_agency.rows)
     paragraphs = [
-        f"The agencies' own ledgers for {year} record £{by_agency.total:,.2f} over {by_agency.lines:,} "
+        f"The agencies' own ledgers for {year} ({ledgers}) record £{by_agency.total:,.2f} over {by_agency.lines:,} "
         f"payments: £{by_agency.per_head:,.2f} per head of a population of {population.value:,}."
         if population and by_agency.per_head is not None
-        else f"The agencies' own ledgers for {year} record £{by_agency.total:,.2f} over {by_agency.lines:,} payments.",
+        else f"The agencies' own ledgers for {year} ({ledgers}) record £{by_agency.total:,.2f} over "
+             f"{by_agency.lines:,} payments.",
+        "These are the ledgers loaded, not all the public money in the place: the headline at the start of the "
+        "report is the whole place, counted once.",
         f"£{by_agency.within_count_transfers:,.2f} paid from one agency of the count to another is left out, "
         "so that it is counted once, by the agency that spends it.",
         f"£{by_agency.pass_through:,.2f} of pass-through payments (precepts and levies paid over, sums paid over "

@@ -83,17 +83,19 @@ class Headline:
             said += f" PART YEAR: {short}."
         return said
 
-    def notes(self) -> list[str]:
-        """What the headline is made of, line by line."""
+    def composition(self) -> list[str]:
+        """What the headline is made of, line by line: the agreed ledgers, the population, what is missing."""
         lines = [f"Agreed ledger: {p.name} ({p.kind}), £{p.amount:,.2f} in the place; {p.coverage}."
                  for p in self.ledgers]
         if not self.ledgers:
             lines.append("No agreed ledger: every figure is top-down. Agree an agency's ledger in agreed.csv to use it "
                          "(see `totalplace reconcile`).")
         lines.append(f"Population {self.population:,}.")
-        lines += [f"MISSING: {m}" for m in self.missing]
-        lines += [f"Source: {s}" for s in self.sources]
-        return lines
+        return lines + [f"MISSING: {m}" for m in self.missing]
+
+    def notes(self) -> list[str]:
+        """The composition, then the sources."""
+        return self.composition() + [f"Source: {s}" for s in self.sources]
 
 
 def headline_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:
