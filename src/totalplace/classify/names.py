@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 from totalplace.errors import InputError
 
 SUGGEST_AT = 80.0  # rapidfuzz token-set similarity (0-100) from which a name is suggested
+GENERIC_WORDS = frozenset({"THE", "OF", "AND", "FOR", "IN", "ON", "AT", "LTD", "LIMITED", "PLC"})
 DECISIONS = ("accept", "reject")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 
@@ -57,7 +58,11 @@ class NameMatcher:
     """Names, aliases and accepted decisions looked up exactly; everything else suggested by similarity."""
 
     def __init__(self, targets: Iterable[Target], accepted: dict[str, str] | None = None,
-                 rejected: set[tuple[str, str]] | None = None, suggest_at: float = SUGGEST_AT) -> None:
+                 rejected: set[tuple[str, str]] | None = None, suggest_at: float = SUGGEST_AT,
+                 generic: frozenset[str] = GENERIC_WORDS, exclusive: tuple[frozenset[str], ...] = ()) -> None:
+        """`generic`: words that alone never make two names alike (a suggestion shares some other word);
+        `exclusive`: groups of words naming different roles (a name with a word of one group is never
+        suggested for a body with a word of another, e.g. an NHS trust for a CCG)."""
         self.targets = {t.id: t for t in targets}
         self._exact: dict[str, tuple[str, str]] = {}
         self._choices: list[tuple[str, Target]] = []
@@ -70,6 +75,8 @@ class NameMatcher:
             self._exact.setdefault(key, (target_id, "accepted"))
         self._rejected = rejected or set()
         self._suggest_at = suggest_at
+        self._generic = generic
+        self._exclusive = exclusive
 
     def exact(self, name: str) -> tuple[str, str] | None:
         """(target id, 'name' | 'alias' | 'accepted') when the name is one the list knows, else None."""
@@ -87,11 +94,21 @@ class NameMatcher:
             target = self._choices[index][1]
             if target.id in best or (key, target.id) in self._rejected:
                 continue
-            if target.kind is not None and target.kind != kind:
+            if (target.kind is not None and target.kind != kind) or not self._alike(key, choice):
                 continue
             best[target.id] = Suggestion(name, target.id, choice, round(score, 1),
                                          _evidence(key, choice, score, target))
         return list(best.values())[:limit]
+
+
+    def _alike(self, key: str, choice: str) -> bool:
+        """Whether two names share a word that is not generic, and name no different roles."""
+        words, others = set(key.split()), set(choice.split())
+        if not (words & others) - self._generic:
+            return False
+        roles = {i for i, group in enumerate(self._exclusive) if words & group}
+        their = {i for i, group in enumerate(self._exclusive) if others & group}
+        return not (roles and their and roles.isdisjoint(their))
 
 
 def _evidence(key: str, choice: str, score: float, target: Target) -> tuple[str, ...]:

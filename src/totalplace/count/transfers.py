@@ -25,6 +25,12 @@ from totalplace.store.connection import connect, transaction, writable
 from totalplace.workspace import Agency, Workspace
 
 ALIAS_FILE = PAYEE_ALIASES
+# Words of public bodies' names that alone never make a payee an agency ("NHS" is not the CCG), and the roles
+# whose words never match across (an NHS trust is not a CCG, although both are NHS and share a city's name).
+GENERIC = names.GENERIC_WORDS | frozenset({
+    "NHS", "COUNCIL", "CITY", "COUNTY", "DISTRICT", "BOROUGH", "METROPOLITAN", "MET", "POLICE", "FIRE", "RESCUE",
+    "AUTHORITY", "SERVICE", "SERVICES", "TRUST", "FOUNDATION", "FT", "CCG", "ICB", "PCT", "GROUP", "BOARD"})
+ROLES = (frozenset({"CCG", "ICB", "PCT", "COMMISSIONING"}), frozenset({"TRUST", "FT", "HOSPITAL", "HOSPITALS"}))
 # The kind of public body the rules give a payee, for each kind of agency (the rules know fewer kinds).
 BODY_KIND = {"probation": "central_government", "dwp": "central_government", "housing": "other_public"}
 
@@ -76,7 +82,8 @@ def match_payees(workspace: Workspace) -> PayeeMatching:
         con.close()
     started = time.perf_counter()
     decisions = payee_decisions(workspace)
-    matcher = names.NameMatcher(targets(workspace.settings.agencies), decisions.accepted, decisions.rejected)
+    matcher = names.NameMatcher(targets(workspace.settings.agencies), decisions.accepted, decisions.rejected,
+                                generic=GENERIC, exclusive=ROLES)
     matched = [p for p in found if p.agency]
     reviewed = sum(1 for p in matched if names.normalised_name(p.name) in decisions.accepted)
     suggestions = [_with_payment(s, p) for p in found if p.kind and not p.agency
