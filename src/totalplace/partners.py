@@ -72,7 +72,7 @@ def code_public_bodies(path: Path) -> int:
     from totalplace.classify.names import normalised_name
 
     bodies = {(p.kind, p.code): p.name for rows in _table().values() for p in rows}
-    areas = {"police": {}, "fire": {}, "nhs": {}}
+    areas: dict[str, dict[str, str]] = {"police": {}, "fire": {}, "nhs": {}}
     for (kind, code), name in bodies.items():
         if kind in ("police", "fire"):
             area = name.removesuffix(" Police").removesuffix(" Fire and Rescue Authority")

@@ -165,7 +165,7 @@ def counterparts(workspace: Workspace | None) -> dict[str, Counterpart]:
     table = read_rule_table(path, ("agency_kind", "council_spends", "control_level", "spender", "department",
                                    "cofog", "default_cofog"))
     kinds = {k.value for k in AgencyKind}
-    found = {}
+    found: dict[str, Counterpart] = {}
     for index, row in enumerate(table.rows):
         check_choice(table, index, "agency_kind", kinds, "agency kind")
         check_choice(table, index, "council_spends", {"yes", "no"}, "yes or no")
@@ -173,8 +173,8 @@ def counterparts(workspace: Workspace | None) -> dict[str, Counterpart]:
         for column in ("control_level", "spender", "department", "cofog"):
             check_pattern(table, index, column)
         found.setdefault(row["agency_kind"], Counterpart(
-            row["agency_kind"], row["council_spends"] == "yes", *(_pattern(row[c]) for c in (
-                "control_level", "spender", "department", "cofog")), row["default_cofog"], row.get("note", "")))
+            row["agency_kind"], row["council_spends"] == "yes", _pattern(row["control_level"]), _pattern(row["spender"]),
+            _pattern(row["department"]), _pattern(row["cofog"]), row["default_cofog"], row.get("note", "")))
     missing = kinds - set(found)
     if missing:
         raise InputError(f"{path}: no row for agency kind(s) {', '.join(sorted(missing))}")

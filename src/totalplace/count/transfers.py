@@ -16,12 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-import duckdb
-
 from totalplace.classify import names
 from totalplace.classify.apply import PAYEE_ALIASES, classify_all, payee_decisions
 from totalplace.errors import InputError
-from totalplace.store.connection import connect, transaction, writable
+from totalplace.store.connection import Store, connect, transaction, writable
 from totalplace.workspace import Agency, Workspace
 
 ALIAS_FILE = PAYEE_ALIASES
@@ -64,7 +62,7 @@ def targets(agencies: Iterable[Agency]) -> list[names.Target]:
             for a in agencies]
 
 
-def payees(con: duckdb.DuckDBPyConnection) -> list[Payee]:
+def payees(con: Store) -> list[Payee]:
     """Every payee named in the ledgers, with what the rules say of it and what it was paid."""
     rows = con.execute(
         """SELECT supplier_name, any_value(transfer_kind), any_value(counterpart_agency), any_value(transfer_rule),
