@@ -278,4 +278,9 @@ def headline(
     rows = [["agreed ledgers", found.from_ledgers, found.ledger_share],
             ["top-down (CRA " + found.top_down_year + ")", found.from_top_down, 1 - found.ledger_share],
             ["the whole place, counted once", found.amount, 1.0]]
-    _emit(Table(found.sentence(), ["part", "amount", "share"], rows, found.notes()), fmt, output)
+    if fmt == Format.table and output is None:
+        out.print(found.sentence(), highlight=False)  # a line of its own: a table title would wrap it narrow
+        title = "What the headline is made of"
+    else:
+        title = found.sentence()
+    _emit(Table(title, ["part", "amount", "share"], rows, found.notes()), fmt, output)

@@ -89,7 +89,7 @@ class Headline:
                  for p in self.ledgers]
         if not self.ledgers:
             lines.append("No agreed ledger: every figure is top-down. Agree an agency's ledger in agreed.csv to use it "
-                         "(see `totalplace reconcile`).")
+                         "(its gaps are shown by totalplace reconcile).")
         lines.append(f"Population {self.population:,}.")
         return lines + [f"MISSING: {m}" for m in self.missing]
 
