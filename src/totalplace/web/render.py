@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from totalplace.report.tables import Table, cell_text, plain_value
+from totalplace.tabular import csv_text
 from totalplace.web.auth import csrf_token, current_principal
 
 HERE = Path(__file__).parent
@@ -116,12 +115,8 @@ def render_error(request: Request, status: int, message: str) -> HTMLResponse:
 
 
 def csv_response(table: Table, filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    writer.writerows([[plain_value(v) for v in row] for row in table.rows])
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(csv_text(table.columns, table.rows), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{safe}"'})
 
 
