@@ -60,9 +60,14 @@ def page(request: Request, template: str, status: int = 200, headers: dict | Non
     return templates.TemplateResponse(
         request, template, {"principal": principal, "nav": nav, "csrf": csrf_token(request),
                             "place": request.app.state.store.workspace.settings.place, "token_days": TOKEN_DAYS,
-                            **context},
+                            "agency_name": _agency_names(request), **context},
         status_code=status, headers=headers,
     )
+
+
+def _agency_names(request: Request) -> Callable[[str], str]:
+    workspace = request.app.state.store.workspace
+    return lambda agency_id: display.agency_name(workspace, agency_id)
 
 
 def cached_page(request: Request, template: str, key: tuple, context: Callable[[], dict]) -> HTMLResponse:
@@ -77,7 +82,8 @@ def cached_page(request: Request, template: str, key: tuple, context: Callable[[
 
     def draw() -> tuple[Markup, bytes]:
         body = templates.env.get_template(template)
-        names = body.new_context({"principal": principal, "place": place, "request": request, **context()})
+        names = body.new_context({"principal": principal, "place": place, "request": request,
+                                  "agency_name": _agency_names(request), **context()})
         return Markup("".join(body.blocks["title"](names))), "".join(body.blocks["content"](names)).encode()
     title, content = request.app.state.store.cached(("page", template, key, scope), draw)
     head, tail = request.app.state.frames.around(request, title)
@@ -112,7 +118,7 @@ class Frames:
         nav = [item for item in request.app.state.nav if item.visible(principal)]
         html = templates.env.get_template("base.html").render(
             request=request, principal=principal, nav=nav, csrf=key[2], place=place, title_text=title,
-            body=Markup(_BODY))
+            agency_name=_agency_names(request), body=Markup(_BODY))
         head, tail = html.split(_BODY)
         parts = head.encode(), tail.encode()
         with self._lock:

@@ -92,6 +92,7 @@ def _token_page(request: Request, principal: Principal, **context) -> Response:
     with request.app.state.db.session() as session:
         user = user_by_name(session, principal.username)
         tokens = [(t.id, t.created_at, token_expiry(t)) for t in tokens_of(session, user.id)]
+    tokens = [token for token in tokens if token[2] > throttle.now()]  # an expired token is no longer listed
     return page(request, "token.html", tokens=tokens, **context)
 
 

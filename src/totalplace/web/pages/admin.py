@@ -20,10 +20,8 @@ from totalplace.web.render import page
 from totalplace.workspace import Agency, AgencyKind, slug
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavItem("Users", "/admin/users", lambda p: p.role == Role.administrator),
-       NavItem("Sign-ins", "/admin/sign-ins", lambda p: p.role == Role.administrator),
-       NavItem("Publish", "/admin/publish", lambda p: p.role == Role.administrator),
-       NavItem("Audit log", "/admin/audit", lambda p: p.role == Role.administrator)]
+# One menu item; the administration pages have their own tabs (templates/admin_tabs.html).
+NAV = [NavItem("Admin", "/admin/users", lambda p: p.role == Role.administrator, within=("/admin",))]
 AUDIT_PAGE = 500
 
 

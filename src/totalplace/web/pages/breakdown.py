@@ -21,7 +21,8 @@ from totalplace.web.render import cached_page, csv_response, table_json
 
 router = APIRouter()
 PAGE_ROWS = 300
-NAV = [NavItem("Breakdowns", "/breakdown/theme", lambda p: p.sees_unpublished)]  # the public: its landing page
+# The public finds what is published on its landing page, not a menu item it may not open.
+NAV = [NavItem("Breakdowns", "/breakdown/theme", lambda p: p.sees_unpublished, within=("/breakdown", "/trace"))]
 Dimension = StrEnum("Dimension", {name: name for name in figures.BREAKDOWNS})
 YearQuery = Annotated[str | None, Query(description="Fiscal year like 2018-19, or 'all' (default: latest loaded)",
                                         pattern=r"^(\d{4}-\d{2}|all)$")]
