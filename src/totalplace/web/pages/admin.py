@@ -105,6 +105,7 @@ def _publish_page(request: Request, **context) -> Response:
     with request.app.state.db.session() as session:
         done = list(session.scalars(select(Publication).order_by(Publication.dimension, Publication.fiscal_year)))
     return page(request, "admin_publish.html", publications=done, dimensions=figures.BREAKDOWNS,
+                threshold=request.app.state.store.workspace.suppress_below,
                 years=figures.years(request.app.state.store) + ["all"], pages=capabilities.available(), **context)
 
 
