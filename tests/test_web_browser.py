@@ -234,8 +234,8 @@ def test_an_analyst_uploads_a_file_and_sees_only_their_agency(served, page, tmp_
 WIDTHS = {"wide": (1280, 800), "phone": (390, 844)}
 # Every page each role is offered, and the ones it reaches by a link from them.
 ROLE_PAGES = {
-    "anonymous": ["/", "/login"],
-    "public": ["/", "/account/token", "/account/password"],
+    "anonymous": ["/", "/login", "/breakdown/agency?year=2018-19"],
+    "public": ["/", "/breakdown/agency?year=2018-19", "/account/token", "/account/password"],
     "partner": ["/", "/breakdown/theme", "/breakdown/supplier", "/breakdown/cofog?year=2018-19",
                 "/breakdown/agency?year=2018-19", "/trace?by=theme&key=Unclassified&year=2018-19", "/data",
                 "/analyses", *[f"/{key}" for key in CAPABILITY_PAGES], "/account/token", "/account/password"],
@@ -256,6 +256,31 @@ def test_every_page_fits_the_window_for_every_role(served, browser, width):
     none answers 5xx, and on a phone the menu folds behind a Menu button."""
     base, _, passwords = served
     size = WIDTHS[width]
+    _publish_breakdown(browser, base, passwords["admin"], "publish")
+    try:
+        _every_page(browser, base, passwords, width, size)
+    finally:
+        _publish_breakdown(browser, base, passwords["admin"], "withdraw")
+
+
+def _publish_breakdown(browser: Browser, base: str, password: str, action: str) -> None:
+    """Spending by agency, 2018-19, published (or withdrawn) through the Publish page."""
+    context = browser.new_context()
+    admin = context.new_page()
+    try:
+        sign_in(admin, base, "admin", password)
+        admin.goto(f"{base}/admin/publish")
+        if action == "publish":
+            admin.select_option("#dimension", "agency")
+            admin.select_option("#fiscal_year", "2018-19")
+            admin.click("button:text-is('Publish')")
+        else:
+            admin.locator("#publications tr", has_text="Agency").locator("button:has-text('Withdraw')").click()
+    finally:
+        context.close()
+
+
+def _every_page(browser: Browser, base: str, passwords: dict, width: str, size: tuple[int, int]) -> None:
     for role, paths in ROLE_PAGES.items():
         context = browser.new_context(viewport={"width": size[0], "height": size[1]})
         page = context.new_page()

@@ -226,7 +226,7 @@ def suppressed(result: Count, threshold: int) -> Count:
         return result
     kept = [r for r in result.rows if r.lines >= threshold]
     amount, lines = sum((r.amount for r in small), Decimal(0)), sum(r.lines for r in small)
-    key = f"other ({len(small)} group{'' if len(small) == 1 else 's'})"
+    key = f"other ({display.plural(len(small), 'group')})"
     if lines >= threshold:
         other = CountRow(key, key, amount, lines, bottomup.per_head(amount, result.population),
                          float(amount / result.total) if result.total else 0.0)
@@ -353,7 +353,7 @@ class Overview:
     fiscal_year: str
     by_agency: Count
     by_theme: Count
-    gaps: list[str]
+    gaps: list[tuple[str, str]]  # (agency id, month) without a file
     files: int
     rows_rejected: int
 
@@ -367,6 +367,6 @@ def overview(store: Store, year: str | None) -> Overview:
         with store.cursor() as cur:
             months = coverage.month_coverage(cur)
             files, rejected = fetch_one(cur, "SELECT count(*), coalesce(sum(rows_rejected), 0) FROM source_file")
-        gaps = [f"{m.agency_id} {m.month}" for m in months if m.gap]
+        gaps = [(m.agency_id, m.month) for m in months if m.gap]
         return Overview(fiscal_year, agencies, themes, gaps, files, rejected)
     return store.cached(("overview", fiscal_year), compute)

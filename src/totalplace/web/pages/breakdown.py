@@ -62,12 +62,13 @@ def chart_svg(request: Request, result: Count, agency: str | None) -> str:
                         lambda: bar_chart(title, names, [r.amount for r in result.rows]))
 
 
-def shown(table: Table) -> Table:
-    """A page lists the largest groups; the CSV and the API have every one."""
-    if len(table.rows) <= PAGE_ROWS:
+def shown(table: Table, merged_last: bool) -> Table:
+    """A page lists the largest groups (and the merged "other" row); the CSV and the API have every one."""
+    if len(table.rows) <= PAGE_ROWS + merged_last:
         return table
-    return Table(table.title, table.columns, table.rows[:PAGE_ROWS],
-                 [*table.notes, f"Showing the largest {PAGE_ROWS} of {len(table.rows):,} groups: "
+    rows = table.rows[:PAGE_ROWS] + (table.rows[-1:] if merged_last else [])
+    return Table(table.title, table.columns, rows,
+                 [*table.notes, f"Showing the largest {PAGE_ROWS} of {len(table.rows) - merged_last:,} groups: "
                                 f"the CSV download has them all."])
 
 
@@ -85,7 +86,8 @@ def breakdown_page(request: Request, by: Dimension, year: YearQuery = None, agen
     result = figure(request, principal, by.value, year, agency)
     store = request.app.state.store
     return cached_page(request, "breakdown.html", (by.value, result.fiscal_year, agency), lambda: dict(
-        result=result, table=shown(table_of(request, result)), chart=chart_svg(request, result, agency),
+        result=result, table=shown(table_of(request, result), isinstance(result, figures.SuppressedCount)),
+        chart=chart_svg(request, result, agency),
         by=by.value, agency=agency, dimensions=figures.BREAKDOWNS, years=figures.years(store),
         agencies=store.workspace.settings.agencies, year=result.fiscal_year or "all",
         drill=principal.sees_rows and not agency and not isinstance(result, figures.SuppressedCount)))

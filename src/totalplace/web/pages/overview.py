@@ -84,7 +84,7 @@ def overview_api(request: Request, year: YearQuery = None) -> dict:
             "population": total.population.value if total.population else None,
             "population_method": total.population.method if total.population else None,
             "within_count_transfers": f"{total.within_count_transfers:.2f}",
-            "files": view.files, "rows_rejected": view.rows_rejected, "gaps": view.gaps,
+            "files": view.files, "rows_rejected": view.rows_rejected, "gaps": [f"{agency} {month}" for agency, month in view.gaps],
             "by_agency": table_json(table_of(request, view.by_agency)),
             "by_theme": table_json(table_of(request, view.by_theme)),
             "topdown": _topdown_json(capabilities.topdown_headline(request.app.state.store))}
