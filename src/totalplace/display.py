@@ -11,6 +11,7 @@ import datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from totalplace.workspace import Workspace
 
@@ -58,18 +59,24 @@ def _reference(name: str, key: str, value: str) -> dict[str, str]:
         return {row[key]: row[value] for row in csv.DictReader(handle)}
 
 
+@cache
+def _rule_notes(path: Path, _changed: float) -> dict[str, str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return {row.get("rule_id") or "": row.get("note") or "" for row in csv.DictReader(handle)}
+
+
 def cofog_name(code: str) -> str:
     """'07.4 Public health services' for a COFOG code; the code as it is when it is not one."""
     name = _reference("cofog.csv", "code", "name").get(code)
     return f"{code} {name}" if name else code
 
 
-def rule_name(rule_id: str | None) -> str:
-    """What a classification rule says (its note), after its id: 'R002: Drug and alcohol treatment...'."""
-    if not rule_id:
-        return "no rule"
-    note = _reference("classification_rules.csv", "rule_id", "note").get(rule_id)
-    return f"{rule_id}: {note}" if note else rule_id
+def rule_note(workspace: Workspace, rule_id: str | None) -> str:
+    """What one of the workspace's classification rules is for, in words (its note); '' for none."""
+    path = workspace.rule_path("classification_rules.csv")
+    if not rule_id or not path.exists():
+        return ""
+    return _rule_notes(path, path.stat().st_mtime).get(rule_id, "")
 
 
 def month_name(month: str) -> str:

@@ -295,12 +295,14 @@ def trace(store: Store, principal: Principal, by: str, key: str, year: str | Non
     return store.cached(("trace", by, key, year, limit, agency), compute)
 
 
-def trace_table(result: Trace, by: str, key: str) -> Table:
+def trace_table(result: Trace, by: str, key: str, workspace: Workspace) -> Table:
     rows = [[t.path, t.row_number, t.agency_id, t.payment_date, t.supplier_name, t.service, t.expense,
-             t.amount, t.rule_id or "(no rule)", t.transfer_rule or ""] for t in result.lines]
+             t.amount, t.rule_id or "(no rule)", display.rule_note(workspace, t.rule_id), t.transfer_rule or ""]
+            for t in result.lines]
     shown = f" (showing the largest {len(result.lines):,})" if len(result.lines) < result.count else ""
     return Table(f"Rows behind {by} = {key!r}",
-                 ["file", "row", "agency", "date", "supplier", "service", "expense", "amount", "rule", "transfer"],
+                 ["file", "row", "agency", "date", "supplier", "service", "expense", "amount", "rule", "rule says",
+                  "transfer"],
                  rows, [f"{display.plural(result.count, 'row')}, total {display.money(result.total)}{shown}"])
 
 

@@ -17,8 +17,7 @@ from markupsafe import Markup
 
 from totalplace import display
 from totalplace.report.tables import Table, cell_text, plain_value
-from totalplace.tabular import is_number
-from totalplace.tabular import csv_text
+from totalplace.tabular import csv_text, is_number
 from totalplace.web.auth import TOKEN_DAYS, csrf_token, current_principal
 
 HERE = Path(__file__).parent
