@@ -14,6 +14,7 @@ import io
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -161,13 +162,22 @@ def test_a_partner_reads_every_capability_page_with_its_tables_and_downloads(ser
         assert page.locator("figure.tp-chart svg").count() >= 1, key
 
 
-def _set_publication(browser: Browser, base: str, password: str, key: str, action: str) -> None:
-    """The administrator publishes or withdraws a page through the Publish page's forms."""
+@contextmanager
+def publish_page(browser: Browser, base: str, password: str):
+    """The Publish page, signed in as the administrator in a browser context of its own."""
     context = browser.new_context()
     admin = context.new_page()
     try:
         sign_in(admin, base, "admin", password)
         admin.goto(f"{base}/admin/publish")
+        yield admin
+    finally:
+        context.close()
+
+
+def _set_publication(browser: Browser, base: str, password: str, key: str, action: str) -> None:
+    """The administrator publishes or withdraws a page through the Publish page's forms."""
+    with publish_page(browser, base, password) as admin:
         if action == "publish":
             admin.select_option("#page", key)
             admin.click("button:has-text('Publish this page')")
@@ -177,8 +187,6 @@ def _set_publication(browser: Browser, base: str, password: str, key: str, actio
             admin.locator("#publications tr", has_text=CAPABILITY_PAGES[key]).locator(
                 "button:has-text('Withdraw')").click()
             expect(admin.locator("#publications")).not_to_contain_text(CAPABILITY_PAGES[key])
-    finally:
-        context.close()
 
 
 def test_the_public_sees_a_capability_page_only_once_published(served, page, browser):
@@ -265,19 +273,13 @@ def test_every_page_fits_the_window_for_every_role(served, browser, width):
 
 def _publish_breakdown(browser: Browser, base: str, password: str, action: str) -> None:
     """Spending by agency, 2018-19, published (or withdrawn) through the Publish page."""
-    context = browser.new_context()
-    admin = context.new_page()
-    try:
-        sign_in(admin, base, "admin", password)
-        admin.goto(f"{base}/admin/publish")
+    with publish_page(browser, base, password) as admin:
         if action == "publish":
             admin.select_option("#dimension", "agency")
             admin.select_option("#fiscal_year", "2018-19")
             admin.click("button:text-is('Publish')")
         else:
             admin.locator("#publications tr", has_text="Agency").locator("button:has-text('Withdraw')").click()
-    finally:
-        context.close()
 
 
 def _every_page(browser: Browser, base: str, passwords: dict, width: str, size: tuple[int, int]) -> None:
