@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from totalplace.report.tables import Table
 from totalplace.web import figures
 from totalplace.web.auth import current_principal, require
 from totalplace.web.db import Role
@@ -21,8 +22,8 @@ KeyQuery = Annotated[str, Query(description="The figure's key, as the breakdown 
 LimitQuery = Annotated[int, Query(ge=1, le=100_000, description="At most this many rows, largest first")]
 
 
-def _table(request: Request, result: figures.Trace, by: Dimension, key: str):
-    return _table(request, result, by, key)
+def _table(request: Request, result: figures.Trace, by: Dimension, key: str) -> Table:
+    return figures.trace_table(result, by.value, key, request.app.state.store.workspace)
 
 
 def _trace(request: Request, by: Dimension, key: str, year: str | None, limit: int) -> figures.Trace:
