@@ -41,7 +41,7 @@ def money(amount: Decimal | None) -> str:
 
 def code_name(code: str) -> str:
     """A snake_case code as words: central_government -> 'Central government', nhs -> 'NHS'."""
-    words = [_ACRONYMS.get(word, word) for word in code.replace("-", "_").split("_") if word]
+    words = [_ACRONYMS.get(word, word) for word in code.split("_") if word]
     if not words:
         return code
     first = words[0] if words[0].isupper() else words[0].capitalize()
@@ -101,4 +101,5 @@ def key_name(workspace: Workspace, by: str, key: str) -> str:
 
 
 def column_title(column: str) -> str:
-    return _COLUMNS.get(column, column[:1].upper() + column[1:])
+    """A column's name as a table heading reads it: 'lines' -> 'Payments', 'payment_date' -> 'Payment date'."""
+    return _COLUMNS.get(column) or code_name(column)
