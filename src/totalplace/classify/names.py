@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from totalplace import tabular
 from totalplace.errors import InputError
 
 SUGGEST_AT = 80.0  # rapidfuzz token-set similarity (0-100) from which a name is suggested
@@ -157,7 +158,7 @@ def read_decisions(path: Path, target_column: str, known_targets: set[str]) -> D
         for number, raw in enumerate(reader, start=2):
             row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
             _check(path, number, row, target_column, known_targets)
-            key, target = normalised_name(row["name"]), row[target_column]
+            key, target = normalised_name(tabular.restored(row["name"])), row[target_column]
             if row["decision"] == "accept":
                 found.accepted[key] = target
                 found.rejected.discard((key, target))
@@ -184,9 +185,9 @@ def record_decisions(path: Path, target_column: str, decisions: list[Decision]) 
     new = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\r\n")  # as totalplace.tabular writes every CSV
         if new:
             writer.writerow(columns(target_column))
-        for d in decisions:
-            writer.writerow([d.name, d.target, d.decision, "" if d.score is None else f"{d.score:g}", d.evidence,
-                             d.decided_by, d.decided_on])
+        for d in decisions:  # names come from ledgers: text a spreadsheet would run is made safe
+            writer.writerow([tabular.csv_value(v) for v in (d.name, d.target, d.decision,
+                             "" if d.score is None else f"{d.score:g}", d.evidence, d.decided_by, d.decided_on)])

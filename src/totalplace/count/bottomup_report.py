@@ -7,6 +7,7 @@ from decimal import Decimal
 import duckdb
 
 from totalplace.count import bottomup, coverage
+from totalplace.display import agency_name
 from totalplace.report.charts import bar_chart, flow_chart
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
@@ -36,8 +37,7 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Sect
     by_transfer = bottomup.count(con, workspace, "transfer")
     year = by_agency.fiscal_year
     population = by_agency.population
-    names = {a.id: a.name for a in workspace.settings.agencies}
-    ledgers = ", ".join(f"{names.get(r.key, r.key)}'s ledger" for r in by_agency.rows)
+    ledgers = ", ".join(f"{agency_name(workspace, r.key)}'s ledger" for r in by_agency.rows)
     paragraphs = [
         f"The agencies' own ledgers for {year} ({ledgers}) record £{by_agency.total:,.2f} over {by_agency.lines:,} "
         f"payments: £{by_agency.per_head:,.2f} per head of a population of {population.value:,}."

@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from totalplace.count import headline
+from totalplace.display import agency_name
 from totalplace.web import capabilities, figures
 from totalplace.web.auth import PUBLIC, current_principal
 from totalplace.web.db import published
@@ -32,10 +33,9 @@ def overview_page(request: Request, year: YearQuery = None) -> Response:
         return _landing_page(request)
     view = figures.overview(store, year)
     top = capabilities.topdown_headline(store)
-    names = {a.id: a.name for a in store.workspace.settings.agencies}
     return cached_page(request, "overview.html", (view.fiscal_year,), lambda: dict(
         headline=capabilities.place_headline(store),
-        ledgers=[f"{names.get(r.key, r.key)}'s ledger" for r in view.by_agency.rows],
+        ledgers=[f"{agency_name(store.workspace, r.key)}'s ledger" for r in view.by_agency.rows],
         view=view, years=figures.years(store), agency_table=table_of(request, view.by_agency),
         theme_table=table_of(request, view.by_theme), theme_chart=chart_svg(request, view.by_theme, None),
         drill=principal.sees_rows, top=top, top_view=_topdown_view(top)))
