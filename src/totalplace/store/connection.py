@@ -36,8 +36,8 @@ def connect(workspace: Workspace, read_only: bool = False) -> Store:
     else:
         con = duckdb.connect(str(workspace.store_path))
         _move_classification_onto_lines(con)
-        con.execute(TABLES)
         _add_new_columns(con)
+        con.execute(TABLES)
         _sync_settings(con, workspace)
     parse.install(con)
     return con
@@ -58,14 +58,17 @@ def _move_classification_onto_lines(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
-    """A store made before a column was added gains it (old lines: precision 'day', suppliers as loaded)."""
+    """A store made before a column was added gains it (empty: `totalplace classify` fills classification
+    columns; old lines are at day precision, and their suppliers' names are looked at for redaction)."""
     have = {(t, c) for t, c in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = 'main'").fetchall()}
-    missing = [(t, c, kind) for t, c, kind in ADDED_COLUMNS if (t, c) not in have]
+    tables = {t for t, _ in have}
+    missing = [(t, c, kind) for t, c, kind in ADDED_COLUMNS if t in tables and (t, c) not in have]
     if not missing:
         return
     with transaction(con):
+        con.execute("DROP VIEW IF EXISTS classification")  # remade with the new columns
         for table, column, kind in missing:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         if ("spend_line", "supplier_redacted") in {(t, c) for t, c, _ in missing}:
