@@ -9,13 +9,12 @@ import tomllib
 from decimal import Decimal
 
 import pytest
-from conftest import write_csv
+from conftest import store_rows, write_csv
 from typer.testing import CliRunner
 
 from totalplace.cli import app
 from totalplace.errors import InputError
 from totalplace.ingest.load import ingest
-from totalplace.store.connection import connect
 from totalplace.workspace import open_workspace
 
 runner = CliRunner()
@@ -27,12 +26,8 @@ def run(*args: str, input: str | None = None):
 
 def loaded(workspace) -> list[tuple]:
     """(payment date, amount) of every line, in file and row order."""
-    con = connect(workspace, read_only=True)
-    try:
-        return con.execute("SELECT payment_date::VARCHAR, amount::VARCHAR FROM spend_line "
-                           "ORDER BY file_id, row_number").fetchall()
-    finally:
-        con.close()
+    return store_rows(workspace, "SELECT payment_date::VARCHAR, amount::VARCHAR FROM spend_line "
+                                 "ORDER BY file_id, row_number")
 
 
 def folder(workspace):
@@ -189,12 +184,8 @@ def test_an_unknown_sign_is_rejected_with_its_reason(small_place):
               + "".join(f"0{i}/04/2019,S{i},1.00,1\n" for i in range(1, 7)) + "07/04/2019,X,2.00,maybe\n")
     report = ingest(small_place).files[0]
     assert report.rows_rejected == 1 and report.money_rejected == Decimal("2.00")
-    con = connect(small_place, read_only=True)
-    try:
-        assert con.execute("SELECT column_name, reason FROM rejected_row").fetchall() == [
-            ("negative", "'maybe' is not a sign this file uses (-1/1)")]
-    finally:
-        con.close()
+    assert store_rows(small_place, "SELECT column_name, reason FROM rejected_row") == [
+        ("negative", "'maybe' is not a sign this file uses (-1/1)")]
 
 
 # --------------------------------------------------------------------------- redacted suppliers
@@ -205,13 +196,9 @@ def test_redacted_suppliers_are_kept_counted_and_flagged(small_place):
               "02/04/2019,Personal Data,20.00\n03/04/2019,Withheld,30.00\n04/04/2019,Confidential Shredding Ltd,40.00\n"
               "05/04/2019,Redacted - personal data,50.00\n")
     ingest(small_place)
-    con = connect(small_place, read_only=True)
-    try:
-        assert con.execute("SELECT supplier_name, supplier_redacted FROM spend_line ORDER BY row_number").fetchall() == [
-            ("REDACTED", True), ("Personal Data", True), ("Withheld", True), ("Confidential Shredding Ltd", False),
-            ("Redacted - personal data", True)]
-    finally:
-        con.close()
+    assert store_rows(small_place, "SELECT supplier_name, supplier_redacted FROM spend_line ORDER BY row_number") == [
+        ("REDACTED", True), ("Personal Data", True), ("Withheld", True), ("Confidential Shredding Ltd", False),
+        ("Redacted - personal data", True)]
     status = run("status", "-w", str(small_place.root))
     assert "4 lines to suppliers the publisher withheld (£110.00)" in status.output
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from conftest import write_csv
+from conftest import store_rows, write_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -15,7 +15,6 @@ from totalplace.cli import app
 from totalplace.ingest import parse
 from totalplace.ingest.dates import fiscal_year_in_name, month_in_name
 from totalplace.ingest.load import ingest
-from totalplace.store.connection import connect
 
 CON = duckdb.connect()
 parse.install(CON)
@@ -83,12 +82,8 @@ def test_the_financial_year_in_a_files_name():
 
 
 def lines(workspace) -> list[tuple]:
-    con = connect(workspace, read_only=True)
-    try:
-        return con.execute("SELECT payment_date::VARCHAR, date_precision, fiscal_year, amount::VARCHAR "
-                           "FROM spend_line ORDER BY row_number").fetchall()
-    finally:
-        con.close()
+    return store_rows(workspace, "SELECT payment_date::VARCHAR, date_precision, fiscal_year, amount::VARCHAR "
+                                 "FROM spend_line ORDER BY row_number")
 
 
 def test_a_date_column_holding_months_loads_every_row_at_month_precision(small_place):
