@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -31,8 +32,9 @@ TOLERANCE = 1e-9
 class _Cell:
     units: int
     published: bool
-    tier: int     # how much the figure matters: the lowest tier is withheld first to protect another
+    tier: float   # how much the figure matters: the lowest tier is withheld first to protect another
     exempt: bool  # published by design whatever its units (a median: one unit's cost, but nobody knows whose)
+    value: Decimal | None  # its money, when it has some: two cells of the same money are taken as one figure
 
 
 class Disclosure:
@@ -43,14 +45,17 @@ class Disclosure:
         self._cells: dict[Key, _Cell] = {}
         self._relations: list[dict[Key, int]] = []  # each: sum of coefficient x cell = 0
         self._withheld: frozenset | None = None
+        self._solved: dict[frozenset, _Solved] = {}
+        self._working: list[dict[Key, int]] = []  # the relations and the equalities of same-money cells
 
     # ---- building the plan ----------------------------------------------------------------------
 
-    def add(self, key: Key, units: int, *, published: bool = True, tier: int = 1, exempt: bool = False) -> Key:
+    def add(self, key: Key, units: int, *, published: bool = True, tier: float = 1, exempt: bool = False,
+            value: Decimal | None = None) -> Key:
         """A cell; the same key added again is the same figure (shown if either says so)."""
         cell = self._cells.get(key)
         if cell is None:
-            self._cells[key] = _Cell(int(units), published, tier, exempt)
+            self._cells[key] = _Cell(int(units), published, tier, exempt, value)
         else:
             cell.published, cell.tier = cell.published or published, max(cell.tier, tier)
         self._withheld = None
@@ -66,22 +71,34 @@ class Disclosure:
             self._relations.append(relation)
             self._withheld = None
 
+    def stretch(self, low: Key | None, high: Key, units: int, **cell) -> Key:
+        """The units between two cumulative cells (low None: from the top) as a cell of its own."""
+        key = ("between", low, high)
+        new = key not in self._cells
+        self.add(key, units, **cell)
+        if new:
+            self.relate(high, [key] if low is None else [low, key])
+        return key
+
     def chain(self, cumulative: list[Key], positions: list[int],
-              units: Callable[[int, int], int] | None = None) -> None:
+              units: Callable[[int, int], int] | None = None, values: list[Decimal] | None = None) -> None:
         """Cumulative cells at increasing positions (the top r units of a ranking): the units between
         each two are a hidden cell, and so is every stretch of fewer than threshold units between any
         two, since the difference of two cumulative rows gives it away. `units(lo, hi)` counts the
         units that carry a value in positions lo+1..hi (default: all of them)."""
         count = units or (lambda lo, hi: hi - lo)
-        ends = [(None, 0)] + list(zip(cumulative, positions))
-        for i, (low_key, low) in enumerate(ends):
-            for j, (high_key, high) in enumerate(ends[i + 1:], start=i + 1):
+        ends = [(None, 0, Decimal(0))] + list(zip(cumulative, positions, values or [None] * len(positions)))
+        for i, (low_key, low, low_value) in enumerate(ends):
+            for j, (high_key, high, high_value) in enumerate(ends[i + 1:], start=i + 1):
                 n = count(low, high)
                 if j == i + 1 or 0 < n < self.threshold:
-                    stretch = self.add(("between", low_key, high_key), n, published=False)
-                    self.relate(high_key, [stretch] if low_key is None else [low_key, stretch])
+                    between = None if high_value is None or low_value is None else high_value - low_value
+                    self.stretch(low_key, high_key, n, published=False, value=between)
 
     # ---- deciding -------------------------------------------------------------------------------
+
+    def has(self, key: Key) -> bool:
+        return key in self._cells
 
     def sensitive(self, key: Key) -> bool:
         cell = self._cells[key]
@@ -100,12 +117,21 @@ class Disclosure:
         return self._withheld
 
     def _protect(self) -> frozenset:
+        self._solved = {}
+        self._working = self._relations + self._same_money_is_one_figure()
         hidden = {k for k, c in self._cells.items() if c.published and self.sensitive(k)}
-        while (problem := self._first_problem(hidden)) is not None:
-            candidates, still_a_problem = problem
-            chosen = next((c for c in candidates if not still_a_problem(hidden | {c})), candidates[0])
-            hidden.add(chosen)
+        while chosen := self._next_to_withhold(hidden):
+            hidden |= chosen
         return frozenset(hidden)
+
+    def _same_money_is_one_figure(self) -> list[dict[Key, int]]:
+        """Cells of the same money, to the penny, are taken to be the same group (the same people in two
+        scopes or two tables): one shown would give the other away."""
+        by_value: dict[Decimal, list[Key]] = {}
+        for key, cell in self._cells.items():
+            if cell.value:
+                by_value.setdefault(cell.value, []).append(key)
+        return [{keys[0]: 1, other: -1} for keys in by_value.values() for other in keys[1:]]
 
     def _unknown(self, key: Key, hidden: set) -> bool:
         cell = self._cells[key]
@@ -116,21 +142,36 @@ class Disclosure:
         shown = {k for k in keys if self._cells[k].published and k not in hidden and self._cells[k].units > 0}
         return sorted(shown, key=lambda k: (self._cells[k].tier, self._cells[k].units, str(k)))
 
-    def _first_problem(self, hidden: set):
-        """(cells that could be withheld to fix it, test that it is still a problem), or None."""
-        for relation in self._relations:
+    def _next_to_withhold(self, hidden: set) -> set:
+        """Cells to withhold next so that no protected figure can be worked out (empty: none can be).
+
+        Withholding more only ever leaves more unknown, so one cell chosen for each figure given away
+        (from one reduction of its group's relations) can be withheld together.
+        """
+        for relation in self._working:
             if self._small_group(relation, hidden):
                 candidates = self._candidates(relation, hidden)
                 if candidates:
-                    return candidates, lambda h, r=relation: self._small_group(r, h)
-        for component, relations in self._components(hidden):
-            solved = [k for k in _solvable(component, relations) if self.sensitive(k)]
-            if solved:
-                target = min(solved, key=str)
-                candidates = self._candidates({k for r in relations for k in r}, hidden)
+                    return {next((c for c in candidates if not self._small_group(relation, hidden | {c})),
+                                 candidates[0])}
+        chosen: set = set()
+        for unknown, relations in self._components(hidden):
+            group = frozenset(unknown)
+            if group not in self._solved:  # a group's relations depend only on which cells are unknown
+                self._solved[group] = _Solved(unknown, relations)
+            solved = self._solved[group]
+            for target in sorted((k for k in solved.determined() if self._protected(k, hidden)), key=str):
+                if any(solved.broken_by(target, c) for c in chosen):
+                    continue
+                candidates = self._candidates({k for r in solved.relations_used(target) for k in r}, hidden)
                 if candidates:
-                    return candidates, lambda h, t=target: self._solvable_now(t, h)
-        return None
+                    chosen.add(next((c for c in candidates if solved.broken_by(target, c)), candidates[0]))
+        return chosen
+
+    def _protected(self, key: Key, hidden: set) -> bool:
+        """Whether a cell must stay unknown: it is sensitive, or it is a published cell withheld (a reader told
+        a figure is withheld must not be able to work it out)."""
+        return self.sensitive(key) or key in hidden
 
     def _small_group(self, relation: dict[Key, int], hidden: set) -> bool:
         """Whether the relation gives away the sum of two or more unknown cells of fewer than threshold units."""
@@ -149,7 +190,7 @@ class Disclosure:
                 k = parent[k]
             return k
 
-        touching = [(r, [k for k in r if self._unknown(k, hidden)]) for r in self._relations]
+        touching = [(r, [k for k in r if self._unknown(k, hidden)]) for r in self._working]
         for _, unknown in touching:
             for k in unknown:
                 parent.setdefault(k, k)
@@ -163,22 +204,60 @@ class Disclosure:
                 groups[root(unknown[0])][1].append(relation)
         return list(groups.values())
 
-    def _solvable_now(self, target: Key, hidden: set) -> bool:
-        for component, relations in self._components(hidden):
-            if target in component:
-                return target in _solvable(component, relations)
-        return False
 
 
-def _solvable(unknown: list[Key], relations: list[dict[Key, int]]) -> set[Key]:
-    """The unknown cells the relations fix (their unit vector lies in the relations' row space)."""
-    column = {k: i for i, k in enumerate(unknown)}
-    matrix = np.zeros((len(relations), len(unknown)))
-    for row, relation in enumerate(relations):
-        for k, coefficient in relation.items():
-            if k in column:
-                matrix[row, column[k]] = coefficient
-    _, singular, rows = np.linalg.svd(matrix, full_matrices=False)
-    rank = int((singular > TOLERANCE * max(1.0, singular[0] if len(singular) else 0.0)).sum())
-    reach = (rows[:rank] ** 2).sum(axis=0)
-    return {k for k, i in column.items() if reach[i] > 1 - 1e-6}
+class _Solved:
+    """The relations over one group of unknown cells, reduced once to ask what they fix.
+
+    Gauss-Jordan elimination of the relations (rows) over the unknown cells (columns), keeping
+    beside each row which relations it combines: a cell is fixed when a reduced row is its unit
+    vector, and that row's combination says which relations give it away. Rows reduced to nothing
+    span the combinations of relations that cancel every unknown.
+    """
+
+    def __init__(self, unknown: list[Key], relations: list[dict[Key, int]]) -> None:
+        self.column = {k: i for i, k in enumerate(unknown)}
+        self.relations = relations
+        width, height = len(unknown), len(relations)
+        rows = np.zeros((height, width + height))
+        for i, relation in enumerate(relations):
+            for k, coefficient in relation.items():
+                if k in self.column:
+                    rows[i, self.column[k]] = coefficient
+        rows[:, width:] = np.eye(height)
+        pivot_of: dict[int, int] = {}
+        done = 0
+        for column in range(width):
+            if done == height:
+                break
+            best = done + int(np.argmax(np.abs(rows[done:, column])))
+            if abs(rows[best, column]) < TOLERANCE:
+                continue
+            rows[[done, best]] = rows[[best, done]]
+            rows[done] /= rows[done, column]
+            factors = rows[:, column].copy()
+            factors[done] = 0.0
+            touched = np.flatnonzero(factors)  # the relations are sparse: only these rows change
+            rows[touched] -= factors[touched, None] * rows[done]
+            pivot_of[column] = done
+            done += 1
+        self.reduced, self.combined = rows[:, :width], rows[:, width:]
+        self.pivot_of, self.rank = pivot_of, done
+
+    def determined(self) -> list[Key]:
+        """The unknown cells the relations fix."""
+        return [k for k, i in self.column.items() if i in self.pivot_of
+                and (np.abs(self.reduced[self.pivot_of[i]]) > 1e-9).sum() == 1]
+
+    def relations_used(self, target: Key) -> list[dict[Key, int]]:
+        """The relations whose combination gives the target."""
+        weights = self.combined[self.pivot_of[self.column[target]]]
+        return [r for r, w in zip(self.relations, weights) if abs(w) > 1e-9]
+
+    def broken_by(self, target: Key, cell: Key) -> bool:
+        """Whether withholding a published cell of these relations leaves the target unknown: the combination
+        that gives the target uses the cell, and no combination that cancels every unknown can cancel it too."""
+        coefficients = np.array([r.get(cell, 0) for r in self.relations], dtype=float)
+        cancelling = self.combined[self.rank:]
+        weights = self.combined[self.pivot_of[self.column[target]]]
+        return bool(np.abs(cancelling @ coefficients).max(initial=0.0) < 1e-9 and abs(weights @ coefficients) > 1e-9)
