@@ -197,7 +197,7 @@ def _agency_events(rng, agency: SynthAgency, household_of: np.ndarray, need: np.
 def nhs_numbers(count: int) -> np.ndarray:
     """The first `count` valid NHS numbers from NHS_STEM_BASE, seven stems apart (a stem whose check digit
     would be 10 has no valid number and is skipped)."""
-    stems = NHS_STEM_BASE + 7 * np.arange(count + count // 10 + 20, dtype=np.int64)
+    stems = NHS_STEM_BASE + 7 * np.arange(count + count // 5 + 20, dtype=np.int64)  # 1 in 11 has no number
     weighted = sum(stems // 10 ** (weight - 2) % 10 * weight for weight in range(10, 1, -1))  # weight 10: the first
     check = (11 - weighted % 11) % 11
     keep = check != 10
@@ -207,7 +207,11 @@ def nhs_numbers(count: int) -> np.ndarray:
 def _person_numbers(person: np.ndarray, numbers: np.ndarray, form: str) -> pa.Array:
     """Each person's NHS number, written as the agency writes it: '9000000018', '900 000 0018' or '900-000-0018'."""
     separator = {"plain": "", "spaced": " ", "dashed": "-"}[form]
-    return _labels(person, lambda p: (lambda d: f"{d[:3]}{separator}{d[3:6]}{separator}{d[6:]}")(str(numbers[p])))
+
+    def text(p: int) -> str:
+        digits = str(numbers[p])
+        return f"{digits[:3]}{separator}{digits[3:6]}{separator}{digits[6:]}"
+    return _labels(person, text)
 
 
 def _household_numbers(household: np.ndarray, form: str) -> pa.Array:
