@@ -20,6 +20,7 @@ from totalplace.deal.proposition import render_html
 from totalplace.deal.report import report_sections
 from totalplace.deal.review import review, submit
 from totalplace.ingest.load import ingest
+from totalplace.workspace import PrivacySettings
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "bradford"
 HEADER = "Service Label,Expenditure category,Payment date,Transaction Number,Net Amount,Supplier Name\n"
@@ -50,8 +51,8 @@ def place(small_place):
     """A count of drugs and alcohol spending, a funding stream register, the demo's burden, outcomes, estate,
     journey and intervention, and a synthetic cohort."""
     write_csv(small_place.agency_dir("bradford-council") / "april.csv", HEADER
-              + "DrugsAlco misuse,PH1 Drug treatment,2018-04-12,T1,700.00,TREATMENT CIC\n"
-              + "DrugsAlco misuse,PH1 Drug treatment,2018-05-12,T2,300.00,TREATMENT CIC\n")
+              + "Public Health,PH1 DrugsAlco misuse,2018-04-12,T1,700.00,TREATMENT CIC\n"
+              + "Public Health,PH1 DrugsAlco misuse,2018-05-12,T2,300.00,TREATMENT CIC\n")
     ingest(small_place)
     write_csv(small_place.root / "funding_streams.csv", STREAMS)
     shutil.copytree(EXAMPLES / "deal", small_place.root / "deal",
@@ -85,7 +86,7 @@ def test_every_kind_of_evidence_the_workspace_has_can_be_linked(place):
         assert drugs.amount == sum(s.amount for s in streams if s.theme == "Drugs and alcohol") == Decimal("1250.75")
         assert resolve(context, "streams:name=Drug grant").amount == Decimal("1000.50")
         assert resolve(context, "provision:theme=Drugs and alcohol;year=2018-19").amount == \
-            provision(context.con, place, "Drugs and alcohol", "2018-19").amount
+            provision(context.con, place, "Drugs and alcohol", "2018-19").amount == Decimal("1000.00")
         assert resolve(context, "burden:measure=cost").amount == load_burden(place).cost
         assert resolve(context, "burden:measure=freed").amount == replacement(place).money_freed
         assert resolve(context, "estate:measure=saving").amount == estate_saving > 0
@@ -95,8 +96,12 @@ def test_every_kind_of_evidence_the_workspace_has_can_be_linked(place):
         assert cost.amount == published.summary("2023-24").rows[0][5]
         with pytest.raises(EvidenceMissing, match="no stream"):
             resolve(context, "streams:name=Nothing")
-        with pytest.raises(EvidenceMissing, match="withheld"):
+        with pytest.raises(EvidenceMissing, match="no agency 'nobody'"):
             resolve(context, "cohort:measure=agency;agency=nobody;year=2023-24")
+    # A figure the cohort's outputs withhold is not evidence either: it would publish it.
+    place.settings.privacy = PrivacySettings(suppress_below=100_000)
+    with Context(place) as context, pytest.raises(EvidenceMissing, match="withheld"):
+        resolve(context, "cohort:measure=cost;year=2023-24")
 
 
 def test_illustrative_and_synthetic_labels_travel_with_their_figures(place):

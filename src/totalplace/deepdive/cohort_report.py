@@ -38,6 +38,9 @@ from totalplace.workspace import CohortSettings, Workspace
 __all__ = ["AGENCY_BANDS", "ASSESSMENT_BANDS", "COST_BANDS", "CURVE_PERCENTS", "Scope", "scope"]
 
 WITHHELD = "suppressed"
+EVIDENCE_MEASURES = {"cost": "cost to all agencies", "services": "cost of services",
+                     "payments": "payments to people", "top_cost": "cost of the top cohort of households",
+                     "agency": "one agency's cost (agency=...)"}
 MEASURE_COLOURS = {"all": "#1d70b8", "services": "#00703c", "payments": "#d4351c"}
 
 
@@ -472,6 +475,25 @@ class Publication:
                 "A person is linked when two agencies' files give the same identifier once spaces, dashes and case "
                 "are set aside; a person no file places in a household counts as a household of one.",
                 suppression_note(t)]
+
+    def evidence(self, measure: str, year: str | None = None, agency: str | None = None) -> Decimal | None:
+        """One money figure as published, for the deal's evidence links (None: it is withheld)."""
+        sid, f = self.figures(year)
+        if measure in ("cost", "services", "payments"):
+            key = (sid, "total" if measure == "cost" else measure)
+            value = {"cost": f.totals.cost, "services": f.totals.services, "payments": f.totals.payments}[measure]
+        elif measure == "top_cost":
+            ranked = f.rankings[("household", "all")]
+            key, value = self._cum(sid, ranked, f.top_size), ranked.cumulative[f.top_size]
+        elif measure == "agency":
+            found = next((a for a in f.agencies if a.agency_id == agency), None)
+            if found is None:
+                raise InputError(f"no agency {agency!r} in the cohort in {f.scope.label} "
+                                 f"(agencies: {', '.join(a.agency_id for a in f.agencies)})")
+            key, value = (sid, "agency", agency), found.cost
+        else:
+            raise InputError(f"cohort measure must be one of {', '.join(EVIDENCE_MEASURES)}, not {measure!r}")
+        return value if self.shown(key) else None
 
     def tables(self) -> list[Table]:
         """Every output of the run."""
