@@ -132,6 +132,8 @@ class Publication:
             self._plan_scope(sid, figures)
         self._plan_years()
         self._plan_linkage()
+        # All years together repeat the years' figures: when one must go to protect another, those go first.
+        self.plan.discount(lambda key: key[:1] == ("all",), 0.5)
 
     # ---- the plan: every figure a cell, with the relations between them ------------------------------
 

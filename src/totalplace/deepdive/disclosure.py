@@ -61,6 +61,13 @@ class Disclosure:
         self._withheld = None
         return key
 
+    def discount(self, which: Callable[[Key], bool], by: float) -> None:
+        """Make some published cells cheaper to withhold than others of their tier (figures that matter less)."""
+        for key, cell in self._cells.items():
+            if which(key):
+                cell.tier -= by
+        self._withheld = None
+
     def relate(self, whole: Key, parts: Iterable[Key]) -> None:
         """whole = the sum of parts."""
         coefficients: dict[Key, int] = {whole: 1}
