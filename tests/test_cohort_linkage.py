@@ -35,6 +35,15 @@ def _put(ws, agency: str, text: str, name: str = "events.csv") -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
 
+def _loaded(tmp_path, files: dict[str, str]):
+    """A workspace (threshold 1) with these agencies' event files, loaded."""
+    ws = _workspace(tmp_path)
+    for agency, text in files.items():
+        _put(ws, agency, text)
+    cohorts.load(ws, KEY)
+    return ws
+
+
 def check_digit(nine: str) -> int:
     """The modulus 11 check digit, computed independently: 10 means no valid number has these nine digits."""
     remainder = sum(int(d) * w for d, w in zip(nine, range(10, 1, -1))) % 11
@@ -113,10 +122,7 @@ LINKED = {
 
 
 def test_load_reports_the_linkage_rate_by_agency_and_identifier_type_and_households_of_one(tmp_path):
-    ws = _workspace(tmp_path)
-    for agency, text in LINKED.items():
-        _put(ws, agency, text)
-    cohorts.load(ws, KEY)
+    ws = _loaded(tmp_path, LINKED)
     with closing(figures.open_cohort(ws)) as con:
         by_agency = {r[0]: r[1:] for r in figures.linkage_by_agency(con, ws, None).rows}
         by_type = {r[0]: r[1:] for r in figures.linkage_by_identifier(con, ws, None).rows}
@@ -157,10 +163,7 @@ SPLIT = {
 
 
 def test_cost_is_split_into_payments_to_people_and_the_cost_of_services(tmp_path):
-    ws = _workspace(tmp_path)
-    for agency, text in SPLIT.items():
-        _put(ws, agency, text)
-    cohorts.load(ws, KEY)
+    ws = _loaded(tmp_path, SPLIT)
     with closing(figures.open_cohort(ws)) as con:
         summary = figures.summary(con, ws, "2023-24")
         year = dict(zip(summary.columns, summary.rows[0]))

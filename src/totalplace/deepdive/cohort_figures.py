@@ -44,10 +44,13 @@ def years(con: Store) -> list[str]:
 
 
 def scope(con: Store, year: str | None) -> Scope:
-    """The year asked for; the latest year loaded by default; 'all' for all years together."""
+    return scope_of(years(con), year)
+
+
+def scope_of(loaded: list[str], year: str | None) -> Scope:
+    """The year asked for among those loaded; the latest by default; 'all' for all years together."""
     if year == "all":
         return Scope(None)
-    loaded = years(con)
     if year is None:
         return Scope(loaded[-1])
     if year not in loaded:
@@ -56,15 +59,17 @@ def scope(con: Store, year: str | None) -> Scope:
 
 
 def check_measure(measure: str) -> str:
-    if measure not in MEASURES:
-        raise InputError(f"--measure must be one of {', '.join(MEASURES)}, not {measure!r}")
-    return measure
+    return _choice("--measure", measure, MEASURES)
 
 
 def check_unit(unit: str) -> str:
-    if unit not in UNITS:
-        raise InputError(f"--unit must be household or person, not {unit!r}")
-    return unit
+    return _choice("--unit", unit, UNITS)
+
+
+def _choice(option: str, value: str, choices: dict) -> str:
+    if value not in choices:
+        raise InputError(f"{option} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 # ---- totals ------------------------------------------------------------------------------------------

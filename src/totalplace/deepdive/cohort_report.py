@@ -24,7 +24,7 @@ import duckdb
 
 from totalplace.deepdive import cohort_figures as raw
 from totalplace.deepdive.cohort_figures import (
-    AGENCY_BANDS, ASSESSMENT_BANDS, COST_BANDS, CURVE_PERCENTS, MEASURE_NAMES, Ranking, Scope, scope,
+    AGENCY_BANDS, ASSESSMENT_BANDS, COST_BANDS, CURVE_PERCENTS, MEASURE_NAMES, Ranking, Scope, scope, scope_of,
 )
 from totalplace.deepdive.cohorts import COHORT_DIR, Linkage, linkage
 from totalplace.deepdive.disclosure import Disclosure
@@ -133,7 +133,7 @@ class Publication:
         self._plan_years()
         self._plan_linkage()
         # All years together repeat the years' figures: when one must go to protect another, those go first.
-        self.plan.discount(lambda key: key[:1] == ("all",), 0.5)
+        self.plan.discount(lambda key: isinstance(key, tuple) and key[:1] == ("all",), 0.5)
 
     # ---- the plan: every figure a cell, with the relations between them ------------------------------
 
@@ -217,7 +217,7 @@ class Publication:
         """Money and events add up over the years: all years together less the others is one year."""
         if "all" not in self._figures:
             return
-        families = [("total",), ("payments",), ("services",)]
+        families: list[tuple[str, ...]] = [("total",), ("payments",), ("services",)]
         families += [(part, a.agency_id) for f in self._figures.values() for a in f.agencies
                      for part in ("agency", "agency payments", "agency services")]
         families += [("service", r.agency_id, r.service) for f in self._figures.values() for r in f.by_service]
@@ -265,7 +265,7 @@ class Publication:
 
     def summary(self, year: str | None = "all") -> Table:
         """People, households, events and cost per person and per household, each year (or the year asked)."""
-        wanted = self.years if year in (None, "all") else [scope_of(self.years, year).fiscal_year]
+        wanted = self.years if year in (None, "all") else [self.sid(year)]
         rows = [self._summary_row(y) for y in wanted]
         return Table(self.title("Cost per person and per household, all agencies, by year"),
                      ["year", "people", "households", "events", "agencies", "cost", "mean per person",
@@ -481,6 +481,7 @@ class Publication:
     def evidence(self, measure: str, year: str | None = None, agency: str | None = None) -> Decimal | None:
         """One money figure as published, for the deal's evidence links (None: it is withheld)."""
         sid, f = self.figures(year)
+        key: tuple
         if measure in ("cost", "services", "payments"):
             key = (sid, "total" if measure == "cost" else measure)
             value = {"cost": f.totals.cost, "services": f.totals.services, "payments": f.totals.payments}[measure]
@@ -537,17 +538,6 @@ class Publication:
 
 _PAYMENTS_NOTE = ("Payments to people are events of kind 'benefit' (or, with no kind, a service named as a benefit, "
                   "an allowance or a credit); the cost of services is the rest.")
-
-
-def scope_of(years: list[str], year: str | None) -> Scope:
-    """The scope of a year asked for among those loaded (the latest by default, 'all' for all together)."""
-    if year == "all":
-        return Scope(None)
-    if year is None:
-        return Scope(years[-1])
-    if year not in years:
-        raise InputError(f"no cohort events in {year!r}; years loaded: {', '.join(years)} (or 'all')")
-    return Scope(year)
 
 
 def publish(con: Store, workspace: Workspace) -> Publication:

@@ -94,7 +94,9 @@ class Disclosure:
         two, since the difference of two cumulative rows gives it away. `units(lo, hi)` counts the
         units that carry a value in positions lo+1..hi (default: all of them)."""
         count = units or (lambda lo, hi: hi - lo)
-        ends = [(None, 0, Decimal(0))] + list(zip(cumulative, positions, values or [None] * len(positions)))
+        known: list[Decimal | None] = list(values) if values else [None] * len(positions)
+        ends: list[tuple[Key | None, int, Decimal | None]] = [(None, 0, Decimal(0))]
+        ends += zip(cumulative, positions, known)
         for i, (low_key, low, low_value) in enumerate(ends):
             for j, (high_key, high, high_value) in enumerate(ends[i + 1:], start=i + 1):
                 n = count(low, high)
