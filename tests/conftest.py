@@ -17,6 +17,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOTALPLACE_SHARED_DATA", PROJECT.parent / "shared" / "data"))
 SPEND = SHARED_DATA / "spend"
 CRA_DIR = SHARED_DATA / "cra"
+CRA_2014 = SHARED_DATA / "cra_2014" / "cra_2014_database.xlsx"
+GEOGRAPHY = SHARED_DATA / "geography"
 LEEDS, BRADFORD = "E08000035", "E08000032"
 
 

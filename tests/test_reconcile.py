@@ -16,7 +16,7 @@ from totalplace.workspace import init_workspace
 BRADFORD = "E08000032"
 WASTE = ["5. Environment protection", "5. Environment protection", "5.1 Waste management", "5.1 Waste management"]
 YORKS = "ENGLAND_Yorkshire and The Humber"
-GRANT_RULE = "G1,CG,,,AREA BASED GRANT,,,council_ringfenced,yes,a grant passed to councils that they spend\n"
+GRANT_RULE = "G1,CG,,,,AREA BASED GRANT,,,council_ringfenced,yes,a grant passed to councils that they spend\n"
 
 
 @pytest.fixture()

@@ -68,8 +68,8 @@ def test_overview_shows_the_topdown_count_and_its_shares(place):
     assert "/topdown/topdown-headline/1.csv" in page and page.count("<svg") >= 3
 
 
-@pytest.mark.parametrize("key", ["topdown", "funding-streams", "provision", "journeys", "appraisals", "deal",
-                                 "estate", "cohorts"])
+@pytest.mark.parametrize("key", ["topdown", "funding-streams", "provision", "unit-costs", "journeys", "appraisals",
+                                 "deal", "estate", "cohorts"])
 def test_each_page_shows_the_figures_its_capability_returns(place, key):
     _, app, passwords, _, sections = place
     expected = sections[key]

@@ -51,8 +51,9 @@ def _inputs(book: Workbook, appraisal: Appraisal) -> None:
     sheet = book.create_sheet("Inputs")
     sheet.append(["field", "value"])
     for name in ("id", "name", "price_year", "first_year", "horizon", "cohort", "cohort_group", "engagement", "success",
-                 "deadweight", "displacement", "attribution", "lag", "drop_off", "confidence"):
+                 "deadweight", "displacement", "attribution", "attribution_sense", "lag", "drop_off", "confidence"):
         sheet.append([name, _cell(getattr(iv, name))])
+    sheet.append(["attribution is the share kept (due to this intervention): " + tables.attribution_note(appraisal)])
     sheet.append([])
     sheet.append(["costs: line", "agency", "year", "kind", "amount", "confidence", "note"])
     for number, cost in enumerate(iv.costs):
@@ -129,13 +130,15 @@ def write_workbook(appraisal: Appraisal, path: Path, draws: int = 10_000, seed: 
     _inputs(book, appraisal)
     _discount(book, appraisal)
     _working(book, appraisal)
-    for name, table in (("Summary", tables.summary_table(appraisal)), ("Agencies", tables.agency_table(appraisal)),
+    for name, table in (("Summary", tables.summary_table(appraisal)), ("Fiscal return", tables.return_table(appraisal)),
+                        ("Agencies", tables.agency_table(appraisal)),
                         ("Matrix", tables.matrix_table(appraisal)), ("Cash flow", tables.cashflow_table(appraisal))):
         _write_table(book, name, table)
     for method in METHODS:
         proposal = propose(appraisal, method)
         _write_table(book, f"Gain-share {method}", tables.gainshare_table(appraisal, proposal))
         _write_table(book, f"Agreement {method}", tables.agreement_table(appraisal, proposal))
+        _write_table(book, f"Whitehall asks {method}", tables.asks_table(appraisal, proposal))
     _write_table(book, "Sensitivity", tables.tornado_table(tornado(appraisal), "public_value_npv"))
     _write_table(book, "Switching values", tables.switching_table(switching_values(appraisal), "public_value_npv"))
     if appraisal.intervention.uncertainty:
