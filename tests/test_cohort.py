@@ -300,7 +300,7 @@ def test_report_section(small):
     ws, _con = small
     [section] = figures.report_sections(ws)
     assert section.id == "cohort" and section.charts[0].svg.lstrip().startswith("<?xml")
-    assert "account for" in section.paragraphs[0] and len(section.tables) == 11
+    assert "account for" in section.paragraphs[0] and len(section.tables) == 12
 
 
 def test_no_cohort_no_section(tmp_path):

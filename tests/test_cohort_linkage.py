@@ -165,8 +165,9 @@ SPLIT = {
 def test_cost_is_split_into_payments_to_people_and_the_cost_of_services(tmp_path):
     ws = _loaded(tmp_path, SPLIT)
     with closing(figures.open_cohort(ws)) as con:
-        summary = figures.summary(con, ws, "2023-24")
-        year = dict(zip(summary.columns, summary.rows[0]))
+        published = figures.publish(con, ws)
+        split = published.payments("2023-24")
+        year = dict(zip(split.columns, split.rows[0]))
         agencies = {r[0]: dict(zip(figures.by_agency(con, ws, "2023-24").columns, r))
                     for r in figures.by_agency(con, ws, "2023-24").rows}
         services = figures.concentration(con, "2023-24", "household", 50, measure="services")

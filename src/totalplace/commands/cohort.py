@@ -146,6 +146,14 @@ def summary(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt
 
 @app.command()
 @user_errors
+def payments(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+             output: OutputOption = None) -> None:
+    """Each year's cost split into payments to people (benefits) and the cost of services."""
+    _figures(lambda p: p.payments(year or "all"), workspace, fmt, output)
+
+
+@app.command()
+@user_errors
 def bands(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
           output: OutputOption = None) -> None:
     """People by their cost to all agencies together: how few cost how much."""

@@ -21,7 +21,7 @@ ASSESSMENT_BANDS = ((1, "1"), (2, "2"), (3, "3 to 4"), (5, "5 to 9"), (10, "10 o
 AGENCY_BANDS = ((1, "1 agency"), (2, "2 agencies"), (3, "3 agencies"), (4, "4 agencies"), (5, "5 or more agencies"))
 # What a unit's cost is counted as: everything, the cost of services, or payments to people (benefits).
 MEASURES = {"all": "cost", "services": "cost - benefit_cost", "payments": "benefit_cost"}
-MEASURE_NAMES = {"all": "cost", "services": "the cost of services", "payments": "payments to people"}
+MEASURE_NAMES = {"all": "cost", "services": "cost of services", "payments": "payments to people"}
 UNITS = {"household": "household_key", "person": "person"}
 
 

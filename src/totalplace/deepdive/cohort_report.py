@@ -41,6 +41,7 @@ WITHHELD = "suppressed"
 EVIDENCE_MEASURES = {"cost": "cost to all agencies", "services": "cost of services",
                      "payments": "payments to people", "top_cost": "cost of the top cohort of households",
                      "agency": "one agency's cost (agency=...)"}
+PLURAL = {"household": "households", "person": "people"}
 MEASURE_COLOURS = {"all": "#1d70b8", "services": "#00703c", "payments": "#d4351c"}
 
 
@@ -269,15 +270,29 @@ class Publication:
         rows = [self._summary_row(y) for y in wanted]
         return Table(self.title("Cost per person and per household, all agencies, by year"),
                      ["year", "people", "households", "events", "agencies", "cost", "mean per person",
-                      "median per person", "mean per household", "median per household", "payments to people",
-                      "cost of services"], rows, [suppression_note(self.threshold)])
+                      "median per person", "mean per household", "median per household"], rows,
+                     [suppression_note(self.threshold)])
+
+    def payments(self, year: str | None = "all") -> Table:
+        """Each year's cost split into payments to people (benefits) and the cost of services."""
+        wanted = self.years if year in (None, "all") else [self.sid(year)]
+        rows = []
+        for y in wanted:
+            totals, whole = self._figures[y].totals, (y, "total")
+            rows.append([y, self.value((whole,), totals.cost)] + [
+                cell for key, amount in (((y, "payments"), totals.payments), ((y, "services"), totals.services))
+                for cell in (self.value((key,), amount), self.value((key, whole), _share(amount, totals.cost)))])
+        return Table(self.title("Payments to people and the cost of services, all agencies, by year"),
+                     ["year", "cost", "payments to people", "share paid to people", "cost of services",
+                      "share spent on services"],
+                     rows, [_PAYMENTS_NOTE, suppression_note(self.threshold)])
 
     def _summary_row(self, year: str) -> list:
         f, t = self._figures[year], self.threshold
         totals = f.totals
         if not self.shown((year, "total")):
             return [year, suppress_count(totals.people, t), suppress_count(totals.households, t), WITHHELD,
-                    totals.agencies] + [WITHHELD] * 7
+                    totals.agencies] + [WITHHELD] * 5
         medians = []
         for unit in ("person", "household"):
             ranked = f.rankings[(unit, "all")]
@@ -286,8 +301,7 @@ class Publication:
             middle = ranked.cumulative[high] - ranked.cumulative.get(low - 1, Decimal(0))
             medians.append(self.value((key,), _pence(middle / (high - low + 1))))
         return [year, totals.people, totals.households, totals.events, totals.agencies, totals.cost,
-                _pence(totals.cost / totals.people), medians[0], _pence(totals.cost / totals.households), medians[1],
-                self.value(((year, "payments"),), totals.payments), self.value(((year, "services"),), totals.services)]
+                _pence(totals.cost / totals.people), medians[0], _pence(totals.cost / totals.households), medians[1]]
 
     def bands(self, year: str | None = None) -> Table:
         """People by their cost to all agencies together in the year: how few cost how much."""
@@ -338,14 +352,14 @@ class Publication:
                          self.value((key, whole), _share(ranked.cumulative[position], ranked.total))])
         what = "cost" if measure == "all" else MEASURE_NAMES[measure]
         return Table(self.title(f"Concentration of {what} by {unit}, {f.scope.label}"),
-                     [f"{unit}s ranked by {what}", f"{unit}s", what, f"share of all {what}"], rows,
+                     [f"{PLURAL[unit]} ranked by {what}", PLURAL[unit], what, f"share of all {what}"], rows,
                      [self.headline(year, unit, measure), suppression_note(self.threshold)])
 
     def headline(self, year: str | None = None, unit: str = "household", measure: str = "all") -> str:
         sid, f = self.figures(year)
         ranked = f.rankings[(unit, measure)]
         position = ranked.position(self.top_percent)
-        who, what = f"{unit}s", MEASURE_NAMES[measure]
+        who, what = PLURAL[unit], MEASURE_NAMES[measure]
         if position < self.threshold:
             return f"The top {self.top_percent:g}% of {who} are fewer than {self.threshold}: not published."
         if not self.shown(self._cum(sid, ranked, position), self._cum(sid, ranked, ranked.units)):
@@ -500,7 +514,7 @@ class Publication:
 
     def tables(self) -> list[Table]:
         """Every output of the run."""
-        found = [self.summary("all"), self.linkage_by_agency(), self.linkage_by_identifier()]
+        found = [self.summary("all"), self.payments("all"), self.linkage_by_agency(), self.linkage_by_identifier()]
         for sid in self._figures:
             found += [self.bands(sid), self.by_agency(sid), self.contact(sid), self.assessments(sid),
                       self.assessments_by_service(sid), self.top(sid)]
@@ -524,7 +538,7 @@ class Publication:
             axes.plot([0] + [x for x, _ in points], [0] + [y for _, y in points], marker="o", markersize=3,
                       color=MEASURE_COLOURS[measure], label=MEASURE_NAMES[measure])
         axes.plot([0, 100], [0, 100], linestyle="--", color="#b1b4b6", label="equal shares")
-        axes.set_xlabel(f"top % of {unit}s, ranked by each measure")
+        axes.set_xlabel(f"top % of {PLURAL[unit]}, ranked by each measure")
         axes.set_ylabel("% of the measure")
         axes.set_xlim(0, 100)
         axes.set_ylim(0, 100)
@@ -657,7 +671,7 @@ def _section(run: Publication, con) -> Section:
     return Section(
         id="cohort", title=title(workspace, "High-cost people and families"), paragraphs=paragraphs,
         charts=[Chart(table.title, run.concentration_svg(year), table)],
-        tables=[run.summary("all"), run.by_agency(year), run.concentration(year, measure="services"),
+        tables=[run.summary("all"), run.payments("all"), run.by_agency(year), run.concentration(year, measure="services"),
                 run.concentration(year, measure="payments"), run.bands(year), run.contact(year),
                 run.assessments(year), run.assessments_by_service(year), run.top(year), run.linkage_by_agency(),
                 run.linkage_by_identifier()],

@@ -47,6 +47,7 @@ class Disclosure:
         self._withheld: frozenset | None = None
         self._solved: dict[frozenset, _Solved] = {}
         self._working: list[dict[Key, int]] = []  # the relations and the equalities of same-money cells
+        self._touching: dict[Key, list[int]] = {}  # cell -> the working relations it is in
 
     # ---- building the plan ----------------------------------------------------------------------
 
@@ -128,6 +129,10 @@ class Disclosure:
     def _protect(self) -> frozenset:
         self._solved = {}
         self._working = self._relations + self._same_money_is_one_figure()
+        self._touching = {}
+        for i, relation in enumerate(self._working):
+            for key in relation:
+                self._touching.setdefault(key, []).append(i)
         hidden = {k for k, c in self._cells.items() if c.published and self.sensitive(k)}
         while chosen := self._next_to_withhold(hidden):
             hidden |= chosen
@@ -155,27 +160,49 @@ class Disclosure:
         """Cells to withhold next so that no protected figure can be worked out (empty: none can be).
 
         Withholding more only ever leaves more unknown, so one cell chosen for each figure given away
-        (from one reduction of its group's relations) can be withheld together.
+        (from one reduction of its group's relations) can be withheld together. A cell that would itself
+        be worked out once withheld is chosen last: withholding it helps nobody and would need more.
         """
         for relation in self._working:
             if self._small_group(relation, hidden):
                 candidates = self._candidates(relation, hidden)
                 if candidates:
-                    return {next((c for c in candidates if not self._small_group(relation, hidden | {c})),
-                                 candidates[0])}
+                    return {self._best(candidates, hidden, lambda c: not self._small_group(relation, hidden | {c}))}
         chosen: set = set()
         for unknown, relations in self._components(hidden):
-            group = frozenset(unknown)
-            if group not in self._solved:  # a group's relations depend only on which cells are unknown
-                self._solved[group] = _Solved(unknown, relations)
-            solved = self._solved[group]
+            solved = self._solve(unknown, relations)
             for target in sorted((k for k in solved.determined() if self._protected(k, hidden)), key=str):
                 if any(solved.broken_by(target, c) for c in chosen):
                     continue
                 candidates = self._candidates({k for r in solved.relations_used(target) for k in r}, hidden)
                 if candidates:
-                    chosen.add(next((c for c in candidates if solved.broken_by(target, c)), candidates[0]))
+                    chosen.add(self._best(candidates, hidden | chosen, lambda c, t=target: solved.broken_by(t, c)))
         return chosen
+
+    def _best(self, candidates: list[Key], hidden: set, fixes: Callable[[Key], bool]) -> Key:
+        """The first candidate that fixes the problem and stays unknown once withheld; else the first that fixes
+        it; else the first."""
+        fixing = [c for c in candidates if fixes(c)]
+        return next((c for c in fixing if self._stays_unknown(c, hidden | {c})), (fixing or candidates)[0])
+
+    def _solve(self, unknown: list[Key], relations: list[dict[Key, int]]) -> _Solved:
+        group = frozenset(unknown)
+        if group not in self._solved:  # a group's relations depend only on which cells are unknown
+            self._solved[group] = _Solved(unknown, relations)
+        return self._solved[group]
+
+    def _stays_unknown(self, key: Key, hidden: set) -> bool:
+        """Whether a withheld cell cannot be worked out from the relations its group of unknown cells is in."""
+        unknown, relations, frontier, seen = {key}, [], [key], set()
+        while frontier:
+            for i in self._touching.get(frontier.pop(), ()):
+                if i not in seen:
+                    seen.add(i)
+                    relations.append(self._working[i])
+                    fresh = [k for k in self._working[i] if k not in unknown and self._unknown(k, hidden)]
+                    unknown.update(fresh)
+                    frontier += fresh
+        return key not in self._solve(sorted(unknown, key=str), relations).determined()
 
     def _protected(self, key: Key, hidden: set) -> bool:
         """Whether a cell must stay unknown: it is sensitive, or it is a published cell withheld (a reader told
