@@ -3,6 +3,7 @@ figure in every output, and ties each offer to the outcome indicators it would m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from contextlib import closing
@@ -75,7 +76,7 @@ def test_every_kind_of_evidence_the_workspace_has_can_be_linked(place):
     from totalplace.deal.burden import load_burden, replacement
     from totalplace.deepdive import cohort_report
     from totalplace.deepdive.provision import provision
-    from totalplace.estate.colocate import opportunities
+    from totalplace.estate.colocate import Settings, opportunities
     from totalplace.estate.register import load_estate
 
     assert EVERY_KIND <= set(kinds())
@@ -90,6 +91,9 @@ def test_every_kind_of_evidence_the_workspace_has_can_be_linked(place):
         assert resolve(context, "burden:measure=cost").amount == load_burden(place).cost
         assert resolve(context, "burden:measure=freed").amount == replacement(place).money_freed
         assert resolve(context, "estate:measure=saving").amount == estate_saving > 0
+        net = opportunities(load_estate(place), Settings(start=dt.date(2026, 4, 1), years=5))
+        assert resolve(context, "estate:measure=net_saving;from=2026-04-01;years=5").amount == \
+            sum((o.net_saving for o in net), Decimal(0)) < 5 * estate_saving
         with closing(cohort_report.open_cohort(place)) as con:
             published = cohort_report.publish(con, place)
         cost = resolve(context, "cohort:measure=cost;year=2023-24")

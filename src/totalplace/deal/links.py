@@ -296,31 +296,42 @@ def burden_figure(context: Context, link: Link) -> Figure:
                   _marks({ILLUSTRATIVE: illustrative}))
 
 
-ESTATE_MEASURES = {"saving": "saving a year from co-location, net of one-off moving costs spread over the years",
+ESTATE_MEASURES = {"saving": "saving a year from co-location, once every lease is broken",
+                   "net_saving": "saving from co-location over the years, net of one-off moving costs",
+                   "moving_cost": "one-off cost of moving the disposals' people",
                    "receipt": "capital receipts from the disposals", "running_cost": "running cost a year of the estate"}
 
 
 @register("estate")
 def estate_figure(context: Context, link: Link) -> Figure:
-    """The shared estate: estate:measure=saving|receipt|running_cost[;rank=<opportunity>]."""
-    from totalplace.estate.colocate import opportunities
+    """The shared estate: estate:measure=saving|net_saving|moving_cost|receipt|running_cost[;rank=<opportunity>]
+    [;from=<date the years start>][;years=<how many>] (net_saving counts lease breaks from `from`, default today)."""
+    import datetime as dt
+
+    from totalplace.estate.colocate import Settings, opportunities
     from totalplace.estate.register import load_estate
     from totalplace.estate.sharing import load_sharing
 
-    _only(link, {"measure", "rank"})
+    _only(link, {"measure", "rank", "from", "years"})
     measure = _one_of(link, "measure", ESTATE_MEASURES)
     try:
+        settings = Settings(years=int(link.fields.get("years", 5)),
+                            start=dt.date.fromisoformat(link.fields.get("from", dt.date.today().isoformat())))
+    except ValueError:
+        raise InputError(f"evidence link {link.text!r}: from= is a date like 2026-04-01 and years= a whole number") from None
+    try:
         estate = load_estate(context.workspace)
-        found = opportunities(estate, sharing=load_sharing(context.workspace))
+        found = opportunities(estate, settings, sharing=load_sharing(context.workspace))
     except InputError as error:
         raise EvidenceMissing(str(error)) from None
     if "rank" in link.fields:
         found = [o for o in found if str(o.rank) == link.fields["rank"]]
         if not found:
             raise EvidenceMissing(f"no co-location opportunity ranked {link.fields['rank']}")
-    amount = {"saving": sum((o.saving for o in found), Decimal(0)), "receipt": sum((o.receipt for o in found), Decimal(0)),
-              "running_cost": estate.running_cost}[measure]
-    return marked(link, f"estate: {ESTATE_MEASURES[measure]}", amount,
-                  f"{len(found)} co-location opportunities; totalplace estate colocate",
-                  [f"{o.rank}. {o.hub.name}: {money(o.saving)} a year" for o in found[:ROWS_SHOWN]],
+    amount = (estate.running_cost if measure == "running_cost"
+              else sum((getattr(o, measure) for o in found), Decimal(0)))
+    period = f" ({settings.years} years from {settings.start.isoformat()})" if measure == "net_saving" else ""
+    return marked(link, f"estate: {ESTATE_MEASURES[measure]}{period}", amount,
+                  f"{len(found)} co-location opportunities of uses that can share a building; totalplace estate colocate",
+                  [f"{o.rank}. {o.hub.name}: {money(o.saving)} a year, net {money(o.net_saving)}" for o in found[:ROWS_SHOWN]],
                   _marks({SYNTHETIC: estate.synthetic}))
