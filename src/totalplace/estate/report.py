@@ -68,13 +68,13 @@ def method_notes(estate: Estate, found: list[Opportunity], settings: Settings, s
 
 def opportunity_table(estate: Estate, found: list[Opportunity], settings: Settings, sharing: Sharing) -> Table:
     rows = [[o.rank, o.hub.name, ", ".join(o.agencies), ", ".join(sorted({b.use for b in o.members})),
-             len(o.members), ", ".join(b.id for b in o.keep), ", ".join(b.id for b in o.dispose),
-             round(o.occupied_m2), round(o.kept_m2), round(o.span_m), o.saving, o.moving_cost, o.net_saving,
+             ", ".join(b.id for b in o.keep), ", ".join(b.id for b in o.dispose),
+             f"{o.occupied_m2:,.0f} / {o.kept_m2:,.0f}", round(o.span_m), o.saving, o.moving_cost, o.net_saving,
              o.savings_from.isoformat() if o.savings_from else "", o.receipt] for o in found]
     return Table(f"Co-location opportunities within {settings.radius_m:,.0f} m, ranked by saving net of moving costs",
-                 ["rank", "hub", "agencies", "uses", "buildings", "keep", "dispose", "occupied m²", "kept m²",
-                  "farthest from hub m", "saving a year", "one-off moving cost",
-                  f"net saving over {settings.years} years", "last lease break", "capital receipt"], rows,
+                 ["rank", "hub", "agencies", "uses", "keep", "dispose", "m² occupied / kept", "farthest from hub m",
+                  "saving a year", "moving cost", f"net over {settings.years} years", "lease break",
+                  "capital receipt"], rows,
                  method_notes(estate, found, settings, sharing))
 
 
