@@ -1,8 +1,10 @@
 """The cohort's figures as the store gives them, before any suppression.
 
-Each function reads the derived tables `link` writes (a row per person, year
-and agency) with SQL that runs on either engine, and returns exact decimals.
-`cohort_report` decides what of this may be published and formats it.
+`prepare` reads the rows `link` writes (a row per person, year and agency) once
+for a scope, into two temporary tables: a row per person and a row per
+household. The figures read those (or, by agency, the rows themselves) with SQL
+that runs on either engine, and return exact decimals. `cohort_report` decides
+what of this may be published and formats it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ COST_BANDS = ((0, "under £1,000"), (1_000, "£1,000 to £4,999"), (5_000, "£5,
 ASSESSMENT_BANDS = ((1, "1"), (2, "2"), (3, "3 to 4"), (5, "5 to 9"), (10, "10 or more"))
 AGENCY_BANDS = ((1, "1 agency"), (2, "2 agencies"), (3, "3 agencies"), (4, "4 agencies"), (5, "5 or more agencies"))
 # What a unit's cost is counted as: everything, the cost of services, or payments to people (benefits).
-MEASURES = {"all": "cost", "services": "cost - benefit_cost", "payments": "benefit_cost"}
+MEASURES = {"all": "cost", "services": "cost - payments", "payments": "payments"}
 MEASURE_NAMES = {"all": "cost", "services": "cost of services", "payments": "payments to people"}
-UNITS = {"household": "household_key", "person": "person"}
+PEOPLE, HOUSEHOLDS = "cohort_scope_person", "cohort_scope_household"  # the temporary tables `prepare` writes
+UNITS = {"household": ("household_key", HOUSEHOLDS), "person": ("person", PEOPLE)}
 
 
 @dataclass(frozen=True)
@@ -90,16 +93,26 @@ class Totals:
         return self.cost - self.payments
 
 
+def prepare(con: Store, s: Scope) -> None:
+    """Each person's and each household's figures in the scope, as the temporary tables the figures read
+    (until the next scope is prepared on the connection)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {PEOPLE} AS
+        SELECT person, any_value(household_key) AS household_key, sum(cost) AS cost, sum(benefit_cost) AS payments,
+               sum(events) AS events, count(DISTINCT agency_id) AS agencies, sum(assessments) AS assessments,
+               count(DISTINCT CASE WHEN assessments > 0 THEN agency_id END) AS assessing_agencies,
+               sum(assessment_cost) AS assessment_cost
+        FROM cohort_person_agency WHERE {s.where} GROUP BY person""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {HOUSEHOLDS} AS
+        SELECT household_key, count(*) AS people, sum(events) AS events, sum(cost) AS cost, sum(payments) AS payments
+        FROM {PEOPLE} GROUP BY household_key""")
+
+
 def totals(con: Store, s: Scope) -> Totals:
     row = fetch_one(con, f"""
-        WITH households AS (
-            SELECT household_key, count(DISTINCT person) AS people, sum(events) AS events, sum(cost) AS cost,
-                   sum(benefit_cost) AS payments
-            FROM cohort_person_agency WHERE {s.where} GROUP BY household_key)
         SELECT sum(people), count(*), sum(events),
                (SELECT count(DISTINCT agency_id) FROM cohort_person_agency WHERE {s.where}), sum(cost), sum(payments),
                sum(CASE WHEN payments <> 0 THEN 1 ELSE 0 END), sum(CASE WHEN cost - payments <> 0 THEN 1 ELSE 0 END)
-        FROM households""")
+        FROM {HOUSEHOLDS}""")
     people, households, events, agencies, cost, payments, paid, served = row
     return Totals(int(people), int(households), int(events), int(agencies), cost, payments, int(paid), int(served))
 
@@ -145,8 +158,8 @@ def ranking(con: Store, s: Scope, unit: str, measure: str, percents: tuple[float
             edges: tuple[int, ...] = (), middle: bool = False) -> Ranking:
     """The running total at each percent of units, at each money edge (units with at least that much),
     and around the middle unit(s) if asked; every position a table or a median needs."""
-    key, value = UNITS[check_unit(unit)], MEASURES[check_measure(measure)]
-    ranked = f"SELECT {key} AS unit, sum({value}) AS value FROM cohort_person_agency WHERE {s.where} GROUP BY 1"
+    (key, table), value = UNITS[check_unit(unit)], MEASURES[check_measure(measure)]
+    ranked = f"SELECT {key} AS unit, {value} AS value FROM {table}"
     counted = ", ".join([f"sum(CASE WHEN value >= {e} THEN 1 ELSE 0 END)" for e in edges] or ["0"])
     n, positive, negative, *reaching = fetch_one(con, f"""
         SELECT count(*), sum(CASE WHEN value > 0 THEN 1 ELSE 0 END), sum(CASE WHEN value < 0 THEN 1 ELSE 0 END),
@@ -210,8 +223,7 @@ def top_cohort(con: Store, s: Scope, size: int) -> list[TopShare]:
     rows = con.execute(f"""
         WITH scoped AS (SELECT * FROM cohort_person_agency WHERE {s.where}),
         ranked AS (
-            SELECT household_key, row_number() OVER (ORDER BY sum(cost) DESC, household_key) AS rank
-            FROM scoped GROUP BY household_key),
+            SELECT household_key, row_number() OVER (ORDER BY cost DESC, household_key) AS rank FROM {HOUSEHOLDS}),
         top AS (SELECT household_key FROM ranked WHERE rank <= {int(size)})
         SELECT agency_id, count(DISTINCT CASE WHEN top.household_key IS NOT NULL THEN person END),
                count(DISTINCT top.household_key),
@@ -224,12 +236,10 @@ def _band_case(column: str, bands: tuple) -> str:
     return "CASE " + " ".join(f"WHEN {column} >= {low} THEN {i}" for i, (low, _) in reversed(list(enumerate(bands)))) + " END"
 
 
-def contact(con: Store, s: Scope) -> dict[int, tuple[int, Decimal]]:
+def contact(con: Store) -> dict[int, tuple[int, Decimal]]:
     """People by how many agencies they were in contact with (AGENCY_BANDS): band -> (people, cost)."""
-    return {int(b): (int(n), c) for b, n, c in con.execute(f"""
-        SELECT least(agencies, 5) - 1, count(*), sum(cost) FROM (
-            SELECT person, count(DISTINCT agency_id) AS agencies, sum(cost) AS cost
-            FROM cohort_person_agency WHERE {s.where} GROUP BY person) GROUP BY 1""").fetchall()}
+    return {int(b): (int(n), c) for b, n, c in con.execute(
+        f"SELECT least(agencies, 5) - 1, count(*), sum(cost) FROM {PEOPLE} GROUP BY 1").fetchall()}
 
 
 @dataclass(frozen=True)
@@ -239,10 +249,9 @@ class Assessed:
     nth_most: int | None                   # the threshold-th highest number of assessments of one person
 
 
-def assessments(con: Store, s: Scope, threshold: int) -> Assessed:
-    per_person = f"""SELECT person, sum(assessments) AS n, count(DISTINCT agency_id) AS agencies,
-                            sum(assessment_cost) AS cost
-                     FROM cohort_person_agency WHERE {s.where} AND assessments > 0 GROUP BY person"""
+def assessments(con: Store, threshold: int) -> Assessed:
+    per_person = f"""SELECT person, assessments AS n, assessing_agencies AS agencies, assessment_cost AS cost
+                     FROM {PEOPLE} WHERE assessments > 0"""
     bands = {int(b): (int(n), c) for b, n, c in con.execute(
         f"SELECT {_band_case('n', ASSESSMENT_BANDS)}, count(*), sum(cost) FROM ({per_person}) GROUP BY 1").fetchall()}
     several = fetch_one(con, f"SELECT count(*) FILTER (WHERE agencies >= 2) FROM ({per_person})")[0]

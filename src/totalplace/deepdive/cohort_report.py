@@ -100,6 +100,7 @@ class _ScopeFigures:
 
     def __init__(self, con: Store, s: Scope, threshold: int, top_percent: float, middle: bool) -> None:
         self.scope = s
+        raw.prepare(con, s)
         self.totals = raw.totals(con, s)
         self.rankings: dict[tuple[str, str], Ranking] = {}
         for unit in raw.UNITS:
@@ -110,8 +111,8 @@ class _ScopeFigures:
         self.top_size = self.rankings[("household", "all")].position(top_percent)
         self.agencies = raw.agencies(con, s)
         self.top = raw.top_cohort(con, s, self.top_size)
-        self.contact = raw.contact(con, s)
-        self.assessed = raw.assessments(con, s, threshold)
+        self.contact = raw.contact(con)
+        self.assessed = raw.assessments(con, threshold)
         self.by_service = raw.assessments_by_service(con, s)
 
 
@@ -626,7 +627,9 @@ def concentration(con, year: str | None, unit: str = "household", top_percent: f
     """The share of all cost (or of services, or payments) spent on the top x% of units, x = CURVE_PERCENTS
     and top_percent; before suppression."""
     percents = sorted(set(CURVE_PERCENTS) | {top_percent})
-    ranked = raw.ranking(con, scope(con, year), unit, measure, tuple(percents))
+    s = scope(con, year)
+    raw.prepare(con, s)
+    ranked = raw.ranking(con, s, unit, measure, tuple(percents))
     points = []
     for percent in percents:
         position = ranked.position(percent)
