@@ -348,8 +348,10 @@ class Publication:
         for percent in CURVE_PERCENTS:
             position = ranked.position(percent)
             key = self._cum(sid, ranked, position)
-            rows.append([f"top {percent:g}%", suppress_count(position, self.threshold) if not self.shown(key)
-                         else position, self.value((key,), ranked.cumulative[position]),
+            # A position is not a group's figure (it follows from the number of units), but a count under
+            # the threshold is never printed.
+            rows.append([f"top {percent:g}%", suppress_count(position, self.threshold),
+                         self.value((key,), ranked.cumulative[position]),
                          self.value((key, whole), _share(ranked.cumulative[position], ranked.total))])
         what = "cost" if measure == "all" else MEASURE_NAMES[measure]
         return Table(self.title(f"Concentration of {what} by {unit}, {f.scope.label}"),
