@@ -5,7 +5,6 @@ Figures arrive computed; this module only formats them.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from totalplace.errors import InputError
+from totalplace.tabular import append_row, write_csv
 
 
 class Format(StrEnum):
@@ -45,7 +45,7 @@ def cell_text(value) -> str:
 
 
 def plain_value(value):
-    """A value for CSV and JSON: money exact, as text with pence."""
+    """A value for JSON: money exact, as text with pence (CSV cells: `tabular.csv_value`)."""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, float):
@@ -69,9 +69,7 @@ def emit(table: Table, fmt: Format, output: Path | None = None, console: Console
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if fmt == Format.csv:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(table.columns)
-            writer.writerows([[plain_value(v) for v in row] for row in table.rows])
+            write_csv(handle, table.columns, table.rows)
         else:
             json.dump(
                 {"title": table.title, "columns": table.columns,
@@ -111,24 +109,14 @@ def write_xlsx(table: Table, path: Path) -> None:
     sheet_rows(sheet, table)
     notes = book.create_sheet("notes")
     for note in table.notes:
-        notes.append([note])
+        append_row(notes, [note])
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
 
 def sheet_rows(sheet, table: Table) -> None:
     """The table's title, header and rows on a worksheet: real numbers, money to pence, shares as %."""
-    from openpyxl.styles import Font
-
-    sheet.append([table.title])
-    sheet["A1"].font = Font(bold=True)
-    sheet.append(table.columns)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    append_row(sheet, [table.title], bold=True)
+    append_row(sheet, table.columns, bold=True)
     for row in table.rows:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
-        for value, cell in zip(row, sheet[sheet.max_row]):
-            if isinstance(value, Decimal):
-                cell.number_format = "#,##0.00"
-            elif isinstance(value, float):
-                cell.number_format = "0.0%"
+        append_row(sheet, row, money=True, shares=True)
