@@ -114,9 +114,6 @@ class Disclosure:
         cell = self._cells[key]
         return 0 < cell.units < self.threshold and not cell.exempt
 
-    def units(self, key: Key) -> int:
-        return self._cells[key].units
-
     def is_withheld(self, key: Key) -> bool:
         return key in self.withheld()
 

@@ -19,7 +19,6 @@ from totalplace.inputs import read_table
 from totalplace.workspace import Workspace
 
 DEFAULT = Path(__file__).resolve().parents[1] / "data" / "estate_uses.csv"
-COLUMNS = ("use", "shares_with", "note")
 
 
 def normal_use(text: str) -> str:
@@ -49,10 +48,6 @@ class Sharing:
     def can_share(self, use: str, other: str) -> bool:
         a, b = normal_use(use), normal_use(other)
         return a == b or any({p.use, p.shares_with} == {a, b} for p in self.pairs)
-
-    def compatible(self, uses: list[str]) -> list[list[bool]]:
-        """Whether each of the uses can share with each other, as a square table."""
-        return [[self.can_share(a, b) for b in uses] for a in uses]
 
 
 def uses_path(workspace: Workspace) -> Path:
