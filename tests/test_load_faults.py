@@ -256,7 +256,7 @@ def test_4_killing_ingest_of_a_new_file_at_any_moment_leaves_the_store_and_folde
     template = init_workspace(tmp_path / "template", "Bradford", [BRADFORD])
     write_csv(template.agency_dir(BRADFORD_ID) / "april.csv", HEADER + payments(50))
     ingest(template)
-    source = write_csv(tmp_path / "in" / "2018-05.csv", HEADER + payments(150_000, month=5, start=1000))
+    source = write_csv(tmp_path / "in" / "2018-05.csv", HEADER + payments(60_000, month=5, start=1000))
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     folder_before = _folder_state(template.agency_dir(BRADFORD_ID))
     before = store_state(template)
@@ -271,11 +271,11 @@ def test_4_killing_ingest_of_a_new_file_at_any_moment_leaves_the_store_and_folde
     assert proc.wait() == 0, proc.stderr.read()
     duration = time.monotonic() - started
     after = store_state(whole)
-    assert len(after["spend_line"]) == 150_050
+    assert len(after["spend_line"]) == 60_050
 
     rng = random.Random(14)
     outcomes = []
-    for attempt in range(8):
+    for attempt in range(6):
         workspace = fresh(f"kill-{attempt}")
         folder = workspace.agency_dir(BRADFORD_ID)
         proc = _cli("ingest", "-w", workspace.root, "--agency", BRADFORD_ID, source)
@@ -628,7 +628,7 @@ def written(value: Decimal, decimal_comma: bool, form: int) -> str:
     return body
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
     rows=st.lists(st.tuples(amounts(), st.integers(0, 7), TEXT, MULTILINE, st.booleans(), st.integers(0, 2)),
                   min_size=1, max_size=30),

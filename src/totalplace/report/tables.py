@@ -73,17 +73,61 @@ def emit(table: Table, fmt: Format, output: Path | None = None, console: Console
             writer.writerow(table.columns)
             writer.writerows([[plain_value(v) for v in row] for row in table.rows])
         else:
-            json.dump(
-                {"title": table.title, "columns": table.columns,
-                 "rows": [dict(zip(table.columns, map(plain_value, row))) for row in table.rows],
-                 "notes": table.notes},
-                handle, indent=2,
-            )
+            json.dump(_json_table(table), handle, indent=2)
             handle.write("\n")
     finally:
         if output:
             handle.close()
     return output
+
+
+def emit_sections(sections: dict[str, Table], fmt: Format, output: Path | None = None,
+                  console: Console | None = None) -> Path | None:
+    """Several tables as one output: printed one after another; in JSON one object keyed by section; in
+    CSV each table under a row holding its title, a blank row between; in a workbook a sheet each."""
+    console = console or Console()
+    if fmt == Format.table:
+        for table in sections.values():
+            _print_rich(table, console)
+        return None
+    if fmt == Format.xlsx:
+        if output is None:
+            raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
+        write_xlsx_sheets(sections, output)
+        return output
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == Format.csv:
+            writer = csv.writer(handle, lineterminator="\n")
+            for number, table in enumerate(sections.values()):
+                writer.writerows(([[]] if number else []) + [[table.title], table.columns])
+                writer.writerows([[plain_value(v) for v in row] for row in table.rows])
+        else:
+            json.dump({key: _json_table(table) for key, table in sections.items()}, handle, indent=2)
+            handle.write("\n")
+    finally:
+        if output:
+            handle.close()
+    return output
+
+
+def _json_table(table: Table) -> dict:
+    return {"title": table.title, "columns": table.columns,
+            "rows": [dict(zip(table.columns, map(plain_value, row))) for row in table.rows], "notes": table.notes}
+
+
+def write_xlsx_sheets(sections: dict[str, Table], path: Path) -> None:
+    """One sheet per table, named by its section."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for key, table in sections.items():
+        sheet_rows(book.create_sheet(key[:31]), table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
 
 
 def _print_rich(table: Table, console: Console) -> None:
