@@ -51,6 +51,7 @@ COMMIT_ROWS = 500_000
 # A file more than this share of whose payments are already loaded (from other files) is refused:
 # it repeats them (a .csv beside its .csv.gz, a re-export), and loading it would count them twice.
 MOSTLY_REPEATED = 0.5
+SAMPLE_ROWS = 2_000  # a file's first rows, in which its date form and decimal mark are looked for
 
 
 @dataclass
@@ -446,12 +447,13 @@ def _per_file(reads: list[_ReadFile], choice: dict, sql_of: Callable) -> str:
 
 
 def _likely_forms(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile]) -> _Forms:
-    """The form of each file's own dates and amounts (files of one layout may write them differently)."""
+    """The form of each file's own dates and amounts (files of one layout may write them differently), from
+    each file's first SAMPLE_ROWS rows: a slice of its Arrow table, not a scan of all its rows."""
     con.register("sample_cells", pa.concat_tables(
-        read.table.rows.select([f"c{read.mapping.columns['payment_date']}", f"c{read.mapping.columns['amount']}",
-                                "row_number"])
+        read.table.rows.slice(0, SAMPLE_ROWS)
+        .select([f"c{read.mapping.columns['payment_date']}", f"c{read.mapping.columns['amount']}", "row_number"])
         .rename_columns(["date_cell", "amount_cell", "row_number"])
-        .append_column("file_id", int64_array(np.full(read.table.rows.num_rows, read.file_id)))
+        .append_column("file_id", int64_array(np.full(min(read.table.rows.num_rows, SAMPLE_ROWS), read.file_id)))
         for read in batch))
     try:
         return _Forms(parse.likely_date_formats(con, "sample_cells", "date_cell", "file_id", "row_number"),
@@ -715,9 +717,10 @@ def _refuse_repeated_files(con: duckdb.DuckDBPyConnection, prefix: str, dropped:
                 WHERE payment_date BETWEEN (SELECT first FROM span) AND (SELECT last FROM span)
                   AND list_contains((SELECT agencies FROM span), agency_id)
                   AND NOT list_contains(?::INTEGER[], file_id)),
-        first_copy AS (SELECT payment, min(file_id) AS first FROM (FROM new UNION ALL FROM old) GROUP BY payment),
+        in_two_files AS (SELECT payment, min(file_id) AS first FROM (FROM new UNION ALL FROM old) GROUP BY payment
+                         HAVING min(file_id) <> max(file_id)),
         repeated AS (SELECT n.file_id, c.first AS earlier, count(*) AS payments
-                     FROM new n JOIN first_copy c USING (payment) WHERE c.first < n.file_id GROUP BY ALL),
+                     FROM new n JOIN in_two_files c USING (payment) WHERE c.first < n.file_id GROUP BY ALL),
         by_file AS (SELECT file_id, sum(payments) AS payments, arg_max(earlier, payments) AS earlier
                     FROM repeated GROUP BY file_id)
         SELECT r.payments, f.rows_loaded, f.path, coalesce(e.path, p.path)

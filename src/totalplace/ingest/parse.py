@@ -126,7 +126,7 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
 
 # --------------------------------------------------------------------------- decimal commas
 
-DECIMAL_SAMPLE = 1000  # amount cells with a '.' or ',' looked at to tell a file's decimal mark
+DECIMAL_SAMPLE = 200  # amount cells with a '.' or ',' looked at to tell a file's decimal mark
 
 
 def amount_sql(cell: str, decimal_comma: bool) -> str:
@@ -173,10 +173,12 @@ def likely_decimal_commas(con: duckdb.DuckDBPyConnection, relation: str, column:
     """
     sample = (f"SELECT {key} AS k, {column} AS cell FROM {relation} WHERE regexp_matches({column}, '[.,]') "
               f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}) <= {DECIMAL_SAMPLE}")
-    point, comma = amount_sql("cell", False), amount_sql("cell", True)
-    rows = con.execute(f"""SELECT k, count(*) FILTER (WHERE {point} IS NULL AND {comma} IS NOT NULL),
-                                  count(*) FILTER (WHERE {point} IS NOT NULL AND {comma} IS NULL)
-                           FROM ({sample}) GROUP BY k""").fetchall()
+    parts = (f"SELECT k, tp_amount_parts(cell) AS point, tp_amount_parts({_with_decimal_point('cell', True)}) "
+             f"AS comma FROM ({sample})")  # the parts once (see MACROS), then the values
+    rows = con.execute(f"""
+        SELECT k, count(*) FILTER (WHERE tp_amount_value(point) IS NULL AND tp_amount_value(comma) IS NOT NULL),
+                  count(*) FILTER (WHERE tp_amount_value(point) IS NOT NULL AND tp_amount_value(comma) IS NULL)
+        FROM ({parts}) GROUP BY k""").fetchall()
     return {k: comma_only > point_only for k, comma_only, point_only in rows}
 
 

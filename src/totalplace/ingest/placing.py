@@ -33,6 +33,17 @@ def place_file(source: Path, target: Path) -> None:
         raise file_error(target, error) from None
 
 
+def place_text(text: str, target: Path) -> None:
+    """Write a small text file so that it is never seen half-written."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}{PARTIAL}")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise file_error(target, error) from None
+
+
 def clear_unfinished(folder: Path) -> None:
     """Remove what copies cut short left in a folder (call it only while holding the store, so that no
     other command of this workspace is copying)."""
