@@ -131,7 +131,8 @@ def ingest(
         reports: list[FileReport] = []
         placed: list[Path] = []
         try:
-            _place_new_files(workspace, agency_id, new_files or [], into, digest_of, reports, placed)
+            if agency_id and new_files:
+                _place_new_files(workspace, workspace.agency(agency_id), new_files, into, digest_of, reports, placed)
             files = [(agency, path) for agency in scope for path in spend_files(workspace.agency_dir(agency.id))]
             one_commit, batches = _fits_one_commit(_read_batches(workspace, files, into, digest_of, progress, reports))
             with pending_tables(con, workspace, INGEST_TABLES, in_memory=one_commit) as prefix:
@@ -149,7 +150,7 @@ def ingest(
     return IngestResult(reports, changes.removed_paths(), changes.pending, changes.notes)
 
 
-def _place_new_files(workspace: Workspace, agency_id: str | None, new_files: list[Path], into: Destination,
+def _place_new_files(workspace: Workspace, agency: Agency, new_files: list[Path], into: Destination,
                      digest_of: Callable[[Path], str], reports: list[FileReport], placed: list[Path]) -> None:
     """Copy the files given into the agency's folder, adding each one placed to `placed` (to be removed if
     the ingest fails).
@@ -158,12 +159,12 @@ def _place_new_files(workspace: Workspace, agency_id: str | None, new_files: lis
     that content is. A different file of the same name in the folder is refused.
     """
     for path in new_files:
-        target = workspace.agency_dir(agency_id) / path.name
+        target = workspace.agency_dir(agency.id) / path.name
         if target.exists() and target.resolve() == path.resolve():
             continue
         known = into.known.get(digest_of(path))
-        if known and known != _relative(workspace, workspace.agency(agency_id), target):
-            reports.append(FileReport(path=str(path), agency_id=agency_id, outcome=f"unchanged (same content as "
+        if known and known != _relative(workspace, agency, target):
+            reports.append(FileReport(path=str(path), agency_id=agency.id, outcome=f"unchanged (same content as "
                                       f"{known}): not copied"))
             continue
         if target.exists():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import IO, Callable
 
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -60,25 +61,11 @@ def emit(table: Table, fmt: Format, output: Path | None = None, console: Console
         _print_rich(table, console)
         return None
     if fmt == Format.xlsx:
-        if output is None:
-            raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
-        write_xlsx(table, output)
+        write_xlsx(table, _workbook_path(output))
         return output
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
-        if fmt == Format.csv:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(table.columns)
-            writer.writerows([[plain_value(v) for v in row] for row in table.rows])
-        else:
-            json.dump(_json_table(table), handle, indent=2)
-            handle.write("\n")
-    finally:
-        if output:
-            handle.close()
-    return output
+    if fmt == Format.csv:
+        return _write_text(output, lambda handle: _write_csv(handle, table, titled=False))
+    return _write_text(output, lambda handle: _write_json(handle, _json_table(table)))
 
 
 def emit_sections(sections: dict[str, Table], fmt: Format, output: Path | None = None,
@@ -91,26 +78,46 @@ def emit_sections(sections: dict[str, Table], fmt: Format, output: Path | None =
             _print_rich(table, console)
         return None
     if fmt == Format.xlsx:
-        if output is None:
-            raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
-        write_xlsx_sheets(sections, output)
+        write_xlsx_sheets(sections, _workbook_path(output))
         return output
+    if fmt == Format.csv:
+        def write_all(handle) -> None:
+            for number, table in enumerate(sections.values()):
+                handle.write("\n" if number else "")
+                _write_csv(handle, table, titled=True)
+        return _write_text(output, write_all)
+    return _write_text(output, lambda handle: _write_json(handle, {key: _json_table(table)
+                                                                   for key, table in sections.items()}))
+
+
+def _workbook_path(output: Path | None) -> Path:
+    if output is None:
+        raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
+    return output
+
+
+def _write_text(output: Path | None, write: Callable[[IO[str]], None]) -> Path | None:
+    """Text written to the output file, or to the terminal when there is none; the file written, if any."""
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        if fmt == Format.csv:
-            writer = csv.writer(handle, lineterminator="\n")
-            for number, table in enumerate(sections.values()):
-                writer.writerows(([[]] if number else []) + [[table.title], table.columns])
-                writer.writerows([[plain_value(v) for v in row] for row in table.rows])
-        else:
-            json.dump({key: _json_table(table) for key, table in sections.items()}, handle, indent=2)
-            handle.write("\n")
+        write(handle)
     finally:
         if output:
             handle.close()
     return output
+
+
+def _write_csv(handle: IO[str], table: Table, titled: bool) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerows(([[table.title]] if titled else []) + [table.columns])
+    writer.writerows([[plain_value(v) for v in row] for row in table.rows])
+
+
+def _write_json(handle: IO[str], value: dict) -> None:
+    json.dump(value, handle, indent=2)
+    handle.write("\n")
 
 
 def _json_table(table: Table) -> dict:

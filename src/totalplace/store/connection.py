@@ -54,8 +54,11 @@ _NO_SPACE = ("No space left on device", "File too large", "Disk quota exceeded")
 def store_errors(workspace: Workspace) -> Iterator[None]:
     """The store's own failures (held by another command, not writable, no space) as one clear line.
 
-    A failed write rolls back: DuckDB commits through its write-ahead log, so
-    a transaction whose commit could not be written was never committed.
+    DuckDB commits through its write-ahead log: a transaction whose log could
+    not be written was never committed; one whose log was written is committed
+    even if writing it into the store then fails (it is replayed when the
+    store is next opened). Either way the store holds all of the command's
+    changes or none.
     """
     try:
         yield
@@ -68,7 +71,8 @@ def store_errors(workspace: Workspace) -> Iterator[None]:
         reason = next((r for r in _NO_SPACE + _NOT_WRITABLE if r in text), None)
         if reason in _NO_SPACE:
             raise InputError(f"{workspace.store_path}: not enough space to write the store ({reason}): free some "
-                             "disk space and run the command again; the store is as it was") from None
+                             "disk space and run the command again (the store holds all of this command's changes "
+                             "or none of them)") from None
         if reason:
             raise InputError(f"{workspace.store_path}: the store cannot be written ({reason}): make the file and "
                              "its folder writable, or work on a copy of the workspace") from None
@@ -122,14 +126,14 @@ def _sync_settings(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None
 @contextmanager
 def writable(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
     """The store, for a command that changes it; on Spark, published to the Parquet store when it succeeds."""
-    con = connect(workspace)
-    try:
-        with store_errors(workspace):
+    with store_errors(workspace):  # closing checkpoints the store, which writes too
+        con = connect(workspace)
+        try:
             yield con
             if workspace.settings.engine is Engine.SPARK:
                 parquet.publish(con, workspace.parquet_store)
-    finally:
-        con.close()
+        finally:
+            con.close()
 
 
 def ensure_published(workspace: Workspace) -> None:
