@@ -130,6 +130,15 @@ def test_1_a_stray_quote_closed_rows_later_does_not_swallow_the_rows_between(sma
         ("T3", "C LTD"), ("T4", "D LTD")]
 
 
+def test_1_a_quote_left_open_on_the_last_line_is_rejected_too(small_place):
+    write_csv(small_place.agency_dir(BRADFORD_ID) / "q.csv", HEADER
+              + "Adult Services,2018-04-01,T1,10.00,A LTD\n"
+              + 'Adult Services,2018-04-02,T2,20.00,"Acme\n')
+    report = ingest(small_place).files[0]
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (2, 1, 1)
+    assert query(small_place, "SELECT row_number, column_name FROM rejected_row") == [(3, "Supplier Name")]
+
+
 def test_1_a_quoted_cell_over_several_lines_is_still_one_row(small_place):
     write_csv(small_place.agency_dir(BRADFORD_ID) / "q.csv", HEADER
               + 'Adult Services,2018-04-02,T2,20.00,"Acme\nand Sons, Ltd"\n'

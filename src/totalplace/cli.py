@@ -155,11 +155,12 @@ def status(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.ta
                             ("GAP" if plain else "[red]GAP: no file[/]") if m.gap else "covered"] for m in months],
                           [f"Gaps: {', '.join(gaps) if gaps else 'none'}"]),
         "duplicates": Table(
-            f"Likely duplicate payments (the same payment in more than one file): {len(duplicates)}",
+            "Likely duplicate payments (the same payment in more than one file)",
             ["agency", "date", "amount", "supplier", "transaction", "files", "money counted twice", "where"],
             [[d.agency_id, d.payment_date, d.amount, d.supplier, d.transaction_ref, d.files, d.counted_twice,
               d.places] for d in duplicates],
-            [f"Money counted more than once: {money(sum((d.counted_twice for d in duplicates), Decimal(0)))}"]),
+            [f"{len(duplicates):,} payments in more than one file; money counted more than once: "
+             f"{money(sum((d.counted_twice for d in duplicates), Decimal(0)))}"]),
         "not_loaded": Table("Changes not loaded yet (the store follows the inputs at the next ingest)",
                             ["change"], [[line] for line in not_loaded]),
     }

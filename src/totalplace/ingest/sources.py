@@ -134,14 +134,18 @@ def _single_byte(raw: bytes) -> tuple[str, str, list[int]]:
 
 
 def _line_by_line(raw: bytes) -> tuple[str, str, list[int]]:
-    """A UTF-8 file with some lines in another encoding: each line in its own."""
-    texts, others = [], []
+    """A file with some lines in UTF-8 and others not: each line in its own encoding. A file none of whose
+    UTF-8 lines holds more than ASCII is a Windows-1252 file."""
+    texts, others, utf8_beyond_ascii = [], [], False
     for number, line in enumerate(re.split(rb"(?<=\n)|(?<=\r)(?!\n)", raw), start=1):
         try:
             texts.append(line.decode("utf-8"))
+            utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
         except UnicodeDecodeError:
             texts.append(_single_byte(line)[0])
             others.append(number)
+    if not utf8_beyond_ascii:
+        return "".join(texts), "windows-1252", []
     return "".join(texts), "utf-8+windows-1252", others
 
 
@@ -264,7 +268,8 @@ def _read_records(path: Path, utf8: bytes, offset: int, headers: list[str],
     """The records from `offset` on (numbered from `first`): rows of the header's width, odd rows, blank count.
 
     Arrow reads them. Without a quote in the data no record can span lines;
-    with one, Arrow's records must match the lines, or else a careful reading
+    with quotes, they must pair up (an odd one may be a quote left open at the
+    end) and Arrow's records must match the lines. Otherwise a careful reading
     (see _careful_records) finds each record's lines, sets aside the line of a
     quote that never closes, and Arrow reads the rest, which must then give
     the records the careful reading found.
@@ -273,7 +278,8 @@ def _read_records(path: Path, utf8: bytes, offset: int, headers: list[str],
     width = len(headers)
     try:
         table, odd, blanks = _arrow_records(data, width, first)
-        if utf8.find(b'"', offset) < 0 or table.num_rows + len(odd) + len(blanks) == count_lines(data):
+        quotes = utf8.count(b'"', offset)
+        if not quotes or quotes % 2 == 0 and table.num_rows + len(odd) + len(blanks) == count_lines(data):
             return table, odd, len(blanks)
     except pa.ArrowInvalid:
         pass  # e.g. a quote never closed in a file too big for one block: the careful reading copes

@@ -70,12 +70,16 @@ def emit(table: Table, fmt: Format, output: Path | None = None, console: Console
 
 def emit_sections(sections: dict[str, Table], fmt: Format, output: Path | None = None,
                   console: Console | None = None) -> Path | None:
-    """Several tables as one output: printed one after another; in JSON one object keyed by section; in
-    CSV each table under a row holding its title, a blank row between; in a workbook a sheet each."""
+    """Several tables as one output: printed one after another (an empty one as its title and 'none'); in
+    JSON one object keyed by section; in CSV each table under a row holding its title, a blank row between;
+    in a workbook a sheet each."""
     console = console or Console()
     if fmt == Format.table:
         for table in sections.values():
-            _print_rich(table, console)
+            if table.rows:
+                _print_rich(table, console)
+            else:  # an empty table drawn on a terminal is only a frame
+                console.print(f"{table.title}: none", highlight=False)
         return None
     if fmt == Format.xlsx:
         write_xlsx_sheets(sections, _workbook_path(output))
