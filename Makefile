@@ -30,7 +30,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m "not spark and not browser and not postgres"
 
 # Each benchmark prints its figures and its ratio against a baseline measured in the same run.
-BENCHMARKS := run topdown cohort appraisal estate web_load
+BENCHMARKS := run topdown cohort appraisal estate web_load unit_costs
 
 bench: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y -qq wrk

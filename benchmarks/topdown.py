@@ -1,90 +1,111 @@
-"""Benchmark: the whole top-down count, for every English local authority and every year of both CRA files.
+"""Benchmark: `topdown load` of the shipped CRA releases and the top-down count of every district of England.
 
-    .venv/bin/python benchmarks/topdown.py
+    .venv/bin/python benchmarks/topdown.py [--baseline REF]
 
-Prints wall times for: a cold run (reading both workbooks with openpyxl, then
-counting), a warm run (normalised lines from the Parquet cache), and a
-baseline in the same process: pandas reading the same workbooks and sharing
-each region's lines by population in floats (no penny rounding, no control
-levels). The goal is a whole count under 30 seconds.
+Measures, in one run, this tree's code and a baseline: the code of a git ref
+(default `main`), extracted with `git archive` into a temporary folder and run
+in its own process. For each it times:
+- load, cold: reading the workbooks with openpyxl, normalising, caching, storing;
+- load, warm: the same with the normalised lines from the Parquet cache;
+- count: every district of England x every loaded year in one apportionment,
+  grouped by district, year, level of control and function.
+This tree loads all three shipped releases (2010, 2014, 2018); it is also
+measured on the two releases the baseline can read (2010 and 2018), which is
+the like-for-like comparison. Ratios are this tree / the baseline.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-import duckdb
-
-from totalplace import reference
-from totalplace.count import topdown
-from totalplace.count.population import interpolated
-from totalplace.workspace import init_workspace
-
-CRA_DIR = Path(__file__).resolve().parents[1] / "src" / "totalplace" / "data" / "cra"  # the shipped releases
-GOAL_SECONDS = 30.0
+PROJECT = Path(__file__).resolve().parents[1]
+SHIPPED = PROJECT / "src" / "totalplace" / "data" / "cra"
+BOTH = ["cra_2010_database.xlsx", "cra_2018_database.xlsx"]
+ALL = BOTH + ["cra_2014_database.xlsx"]
 
 
-def whole_count(root: Path) -> tuple[float, int, object]:
-    """Load both workbooks and count every English authority, every year, by control level and function."""
-    started = time.perf_counter()
-    workspace = init_workspace(root, "England", ["E08000032"]) if not (root / "totalplace.toml").exists() \
-        else __import__("totalplace.workspace", fromlist=["open_workspace"]).open_workspace(root)
-    con = duckdb.connect(str(workspace.store_path))
-    topdown.load(con, workspace, sorted(CRA_DIR.glob("*.xlsx")))
-    areas = topdown.resolve_areas(["England"])
-    topdown.apportion(con, workspace, areas)
-    rows = con.execute(
-        """SELECT s.area, l.fiscal_year, a.control_level, l.hmt_function, sum(s.amount)
-           FROM topdown_share s JOIN topdown_line l USING (line_id) JOIN topdown_assign a USING (line_id)
-           GROUP BY ALL""").fetchall()
-    total = sum(r[4] for r in rows)
-    con.close()
-    return time.perf_counter() - started, len(rows), total
+def measure(workbooks: list[Path]) -> dict:
+    """Run in a child process whose PYTHONPATH picks the code measured."""
+    import duckdb
+
+    from totalplace.count import topdown
+    from totalplace.workspace import init_workspace
+
+    figures: dict = {}
+    with tempfile.TemporaryDirectory() as folder:
+        workspace = init_workspace(Path(folder) / "england", "England", ["E08000032"])
+        for run in ("cold", "warm"):
+            con = duckdb.connect(str(workspace.store_path))
+            started = time.perf_counter()
+            topdown.load(con, workspace, workbooks)
+            figures[f"load_{run}"] = time.perf_counter() - started
+            con.close()
+        con = duckdb.connect(str(workspace.store_path))
+        started = time.perf_counter()
+        areas = topdown.resolve_areas(["England"])
+        topdown.apportion(con, workspace, areas)
+        rows = con.execute(
+            """SELECT s.area, l.fiscal_year, a.control_level, l.hmt_function, sum(s.amount)
+               FROM topdown_share s JOIN topdown_line l USING (line_id) JOIN topdown_assign a USING (line_id)
+               GROUP BY ALL""").fetchall()
+        figures["count"] = time.perf_counter() - started
+        figures["districts"] = len(areas)
+        figures["years"] = len(topdown.require_loaded(con))
+        figures["figures"] = len(rows)
+        figures["total"] = str(sum(r[4] for r in rows))
+        con.close()
+    return figures
 
 
-def pandas_baseline() -> tuple[float, float]:
-    import pandas as pd
+def run(source: Path, workbooks: list[str]) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    paths = [str(SHIPPED / name) for name in workbooks]
+    done = subprocess.run([sys.executable, __file__, "--measure", *paths], env=env, capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
-    started = time.perf_counter()
-    old = pd.read_excel(CRA_DIR / "cra_2010_database.xlsx", sheet_name="CRA 2010 Chapter 9 DB final ")
-    new = pd.read_excel(CRA_DIR / "cra_2018_database.xlsx", sheet_name="CRA 2018 database")
-    frames = []
-    for frame, region_col, unit, years in ((old, "NUTS 1 region", 1e6, [c for c in old.columns if c[:2] == "20"]),
-                                           (new, "NUTS Region", 1e3, [c for c in new.columns if c[:2] == "20"])):
-        long = frame.melt(id_vars=[region_col], value_vars=years, var_name="year", value_name="amount").dropna()
-        long["region"] = long[region_col].str.replace("ENGLAND_", "").str.lower().str.replace("^east$", "east of england",
-                                                                                              regex=True)
-        frames.append(long.assign(amount=long["amount"] * unit)[["region", "year", "amount"]])
-    lines = pd.concat(frames)
-    people = pd.DataFrame([(a.code, a.region.lower(), y, interpolated(a, y)) for a in reference.areas().values()
-                           if a.code.startswith("E") for y in lines["year"].unique()],
-                          columns=["area", "region", "year", "people"])
-    people["weight"] = people["people"] / people.groupby(["region", "year"])["people"].transform("sum")
-    regional = lines.groupby(["region", "year"], as_index=False)["amount"].sum()
-    shared = people.merge(regional, on=["region", "year"])
-    total = float((shared["weight"] * shared["amount"]).sum())
-    return time.perf_counter() - started, total
+
+def extract(ref: str, folder: Path) -> Path:
+    archive = folder / "baseline.tar"
+    subprocess.run(["git", "-C", str(PROJECT), "archive", "-o", str(archive), ref, "src"], check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / "src"
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--baseline", default="main")
+    parser.add_argument("--measure", nargs="*")
+    args = parser.parse_args()
+    if args.measure is not None:
+        print(json.dumps(measure([Path(p) for p in args.measure])))
+        return 0
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder) / "england"
-        cold, rows, total = whole_count(root)
-        warm, _, again = whole_count(root)
-    baseline, baseline_total = pandas_baseline()
-    print(f"whole top-down count, every English authority ({len(topdown.resolve_areas(['England']))}) x every year "
-          f"of both CRA files: {rows:,} figures, £{total:,.2f}")
-    print(f"  cold (read both workbooks with openpyxl, normalise, cache): {cold:6.1f} s")
-    print(f"  warm (normalised lines from the Parquet cache):            {warm:6.1f} s")
-    print(f"  baseline, pandas read_excel + float population shares:     {baseline:6.1f} s "
-          f"(total £{baseline_total:,.0f}; no pennies, no control levels)")
-    print(f"  ratio cold / baseline: {cold / baseline:.2f}; warm / baseline: {warm / baseline:.2f}")
-    met = cold < GOAL_SECONDS and total == again
-    print(f"  goal: under {GOAL_SECONDS:.0f} s: {'met' if met else 'NOT met'} (cold {cold:.1f} s)")
-    return 0 if met else 1
+        baseline_src = extract(args.baseline, Path(folder))
+        baseline = run(baseline_src, BOTH)
+        like = run(PROJECT / "src", BOTH)
+        every = run(PROJECT / "src", ALL)
+    rows = ((f"baseline ({args.baseline}), 2010 + 2018 releases", baseline), ("this tree, 2010 + 2018", like),
+            ("this tree, 2010 + 2014 + 2018", every))
+    print("topdown load and the count of every district of England, every loaded year (seconds, wall)")
+    print(f"{'':38} {'load cold':>10} {'load warm':>10} {'count':>8} {'districts':>10} {'years':>6} "
+          f"{'figures':>10}")
+    for name, f in rows:
+        print(f"{name:38} {f['load_cold']:10.1f} {f['load_warm']:10.1f} {f['count']:8.1f} {f['districts']:10} "
+              f"{f['years']:6} {f['figures']:10,}")
+    for name, f in rows[1:]:
+        print(f"ratio {name} / baseline: load cold {f['load_cold'] / baseline['load_cold']:.2f}, "
+              f"load warm {f['load_warm'] / baseline['load_warm']:.2f}, count {f['count'] / baseline['count']:.2f}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -57,7 +57,9 @@ def demo_copy(source: Path, into: Path) -> Path:
 
 
 def start_server(workspace: Path, port: int) -> tuple[subprocess.Popen, dict[str, str]]:
-    command = [str(PROJECT / ".venv" / "bin" / "totalplace"), "serve", str(workspace), "--port", str(port)]
+    venv = PROJECT / ".venv" / "bin" / "totalplace"  # `make bench`; else the totalplace on PATH
+    command = [str(venv) if venv.exists() else shutil.which("totalplace") or "totalplace", "serve", str(workspace),
+               "--port", str(port)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     passwords: dict[str, str] = {}
     for line in server.stdout:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from totalplace.ingest import cra_files
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
 from totalplace.workspace import init_workspace
@@ -17,6 +18,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TOTALPLACE_SHARED_DATA", PROJECT.parent / "shared" / "data"))
 SPEND = SHARED_DATA / "spend"
 CRA_DIR = SHARED_DATA / "cra"
+CRA_2014 = SHARED_DATA / "cra_2014" / "cra_2014_database.xlsx"
+GEOGRAPHY = SHARED_DATA / "geography"
 LEEDS, BRADFORD = "E08000035", "E08000032"
 
 
@@ -57,3 +60,10 @@ def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
 def small_place(tmp_path):
     """An empty Bradford workspace in a temp folder."""
     return init_workspace(tmp_path / "bradford", "Bradford", [BRADFORD])
+
+
+def only_cra_releases(workspace, keep: set[str] = frozenset()) -> None:
+    """Every shipped CRA release left out of cra/ but those named, as an analyst deleting them would."""
+    for shipped in cra_files.workbook_paths(workspace)[0]:
+        if shipped.name not in keep:
+            shipped.unlink()

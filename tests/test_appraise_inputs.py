@@ -28,7 +28,9 @@ def base() -> dict:
 @pytest.mark.parametrize("change, field, words", [
     (lambda d: d.update(engagement=1.2), "engagement", "less than or equal to 1"),
     (lambda d: d.update(deadweight=-0.1), "deadweight", "greater than or equal to 0"),
-    (lambda d: d["outcomes"][0].update(attribution=2), "outcomes[0].attribution", "less than or equal to 1"),
+    (lambda d: d["outcomes"][0].update(attribution=2), "outcomes[0]", "attribution 2 must be between 0 and 1"),
+    (lambda d: d["outcomes"][0].update(attribution_share_due_to_others=-1), "outcomes[0]",
+     "attribution_share_due_to_others -1 must be between 0 and 1"),
     (lambda d: d.update(horizon=0), "horizon", "greater than or equal to 1"),
     (lambda d: d["costs"][0].update(year=3), "costs[0].year", "after the horizon"),
     (lambda d: d.update(uncertainty={"engagement": {"dist": "uniform", "min": 0.9, "max": 0.5}}),
@@ -77,7 +79,9 @@ def test_unit_cost_code_is_valued_from_the_library_uprated(small_place):
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     result = appraise_file(small_place, path)
     assert result.terms[0].unit_value == load_library(small_place).value("dwp.jsa_claimant_year", "2023-24")
-    assert "unit cost library dwp.jsa_claimant_year" in result.terms[0].value_source
+    # the starter code now resolves to the database's E&E1.0.1, borne by DWP
+    assert "unit cost library E&E1.0.1" in result.terms[0].value_source
+    assert "borne by DWP" in result.terms[0].value_source
 
 
 def test_unknown_uncertainty_input_is_named():
@@ -111,6 +115,10 @@ def test_xlsx_intervention_reads_like_the_yaml(tmp_path):
         table.append(columns)
         for row in data[name]:
             table.append([("yes" if row.get(c) is True else row.get(c)) for c in columns])
+    bearers = book.create_sheet("bearers")
+    bearers.append(["bearer", "agency"])
+    for bearer, agency in data["bearers"].items():
+        bearers.append([bearer, agency])
     spread = book.create_sheet("uncertainty")
     spread.append(["input", "dist", "min", "mode", "max", "mean", "sd", "alpha", "beta"])
     for key, spec in data["uncertainty"].items():

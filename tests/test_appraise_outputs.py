@@ -61,7 +61,8 @@ def test_tracking_flags_and_the_pot(bradford):
     path, appraisal = appraise_target(bradford, "family-support")
     # Forecast 2025-26 council spend: (150,000 capital + 1,200,000 revenue) x 1.10 (grade 3) = 1,485,000.
     # Actual 1,700,000 is +14.5% -> overspent. DWP's 2026-27 forecast saving is 461,533.59; actual 300,000
-    # (cashable) -> behind. Pot: 5% of cashable savings 300,000 + 20,000 = 16,000; the police's 50,000 is not cashable.
+    # (cashable) -> behind. Pot: 5% of local cashable savings: the council's 20,000 = 1,000; DWP's 300,000 is a
+    # national saving and the police's 50,000 is not cashable.
     (path.parent / "family-support.actuals.csv").write_text(
         "year,agency,kind,amount,cashable\n2025-26,bradford-council,spend,1700000,\n"
         "2026-27,dwp,saving,300000,yes\n2026-27,bradford-council,saving,20000,yes\n"
@@ -73,7 +74,7 @@ def test_tracking_flags_and_the_pot(bradford):
     assert rows[("dwp", 1, "saving")].flag == "behind"
     assert rows[("nhs-bradford", 1, "spend")].flag == "not yet reported"
     pot = early_intervention_pot(appraisal, actuals)
-    assert pot == {1: (D(320000), D(16000))}
+    assert pot == {1: (D(20000), D(1000))}
 
 
 def test_tracking_rejects_a_bad_row(bradford):

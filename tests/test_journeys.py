@@ -26,31 +26,34 @@ from totalplace.workspace import init_workspace
 
 PROJECT = Path(__file__).resolve().parents[1]
 
-# The journey worked by hand below. Unit costs: police.arrest is £700 at 2015-16 prices in the
-# shipped library; health.gp_consultation is £39 at 2018-19 prices. Deflator: 2015-16 = 82.9,
-# 2018-19 = 87.9, 2022-23 = 100.0.
+# The journey worked by hand below. Unit costs (the shipped GMCA database): CR7.0, an arrest, is £593 at
+# 2006-07 prices; HE20.2, a GP consultation, is £38 at 2013-14 prices. Deflator: 2006-07 = 70.6,
+# 2013-14 = 81.1, 2015-16 = 82.9, 2022-23 = 100.0. Agencies are ids: DWP is a national body the
+# journey need not declare; the others are the file's own.
 HAND_WORKED = {
     "title": "Hand-worked example",
     "price_year": "2015-16",
     "cohort": 100,
+    "agencies": [{"id": "police", "name": "Police"}, {"id": "council", "name": "Council"},
+                 {"id": "nhs", "name": "NHS"}],
     "versions": {
         "as-is": {"steps": [
-            {"agency": "Police", "service": "Arrest", "kind": "contact", "probability": "50%",
-             "duration": "1 day", "unit_cost": "police.arrest"},
-            {"agency": "Council", "service": "Housing assessment", "kind": "assessment", "topic": "needs",
+            {"agency": "police", "service": "Arrest", "kind": "contact", "probability": "50%",
+             "duration": "1 day", "unit_cost": "CR7.0"},
+            {"agency": "council", "service": "Housing assessment", "kind": "assessment", "topic": "needs",
              "wait": "3 days", "duration": "2 hours", "repeats": 2, "unit_cost": 100, "source": "local costing"},
-            {"agency": "DWP", "service": "Benefit claim", "kind": "contact", "wait": "1 week",
+            {"agency": "dwp", "service": "Benefit claim", "kind": "contact", "wait": "1 week",
              "probability": 0.8, "unit_cost": 50},
-            {"agency": "DWP", "service": "No money", "kind": "wait", "duration": "2 weeks"},
-            {"agency": "NHS", "service": "Mental health assessment", "kind": "assessment", "topic": "Needs",
-             "wait": "4 days", "unit_cost": "health.gp_consultation", "pays": "Council"},
+            {"agency": "dwp", "service": "No money", "kind": "wait", "duration": "2 weeks"},
+            {"agency": "nhs", "service": "Mental health assessment", "kind": "assessment", "topic": "Needs",
+             "wait": "4 days", "unit_cost": "HE20.2", "pays": "council"},
         ]},
         "to-be": {"steps": [
-            {"agency": "Council", "service": "One joint assessment", "kind": "assessment", "topic": "needs",
+            {"agency": "council", "service": "One joint assessment", "kind": "assessment", "topic": "needs",
              "duration": "2 hours", "unit_cost": 150, "source": "local costing"},
-            {"agency": "Police", "service": "Arrest", "kind": "contact", "probability": "25%",
-             "duration": "1 day", "unit_cost": "police.arrest"},
-            {"agency": "DWP", "service": "Benefit claim", "kind": "contact", "probability": 0.8, "unit_cost": 50},
+            {"agency": "police", "service": "Arrest", "kind": "contact", "probability": "25%",
+             "duration": "1 day", "unit_cost": "CR7.0"},
+            {"agency": "dwp", "service": "Benefit claim", "kind": "contact", "probability": 0.8, "unit_cost": 50},
         ]},
     },
 }
@@ -72,56 +75,61 @@ def write_journey(ws, name: str, body: dict) -> Path:
 def test_as_is_arithmetic_by_hand(workspace):
     write_journey(workspace, "hand", HAND_WORKED)
     summary = summarise(find_journey(workspace, "hand"), "as-is", load_library(workspace))
-    # step costs: arrest 0.5 x 700 = 350; housing 2 x 100 = 200; claim 0.8 x 50 = 40; wait 0;
-    # mental health 1 x (39 x 82.9 / 87.9 = 36.7815 -> 36.78) = 36.78
-    assert [s.cost for s in summary.steps] == [Decimal("350.0"), Decimal("200"), Decimal("40.0"), 0,
-                                               Decimal("36.78")]
-    assert summary.total == Decimal("626.78")
-    # who pays: the mental health step is paid by the Council (pays: Council)
-    assert summary.by_agency == {"Police": Decimal("350"), "Council": Decimal("236.78"), "DWP": Decimal("40")}
+    # step costs: arrest 0.5 x (593 x 82.9 / 70.6 = 696.3187 -> 696.32) = 348.16; housing 2 x 100 = 200;
+    # claim 0.8 x 50 = 40; wait 0; mental health 1 x (38 x 82.9 / 81.1 = 38.8434 -> 38.84) = 38.84
+    assert [s.cost for s in summary.steps] == [Decimal("348.16"), Decimal("200"), Decimal("40.0"), 0,
+                                               Decimal("38.84")]
+    assert summary.total == Decimal("627.00")
+    # who pays: the mental health step is paid by the council (pays: council)
+    assert summary.by_agency == {"police": Decimal("348.16"), "council": Decimal("238.84"), "dwp": Decimal("40")}
     # elapsed: 0.5 x 1 + 2 x (3 + 2/24) + 0.8 x 7 + 14 + 4 = 30.1 + 1/6 = 30.2666... days
     assert abs(summary.elapsed_days - (Decimal("30.1") + Decimal(1) / 6)) < Decimal("1e-20")
-    assert summary.agencies == ["Police", "Council", "DWP", "NHS"]
+    assert summary.agencies == ["police", "council", "dwp", "nhs"]
     # hand-offs: Police > Council > DWP > (wait) > NHS = 3; expected 1 + 0.8 + 1 = 2.8
     assert (summary.hand_offs, summary.expected_hand_offs) == (3, Decimal("2.8"))
     assert summary.assessments == Decimal(3)  # housing twice, mental health once
-    [duplicate] = summary.duplicates  # 'needs' and 'Needs' are one topic, by Council and NHS
+    [duplicate] = summary.duplicates  # 'needs' and 'Needs' are one topic, by the council and the NHS
     assert (duplicate.topic, duplicate.agencies, duplicate.times, duplicate.cost) == (
-        "needs", ["Council", "NHS"], Decimal(3), Decimal("236.78"))
+        "needs", ["council", "nhs"], Decimal(3), Decimal("238.84"))
     # gaps: 3 days Police > Council; 7 days Council > DWP; DWP's 2-week wait step + NHS's 4-day wait = 18 days
     assert [(g.from_agency, g.to_agency, g.before_step, g.days) for g in summary.gaps] == [
-        ("Police", "Council", 2, 3), ("Council", "DWP", 3, 7), ("DWP", "NHS", 5, 18)]
+        ("police", "council", 2, 3), ("council", "dwp", 3, 7), ("dwp", "nhs", 5, 18)]
     assert summary.illustrative  # the shipped unit costs, and the claim value has no source
 
 
 def test_comparison_by_hand(workspace):
     write_journey(workspace, "hand", HAND_WORKED)
     comparison = compare(find_journey(workspace, "hand"), None, None, load_library(workspace))
-    # to-be: 150 + 0.25 x 700 + 0.8 x 50 = 150 + 175 + 40 = 365
-    assert comparison.to_be.total == Decimal("365")
-    assert comparison.saving_per_person == Decimal("261.78")  # 626.78 - 365
-    assert comparison.cohort == 100 and comparison.cohort_saving == Decimal("26178.00")
+    # to-be: 150 + 0.25 x 696.32 + 0.8 x 50 = 150 + 174.08 + 40 = 364.08
+    assert comparison.to_be.total == Decimal("364.08")
+    assert comparison.saving_per_person == Decimal("262.92")  # 627.00 - 364.08
+    assert comparison.cohort == 100 and comparison.cohort_saving == Decimal("26292.00")
     savings = {r.agency: r.saving for r in comparison.by_agency}
-    assert savings == {"Police": Decimal("175"), "Council": Decimal("86.78"), "DWP": Decimal("0"),}
-    assert [r.agency for r in comparison.by_agency] == ["Police", "Council", "DWP"]  # largest gain first
-    # to-be elapsed: 2/24 + 0.25 x 1 = 1/3 day; saved 30.1 + 1/6 - 1/3 = 29.9333... days
-    assert abs(comparison.days_saved - (Decimal("30.1") - Decimal(1) / 6)) < Decimal("1e-20")
+    assert savings == {"police": Decimal("174.08"), "council": Decimal("88.84"), "dwp": Decimal("0"),}
+    assert [r.agency for r in comparison.by_agency] == ["police", "council", "dwp"]  # largest gain first
+    time = {m.name: (m.as_is, m.to_be) for m in comparison.time_measures}
+    # elapsed (no period): as-is 30.1 + 1/6 days; to-be 2/24 + 0.25 x 1 = 1/3 day
+    assert time["elapsed time (days)"] == (Decimal("30.1") + Decimal(1) / 6, Decimal(2) / 24 + Decimal("0.25"))
+    # contact: as-is 0.5 x 24 + 2 x 2 = 16 hours; to-be 2 + 0.25 x 24 = 8 hours
+    assert time["contact time (hours)"] == (Decimal(16), Decimal(8))
+    # waiting: as-is 2 x 3 + 0.8 x 7 + 14 + 4 = 29.6 days; to-be none
+    assert time["waiting time (days)"] == (Decimal("29.6"), Decimal(0))
     assert comparison.to_be.duplicates == [] and comparison.to_be.gaps == []
     bigger = compare(find_journey(workspace, "hand"), "to-be", 2500, load_library(workspace))
-    assert bigger.cohort_saving == Decimal("654450.00")  # 261.78 x 2,500
+    assert bigger.cohort_saving == Decimal("657300.00")  # 262.92 x 2,500
 
 
 def test_costs_are_uprated_to_the_journey_price_year(workspace):
     body = {**HAND_WORKED, "price_year": "2022/23"}
     body["versions"] = {"as-is": {"steps": [
-        {"agency": "Police", "service": "Arrest", "kind": "contact", "unit_cost": "police.arrest"},
-        {"agency": "Council", "service": "Visit", "kind": "appointment", "unit_cost": 100, "price_year": "2015-16"},
-        {"agency": "Council", "service": "Call", "kind": "contact", "unit_cost": 10},
+        {"agency": "police", "service": "Arrest", "kind": "contact", "unit_cost": "CR7.0"},
+        {"agency": "council", "service": "Visit", "kind": "appointment", "unit_cost": 100, "price_year": "2015-16"},
+        {"agency": "council", "service": "Call", "kind": "contact", "unit_cost": 10},
     ]}, "to-be": HAND_WORKED["versions"]["to-be"]}
     write_journey(workspace, "uprated", body)
     summary = summarise(find_journey(workspace, "uprated"), None, load_library(workspace))
-    # 700 x 100.0 / 82.9 = 844.39; 100 x 100.0 / 82.9 = 120.63; 10 is already in 2022-23 prices
-    assert [s.unit_value for s in summary.steps] == [Decimal("844.39"), Decimal("120.63"), Decimal("10")]
+    # 593 x 100.0 / 70.6 = 839.94; 100 x 100.0 / 82.9 = 120.63; 10 is already in 2022-23 prices
+    assert [s.unit_value for s in summary.steps] == [Decimal("839.94"), Decimal("120.63"), Decimal("10")]
 
 
 def test_a_workbook_journey_costs_the_same_as_the_yaml(workspace):
@@ -131,6 +139,10 @@ def test_a_workbook_journey_costs_the_same_as_the_yaml(workspace):
     settings_sheet.title = "journey"
     for key in ("title", "price_year", "cohort"):
         settings_sheet.append([key, HAND_WORKED[key]])
+    agencies = book.create_sheet("agencies")
+    agencies.append(["id", "name"])
+    for partner in HAND_WORKED["agencies"]:
+        agencies.append([partner["id"], partner["name"]])
     for name, version in HAND_WORKED["versions"].items():
         sheet = book.create_sheet(name)
         columns = list(dict.fromkeys(k for step in version["steps"] for k in step))
@@ -143,7 +155,7 @@ def test_a_workbook_journey_costs_the_same_as_the_yaml(workspace):
     assert set(journeys) == {"hand", "sheet"}
     from_yaml = compare(journeys["hand"], None, None, library)
     from_xlsx = compare(journeys["sheet"], None, None, library)
-    assert from_xlsx.as_is.total == from_yaml.as_is.total == Decimal("626.78")
+    assert from_xlsx.as_is.total == from_yaml.as_is.total == Decimal("627.00")
     assert from_xlsx.cohort_saving == from_yaml.cohort_saving
     assert [g.days for g in from_xlsx.as_is.gaps] == [3, 7, 18]
 
@@ -153,6 +165,8 @@ def test_a_workbook_journey_costs_the_same_as_the_yaml(workspace):
     ({"probability": "150%"}, r"step 1, field probability: '150%' is not a probability between 0 and 1"),
     ({"wait": "soon"}, r"step 1, field wait: 'soon' is not a length of time"),
     ({"unit_cost": "police.arest"}, r"step 1, field unit_cost: unknown unit-cost code 'police.arest'"),
+    ({"agency": "Police"}, r"step 1, field agency: 'Police' is not an agency id"),
+    ({"without": ["money"]}, r"step 1, field without: 'money': a need is one of income, housing, treatment"),
     ({"agency": " "}, r"step 1, field agency: .*must not be empty"),
     ({"colour": "red"}, r"step 1, field colour: Extra inputs are not permitted"),
     ({"unit_cost": 5, "price_year": "1990-91"}, r"step 1, field price_year: .*no GDP deflator for 1990-91"),
@@ -240,13 +254,13 @@ def test_cli_show_compare_and_swimlane(workspace, tmp_path):
     shown = runner.invoke(app, ["journey", "show", "hand", *w, "--format", "json"])
     assert shown.exit_code == 0, shown.output
     measures = {r["measure"]: r["value"] for r in json.loads(shown.output)["rows"]}
-    assert measures["cost per person"] == "626.78" and measures["hand-offs in the map"] == 3
+    assert measures["cost per person"] == "627.00" and measures["hand-offs in the map"] == 3
     agencies = runner.invoke(app, ["journey", "show", "hand", *w, "--part", "agencies", "-f", "csv"])
-    assert "Council,236.78," in agencies.output
+    assert "Council,238.84," in agencies.output
     compared = runner.invoke(app, ["journey", "compare", "hand", "--cohort", "10", *w, "-f", "json"])
     table = json.loads(compared.output)
     total = table["rows"][-1]
-    assert (total["agency"], total["saving per person"], total["saving for 10"]) == ("total", "261.78", "2617.80")
+    assert (total["agency"], total["saving per person"], total["saving for 10"]) == ("total", "262.92", "2629.20")
     out = tmp_path / "lanes-{version}.svg"
     drawn = runner.invoke(app, ["journey", "swimlane", "hand", *w, "-o", str(out)])
     assert drawn.exit_code == 0, drawn.output
@@ -262,8 +276,9 @@ def test_swimlane_has_one_lane_per_agency_and_marks_gaps(workspace):
     root = ElementTree.fromstring(drawing)  # well-formed SVG
     assert root.tag.endswith("svg")
     texts = ["".join(t.itertext()) for t in root.iter() if t.tag.endswith("text")]
-    for agency in ("Police", "Council", "DWP", "NHS"):
-        assert texts.count(agency) == 1  # one lane label each
+    for agency in ("Police", "Council", "NHS"):
+        assert texts.count(agency) == 1  # one lane label each, by the agency's name
+    assert sum("Department for Work" in t for t in texts) == 1
     assert sorted(t for t in texts if re.match(r"wait \d", t)) == ["wait 2.6 weeks", "wait 3 days", "wait 7 days"]  # 18 days = 2.6 weeks
     assert svg(summary) == drawing  # same journey, same file
 
@@ -275,7 +290,11 @@ def test_demo_journey_and_report_sections():
     library = load_library(ws)
     journey = find_journey(ws, "prison-leaver")
     comparison = compare(journey, None, None, library)
-    assert comparison.saving_per_person > 0 and comparison.days_saved > 0
+    time = {m.name: m for m in comparison.time_measures}
+    assert comparison.saving_per_person > 0 and time["waiting time (days)"].change < 0
+    assert time["elapsed time (days)"].change == 0  # both versions cover the same 12 weeks
+    assert len(comparison.as_is.missed_hand_offs) == 1 and not comparison.to_be.missed_hand_offs
+    assert any(w.inside and w.agency == "dwp" for w in comparison.as_is.waits)  # three weeks with no benefits
     assert comparison.as_is.duplicates and not comparison.to_be.duplicates
     assert comparison.as_is.assessments > comparison.to_be.assessments
     assert all(code in library for v in journey.versions.values() for s in v.steps

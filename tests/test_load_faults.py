@@ -447,12 +447,14 @@ def test_8_a_copy_into_cra_cut_short_leaves_nothing_there(small_place, tmp_path)
 def test_8_every_shipped_release_is_in_cra_unless_the_user_removed_it(small_place):
     folder = small_place.root / "cra"
     folder.mkdir()
-    shutil.copyfile(SHARED_DATA / "cra_2014" / "cra_2014_database.xlsx", folder / "cra_2014_database.xlsx")
+    shipped = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "src/totalplace/data/cra").glob("*.xlsx"))
+    assert "cra_2010_database.xlsx" in shipped and len(shipped) >= 2
+    shutil.copyfile(SHARED_DATA / "cra_2014" / "cra_2014_database.xlsx", folder / "cra_own.xlsx")  # the user's
     names = [p.name for p in cra_files.workbook_paths(small_place)[0]]
-    assert names == ["cra_2010_database.xlsx", "cra_2014_database.xlsx", "cra_2018_database.xlsx"]
+    assert names == sorted(shipped + ["cra_own.xlsx"])
     (folder / "cra_2010_database.xlsx").unlink()  # the user leaves the 2010 release out
     names = [p.name for p in cra_files.workbook_paths(small_place)[0]]
-    assert names == ["cra_2014_database.xlsx", "cra_2018_database.xlsx"]
+    assert names == sorted(set(shipped + ["cra_own.xlsx"]) - {"cra_2010_database.xlsx"})
 
 
 def test_8_a_shipped_workbook_cut_short_by_an_earlier_crash_is_restored(small_place):

@@ -7,17 +7,17 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
+from conftest import only_cra_releases
 from test_cra_workbook import EDUCATION, PENSIONS, line, write_cra
 from totalplace.count import reconcile, topdown
 from totalplace.errors import InputError
-from totalplace.ingest import cra_files
 from totalplace.store.connection import connect
 from totalplace.workspace import init_workspace
 
 BRADFORD = "E08000032"
 WASTE = ["5. Environment protection", "5. Environment protection", "5.1 Waste management", "5.1 Waste management"]
 YORKS = "ENGLAND_Yorkshire and The Humber"
-GRANT_RULE = "G1,CG,,,AREA BASED GRANT,,,council_ringfenced,yes,a grant passed to councils that they spend\n"
+GRANT_RULE = "G1,CG,,,,AREA BASED GRANT,,,council_ringfenced,yes,a grant passed to councils that they spend\n"
 
 
 @pytest.fixture()
@@ -30,8 +30,7 @@ def place(tmp_path):
         line("Department for Education", EDUCATION, "CG", YORKS, [200], programme="S1-AREA BASED GRANT"),
         line("Local Government England", WASTE, "LG", YORKS, [3000]),
     ])
-    for shipped in cra_files.workbook_paths(workspace)[0]:
-        shipped.unlink()  # the analyst leaves the shipped releases out: only this small CRA is counted
+    only_cra_releases(workspace)  # only this small CRA is counted
     con = connect(workspace)
     topdown.load(con, workspace, [workbook])
     rules = workspace.root / "rules" / "control_rules.csv"

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import CRA_DIR
+from conftest import CRA_DIR, only_cra_releases
 from typer.testing import CliRunner
 
 from totalplace import reference
 from totalplace.cli import app
-from totalplace.count import compare, topdown
+from totalplace.count import compare, drivers, topdown
 from totalplace.errors import InputError
 from totalplace.workspace import init_workspace
 
@@ -23,6 +23,7 @@ BRADFORD = "E08000032"
 def cra_place(tmp_path_factory):
     """A Bradford workspace with both shipped CRA workbooks loaded."""
     workspace = init_workspace(tmp_path_factory.mktemp("cra") / "bradford", "Bradford", [BRADFORD])
+    only_cra_releases(workspace, {path.name for path in CRA_DIR.glob("*.xlsx")})
     con = duckdb.connect(str(workspace.store_path))
     topdown.load(con, workspace, sorted(CRA_DIR.glob("*.xlsx")))
     con.close()
@@ -55,14 +56,15 @@ def test_every_region_and_year_is_conserved_to_the_penny(cra_place, con):
 
 
 def test_population_shares_follow_population(cra_place, con):
-    result = topdown.count(con, cra_place, [BRADFORD], "2017-18", "control")
-    region = topdown.region_totals(con, "2017-18")[("Yorkshire and The Humber", "2017-18")]
-    people = {a.code: round(topdown._census_line(a, "2017-18")) for a in reference.areas().values()
-              if a.region == "Yorkshire and The Humber"}
-    expected = region * people[BRADFORD] / sum(people.values())
-    lines = con.execute("SELECT count(*) FROM topdown_line WHERE fiscal_year = '2017-18' AND identifiable "
-                        "AND region = 'Yorkshire and The Humber'").fetchall()[0][0]
-    assert abs(result.total - expected) <= Decimal("0.01") * lines  # at most a penny a line from rounding
+    result = topdown.count(con, cra_place, [BRADFORD], "2017-18", "driver")
+    lines = con.execute("""SELECT sum(l.amount), count(*) FROM topdown_line l JOIN topdown_assign a USING (line_id)
+                           WHERE l.fiscal_year = '2017-18' AND l.region = 'Yorkshire and The Humber'
+                             AND a.driver = 'population'""").fetchall()[0]
+    people = {a.code: drivers.population(drivers.population_table(cra_place), [a.code], "2017-18")[0]
+              for a in reference.areas().values() if a.region == "Yorkshire and The Humber"}
+    expected = lines[0] * people[BRADFORD] / sum(people.values())
+    shared = next(r.amount for r in result.rows if r.key == "population")
+    assert abs(shared - expected) <= Decimal("0.01") * lines[1]  # at most a penny a line from rounding
     assert result.population == people[BRADFORD]
     assert sum(r.share for r in result.rows) == pytest.approx(1.0)
 
@@ -75,11 +77,13 @@ def test_sliding_scale_places_known_lines(cra_place, con):
            GROUP BY 1""").fetchall())
     assert levels["Department for Work and Pensions | 10.2 Old age; of which: pensions"] == "demand_led"
     assert levels["Local Government England | 9.2 Secondary education"] == "council_ringfenced"
-    assert levels["Local Government England | 3.1 of which: other police services"] == "local_bodies"
+    assert levels["Local Government England | 3.1 of which: other police services"] == "police_fire"
     assert levels["Local Government England | 5.1 Waste management"] == "council_discretion"
     assert levels["Ministry of Justice | 3.4 Prisons"] == "national"
+    # every identifiable line of the year and region counted is placed (lines are placed for what is counted)
     unplaced = con.execute("SELECT count(*) FROM topdown_line l ANTI JOIN topdown_assign a USING (line_id) "
-                           "WHERE l.identifiable").fetchall()[0][0]
+                           "WHERE l.identifiable AND l.fiscal_year = '2017-18' "
+                           "AND l.region = 'Yorkshire and The Humber'").fetchall()[0][0]
     assert unplaced == 0
 
 
@@ -141,7 +145,7 @@ def test_cli_counts_and_refuses_bad_input(cra_place):
     good = runner.invoke(app, ["topdown", "control", "--year", "2009-10", "-f", "csv", "-w", str(cra_place.root)])
     assert good.exit_code == 0, good.output
     assert good.output.splitlines()[0] == "level,amount,£ per head,share"
-    assert len(good.output.splitlines()) == 6
+    assert len(good.output.splitlines()) == 7  # the header and six levels (no London regional bodies in Bradford)
     bad = runner.invoke(app, ["topdown", "count", "--by", "colour", "-w", str(cra_place.root)])
     assert bad.exit_code == 2 and "cannot count by 'colour'" in bad.output
     year = runner.invoke(app, ["topdown", "count", "--year", "2011-12", "-w", str(cra_place.root)])
@@ -162,10 +166,10 @@ def test_a_deal_can_rest_on_a_top_down_figure(cra_place, con):
     from totalplace.deal.evidence import Context, EvidenceMissing, resolve
 
     expected = topdown.count(con, cra_place, cra_place.settings.place.areas, "2009-10", "control")
-    local_bodies = next(r.amount for r in expected.rows if r.key == "local_bodies")
+    police_fire = next(r.amount for r in expected.rows if r.key == "police_fire")
     con.close()  # the resolver opens the store read-only itself
     with Context(cra_place) as context:
-        assert resolve(context, "topdown:by=control;key=local_bodies;year=2009-10").amount == local_bodies
+        assert resolve(context, "topdown:by=control;key=police_fire;year=2009-10").amount == police_fire
         assert resolve(context, "topdown:year=2009-10").amount == expected.total
         with pytest.raises(EvidenceMissing, match="no 'nowhere'"):
             resolve(context, "topdown:by=control;key=nowhere;year=2009-10")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from totalplace.cli import app
 from totalplace.deepdive.deflator import shipped_series
-from totalplace.deepdive.unit_costs import COLUMNS, load_library, parse_money
+from totalplace.deepdive.unit_costs import COLUMNS, load_library, parse_money, shipped_costs
 from totalplace.errors import InputError
 from totalplace.reference import data_path
 from totalplace.workspace import init_workspace
@@ -34,30 +34,31 @@ def shipped_rows() -> list[dict[str, str]]:
 def test_every_shipped_cost_names_a_source_and_can_be_uprated():
     rows = shipped_rows()
     library = load_library()
-    assert len(library) == len(rows) and len({r["code"] for r in rows}) == len(rows)
+    assert len(library) == len(rows) + 674 and len({r["code"] for r in rows}) == len(rows)  # starters + database
     for cost in library:
         assert len(cost.source) > 20, cost.code  # a publication, not a word
         assert cost.price_year in shipped_series().index, cost.code
-        assert library.value(cost.code, "2022-23") > 0
+        assert library.value(cost.code, "2022-23") > 0 or cost.value == 0, cost.code  # CR8.18.5 is £0 as published
 
 
 def test_nothing_unchecked_is_presented_as_official():
-    # the starter set was transcribed without access to the publications: every row must say so
+    # the starter costs were transcribed without access to the publications: every row must say so
     assert all(row["illustrative"] == "true" for row in shipped_rows())
 
 
 def test_value_is_uprated_by_hand():
     library = load_library()
-    cost = library.get("police.arrest")
-    assert (cost.value, cost.price_year) == (Decimal("700"), "2015-16")
-    # 700 * 100.0 / 82.9 = 844.3908... -> 844.39
-    assert library.value("police.arrest", "2022-23") == Decimal("844.39")
-    assert library.value("POLICE.ARREST", "2015-16") == Decimal("700")  # codes match whatever their case
+    cost = library.get("court.magistrates_case")
+    assert (cost.value, cost.price_year) == (Decimal("1000"), "2015-16")
+    # 1000 * 100.0 / 82.9 = 1206.2726... -> 1206.27
+    assert library.value("court.magistrates_case", "2022-23") == Decimal("1206.27")
+    assert library.value("COURT.MAGISTRATES_CASE", "2015-16") == Decimal("1000")  # codes match whatever their case
 
 
 def test_unknown_code_is_one_clear_error_with_a_suggestion():
-    with pytest.raises(InputError, match=r"unknown unit-cost code 'police.arest' .*did you mean police.arrest\?"):
-        load_library().get("police.arest")
+    with pytest.raises(InputError, match=r"unknown unit-cost code 'probation.asessment' .*did you mean "
+                                         r"probation.assessment\b"):
+        load_library().get("probation.asessment")
 
 
 def test_workspace_costs_override_by_code_and_add_new_ones(workspace):
@@ -72,7 +73,7 @@ def test_workspace_costs_override_by_code_and_add_new_ones(workspace):
     assert (arrest.value, arrest.price_year, arrest.illustrative) == (Decimal("650"), "2018-19", False)
     assert arrest.origin.endswith("unit_costs.csv row 2")
     assert library.get("bradford.hub_visit").value == Decimal("1234.50")
-    assert len(library) == len(shipped_rows()) + 1
+    assert len(library) == len(shipped_costs()) + 2  # police.arrest is now a database code's old name: a new key
     # 650 * 100.0 / 87.9 = 739.4766... -> 739.48
     assert library.value("police.arrest", "2022-23") == Decimal("739.48")
 
@@ -131,16 +132,19 @@ def test_not_money(bad):
 def test_cli_list_show_and_errors(workspace):
     runner = CliRunner()
     listed = runner.invoke(app, ["unit-costs", "list", "-w", str(workspace.root), "--agency", "police",
-                                 "--price-year", "2022-23", "--format", "json"])
+                                 "--search", "arrest", "--price-year", "2022-23", "--format", "json"])
     assert listed.exit_code == 0, listed.output
     rows = {r["code"]: r for r in json.loads(listed.output)["rows"]}
-    assert set(rows) == {"police.arrest"}  # only the costs the police bear
-    assert rows["police.arrest"]["value in 2022-23 prices"] == "844.39"
-    assert rows["police.arrest"]["illustrative"] == "ILLUSTRATIVE"
+    assert set(rows) == {"CR7.0", "CR7.1"}  # only the arrests the police bear
+    # 593 * 100.0 / 70.6 = 839.9433... -> 839.94
+    assert rows["CR7.0"]["value in 2022-23 prices"] == "839.94" and rows["CR7.0"]["illustrative"] == ""
+    kept = runner.invoke(app, ["unit-costs", "list", "-w", str(workspace.root), "--search", "probation.assessment",
+                               "--format", "json"])
+    assert json.loads(kept.output)["rows"][0]["illustrative"] == "ILLUSTRATIVE"
     shown = runner.invoke(app, ["unit-costs", "show", "health.gp_consultation", "-w", str(workspace.root),
                                 "-p", "2022-23", "--format", "csv"])
-    assert shown.exit_code == 0
-    # 39 * 100.0 / 87.9 = 44.368... -> 44.37
-    assert "value in 2022-23 prices,44.37" in shown.output
+    assert shown.exit_code == 0 and "code,HE20.2" in shown.output  # the starter code now names the database's
+    # 38 * 100.0 / 81.1 = 46.8557... -> 46.86
+    assert "value in 2022-23 prices,46.86" in shown.output
     missing = runner.invoke(app, ["unit-costs", "show", "no.such", "-w", str(workspace.root)])
     assert missing.exit_code == 2 and "unknown unit-cost code 'no.such'" in missing.output

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from test_web_support import add_capability_inputs, build_place, csrf_of, make_app, signed_in
+from totalplace import display
 from totalplace.count import topdown
 from totalplace.web.capabilities import CAPABILITIES
 from totalplace.web.render import table_json
@@ -68,8 +69,8 @@ def test_overview_shows_the_topdown_count_and_its_shares(place):
     assert "/topdown/topdown-headline/1.csv" in page and page.count("<svg") >= 3
 
 
-@pytest.mark.parametrize("key", ["topdown", "funding-streams", "provision", "journeys", "appraisals", "deal",
-                                 "estate", "cohorts"])
+@pytest.mark.parametrize("key", ["topdown", "funding-streams", "provision", "unit-costs", "journeys", "appraisals",
+                                 "deal", "estate", "cohorts"])
 def test_each_page_shows_the_figures_its_capability_returns(place, key):
     _, app, passwords, _, sections = place
     expected = sections[key]
@@ -84,8 +85,8 @@ def test_each_page_shows_the_figures_its_capability_returns(place, key):
         assert got["paragraphs"] == section.paragraphs
         for table in [c.table for c in section.charts] + section.tables:
             money = next((v for row in table.rows for v in row if isinstance(v, Decimal)), None)
-            if money is not None:
-                assert f"{money:,.2f}" in page
+            if money is not None:  # in pounds in a money column (a minus before the £), else as a number
+                assert display.money(money) in page or f"{money:,.2f}" in page
     assert page.count("<svg") == sum(len(s.charts) for s in expected)
     first = expected[0]
     first_table = ([c.table for c in first.charts] + first.tables)[0]

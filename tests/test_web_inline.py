@@ -70,7 +70,7 @@ def test_each_session_gets_its_own_frame_around_the_shared_body(place):
     admin = signed_in(app, "admin", passwords["admin"])
     partner_page, admin_page = partner.get("/breakdown/theme").text, admin.get("/breakdown/theme").text
     assert 'id="signed-in-as">partner<' in partner_page and 'id="signed-in-as">admin<' in admin_page
-    assert "Users" not in _menu(partner_page) and "Users" in _menu(admin_page)
+    assert "Admin" not in _menu(partner_page) and "Admin" in _menu(admin_page)
     assert csrf_of(partner_page) != csrf_of(admin_page)
     # The kept frame carries the session's own token: signing out with it works.
     partner_page = partner.get("/breakdown/theme").text

@@ -16,25 +16,32 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from totalplace.appraise.model import BenefitKind, CostKind, Intervention, Level, Outcome, Partner
+from totalplace.appraise.model import (
+    DEFAULT_BEARERS, NATIONAL_BODIES, BenefitKind, CostKind, Intervention, Level, Outcome, Partner,
+)
 from totalplace.appraise.rates import (
     DiscountSchedule, OptimismGrade, load_discount_schedules, load_optimism_bias,
 )
 from totalplace.errors import InputError
 
-NATIONAL_BODIES = (
-    Partner(id="dwp", name="Department for Work and Pensions", level=Level.national),
-    Partner(id="hmrc", name="HM Revenue and Customs", level=Level.national),
-    Partner(id="nhs-national", name="NHS (nationally)", level=Level.national),
-    Partner(id="exchequer", name="HM Treasury (the Exchequer)", level=Level.national),
-)
 GLOBAL_KEYS = ("cohort", "engagement", "success", "deadweight", "displacement", "attribution", "lag",
                "drop_off", "cost_multiplier")
 OUTCOME_FIELDS = ("unit_value", "success", "deadweight", "displacement", "attribution", "lag", "drop_off")
 RATE_FIELDS = ("engagement", "success", "deadweight", "displacement", "attribution", "drop_off")
 ZERO = Decimal(0)
 
-UnitValue = Callable[[str, str], tuple[Decimal, str]]  # (code, price year) -> (value, source)
+
+
+@dataclass(frozen=True)
+class LibraryValue:
+    """A unit cost from the library, in the appraisal's prices: its value, where it comes from, who bears it."""
+    value: Decimal
+    source: str
+    bearer: str | None = None  # the library's bearing agency, e.g. 'Police'
+    code: str = ""
+
+
+UnitValue = Callable[[str, str], LibraryValue]  # (code, price year) -> the value and who bears it
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class Context:
         return self.optimism[grade].adjustment
 
 
-def no_library(code: str, price_year: str) -> tuple[Decimal, str]:
+def no_library(code: str, price_year: str) -> LibraryValue:
     raise InputError(f"unit cost {code!r}: no unit cost library is available (give unit_value instead)")
 
 
@@ -72,10 +79,12 @@ def make_context(intervention: Intervention, workspace=None, unit_value: UnitVal
 
 @dataclass(frozen=True)
 class OutcomeTerms:
-    """An outcome line with every default filled in and its unit value resolved."""
+    """An outcome line with every default filled in, its unit value resolved and the agency that gains placed."""
     outcome: Outcome
     unit_value: Decimal
     value_source: str
+    agency: str | None  # the budget a fiscal outcome lands in (None: economic and social value)
+    agency_from: str    # how it was placed: stated in the file, or the unit cost's bearing agency
     success: Decimal
     deadweight: Decimal
     displacement: Decimal
@@ -125,6 +134,7 @@ class Summary:
     fiscal_npv: Decimal
     public_value_npv: Decimal
     bcr: Decimal | None
+    net_bcr: Decimal | None
     fiscal_bcr: Decimal | None
     financial_roi: Decimal | None
     payback_year: int | None
@@ -188,6 +198,7 @@ class Appraisal:
             fiscal_npv=pv_fiscal - pv_costs,
             public_value_npv=all_benefits - pv_costs,
             bcr=all_benefits / pv_costs if pv_costs else None,
+            net_bcr=(all_benefits - pv_costs) / pv_costs if pv_costs else None,
             fiscal_bcr=pv_fiscal / pv_costs if pv_costs else None,
             financial_roi=(pv_fiscal - pv_costs) / pv_costs if pv_costs else None,
             payback_year=self.payback_year(),
@@ -245,21 +256,49 @@ def resolve_terms(intervention: Intervention, context: Context, overrides: dict[
     for number, outcome in enumerate(intervention.outcomes):
         where = f"outcomes[{number}] ({outcome.id})"
         if outcome.unit_cost is not None:
-            value, source = context.unit_value(outcome.unit_cost, intervention.price_year)
+            found = context.unit_value(outcome.unit_cost, intervention.price_year)
         else:
-            value, source = outcome.unit_value, outcome.source or "given in the intervention file"
-        value = overrides.get(f"outcome:{outcome.id}.unit_value", value)
+            found = LibraryValue(outcome.unit_value, outcome.source or "given in the intervention file")
+        agency, agency_from = gaining_agency(intervention, outcome, found, where)
+        value, source = overrides.get(f"outcome:{outcome.id}.unit_value", found.value), found.source
         success, deadweight, displacement, attribution = (
             pick(outcome, n) for n in ("success", "deadweight", "displacement", "attribution"))
         grade = outcome.confidence or intervention.confidence
         terms.append(OutcomeTerms(
-            outcome=outcome, unit_value=value, value_source=source, success=success, deadweight=deadweight,
+            outcome=outcome, unit_value=value, value_source=source, agency=agency, agency_from=agency_from,
+            success=success, deadweight=deadweight,
             displacement=displacement, attribution=attribution, lag=int(pick(outcome, "lag")),
             drop_off=pick(outcome, "drop_off"), duration=outcome.duration, grade=grade,
             optimism=context.optimism_for(grade, where), schedule="health" if outcome.health else "standard",
             people=cohort * engagement * success * (1 - deadweight) * (1 - displacement) * attribution,
         ))
     return terms
+
+
+def gaining_agency(intervention: Intervention, outcome: Outcome, found: LibraryValue,
+                   where: str) -> tuple[str | None, str]:
+    """The budget a fiscal outcome lands in: the unit cost's bearing agency (through `bearers:`), or the one stated.
+
+    Economic and social value lands in no budget. A stated agency that is not the bearer's is an error: the
+    wrong-pocket matrix must follow who bears the cost, not a guess.
+    """
+    if outcome.kind != BenefitKind.fiscal:
+        return None, "no budget (economic or social value)"
+    if found.bearer is None:
+        return outcome.agency, "stated in the intervention file"
+    mapping = {**DEFAULT_BEARERS, **{k.strip().lower(): v for k, v in intervention.bearers.items()}}
+    bearer = mapping.get(found.bearer.strip().lower())
+    if outcome.agency is None and bearer is None:
+        hint = ("it names no single agency: give the outcome's agency" if found.bearer.strip().lower() == "multiple"
+                else f"map it to an agency id under bearers: in the intervention file, e.g. bearers: "
+                     f"{{{found.bearer!r}: <agency id>}}, or give the outcome's agency")
+        raise InputError(f"{where}: unit cost {found.code} is borne by {found.bearer!r}: {hint}")
+    if outcome.agency is not None and bearer is not None and outcome.agency != bearer:
+        raise InputError(f"{where}: agency {outcome.agency!r} but unit cost {found.code} is borne by "
+                         f"{found.bearer!r} ({bearer}): leave agency out, or value the outcome with unit_value")
+    if outcome.agency is not None:
+        return outcome.agency, "stated in the intervention file"
+    return bearer, f"bearing agency of {found.code}: {found.bearer}"
 
 
 def _check_agency(context: Context, agency: str, where: str) -> None:
@@ -288,9 +327,9 @@ def benefit_flows(intervention: Intervention, context: Context, terms: list[Outc
     flows = []
     for number, term in enumerate(terms):
         outcome = term.outcome
-        if outcome.agency is not None:
-            _check_agency(context, outcome.agency, f"outcomes[{number}].agency")
-        agency = outcome.agency if outcome.kind == BenefitKind.fiscal else None
+        if term.agency is not None:
+            _check_agency(context, term.agency, f"outcomes[{number}].agency")
+        agency = term.agency
         for year in range(term.lag, intervention.horizon):
             share = term.persistence(year)
             if share == 0:

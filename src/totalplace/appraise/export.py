@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from totalplace.appraise import tables
@@ -21,64 +20,53 @@ from totalplace.appraise.gainshare import METHODS, propose
 from totalplace.appraise.sensitivity import switching_values, tornado
 from totalplace.appraise.vector import monte_carlo
 from totalplace.report.tables import Table
-
-BOLD = Font(bold=True)
-
-
-def _cell(value):
-    return float(value) if isinstance(value, Decimal) else value
-
+from totalplace.tabular import Formula, append_row
 
 def _write_table(book: Workbook, name: str, table: Table) -> Worksheet:
     sheet = book.create_sheet(name[:31])
-    sheet.append([table.title])
-    sheet["A1"].font = BOLD
-    sheet.append(table.columns)
-    for cell in sheet[2]:
-        cell.font = BOLD
+    append_row(sheet, [table.title], bold=True)
+    append_row(sheet, table.columns, bold=True)
     for row in table.rows:
-        sheet.append([_cell(v) for v in row])
-        for value, cell in zip(row, sheet[sheet.max_row]):
-            if isinstance(value, Decimal):
-                cell.number_format = "#,##0.00"
+        append_row(sheet, row, money=True)
     for note in table.notes:
-        sheet.append([note])
+        append_row(sheet, [note])
     return sheet
 
 
 def _inputs(book: Workbook, appraisal: Appraisal) -> None:
     iv = appraisal.intervention
     sheet = book.create_sheet("Inputs")
-    sheet.append(["field", "value"])
+    append_row(sheet, ["field", "value"])
     for name in ("id", "name", "price_year", "first_year", "horizon", "cohort", "cohort_group", "engagement", "success",
-                 "deadweight", "displacement", "attribution", "lag", "drop_off", "confidence"):
-        sheet.append([name, _cell(getattr(iv, name))])
-    sheet.append([])
-    sheet.append(["costs: line", "agency", "year", "kind", "amount", "confidence", "note"])
+                 "deadweight", "displacement", "attribution", "attribution_sense", "lag", "drop_off", "confidence"):
+        append_row(sheet, [name, getattr(iv, name)])
+    append_row(sheet, ["attribution is the share kept (due to this intervention): " + tables.attribution_note(appraisal)])
+    append_row(sheet, [])
+    append_row(sheet, ["costs: line", "agency", "year", "kind", "amount", "confidence", "note"])
     for number, cost in enumerate(iv.costs):
-        sheet.append([f"costs[{number}]", cost.agency, cost.year, cost.kind.value, _cell(cost.amount),
+        append_row(sheet, [f"costs[{number}]", cost.agency, cost.year, cost.kind.value, cost.amount,
                       cost.confidence or iv.confidence, cost.note])
-    sheet.append([])
-    sheet.append(["uncertainty: input", "distribution", "parameters"])
+    append_row(sheet, [])
+    append_row(sheet, ["uncertainty: input", "distribution", "parameters"])
     for key, spec in iv.uncertainty.items():
-        sheet.append([key, spec.dist, ", ".join(f"{k}={v}" for k, v in spec.model_dump().items()
+        append_row(sheet, [key, spec.dist, ", ".join(f"{k}={v}" for k, v in spec.model_dump().items()
                                                  if k != "dist" and v is not None)])
     _write_table_into(sheet, tables.outcome_table(appraisal))
 
 
 def _write_table_into(sheet: Worksheet, table: Table) -> None:
-    sheet.append([])
-    sheet.append([table.title])
-    sheet.append(table.columns)
+    append_row(sheet, [])
+    append_row(sheet, [table.title])
+    append_row(sheet, table.columns)
     for row in table.rows:
-        sheet.append([_cell(v) for v in row])
+        append_row(sheet, row)
     for note in table.notes:
-        sheet.append([note])
+        append_row(sheet, [note])
 
 
 def _discount(book: Workbook, appraisal: Appraisal) -> None:
     sheet = book.create_sheet("Discount factors")
-    sheet.append(["year", "fiscal year", "standard rate", "standard factor", "check (formula)",
+    append_row(sheet, ["year", "fiscal year", "standard rate", "standard factor", "check (formula)",
                   "health rate", "health factor", "check (formula)"])
     schedules = appraisal.context.schedules
     horizon = appraisal.intervention.horizon
@@ -86,34 +74,33 @@ def _discount(book: Workbook, appraisal: Appraisal) -> None:
     for year in range(horizon):
         row = sheet.max_row + 1
         first = year == 0
-        sheet.append([year, appraisal.intervention.year_label(year),
-                      _cell(schedules["standard"].rate(year)) if year else 0, _cell(standard[year]),
-                      "=1" if first else f"=D{row - 1}/(1+C{row})",
-                      _cell(schedules["health"].rate(year)) if year else 0, _cell(health[year]),
-                      "=1" if first else f"=G{row - 1}/(1+F{row})"])
-    sheet.append(["Each year's factor is the previous year's divided by (1 + that year's rate): "
+        append_row(sheet, [year, appraisal.intervention.year_label(year),
+                      schedules["standard"].rate(year) if year else 0, standard[year],
+                      Formula("=1" if first else f"=D{row - 1}/(1+C{row})"),
+                      schedules["health"].rate(year) if year else 0, health[year],
+                      Formula("=1" if first else f"=G{row - 1}/(1+F{row})")])
+    append_row(sheet, ["Each year's factor is the previous year's divided by (1 + that year's rate): "
                   "a continuing product across the rate bands."])
 
 
 def _working(book: Workbook, appraisal: Appraisal) -> None:
     """One row per flow: amount, optimism bias, adjusted, factor, PV, and formulas re-deriving them."""
     sheet = book.create_sheet("Working")
-    sheet.append(["line", "side", "kind", "agency", "year", "fiscal year", "amount (real)", "optimism factor",
-                  "adjusted", "discount factor", "PV", "adjusted (formula)", "PV (formula)"])
-    for cell in sheet[1]:
-        cell.font = BOLD
+    append_row(sheet, ["line", "side", "kind", "agency", "year", "fiscal year", "amount (real)", "optimism factor",
+                        "adjusted", "discount factor", "PV", "adjusted (formula)", "PV (formula)"], bold=True)
     for flow in appraisal.flows:
         row = sheet.max_row + 1
         factor = flow.adjusted / flow.amount if flow.amount else Decimal(1)
-        sheet.append([flow.line, flow.side, flow.kind, flow.agency or "(economy/society)", flow.year,
-                      appraisal.intervention.year_label(flow.year), _cell(flow.amount), _cell(factor),
-                      _cell(flow.adjusted), _cell(flow.factor), _cell(flow.pv), f"=G{row}*H{row}", f"=I{row}*J{row}"])
+        append_row(sheet, [flow.line, flow.side, flow.kind, flow.agency or "(economy/society)", flow.year,
+                      appraisal.intervention.year_label(flow.year), flow.amount, factor,
+                      flow.adjusted, flow.factor, flow.pv, Formula(f"=G{row}*H{row}"), Formula(f"=I{row}*J{row}")])
     last = sheet.max_row
-    sheet.append([])
-    sheet.append(["total PV costs", "", "", "", "", "", "", "", "", "", f'=SUMIF(B2:B{last},"cost",K2:K{last})'])
-    sheet.append(["total PV benefits", "", "", "", "", "", "", "", "", "",
-                  f'=SUMIF(B2:B{last},"benefit",K2:K{last})'])
-    sheet.append(["Benefit amount = people x unit value x quantity x (1 - drop-off)^(year - lag); see Inputs for "
+    append_row(sheet, [])
+    append_row(sheet, ["total PV costs", "", "", "", "", "", "", "", "", "",
+                       Formula(f'=SUMIF(B2:B{last},"cost",K2:K{last})')])
+    append_row(sheet, ["total PV benefits", "", "", "", "", "", "", "", "", "",
+                  Formula(f'=SUMIF(B2:B{last},"benefit",K2:K{last})')])
+    append_row(sheet, ["Benefit amount = people x unit value x quantity x (1 - drop-off)^(year - lag); see Inputs for "
                   "people and unit values."])
 
 
@@ -125,17 +112,19 @@ def write_workbook(appraisal: Appraisal, path: Path, draws: int = 10_000, seed: 
                  "Money is exact to the penny in the software (decimal arithmetic); Excel shows it as numbers.",
                  "Working: every cost and benefit line by year, with formulas beside the computed values to check.",
                  "Monte Carlo figures use binary floating point (NumPy)."]:
-        readme.append([line])
+        append_row(readme, [line])
     _inputs(book, appraisal)
     _discount(book, appraisal)
     _working(book, appraisal)
-    for name, table in (("Summary", tables.summary_table(appraisal)), ("Agencies", tables.agency_table(appraisal)),
+    for name, table in (("Summary", tables.summary_table(appraisal)), ("Fiscal return", tables.return_table(appraisal)),
+                        ("Agencies", tables.agency_table(appraisal)),
                         ("Matrix", tables.matrix_table(appraisal)), ("Cash flow", tables.cashflow_table(appraisal))):
         _write_table(book, name, table)
     for method in METHODS:
         proposal = propose(appraisal, method)
         _write_table(book, f"Gain-share {method}", tables.gainshare_table(appraisal, proposal))
         _write_table(book, f"Agreement {method}", tables.agreement_table(appraisal, proposal))
+        _write_table(book, f"Whitehall asks {method}", tables.asks_table(appraisal, proposal))
     _write_table(book, "Sensitivity", tables.tornado_table(tornado(appraisal), "public_value_npv"))
     _write_table(book, "Switching values", tables.switching_table(switching_values(appraisal), "public_value_npv"))
     if appraisal.intervention.uncertainty:

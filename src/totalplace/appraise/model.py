@@ -3,6 +3,12 @@
 Years are counted from year 0, the intervention's first year; `horizon` is how
 many years are appraised (years 0 .. horizon-1). Money is in real terms at the
 prices of `price_year` (a fiscal year such as 2024-25).
+
+Attribution has two senses, and each has its own word, because the same number means the
+opposite in each: `attribution_share_due_to_others` is SROI's (the share of the outcome due
+to other people and organisations: 0.2 keeps 80%), `attribution_share_due_to_this_intervention`
+is the share kept (0.8 keeps 80%). The old word `attribution` is read in the second sense and
+the summary says so. Inside the engine `attribution` is always the share kept.
 """
 
 from __future__ import annotations
@@ -14,6 +20,12 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ATTRIBUTION_WORDS = {
+    "attribution_share_due_to_others": "others",
+    "attribution_share_due_to_this_intervention": "this",
+    "attribution": "legacy",
+}
 
 from totalplace.errors import InputError
 from totalplace.workspace import FISCAL_YEAR
@@ -45,10 +57,50 @@ class Strict(BaseModel):
 
 
 class Partner(Strict):
-    """An agency named in the intervention that is not already in totalplace.toml."""
+    """An agency named in the intervention (or a journey) that is not already in totalplace.toml."""
     id: str
     name: str
     level: Level = Level.local
+    department: str = ""  # for a national body: the Whitehall department an ask of its share goes to
+
+
+NATIONAL_BODIES = (
+    Partner(id="dwp", name="Department for Work and Pensions", level=Level.national,
+            department="Department for Work and Pensions"),
+    Partner(id="hmrc", name="HM Revenue and Customs", level=Level.national, department="HM Treasury"),
+    Partner(id="nhs-national", name="NHS (nationally)", level=Level.national,
+            department="Department of Health and Social Care"),
+    Partner(id="exchequer", name="HM Treasury (the Exchequer)", level=Level.national, department="HM Treasury"),
+)
+# Who gains when a unit cost borne by these is saved, unless the intervention's `bearers:` says otherwise.
+DEFAULT_BEARERS = {"dwp": "dwp", "department for work and pensions": "dwp", "hm revenue and customs": "hmrc",
+                   "hmrc": "hmrc", "hm treasury": "exchequer"}
+
+
+def read_attribution(data: object) -> object:
+    """Turn whichever attribution word was given into `attribution` (the share kept) and `attribution_sense`."""
+    if not isinstance(data, dict):
+        return data
+    given = [word for word in ATTRIBUTION_WORDS if data.get(word) is not None]
+    if len(given) > 1:
+        raise ValueError(f"give attribution in one sense only (given: {', '.join(given)})")
+    kept = {k: v for k, v in data.items() if k not in ATTRIBUTION_WORDS and k != "attribution_sense"}
+    if given:
+        word = given[0]
+        share = _share(data[word], word)
+        kept["attribution"] = 1 - share if ATTRIBUTION_WORDS[word] == "others" else share
+        kept["attribution_sense"] = ATTRIBUTION_WORDS[word]
+    return kept
+
+
+def _share(value: object, word: str) -> Decimal:
+    try:
+        share = Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        raise ValueError(f"{word} {value!r} is not a number") from None
+    if not Decimal(0) <= share <= Decimal(1):
+        raise ValueError(f"{word} {value} must be between 0 and 1")
+    return share
 
 
 class CostLine(Strict):
@@ -60,11 +112,16 @@ class CostLine(Strict):
     note: str = ""
 
 
+Sense = Literal["others", "this", "legacy"]
+
+
 class Outcome(Strict):
     """One outcome line: how many achieve it, what it is worth each year, and to whom.
 
     Any of success, deadweight, displacement, attribution, lag, drop_off and
-    confidence left out takes the intervention's value.
+    confidence left out takes the intervention's value. A fiscal outcome valued by a
+    unit cost gains the agency that bears that cost (through the intervention's
+    `bearers:`) unless `agency` is given, and then the two must agree.
     """
     id: str
     description: str = ""
@@ -77,7 +134,8 @@ class Outcome(Strict):
     success: Rate | None = None
     deadweight: Rate | None = None
     displacement: Rate | None = None
-    attribution: Rate | None = None
+    attribution: Rate | None = None  # the share kept (due to this intervention); see the module's docstring
+    attribution_sense: Sense | None = None
     lag: Annotated[int, Field(ge=0)] | None = None
     drop_off: Rate | None = None
     duration: Annotated[int, Field(ge=1)] | None = None
@@ -85,12 +143,15 @@ class Outcome(Strict):
     confidence: Annotated[int, Field(ge=1)] | None = None
     source: str = ""
 
+    _attribution = model_validator(mode="before")(read_attribution)
+
     @model_validator(mode="after")
     def _valued_once(self) -> Outcome:
         if (self.unit_cost is None) == (self.unit_value is None):
             raise ValueError("give exactly one of unit_cost (a unit cost library code) or unit_value")
-        if self.kind == BenefitKind.fiscal and not self.agency:
-            raise ValueError("a fiscal outcome needs the agency whose budget gains")
+        if self.kind == BenefitKind.fiscal and not self.agency and self.unit_cost is None:
+            raise ValueError("a fiscal outcome needs the agency whose budget gains (or a unit_cost, whose "
+                             "bearing agency gains)")
         if self.cashable and self.kind != BenefitKind.fiscal:
             raise ValueError("only a fiscal outcome can be cashable")
         return self
@@ -147,15 +208,19 @@ class Intervention(Strict):
     success: Rate = Decimal(1)
     deadweight: Rate = Decimal(0)
     displacement: Rate = Decimal(0)
-    attribution: Rate = Decimal(1)
+    attribution: Rate = Decimal(1)  # the share kept (due to this intervention); see the module's docstring
+    attribution_sense: Sense | None = None
     lag: Annotated[int, Field(ge=0)] = 0
     drop_off: Rate = Decimal(0)
     confidence: Annotated[int, Field(ge=1)] = 1
     agencies: list[Partner] = Field(default_factory=list)
+    bearers: dict[str, str] = Field(default_factory=dict)  # a unit cost's bearing agency -> the agency id that gains
     costs: list[CostLine]
     outcomes: list[Outcome]
     uncertainty: dict[str, Distribution] = Field(default_factory=dict)
     tracking: Tracking = Field(default_factory=Tracking)
+
+    _attribution = model_validator(mode="before")(read_attribution)
 
     @property
     def first_year(self) -> str:

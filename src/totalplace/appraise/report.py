@@ -11,6 +11,8 @@ from totalplace.appraise.gainshare import propose
 from totalplace.appraise.sensitivity import TornadoBar, switching_values, tornado
 from totalplace.appraise.service import intervention_files, appraise_file
 from totalplace.appraise.vector import MonteCarlo, monte_carlo
+from totalplace.deepdive.unit_cost_report import costs_used_table
+from totalplace.deepdive.unit_costs import UnitCostLibrary, load_library
 from totalplace.report.charts import PALETTE, money_axis_label, plt, svg_of
 from totalplace.report.section import Chart, Section
 
@@ -58,14 +60,17 @@ def histogram_svg(run: MonteCarlo) -> str:
     return svg_of(figure)
 
 
-def intervention_sections(appraisal: Appraisal) -> list[Section]:
+def intervention_sections(appraisal: Appraisal, library: UnitCostLibrary | None = None) -> list[Section]:
     iv = appraisal.intervention
+    codes = [o.unit_cost for o in iv.outcomes if o.unit_cost]
+    used = [costs_used_table(library, codes, iv.price_year, f"the appraisal of {iv.name}")] if library and codes else []
     slug = f"appraisal-{iv.id}"
     summary = appraisal.summary()
     provenance = tables.provenance(appraisal)
     sections = [
         Section(f"{slug}-summary", f"Invest to save: {iv.name}", [iv.description.strip()] if iv.description else [],
-                tables=[tables.summary_table(appraisal), tables.outcome_table(appraisal)], provenance=provenance),
+                tables=[tables.summary_table(appraisal), tables.return_table(appraisal), tables.outcome_table(appraisal),
+                        *used], provenance=provenance),
         Section(f"{slug}-matrix", "Who pays and who gains: the wrong-pocket matrix",
                 ["Each agency's own NPV before any gain-share; the matrix spreads each gaining agency's benefit over "
                  "the investing agencies by their share of the cost."],
@@ -84,10 +89,12 @@ def intervention_sections(appraisal: Appraisal) -> list[Section]:
         proposal = propose(appraisal, method)
         gain.append(tables.gainshare_table(appraisal, proposal))
         if method == "shapley":
-            gain.append(tables.agreement_table(appraisal, proposal))
+            gain += [tables.agreement_table(appraisal, proposal), tables.asks_table(appraisal, proposal)]
     sections.append(Section(f"{slug}-gainshare", "Sharing the gains",
                             ["The Shapley value shares the partnership's fiscal NPV by what each partner adds to "
-                             "every coalition of partners (the game is set out in docs/appraisal.md)."], tables=gain))
+                             "every coalition of partners (the game is set out in docs/appraisal.md). Cash moves "
+                             "only between local partners and only out of cashable savings; a national body's "
+                             "share is a proposed ask of Whitehall."], tables=gain))
     if iv.uncertainty:
         run = monte_carlo(appraisal, DRAWS, SEED)
         chances, percentiles = tables.montecarlo_tables(appraisal, run)
@@ -99,5 +106,6 @@ def intervention_sections(appraisal: Appraisal) -> list[Section]:
 
 def report_sections(workspace) -> list[Section]:
     """Every intervention in the workspace's interventions/ folder, each with its sections."""
+    library = load_library(workspace)
     return [section for path in intervention_files(workspace)
-            for section in intervention_sections(appraise_file(workspace, path))]
+            for section in intervention_sections(appraise_file(workspace, path), library)]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from totalplace.appraise.engine import Appraisal, appraise, make_context
+from totalplace.appraise.engine import ZERO, Appraisal, appraise, make_context
+from totalplace.appraise.gainshare import propose
 from totalplace.appraise.model import load_intervention
 from totalplace.appraise.portfolio import Portfolio, build_portfolio, read_portfolio_file
 from totalplace.errors import InputError
@@ -55,3 +58,51 @@ def load_portfolio(workspace) -> Portfolio:
     if not paths:
         raise InputError(f"no interventions in {interventions_dir(workspace)}: add a .yaml or .xlsx file")
     return build_portfolio(settings, [appraise_file(workspace, p) for p in paths])
+
+
+WHITEHALL_ASK = "whitehall_ask"  # the deal evidence measure of a national body's share (deal/links.py)
+
+
+@dataclass(frozen=True)
+class ProposedAsk:
+    """A national body's share of the gains, as an ask of Whitehall for the deal, with its live evidence link."""
+    agency: str
+    name: str
+    department: str
+    pv: Decimal
+    payees: dict[str, Decimal]  # local partner name -> the part of the ask that would reach it
+    intervention: str
+    link: str
+
+    def deal_ask(self, ask_id: str) -> dict:
+        """An entry for deal/asks.yaml, in the deal's own schema (deal.asks.Ask)."""
+        reach = ", ".join(f"{name} £{amount:,.2f}" for name, amount in self.payees.items())
+        return {
+            "id": ask_id, "title": f"Share the savings of {self.name} from {self.intervention} with the place",
+            "department": self.department, "freedom": "devolve national body's spend",
+            "money": self.pv.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            "story": (f"The appraisal's gain-share gives {self.name} a saving beyond its share of the gains "
+                      f"(present value £{self.pv:,.2f}). A local agreement cannot make a national body pay: "
+                      f"this asks for a formal agreement to pass that share to the local partners ({reach})."),
+            "evidence": [self.link], "owner": next(iter(self.payees), "the partnership"),
+        }
+
+
+def whitehall_asks(appraisal: Appraisal, method: str):
+    return propose(appraisal, method).asks
+
+
+def whitehall_ask_amount(appraisal: Appraisal, agency: str, method: str) -> Decimal:
+    """The present value of one national body's share under a gain-share method (zero when it owes none)."""
+    return sum((a.pv for a in whitehall_asks(appraisal, method) if a.agency == agency), ZERO)
+
+
+def proposed_asks(workspace, target: str, method: str = "shapley") -> list[ProposedAsk]:
+    """Each national body's share of an intervention's gains, as an ask of Whitehall linked as deal evidence."""
+    path, appraisal = appraise_target(workspace, target)
+    names = appraisal.context.agencies
+    name = path.stem if path.parent == interventions_dir(workspace) else target
+    return [ProposedAsk(ask.agency, names[ask.agency].name, names[ask.agency].department or names[ask.agency].name,
+                        ask.pv, {names[a].name: v for a, v in ask.payees.items()}, appraisal.intervention.name,
+                        f"appraisal:name={name};measure={WHITEHALL_ASK};agency={ask.agency};method={method}")
+            for ask in whitehall_asks(appraisal, method)]

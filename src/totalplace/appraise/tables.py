@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from totalplace.appraise.engine import ZERO, Appraisal
+from totalplace.appraise.model import BenefitKind
 from totalplace.appraise.gainshare import Proposal, agreement_rows
 from totalplace.appraise.portfolio import Portfolio
 from totalplace.appraise.sensitivity import SwitchingValue, TornadoBar
@@ -16,11 +17,25 @@ PENNY = Decimal("0.01")
 
 
 def _pence(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(PENNY)
+    """To the penny, half up (as a finance team rounds by hand and Excel's ROUND does), not half to even."""
+    return None if value is None else value.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
-def _ratio(value: Decimal | None) -> str:
-    return "n/a (no costs)" if value is None else f"{value:.2f}"
+def ratio(value: Decimal | None) -> str:
+    """A ratio to three significant figures, half up: 4.6089 -> '4.61', 12.345 -> '12.3', 1234.5 -> '1,230'."""
+    if value is None:
+        return "n/a (no costs)"
+    if value == 0:
+        return "0.00"
+    rounded = _significant(value, value.adjusted())
+    if rounded.adjusted() > value.adjusted():  # 9.995 -> 10.0: rounding carried into a new digit
+        rounded = _significant(value, rounded.adjusted())
+    places = max(0, -rounded.as_tuple().exponent)
+    return f"{rounded:,.{places}f}"
+
+
+def _significant(value: Decimal, leading: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(leading - 2), rounding=ROUND_HALF_UP)
 
 
 def _name(appraisal: Appraisal, agency: str) -> str:
@@ -57,27 +72,59 @@ def summary_table(appraisal: Appraisal) -> Table:
         ["Net present budget impact", _pence(s.net_present_budget_impact), "PV cashable benefits - PV cash costs"],
         ["Fiscal NPV", _pence(s.fiscal_npv), "PV fiscal benefits - PV costs"],
         ["Public value NPV", _pence(s.public_value_npv), "PV fiscal + economic + social - PV costs"],
-        ["Benefit-cost ratio", _ratio(s.bcr), "PV all benefits / PV costs"],
-        ["Fiscal benefit-cost ratio", _ratio(s.fiscal_bcr), "PV fiscal benefits / PV costs"],
-        ["Financial return on investment", _ratio(s.financial_roi), "(PV fiscal benefits - PV costs) / PV costs"],
+        ["Benefit-cost ratio", ratio(s.bcr), "PV all benefits / PV costs (the SROI ratio when all costs are in year 0)"],
+        ["Net benefit-cost ratio", ratio(s.net_bcr), "(PV all benefits - PV costs) / PV costs"],
+        ["Fiscal benefit-cost ratio", ratio(s.fiscal_bcr), "PV fiscal benefits / PV costs"],
+        ["Financial return on investment", ratio(s.financial_roi), "(PV fiscal benefits - PV costs) / PV costs"],
         ["Payback", payback, "first year cumulative PV fiscal benefits >= cumulative PV costs"],
         ["Cashable share", "n/a" if s.cashable_share is None else f"{s.cashable_share:.1%}",
          "PV cashable / PV fiscal benefits"],
     ]
     notes = [f"{iv.name}: cohort {iv.cohort:,}, horizon {iv.horizon} years ({iv.year_label(0)} to "
-             f"{iv.year_label(iv.horizon - 1)})."] + provenance(appraisal)
+             f"{iv.year_label(iv.horizon - 1)}).", attribution_note(appraisal),
+             "Ratios to three significant figures; money to the penny, half up."] + provenance(appraisal)
     return Table(f"Appraisal: {iv.name}", ["measure", "value", "how"], rows, notes)
 
 
+SENSES = {
+    "others": "given as the share due to others (the SROI sense): the outcome keeps 1 minus it",
+    "this": "given as the share due to this intervention: the outcome keeps it",
+    "legacy": "`attribution` read as the share due to this intervention (the opposite of SROI's share due to "
+              "others): write attribution_share_due_to_others or attribution_share_due_to_this_intervention to "
+              "say which",
+}
+
+
+def attribution_note(appraisal: Appraisal) -> str:
+    """Which sense of attribution each line used, so a reader from SROI is not misled."""
+    iv = appraisal.intervention
+    used = {"the intervention": iv.attribution_sense} | {o.id: o.attribution_sense for o in iv.outcomes}
+    said = {}
+    for line, sense in used.items():
+        if sense is not None:
+            said.setdefault(sense, []).append(line)
+    if not said:
+        return "Attribution: none given, so all of each outcome is taken as due to this intervention."
+    return "Attribution: " + "; ".join(f"{SENSES[sense]} ({', '.join(lines)})" for sense, lines in said.items()) + "."
+
+
 def outcome_table(appraisal: Appraisal) -> Table:
-    rows = [[t.outcome.id, t.outcome.kind.value, t.outcome.agency or "", "yes" if t.outcome.cashable else "",
-             t.unit_value.quantize(PENNY), t.outcome.quantity, f"{t.people:.4f}", t.lag, f"{t.drop_off}",
-             t.duration or "to horizon", t.grade, f"{t.optimism:.0%}", t.schedule, t.value_source]
+    rows = [[t.outcome.id, t.outcome.kind.value, _gains(appraisal, t.agency), "yes" if t.outcome.cashable else "",
+             _pence(t.unit_value), t.outcome.quantity, f"{t.people:.4f}", t.lag, f"{t.drop_off}",
+             t.duration or "to horizon", t.grade, f"{t.optimism:.0%}", t.schedule,
+             f"{t.value_source}; gains: {t.agency_from}"]
             for t in appraisal.terms]
     return Table("Outcomes: people achieving each, unit values and their sources",
-                 ["outcome", "kind", "agency", "cashable", "unit value", "quantity", "people", "lag", "drop-off",
-                  "duration", "grade", "optimism bias", "discounting", "unit value source"], rows,
-                 ["people = cohort x engagement x success x (1 - deadweight) x (1 - displacement) x attribution"])
+                 ["outcome", "kind", "agency that gains", "cashable", "unit value", "quantity", "people", "lag",
+                  "drop-off", "duration", "grade", "optimism bias", "discounting", "unit value source"], rows,
+                 ["people = cohort x engagement x success x (1 - deadweight) x (1 - displacement) x attribution, "
+                  "attribution being the share due to this intervention (1 - the SROI share due to others).",
+                  "Fiscal value lands in a budget (cashable or not), local or national; economic and social value "
+                  "in none."])
+
+
+def _gains(appraisal: Appraisal, agency: str | None) -> str:
+    return "" if agency is None else f"{agency} ({appraisal.context.agencies[agency].level.value})"
 
 
 def matrix_table(appraisal: Appraisal) -> Table:
@@ -98,6 +145,27 @@ def matrix_table(appraisal: Appraisal) -> Table:
              "cost each bears (a row shows what one agency's spending buys for every budget)."]
     return Table(f"Wrong-pocket matrix: who pays and who gains (PV, {appraisal.intervention.price_year} prices)",
                  ["investing agency", "PV cost", *[_name(appraisal, g) for g in gainers], "total"], rows, notes)
+
+
+def return_table(appraisal: Appraisal) -> Table:
+    """The fiscal return to each agency (cashable and not), apart from the wider economic and social value."""
+    rows = []
+    for agency, (cost, _) in appraisal.agency_pv().items():
+        cash = appraisal.pv("benefit", (BenefitKind.fiscal,), agency, cashable=True)
+        other = appraisal.pv("benefit", (BenefitKind.fiscal,), agency, cashable=False)
+        rows.append([_name(appraisal, agency), _pence(cost), _pence(cash), _pence(other),
+                     _pence(cash + other - cost), None, ratio((cash + other - cost) / cost) if cost else "n/a"])
+    for kind, whom in ((BenefitKind.economic, "to people and the economy"),
+                       (BenefitKind.social, "to people and communities")):
+        rows.append([f"wider value: {kind.value} ({whom}, no budget)", None, None, None, None,
+                     _pence(appraisal.pv("benefit", (kind,))), None])
+    return Table("Fiscal return to each agency, apart from the wider economic and social value (PV)",
+                 ["who", "PV cost", "PV cashable fiscal benefit", "PV non-cashable fiscal benefit",
+                  "fiscal return (benefit - cost)", "PV wider value", "fiscal return on cost"], rows,
+                 ["Fiscal value is a saving to a public budget: cashable if it can be taken out of the budget, "
+                  "non-cashable if it frees capacity. Economic and social value (earnings, wellbeing) lands in no "
+                  "budget, so it is no agency's return: it is shown apart, as the 2014 HM Treasury / New Economy "
+                  "guidance for local partnerships separates them."])
 
 
 def agency_table(appraisal: Appraisal) -> Table:
@@ -121,22 +189,41 @@ def cashflow_table(appraisal: Appraisal) -> Table:
 
 
 def gainshare_table(appraisal: Appraisal, proposal: Proposal) -> Table:
-    rows = [[_name(appraisal, a), _pence(proposal.before[a]), _pence(proposal.transfers[a]), _pence(proposal.after[a])]
-            for a in proposal.before]
+    settled, with_asks = proposal.settled, proposal.with_asks
+    rows = [[_name(appraisal, a), _pence(proposal.before[a]), _pence(proposal.after[a]), _pence(settled[a]),
+             _pence(with_asks[a]), _pence(proposal.not_cashable.get(a))] for a in proposal.before]
     verdict = "every partner comes out at or above zero" if proposal.all_ahead else \
-        f"impossible for every partner: the largest shortfall any partner bears is £{proposal.largest_shortfall:,.2f}"
+        f"not every partner can be made whole: the largest shortfall is £{proposal.largest_shortfall:,.2f}"
+    if proposal.all_ahead and proposal.asks:
+        verdict += " once the Whitehall asks are met"
+    notes = ["Due: each partner's share of the partnership's fiscal NPV by the method. Cash moves only between "
+             "local partners and only out of cashable savings; a national body's share is an ask of Whitehall."]
+    notes += [f"check: {c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in proposal.checks]
     return Table(f"Gain-share by {proposal.method}: {verdict}",
-                 ["partner", "NPV before", "transfer (PV, + receives)", "NPV after"], rows,
-                 [f"check: {c.name}: {'PASS' if c.passed else 'FAIL'} ({c.detail})" for c in proposal.checks])
+                 ["partner", "NPV before", "NPV due (the method's share)", "NPV after the cash that can be paid",
+                  "NPV once the Whitehall asks are met", "due to pay but not cashable"], rows, notes)
 
 
 def agreement_table(appraisal: Appraisal, proposal: Proposal) -> Table:
     return Table(f"Draft agreement ({proposal.method}): who pays whom, how much, in which years",
                  ["payer", "payee", "year", "cash due (real terms)", "present value"],
                  list(agreement_rows(appraisal, proposal)),
-                 ["Each payer pays out of its own savings as they arrive: the cash due each year is in proportion "
-                  "to its fiscal benefit that year, scaled so the payments' present value equals the transfer.",
+                 ["Local partners only. Each payer pays out of its own cashable savings as they arrive: the cash due "
+                  "each year is in proportion to its cashable fiscal benefit that year, scaled so the payments' "
+                  "present value equals what it can pay.",
                   "Cash is in real terms at the price base year; uprate by the GDP deflator when paying."])
+
+
+def asks_table(appraisal: Appraisal, proposal: Proposal) -> Table:
+    """National bodies' shares of the gains: proposed asks of Whitehall, not payments."""
+    names = appraisal.context.agencies
+    rows = [[names[ask.agency].name, names[ask.agency].department or names[ask.agency].name, _pence(ask.pv),
+             "; ".join(f"{names[a].name} £{_pence(v):,}" for a, v in ask.payees.items())] for ask in proposal.asks]
+    return Table(f"Proposed asks of Whitehall ({proposal.method}): national bodies' shares of the gains",
+                 ["national body", "department", "present value", "would reach"], rows,
+                 ["A local agreement cannot make a national body pay: its share needs a formal agreement to devolve "
+                  "funding. `totalplace appraise gainshare NAME --asks` prints each as an entry for deal/asks.yaml, "
+                  "linked as live evidence (appraisal:...;measure=whitehall_ask)."])
 
 
 def tornado_table(bars: list[TornadoBar], measure: str) -> Table:
@@ -192,8 +279,10 @@ def tracking_table(appraisal: Appraisal, rows: list[Variance]) -> Table:
 def pot_table(appraisal: Appraisal, pot: dict[int, tuple[Decimal, Decimal]]) -> Table:
     share = appraisal.intervention.tracking.pot_share
     rows = [[appraisal.intervention.year_label(y), _pence(saved), _pence(paid)] for y, (saved, paid) in pot.items()]
-    return Table(f"Early-intervention pot: {share:.0%} of realised cashable savings",
-                 ["year", "realised cashable savings", "into the pot"], rows,
-                 ["Default 5%: NLGN (Keohane and Smith), 'Greater than the sum of its parts', March 2010, ch. 11: "
+    return Table(f"Early-intervention pot: {share:.0%} of realised cashable savings of local partners",
+                 ["year", "realised local cashable savings", "into the pot"], rows,
+                 ["Counts local partners' cashable savings only: a national body's saving (DWP, HMRC) is not the "
+                  "place's to put in a local pot, and a non-cashable saving is capacity, not money.",
+                  "Default 5%: NLGN (Keohane and Smith), 'Greater than the sum of its parts', March 2010, ch. 11: "
                   "'five per cent of all savings made through Total Place approaches should remain in local early "
                   "intervention pots for future investment.' Set tracking.pot_share to change it."])

@@ -8,9 +8,10 @@ agency, year and kind:
     2026-27,dwp,saving,250000,yes
 
 The forecast is the appraisal's real-terms money after optimism bias (the figures the
-partners approved). Realised cashable savings feed the early-intervention pot at the
+partners approved). Realised cashable savings of local partners feed the early-intervention pot at the
 intervention's `tracking.pot_share` (default 5%: NLGN, "Greater than the sum of its
-parts", March 2010, chapter 11, "The financial conundrum of early intervention").
+parts", March 2010, chapter 11, "The financial conundrum of early intervention"). A
+national body's saving (DWP, HMRC) is not the place's money, so it is not counted.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from totalplace.appraise.engine import ZERO, Appraisal
-from totalplace.appraise.model import BenefitKind
+from totalplace.appraise.model import BenefitKind, Level
 from totalplace.errors import InputError
 
 KINDS = ("spend", "saving")
@@ -136,10 +137,10 @@ def variances(appraisal: Appraisal, actuals: list[Actual]) -> list[Variance]:
 
 
 def early_intervention_pot(appraisal: Appraisal, actuals: list[Actual]) -> dict[int, tuple[Decimal, Decimal]]:
-    """Year -> (realised cashable savings, the pot's share of them)."""
+    """Year -> (realised cashable savings of local partners, the pot's share of them)."""
     share = appraisal.intervention.tracking.pot_share
     pot: dict[int, Decimal] = {}
     for a in actuals:
-        if a.kind == "saving" and a.cashable:
+        if a.kind == "saving" and a.cashable and appraisal.context.agencies[a.agency].level == Level.local:
             pot[a.year] = pot.get(a.year, ZERO) + a.amount
     return {year: (saved, saved * share) for year, saved in sorted(pot.items())}

@@ -52,7 +52,7 @@ def vector_model(appraisal: Appraisal) -> VectorModel:
     benefit_map = np.zeros((len(terms), len(agencies)))
     for o, t in enumerate(terms):
         if t.outcome.kind == BenefitKind.fiscal:
-            benefit_map[o, column[t.outcome.agency]] = 1.0
+            benefit_map[o, column[t.agency]] = 1.0
     schedules = {name: np.array([float(f) for f in s.factors(intervention.horizon)])
                  for name, s in appraisal.context.schedules.items()}
     costs = [f for f in appraisal.flows if f.side == "cost"]

@@ -2,7 +2,8 @@
 
 Sheets:
   intervention  two columns, field and value (id, name, price_year, horizon, cohort, engagement, ...)
-  agencies      columns id, name, level                         (optional)
+  agencies      columns id, name, level, department             (optional)
+  bearers       columns bearer, agency: a unit cost's bearing agency -> the agency id that gains (optional)
   costs         columns agency, year, kind, amount, confidence, note
   outcomes      columns id, description, kind, agency, cashable, unit_cost, unit_value, quantity, success, ...
   uncertainty   columns input, dist, min, max, mode, mean, sd, alpha, beta   (optional)
@@ -49,6 +50,8 @@ def read_intervention_workbook(path: Path) -> dict:
     for name in ("agencies", "costs", "outcomes"):
         if name in book.sheetnames:
             data[name] = _records(book[name])
+    if "bearers" in book.sheetnames:
+        data["bearers"] = {r["bearer"]: r["agency"] for r in _records(book["bearers"]) if "bearer" in r and "agency" in r}
     if "uncertainty" in book.sheetnames:
         data["uncertainty"] = {r.pop("input"): r for r in _records(book["uncertainty"]) if "input" in r}
     for outcome in data.get("outcomes", []):

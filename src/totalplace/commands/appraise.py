@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from typer.core import TyperGroup
 
 from totalplace.appraise import tables
 from totalplace.appraise.gainshare import METHODS, propose
 from totalplace.appraise.sensitivity import MEASURES, switching_values, tornado
-from totalplace.appraise.service import appraise_target, load_portfolio
+from totalplace.appraise.service import appraise_target, load_portfolio, proposed_asks
 from totalplace.appraise.tracking import actuals_path, early_intervention_pot, read_actuals, variances
 from totalplace.appraise.vector import monte_carlo
 from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
@@ -67,7 +68,7 @@ def summary(
 ) -> None:
     """The appraisal's headline figures: NPVs, BCR, ROI, payback, cashable share."""
     _, appraisal = appraise_target(open_workspace(workspace), target)
-    shown = [tables.summary_table(appraisal)]
+    shown = [tables.summary_table(appraisal), tables.return_table(appraisal)]
     if outcomes:
         shown.append(tables.outcome_table(appraisal))
     if matrix:
@@ -82,12 +83,21 @@ def summary(
 def gainshare(
     target: Target,
     method: Annotated[str, typer.Option(help=f"How to share the gains: {', '.join(METHODS)}.")] = "shapley",
+    asks: Annotated[bool, typer.Option("--asks", help="Print national bodies' shares as entries for "
+                                                      "deal/asks.yaml (YAML), linked as live evidence.")] = False,
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
-    """Transfers so every partner's NPV is at least zero, checked, as a draft agreement."""
-    _, appraisal = appraise_target(open_workspace(workspace), target)
+    """What each partner is due, the cash that can be paid (local, cashable), the asks of Whitehall, checked."""
+    ws = open_workspace(workspace)
+    if asks:
+        entries = [ask.deal_ask(f"G{n}") for n, ask in enumerate(proposed_asks(ws, target, method), start=1)]
+        out.print(yaml.safe_dump({"asks": [{**e, "money": float(e["money"])} for e in entries]}, sort_keys=False,
+                                 allow_unicode=True), highlight=False, markup=False)
+        return
+    _, appraisal = appraise_target(ws, target)
     proposal = propose(appraisal, method)
-    _show([tables.gainshare_table(appraisal, proposal), tables.agreement_table(appraisal, proposal)], fmt, output)
+    _show([tables.gainshare_table(appraisal, proposal), tables.asks_table(appraisal, proposal),
+           tables.agreement_table(appraisal, proposal)], fmt, output)
 
 
 @app.command("sensitivity")

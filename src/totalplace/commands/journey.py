@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
 from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.deepdive import journey_report as tables
 from totalplace.deepdive.journeys import AS_IS, JOURNEY_FOLDER, compare as compare_versions, find_journey, \
-    load_journeys, summarise
+    intervention_draft, load_journeys, summarise
 from totalplace.deepdive.swimlane import svg
 from totalplace.deepdive.unit_costs import load_library
 from totalplace.errors import InputError
@@ -30,6 +31,8 @@ class Part(StrEnum):
     agencies = "agencies"
     assessments = "assessments"
     gaps = "gaps"
+    waits = "waits"
+    missed = "missed"
 
 
 @app.command("list")
@@ -57,7 +60,8 @@ def show(
     ws = open_workspace(workspace)
     summary = summarise(find_journey(ws, name), version, load_library(ws))
     built = {Part.summary: tables.summary_table, Part.steps: tables.steps_table, Part.agencies: tables.agency_table,
-             Part.assessments: tables.duplicates_table, Part.gaps: tables.gaps_table}
+             Part.assessments: tables.duplicates_table, Part.gaps: tables.gaps_table, Part.waits: tables.waits_table,
+             Part.missed: tables.missed_table}
     if fmt != Format.table and part is None:
         part = Part.summary
     for chosen in [part] if part else list(Part):
@@ -74,10 +78,35 @@ def compare(
     to_be: Annotated[str | None, typer.Option("--to-be", help="Which to-be version (default: the first).")] = None,
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
-    """Saving per person and for the cohort, split by the agency that gains it, and the time saved."""
+    """Saving per person and for the cohort by the agency that gains it; time per person, like for like."""
     ws = open_workspace(workspace)
     comparison = compare_versions(find_journey(ws, name), to_be, cohort, load_library(ws))
     emit(tables.comparison_table(comparison), fmt, output, out)
+    if fmt == Format.table:
+        emit(tables.time_table(comparison), fmt, None, out)
+
+
+@app.command("to-intervention")
+@user_errors
+def to_intervention(
+    name: NameArgument,
+    intervention_id: Annotated[str | None, typer.Option("--id", help="The intervention's id (default: NAME-redesign).")] = None,
+    cohort: Annotated[int | None, typer.Option(help="How many people take the journey (default: the file's cohort).")] = None,
+    to_be: Annotated[str | None, typer.Option("--to-be", help="Which to-be version (default: the first).")] = None,
+    replace: Annotated[bool, typer.Option(help="Replace an intervention file of that name.")] = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Write the redesign's savings by agency as interventions/<id>.yaml, ready for `totalplace appraise`."""
+    ws = open_workspace(workspace)
+    comparison = compare_versions(find_journey(ws, name), to_be, cohort, load_library(ws))
+    chosen = intervention_id or f"{name}-redesign"
+    path = ws.root / "interventions" / f"{chosen}.yaml"
+    if path.exists() and not replace:
+        raise InputError(f"{path} already exists; give --replace to replace it, or --id for another name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(intervention_draft(comparison, chosen), sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    err.print(f"wrote {path}: appraise it with `totalplace appraise {chosen}`", highlight=False)
 
 
 @app.command("swimlane")

@@ -16,6 +16,7 @@ from totalplace.commands.common import (
 from totalplace.count import compare as comparing
 from totalplace.count import reconcile as reconciling
 from totalplace.count import bottomup, topdown
+from totalplace.count import trend as trending
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
 from totalplace.store.connection import Store, connect, writable
@@ -108,11 +109,12 @@ def _count_notes(result: topdown.TopdownCount) -> list[str]:
     return [
         f"Total {money(result.total)}; £ per head {money(result.per_head)}; population {result.population:,} "
         f"({result.population_method}).",
-        f"Method: each region's identifiable CRA spending shared among its authorities by "
-        f"{', '.join(result.drivers)}, in whole pennies (largest remainder). Confidence: low for population-"
-        "shared lines. Source: HM Treasury Country and Regional Analysis.",
+        "Method: each region's identifiable CRA spending shared among its authorities by the drivers of "
+        "rules/topdown_drivers.csv, in whole pennies (largest remainder).",
+        *result.provenance()[:-1],
+        *[f"MISSING: {m.words}." for m in result.missing],
         f"Not counted: spending with no region (defence, debt interest...), {money(result.not_identifiable_per_head)} "
-        "per head of England and Wales.",
+        f"per head of {topdown.NOT_IDENTIFIABLE_PEOPLE}.",
     ]
 
 
@@ -126,9 +128,10 @@ def control_command(
     with _open(workspace) as (ws, con):
         areas = topdown.resolve_areas(area) if area else ws.settings.place.areas
         result = topdown.count(con, ws, areas, year, "control")
-    say = sum(r.share for r in result.rows if r.key in control.LOCAL_SAY)
-    notes = [f"Local say (council and other local public bodies): {say:.1%}.",
-             "Levels come from rules/control_rules.csv: edit it and run again."] + _count_notes(result)
+    say = topdown.local_say(result, ws)
+    notes = [f"Local say: {say.share:.1%}. {say.definition} ({say.nhs_share:.1%}).",
+             "Levels come from rules/control_rules.csv and rules/control_levels.csv: edit them and run "
+             "again."] + _count_notes(result)
     _emit(Table(f"{ws.settings.place.name if not area else ', '.join(area)}: the sliding scale of control, "
                 f"{result.fiscal_year}", ["level", "amount", "£ per head", "share"],
                 [[r.label, r.amount, r.per_head, r.share] for r in result.rows], notes), fmt, output)
@@ -161,10 +164,9 @@ def compare_command(
         result = comparing.compare(con, ws, year, _other_places(other))
     names = [c.name for c in result.columns]
     rows = [[f, *result.per_head(f)] for f in result.functions] + [["Total", *result.total_per_head()]]
-    notes = ["£ per head of identifiable spending. Places are top-down shares; regions and England are the CRA's "
-             "own regional figures over their census population.",
-             "With population as the driver a place's £ per head equals its region's; supply drivers "
-             "(rules/topdown_drivers.csv) or agreed ledger figures (agreed.csv) to see real differences."]
+    notes = ["£ per head of identifiable spending. Places are top-down shares by the drivers of "
+             "rules/topdown_drivers.csv; regions and England are the CRA's own regional figures over their "
+             "population (ONS mid-year estimates; census 2011 before 2010-11)."]
     _emit(Table(f"£ per head by function, {result.fiscal_year}", ["function", *names], rows, notes), fmt, output)
 
 
@@ -179,16 +181,37 @@ def pilots_command(
     """The pilot areas' counts beside the Total Place pilots' published figures (not tuned to match)."""
     with _open(workspace) as (ws, con):
         results = comparing.pilots(con, ws, pilot, year)
-    rows = [[r.pilot, r.figures.population, r.figures.total, r.per_head, r.local_say, r.council_share,
+    rows = [[r.pilot, r.figures.population, r.figures.total, r.per_head, r.local_say, r.nhs_share, r.council_share,
              r.discretion_per_head, r.discretion_share] for r in results]
     notes = ["Published: about £7,000 per head; about 30% with a local say; about £350 per head at the council's "
-             "discretion (5-16% of the total). Sources: totalplace/data/pilot_figures.csv."]
+             "discretion (5-16% of the total). Sources: totalplace/data/pilot_figures.csv.",
+             f"{results[0].definition}." if results else ""]
     if explain and fmt == Format.table:
         for r in results:
             notes += [f"{r.pilot}:"] + [f"  - {d}" for d in r.differences]
     _emit(Table(f"The pilot areas, {year}: our count beside the published figures",
-                ["pilot", "population", "total", "£ per head", "local say", "council share",
+                ["pilot", "population", "total", "£ per head", "local say", "the local NHS", "council share",
                  "council discretion £ per head", "council discretion share"], rows, notes), fmt, output)
+
+
+@app.command("trend")
+@user_errors
+def trend_command(
+    base_year: Annotated[str | None, typer.Option("--base-year", help="Prices of this fiscal year for real terms "
+                                                                      "(default: the latest CRA year).")] = None,
+    by: Annotated[str, typer.Option(help="Columns per head in real terms by 'control' or 'function'.")] = "control",
+    area: AreaOption = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """The top-down count for every CRA year, in cash and real terms, per head, beside the region and England."""
+    if by not in ("control", "function"):
+        raise InputError(f"cannot show the trend by {by!r}; choose control or function")
+    with _open(workspace) as (ws, con):
+        areas = topdown.resolve_areas(area) if area else ws.settings.place.areas
+        result = trending.trend(con, ws, areas, base_year)
+        labels = {k: level.label for k, level in control.read_levels(ws).items()}
+    table = trending.table(result, by, labels, ", ".join(area) if area else ws.settings.place.name)
+    _emit(table, fmt, output)
 
 
 @app.command()
@@ -205,12 +228,14 @@ def estimate(
         year = year or (ledger_years[-1] if ledger_years else topdown.choose_year(con, None))
         result = reconciling.best_estimate(con, ws, year)
         reconciling.save(con, ws, result)
-    rows = [[f.direction, f.agency_or_department, f.cofog, f.function, control.LEVELS[f.control_level], f.amount,
+    labels = {k: level.label for k, level in control.read_levels(ws).items()}
+    rows = [[f.direction, f.agency_or_department, f.cofog, f.function, labels[f.control_level], f.amount,
              f.method, f.confidence, f.agreed_by] for f in sorted(result.figures, key=lambda f: -f.amount)]
     per_head = topdown.per_head(result.total, result.population)
     notes = [f"Total {money(result.total)}; £ per head {money(per_head)}; top-down figures from CRA "
-             f"{result.top_down_year}.",
-             f"Agreed ledger figures replaced {money(result.replaced)} of top-down council spending (counted once)."]
+             f"{result.top_down_year} ({result.release}).",
+             f"Agreed ledger figures replaced {money(result.replaced)} of top-down council spending (counted once).",
+             *[f"MISSING (the total leaves it out): {m.words}." for m in result.missing]]
     _emit(Table(f"{ws.settings.place.name}: best-estimate count, {year}",
                 ["direction", "agency or department", "cofog", "function", "control level", "amount", "method",
                  "confidence", "agreed by"], rows, notes), fmt, output)
@@ -226,10 +251,12 @@ def reconcile(
         rows = reconciling.reconcile(con, ws, year)
     if not rows:
         raise InputError("nothing to reconcile: the place has no council with payments loaded")
-    table_rows = [[r.agency, r.cofog, r.function, r.bottom_up_year, r.top_down_year, r.bottom_up, r.top_down, r.gap,
+    table_rows = [[r.agency, r.cofog, r.function, r.bottom_up_year, r.top_down_year, r.bottom_up,
+                   "missing" if r.top_down is None else r.top_down, "" if r.gap is None else r.gap,
                    "agreed" if r.agreed else "", "; ".join(r.causes)] for r in rows]
     notes = ["Bottom-up: the council's payments, counted once, by COFOG division. Top-down: the CRA lines the "
-             "council's ledger would hold (council_spends in rules/control_rules.csv), shared by population.",
+             "council's ledger would hold (council_spends in rules/control_rules.csv), shared by their drivers. "
+             "'missing': the CRA year has no such line (never compared as zero).",
              f"Mark a figure as agreed in {reconciling.AGREED_FILE} (agency,fiscal_year,cofog,amount,agreed_by,note); "
              "then `totalplace topdown estimate --year YEAR`."]
     _emit(Table(f"{ws.settings.place.name}: reconciliation", ["agency", "cofog", "function", "ledger year", "CRA year",

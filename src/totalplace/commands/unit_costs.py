@@ -10,7 +10,8 @@ import typer
 
 from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.deepdive.gmca import GmcaImport, read_gmca_workbook
-from totalplace.deepdive.unit_costs import GMCA_FOLDER, UnitCost, UnitCostLibrary, load_library
+from totalplace.deepdive.unit_cost_report import library_table
+from totalplace.deepdive.unit_costs import GMCA_FOLDER, UnitCostLibrary, load_library
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
 from totalplace.workspace import Workspace, open_workspace
@@ -29,41 +30,19 @@ def _library(workspace: Path) -> tuple[Workspace | None, UnitCostLibrary]:
     return ws, load_library(ws)
 
 
-def deflator_note(library: UnitCostLibrary) -> str:
-    series = library.series
-    status = f" Status: {series.status}" if series.status else ""
-    return f"Uprated with the GDP deflator from {series.path} ({series.source}).{status}"
-
-
 @app.command("list")
 @user_errors
 def list_costs(
+    sheet: Annotated[str | None, typer.Option(help="Only one sheet: crime, health, social services, employment, "
+                                                   "housing, education, fire (or other).")] = None,
     agency: Annotated[str | None, typer.Option(help="Only costs borne by an agency whose name contains this.")] = None,
-    search: Annotated[str | None, typer.Option(help="Only costs whose code or description contains this.")] = None,
+    search: Annotated[str | None, typer.Option(help="Only costs whose code, description or heading contains this.")] = None,
     price_year: PriceYearOption = None,
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
-    """Every unit cost: code, what it is, who bears it, value, price year, source, and whether illustrative."""
+    """Every unit cost by sheet: code, what it is, who bears it, value, price year, source, and whether illustrative."""
     _, library = _library(workspace)
-    chosen = [c for c in library if _matches(c, agency, search)]
-    columns = ["code", "description", "unit", "agency", "value", "price year"]
-    columns += [f"value in {price_year} prices"] if price_year else []
-    columns += ["illustrative", "source"]
-    rows = [[c.code, c.description, c.unit, c.agency, c.value, c.price_year]
-            + ([library.value(c.code, price_year)] if price_year else [])
-            + ["ILLUSTRATIVE" if c.illustrative else "", c.source] for c in chosen]
-    notes = [f"{len(chosen)} of {len(library)} unit costs. 'ILLUSTRATIVE' marks a value not checked against its "
-             "source: do not quote it as an official cost."]
-    notes += [deflator_note(library)] if price_year else []
-    notes += [f"{len(library.skipped)} row(s) of imported workbooks could not be read: run "
-              "`totalplace unit-costs import-gmca` again to see them."] if library.skipped else []
-    emit(Table("Unit cost library", columns, rows, notes), fmt, output, out)
-
-
-def _matches(cost: UnitCost, agency: str | None, search: str | None) -> bool:
-    bearers = f"{cost.agency} {cost.second_agency or ''}".lower()
-    text = f"{cost.code} {cost.description}".lower()
-    return (agency is None or agency.lower() in bearers) and (search is None or search.lower() in text)
+    emit(library_table(library, library.search(sheet, agency, search), price_year), fmt, output, out)
 
 
 @app.command("show")
@@ -77,12 +56,12 @@ def show(
     _, library = _library(workspace)
     cost = library.get(code)
     rows = [[name, getattr(cost, name)] for name in
-            ("code", "description", "unit", "agency", "second_agency", "value", "price_year", "source",
-             "illustrative", "origin")]
+            ("code", "sheet", "detail", "description", "unit", "agency", "second_agency", "value", "price_year",
+             "source", "illustrative", "note", "origin")]
     notes = []
     if price_year:
-        rows.append([f"value in {price_year} prices", library.value(code, price_year)])
-        notes.append(deflator_note(library))
+        rows.append([f"value in {price_year} prices", library.value(cost.code, price_year)])
+        notes.append(library.series.describe())
     if cost.illustrative:
         notes.append("ILLUSTRATIVE: this value has not been checked against its source; do not quote it as official.")
     emit(Table(f"Unit cost {cost.code}", ["field", "value"], rows, notes), fmt, output, out)

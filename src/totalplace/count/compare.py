@@ -17,7 +17,7 @@ import duckdb
 from totalplace import reference
 from totalplace.classify import control
 from totalplace.count import topdown
-from totalplace.count.population import interpolated
+from totalplace.count.drivers import driver_set
 from totalplace.errors import InputError
 from totalplace.ingest.cra import ENGLISH_REGIONS
 from totalplace.workspace import Workspace
@@ -71,27 +71,23 @@ def regions(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, names: 
             year: str) -> list[PlaceFigures]:
     """Regions (or 'England', all nine English regions) straight from the CRA lines, per head of their people."""
     topdown.require_loaded(con)
-    topdown.assign_lines(con, workspace, _population_only(workspace, year))
+    members_of = {name: list(ENGLISH_REGIONS) if name == topdown.ENGLAND else [name] for name in names}
+    drivers = driver_set(workspace, sorted({r for m in members_of.values() for r in m}), [year])
+    topdown.assign_lines(con, workspace, drivers)
     found = []
-    for name in names:
-        members = list(ENGLISH_REGIONS) if name == topdown.ENGLAND else [name]
+    for name, members in members_of.items():
         rows = con.execute(
             """SELECT l.hmt_function, a.control_level, sum(l.amount)
                FROM topdown_line l JOIN topdown_assign a USING (line_id)
                WHERE l.fiscal_year = ? AND l.region IN (SELECT unnest(?)) GROUP BY ALL""",
             [year, members]).fetchall()
-        areas = [a for a in reference.areas().values() if a.region in members]
-        figures = PlaceFigures(name, [a.code for a in areas], sum(round(interpolated(a, year)) for a in areas), {}, {})
+        areas = [a.code for a in reference.areas().values() if a.region in members]
+        figures = PlaceFigures(name, areas, drivers.population(areas, year)[0], {}, {})
         for function, level, amount in rows:
             figures.by_function[function] = figures.by_function.get(function, Decimal(0)) + amount
             figures.by_control[level] = figures.by_control.get(level, Decimal(0)) + amount
         found.append(figures)
     return found
-
-
-def _population_only(workspace: Workspace | None, year: str):
-    from totalplace.count.drivers import driver_set
-    return driver_set(workspace, [], [year])
 
 
 @dataclass
@@ -163,6 +159,8 @@ class PilotComparison:
     pilot: str
     figures: PlaceFigures
     published: list[Published]
+    levels: dict[str, control.Level]   # the scale in force (rules/control_levels.csv)
+    definition: str                    # what "local say" counts, printed wherever the share appears
     differences: list[str] = field(default_factory=list)
 
     @property
@@ -171,7 +169,11 @@ class PilotComparison:
 
     @property
     def local_say(self) -> float:
-        return self.figures.share(control.LOCAL_SAY)
+        return self.figures.share(tuple(k for k, level in self.levels.items() if level.local_say))
+
+    @property
+    def nhs_share(self) -> float:
+        return self.figures.share(("nhs",))
 
     @property
     def council_share(self) -> float:
@@ -186,62 +188,71 @@ class PilotComparison:
         return self.figures.per_head(self.figures.by_control.get("council_discretion", Decimal(0)))
 
 
+def compared(workspace: Workspace | None, figures: PlaceFigures, shown: list[Published]) -> PilotComparison:
+    """A place's figures beside published ones, under the workspace's scale of control, with the differences."""
+    result = PilotComparison(figures.name, figures, shown, control.read_levels(workspace),
+                             control.local_say_definition(workspace))
+    result.differences = differences(result)
+    return result
+
+
 def pilots(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, names: list[str] | None = None,
            year: str = PILOT_YEAR) -> list[PilotComparison]:
     """Each pilot area's count for the year beside the published figures, with the differences said plainly."""
     fiscal_year = topdown.choose_year(con, year)
     chosen = pilot_names(names)
     counted = places(con, workspace, {name: pilot_areas()[name] for name in chosen}, fiscal_year)
-    results = []
-    for figures in counted:
-        shown = [p for p in published() if p.pilot in ("All pilots", figures.name)]
-        result = PilotComparison(figures.name, figures, shown)
-        result.differences = differences(result)
-        results.append(result)
-    return results
+    return [compared(workspace, figures, [p for p in published() if p.pilot in ("All pilots", figures.name)])
+            for figures in counted]
 
 
 def _pct(value: float) -> str:
     return f"{value:.0%}"
 
 
+def _outside(result: PilotComparison) -> str:
+    """The levels outside local say, each with its share, largest first."""
+    outside = [(result.figures.share((k,)), level.label) for k, level in result.levels.items() if not level.local_say]
+    return ", ".join(f"{label} {_pct(share)}" for share, label in sorted(outside, reverse=True) if share)
+
+
 def differences(result: PilotComparison) -> list[str]:
-    """Where the count differs from the published figures, and why, in plain words."""
+    """Where the count differs from the published figures, and why, in plain words, from the rules in force."""
     f = result.figures
-    levels = {k: f.per_head(v) or Decimal(0) for k, v in f.by_control.items()}
+    per_head = {k: f.per_head(v) or Decimal(0) for k, v in f.by_control.items()}
+    label = {k: level.label for k, level in result.levels.items()}
+    discretion = result.levels["council_discretion"]
     said = []
     for p in result.published:
         if p.measure == "per_head":
             gap = (result.per_head or 0) - p.value
             said.append(
                 f"£ per head: ours £{result.per_head:,.0f} against about £{p.value:,.0f} ({'+' if gap >= 0 else ''}"
-                f"£{gap:,.0f}). Ours is all identifiable CRA spending shared by population, including benefits and "
-                f"pensions (£{levels.get('demand_led', 0):,.0f} a head) and national programmes "
-                f"(£{levels.get('national', 0):,.0f} a head); the pilots counted what their partners' ledgers and "
-                "the CRA gave them, in their own scopes, and rounded to one figure across places. With population "
-                "as the only driver every authority gets its region's £ per head, so pilots in one region show "
-                "the same figure.")
+                f"£{gap:,.0f}). Ours is all identifiable CRA spending brought down by the drivers in "
+                f"rules/topdown_drivers.csv, including {label['demand_led']} (£{per_head.get('demand_led', 0):,.0f} "
+                f"a head) and {label['national']} (£{per_head.get('national', 0):,.0f} a head); the pilots counted "
+                "what their partners' ledgers and the CRA gave them, in their own scopes, and rounded to one figure "
+                "across places.")
         elif p.measure == "local_say_share":
             said.append(
-                f"Local say: ours {_pct(result.local_say)} against about {_pct(float(p.value))}. Our rule table "
-                f"puts the NHS, police and fire with other local public bodies ({_pct(f.share(('local_bodies',)))} "
-                f"here); the pilots' 30% is a mean of seven counts that treated much NHS money as nationally "
-                f"controlled. The councils alone: {_pct(result.council_share)}.")
+                f"Local say: ours {_pct(result.local_say)} against about {_pct(float(p.value))}. "
+                f"{result.definition}. Outside it here: {_outside(result)}. "
+                f"The councils alone: {_pct(result.council_share)}.")
         elif p.measure == "council_discretion_per_head":
             said.append(
-                f"Council discretion: ours £{result.discretion_per_head:,.0f} a head "
-                f"({_pct(result.discretion_share)}) against about £{p.value:,.0f}. Ours is every council service "
-                "outside schools, social care, public health and housing benefit (rule C08); the pilots counted "
-                "only what a council could redirect after statutory minimums and grant conditions.")
+                f"{discretion.label}: ours £{result.discretion_per_head:,.0f} a head "
+                f"({_pct(result.discretion_share)}) against about £{p.value:,.0f}. Ours is what "
+                f"rules/{control.RULE_FILE} puts at this level ({discretion.definition}); the pilots counted only "
+                "what a council could redirect after statutory minimums and grant conditions.")
         elif p.measure == "council_discretion_share_high":
             inside = "inside" if 0.05 <= result.discretion_share <= float(p.value) else "outside"
-            said.append(f"Council discretion as a share: ours {_pct(result.discretion_share)}, {inside} the "
+            said.append(f"{discretion.label} as a share: ours {_pct(result.discretion_share)}, {inside} the "
                         f"published 5-16% range.")
         elif p.measure == "council_share":
             said.append(f"Council's share of all spending: ours {_pct(result.council_share)} against "
                         f"{_pct(float(p.value))} published for {p.pilot}.")
         elif p.measure == "council_discretion_share" and p.pilot != "All pilots":
-            said.append(f"Council discretion: ours {_pct(result.discretion_share)} against "
+            said.append(f"{discretion.label}: ours {_pct(result.discretion_share)} against "
                         f"{_pct(float(p.value))} published for {p.pilot}.")
         elif p.measure == "total_bn" and p.pilot != "All pilots":
             ours = f.total / Decimal(1_000_000_000)

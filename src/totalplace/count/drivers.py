@@ -1,14 +1,19 @@
-"""Drivers: what a region's spending is shared among its authorities by.
+"""Drivers: what a region's spending is shared among its districts by.
 
-Population is the default: the 2011 and 2021 census counts of each
-authority, on the straight line through them at the middle of the fiscal
-year (before 2011 the line is extended backwards, and says so). An analyst
-can name a better driver for a department, function or sub-function in
-`rules/topdown_drivers.csv` (first matching row wins), and supply it as
-`drivers/<name>.csv` with columns `area_code,value` and, optionally,
-`fiscal_year` (a row without a year serves every year), e.g. people over 65
-for pensions or pupils for schools. A driver must cover every authority of
-the regions it is used in, or shares could not add back to the region.
+totalplace ships drivers built from ONS and DWP data (`totalplace/data/drivers/`,
+see `ingest.drivers`): `population` (people of all ages), `children`,
+`working_age`, `over65` and `uc_households`, each by district and fiscal year,
+saying which data year it took. `rules/topdown_drivers.csv` says which driver
+shares which lines (first matching row wins; patterns are case-insensitive
+regular expressions; an empty cell matches anything). A rule whose driver has
+no figure for a year ("where the year allows") is passed over for that year,
+so the next matching rule serves it.
+
+A workspace's own `drivers/<name>.csv` replaces the shipped one of that name:
+columns `area_code,value` and, optionally, `fiscal_year` (a row without a year
+serves every year) and `data_year`. A driver must cover every district of the
+regions it is used in, in every year it has figures for, or shares could not
+add back to the region.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import csv
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -24,14 +30,22 @@ import pyarrow as pa
 
 from totalplace import reference
 from totalplace.classify.rules import check_pattern, read_rule_table
-from totalplace.count.population import fiscal_year_start, interpolated
+from totalplace.count.population import fiscal_year_start
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
 
 RULE_FILE = "topdown_drivers.csv"
+DRIVER_DIR = "drivers"
+SOURCES_FILE = "sources.csv"
 POPULATION = "population"
-MATCHED = ("department", "cofog", "function")
-DRIVER_SCALE = 1000  # user driver values keep three decimal places as whole-number weights
+MATCHED = ("department", "programme", "cofog", "function")
+OPTIONAL = ("programme",)  # a rule table written before the column existed still reads: it matches anything
+DRIVER_SCALE = 1000  # driver values keep three decimal places as whole-number weights
+EVERY_YEAR = ""
+CONFIDENCE = {
+    POPULATION: "low: regional spending shared by population",
+    "other": "medium: regional spending shared by a driver for this spending",
+}
 
 
 @dataclass(frozen=True)
@@ -42,30 +56,61 @@ class DriverRule:
     driver: str
 
 
-def population_method(fiscal_year: str) -> str:
-    start = fiscal_year_start(fiscal_year)
-    if start < 2011:
-        how = "extrapolated back before the 2011 census"
-    elif start >= 2021:
-        how = "extrapolated beyond the 2021 census"
-    else:
-        how = "interpolated between the 2011 and 2021 censuses"
-    return f"population, ONS usual residents: census 2011 and 2021, {how} to 1 October {start}"
+@dataclass(frozen=True)
+class DriverUse:
+    """Which driver shared some lines in a year: the data year it took, its source and the confidence it gives."""
+    name: str
+    year: str
+    source: str
+    confidence: str
+
+
+@dataclass
+class DriverTable:
+    """One driver's figures by (district, fiscal year), and where they came from."""
+    name: str
+    path: Path
+    values: dict[tuple[str, str], Decimal]   # (area, fiscal year or EVERY_YEAR) -> value
+    data_years: dict[tuple[str, str], str]   # (area, fiscal year) -> the data year it took
+    sources: dict[str, str]                  # data year -> source
+
+    def __post_init__(self) -> None:
+        self.years = frozenset(year for _, year in self.values)
+
+    def covers(self, fiscal_year: str) -> bool:
+        return fiscal_year in self.years or EVERY_YEAR in self.years
+
+    def value(self, area: str, fiscal_year: str) -> Decimal | None:
+        found = self.values.get((area, fiscal_year))
+        return found if found is not None else self.values.get((area, EVERY_YEAR))
+
+    def use(self, fiscal_year: str, areas: list[str]) -> DriverUse:
+        """The data years (and their sources) the areas' figures for a fiscal year took."""
+        years = sorted({self.data_years.get((a, fiscal_year), fiscal_year) for a in areas})
+        sources = sorted({self.sources.get(y, str(self.path)) for y in years})
+        return DriverUse(self.name, " and ".join(years), "; ".join(sources),
+                         CONFIDENCE.get(self.name, CONFIDENCE["other"]))
 
 
 class DriverSet:
-    """The driver rules, and the weights of every authority of the regions in use, by year."""
+    """The driver rules, and the weights of every district of the regions in use, by year."""
 
-    def __init__(self, rules: list[DriverRule], tables: dict[str, dict[tuple[str, str], int]],
-                 regions: list[str], years: list[str]) -> None:
+    def __init__(self, rules: list[DriverRule], tables: dict[str, DriverTable], regions: list[str],
+                 years: list[str]) -> None:
         self.rules = rules
-        self.tables = tables  # driver -> (area, year) -> weight
+        self.tables = tables
         self.regions = regions
         self.years = years
+        self.areas = [a for a in reference.areas().values() if a.region in regions]
+        for table in tables.values():
+            _check_coverage(table, self.areas, years)
 
-    def driver_for(self, key) -> tuple[str, str]:
+    def driver_for(self, key, fiscal_year: str) -> tuple[str, str]:
+        """The first rule matching the line whose driver has figures for the year."""
         for rule in self.rules:
             if rule.spender and rule.spender != key.spender:
+                continue
+            if not self.tables[rule.driver].covers(fiscal_year):
                 continue
             if all(p is None or p.search(getattr(key, c) or "") for c, p in rule.patterns.items()):
                 return rule.driver, rule.rule_id
@@ -74,41 +119,88 @@ class DriverSet:
     def install(self, con: duckdb.DuckDBPyConnection) -> None:
         """A temporary table driver_value(driver, region, area, fiscal_year, weight)."""
         rows: dict[str, list] = {"driver": [], "region": [], "area": [], "fiscal_year": [], "weight": []}
-        for driver, table in self.tables.items():
-            for (area, year), weight in table.items():
-                rows["driver"].append(driver)
-                rows["region"].append(reference.area(area).region)
-                rows["area"].append(area)
-                rows["fiscal_year"].append(year)
-                rows["weight"].append(weight)
+        for name, table in self.tables.items():
+            for year in self.years:
+                if not table.covers(year):
+                    continue
+                for area in self.areas:
+                    rows["driver"].append(name)
+                    rows["region"].append(area.region)
+                    rows["area"].append(area.code)
+                    rows["fiscal_year"].append(year)
+                    rows["weight"].append(int((table.value(area.code, year) * DRIVER_SCALE).to_integral_value()))
         con.register("driver_rows", pa.table(rows))
         con.execute("CREATE OR REPLACE TEMP TABLE driver_value AS "
                     "SELECT driver, region, area, fiscal_year, CAST(weight AS HUGEINT) AS weight FROM driver_rows")
         con.unregister("driver_rows")
 
     def population(self, areas: list[str], fiscal_year: str) -> tuple[int, str]:
-        people = self.tables[POPULATION]
-        return sum(people[(a, fiscal_year)] for a in areas), population_method(fiscal_year)
+        """The areas' people in a year, and which data set said so."""
+        return population(self.tables[POPULATION], areas, fiscal_year)
+
+    def use(self, name: str, fiscal_year: str, areas: list[str]) -> DriverUse:
+        return self.tables[name].use(fiscal_year, areas)
+
+
+def population(table: DriverTable, areas: list[str], fiscal_year: str) -> tuple[int, str]:
+    people = 0
+    for area in areas:
+        value = table.value(area, fiscal_year)
+        if value is None:
+            raise InputError(f"{table.path}: no population for {area} in {fiscal_year}")
+        people += int(value)
+    used = table.use(fiscal_year, areas)
+    return people, used.source
 
 
 def driver_set(workspace: Workspace | None, regions: list[str], years: list[str]) -> DriverSet:
     rules = read_driver_rules(workspace)
     names = {r.driver for r in rules} | {POPULATION}
-    region_areas = [a for a in reference.areas().values() if a.region in regions]
-    tables = {POPULATION: {(a.code, y): round(interpolated(a, y)) for a in region_areas for y in years}}
-    for name in sorted(names - {POPULATION}):
-        path = workspace.root / "drivers" / f"{name}.csv" if workspace else Path(f"drivers/{name}.csv")
-        tables[name] = read_driver(path, region_areas, years)
-    return DriverSet(rules, tables, regions, years)
+    return DriverSet(rules, {name: driver_table(workspace, name) for name in sorted(names)}, regions, years)
+
+
+def population_table(workspace: Workspace | None) -> DriverTable:
+    return driver_table(workspace, POPULATION)
+
+
+def driver_table(workspace: Workspace | None, name: str) -> DriverTable:
+    """The workspace's drivers/<name>.csv, else the one shipped with totalplace."""
+    own = workspace.root / DRIVER_DIR / f"{name}.csv" if workspace else None
+    if own is not None and own.exists():
+        return read_driver(own, name)
+    shipped = Path(str(reference.data_path(f"{DRIVER_DIR}/{name}.csv")))
+    if not shipped.exists():
+        where = own or Path(DRIVER_DIR) / f"{name}.csv"
+        raise InputError(f"{where}: no such driver file (named in rules/{RULE_FILE})")
+    return _shipped(name)
+
+
+@cache
+def _shipped(name: str) -> DriverTable:
+    table = read_driver(Path(str(reference.data_path(f"{DRIVER_DIR}/{name}.csv"))), name)
+    table.sources = shipped_sources().get(name, {})
+    return table
+
+
+@cache
+def shipped_sources() -> dict[str, dict[str, str]]:
+    """driver -> data year -> source, for the shipped drivers."""
+    found: dict[str, dict[str, str]] = {}
+    with reference.data_path(f"{DRIVER_DIR}/{SOURCES_FILE}").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            found.setdefault(row["driver"], {})[row["data_year"]] = row["source"]
+    return found
 
 
 def read_driver_rules(workspace: Workspace | None) -> list[DriverRule]:
     from totalplace.reference import data_path
 
     path = workspace.rule_path(RULE_FILE) if workspace else data_path(RULE_FILE)
-    table = read_rule_table(path, ("rule_id", "spender", *MATCHED, "driver"))
+    table = read_rule_table(path, ("rule_id", "spender", *(c for c in MATCHED if c not in OPTIONAL), "driver"))
     rules = []
     for index, row in enumerate(table.rows):
+        for column in OPTIONAL:
+            row.setdefault(column, "")
         for column in MATCHED:
             check_pattern(table, index, column)
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", row["driver"]):
@@ -119,12 +211,10 @@ def read_driver_rules(workspace: Workspace | None) -> list[DriverRule]:
     return rules
 
 
-def read_driver(path: Path, areas: list[reference.Area], years: list[str]) -> dict[tuple[str, str], int]:
-    """A driver table as whole-number weights for every area and year, or one error saying what is missing."""
-    if not path.exists():
-        raise InputError(f"{path}: no such driver file (named in rules/{RULE_FILE})")
-    every_year: dict[str, int] = {}
-    by_year: dict[tuple[str, str], int] = {}
+def read_driver(path: Path, name: str) -> DriverTable:
+    """A driver file: `area_code,value[,fiscal_year][,data_year]`, one row per district (and year)."""
+    values: dict[tuple[str, str], Decimal] = {}
+    data_years: dict[tuple[str, str], str] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         headers = [h.strip() for h in reader.fieldnames or []]
@@ -133,25 +223,23 @@ def read_driver(path: Path, areas: list[reference.Area], years: list[str]) -> di
                 raise InputError(f"{path}: row 1: missing column {needed} (columns: area_code, value, fiscal_year)")
         for number, row in enumerate(reader, start=2):
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            code = _area(path, number, row["area_code"])
-            weight = _weight(path, number, row["value"])
-            if row.get("fiscal_year"):
-                fiscal_year_start(row["fiscal_year"])
-                by_year[(code, row["fiscal_year"])] = weight
-            else:
-                every_year[code] = weight
-    weights, missing = {}, []
-    for area in areas:
-        for year in years:
-            weight = by_year.get((area.code, year), every_year.get(area.code))
-            if weight is None:
-                missing.append(f"{area.code} {area.name} {year}")
-            else:
-                weights[(area.code, year)] = weight
+            year = row.get("fiscal_year") or EVERY_YEAR
+            area = _area(path, number, row["area_code"])
+            if year:
+                fiscal_year_start(year)
+                if row.get("data_year"):
+                    data_years[(area, year)] = row["data_year"]
+            values[(area, year)] = _value(path, number, row["value"])
+    return DriverTable(name, path, values, data_years, {})
+
+
+def _check_coverage(table: DriverTable, areas: list[reference.Area], years: list[str]) -> None:
+    """A driver with figures for a year must have one for every district of the regions in use."""
+    missing = [f"{a.code} {a.name} {y}" for y in years if table.covers(y) for a in areas
+               if table.value(a.code, y) is None]
     if missing:
-        raise InputError(f"{path}: no value for {len(missing)} area-year(s) the count needs, e.g. "
+        raise InputError(f"{table.path}: no value for {len(missing)} area-year(s) the count needs, e.g. "
                          f"{', '.join(missing[:3])} (a driver must cover every authority of the region)")
-    return weights
 
 
 def _area(path: Path, number: int, code: str) -> str:
@@ -161,11 +249,11 @@ def _area(path: Path, number: int, code: str) -> str:
         raise InputError(f"{path}: row {number}, column area_code: {code!r} is not an ONS authority code") from None
 
 
-def _weight(path: Path, number: int, text: str) -> int:
+def _value(path: Path, number: int, text: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
         raise InputError(f"{path}: row {number}, column value: {text!r} is not a number") from None
     if value < 0 or not value.is_finite():
         raise InputError(f"{path}: row {number}, column value: {text!r} must be zero or more")
-    return int((value * DRIVER_SCALE).to_integral_value())
+    return value

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from totalplace import reference
 from totalplace.classify import control
 from totalplace.classify.rules import cofog_codes
 from totalplace.count import topdown
@@ -69,13 +70,14 @@ class ReconRow:
     bottom_up_year: str
     top_down_year: str
     bottom_up: Decimal
-    top_down: Decimal
+    top_down: Decimal | None   # None: the CRA has no line for it that year (missing, never zero)
     causes: list[str] = field(default_factory=list)
     agreed: Agreed | None = None
+    missing: str = ""          # why the top-down figure is missing, in words
 
     @property
-    def gap(self) -> Decimal:
-        return self.bottom_up - self.top_down
+    def gap(self) -> Decimal | None:
+        return None if self.top_down is None else self.bottom_up - self.top_down
 
 
 def nearest_year(year: str, years: list[str]) -> str:
@@ -125,22 +127,36 @@ def reconcile(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | 
         raise InputError("no council payments loaded for that year: run `totalplace ingest` first")
     agreed = {(a.agency, a.fiscal_year, a.cofog): a for a in read_agreed(workspace)}
     rows: list[ReconRow] = []
+    areas = sorted({a.area for a in agencies.values()})
     for ledger_year in sorted({y for _, y, _ in ledger}):
         cra_year = nearest_year(ledger_year, cra_years)
-        topdown.apportion(con, workspace, sorted({a.area for a in agencies.values()}), [cra_year])
+        topdown.apportion(con, workspace, areas, [cra_year])
         top = council_lines_by_division(con)
+        missing = council_missing(con, areas, cra_year)
         gaps = _gap_months(con, ledger_year)
         for agency in agencies.values():
             divisions = {d for (a, y, d) in ledger if a == agency.id and y == ledger_year}
             divisions |= {d for (area, d) in top if area == agency.area} if divisions else set()
             for division in sorted(divisions):
+                absent = missing.get((reference.area(agency.area).region, division), "")
                 row = ReconRow(agency.id, agency.area, division, division_name(division), ledger_year, cra_year,
                                ledger.get((agency.id, ledger_year, division), Decimal(0)),
-                               top.get((agency.area, division), Decimal(0)),
-                               agreed=agreed.get((agency.id, ledger_year, division)))
+                               None if absent else top.get((agency.area, division), Decimal(0)),
+                               agreed=agreed.get((agency.id, ledger_year, division)), missing=absent)
                 row.causes = causes(row, gaps.get(agency.id, 0))
                 rows.append(row)
     return rows
+
+
+def council_missing(con: duckdb.DuckDBPyConnection, areas: list[str], cra_year: str) -> dict[tuple[str, str], str]:
+    """(region, COFOG division) -> why local government's figure is missing that year, for the areas' regions."""
+    found: dict[tuple[str, str], str] = {}
+    for gap in topdown.missing_lines(con, topdown.regions_of(areas), [cra_year]):
+        if gap.spender != "LG":
+            continue
+        for division in [gap.cofog] if gap.cofog else [f"{n:02d}" for n in range(1, 11)]:
+            found[(gap.region, division)] = gap.words
+    return found
 
 
 def _gap_months(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int]:
@@ -159,6 +175,8 @@ def causes(row: ReconRow, gap_months: int) -> list[str]:
     found = []
     if row.cofog == UNCLASSIFIED:
         return ["ledger lines no rule gives a COFOG function: classify them (totalplace classify --unclassified)"]
+    if row.top_down is None:
+        return [f"top-down figure missing: {row.missing}; the ledger cannot be compared with it"]
     if row.bottom_up_year != row.top_down_year:
         found.append(f"different years: the CRA's nearest year is {row.top_down_year}")
     if row.top_down and row.bottom_up < row.top_down:
@@ -170,7 +188,8 @@ def causes(row: ReconRow, gap_months: int) -> list[str]:
                      "or payments to other bodies are counted in the payer's ledger")
     if gap_months:
         found.append(f"{gap_months} month(s) of the year have no payments file (unknown, not zero)")
-    found.append("the top-down figure is the region's spending shared by population, not the council's own")
+    found.append("the top-down figure is the region's spending shared by a driver (rules/topdown_drivers.csv), "
+                 "not the council's own")
     return found
 
 
@@ -236,6 +255,8 @@ class BestEstimate:
     figures: list[Figure]
     population: int
     replaced: Decimal         # top-down money the agreed bottom-up figures took the place of
+    missing: list[topdown.Missing] = field(default_factory=list)  # what the CRA year has no line for
+    release: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -278,20 +299,23 @@ def best_estimate(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: st
             levels = replaced_levels.setdefault((area, cofog), {})
             levels[level] = levels.get(level, Decimal(0)) + amount
             continue
-        figures.append(_top_down_figure(department, cofog, function, level, driver, amount, cra_year))
+        figures.append(_top_down_figure(department, cofog, function, level, driver, amount, cra_year,
+                                        topdown.release_of(con, cra_year)))
     for item in agreed:
         figures += _agreed_figures(item, ledger, replaced_levels.get((area_of[item.agency], item.cofog), {}))
     replaced = sum((sum(v.values(), Decimal(0)) for v in replaced_levels.values()), Decimal(0))
     population, _ = drivers.population(areas, cra_year)
-    return BestEstimate(year, cra_year, _merge(figures), population, replaced)
+    return BestEstimate(year, cra_year, _merge(figures), population, replaced,
+                        topdown.missing_lines(con, topdown.regions_of(areas), [cra_year]),
+                        topdown.release_of(con, cra_year))
 
 
 def _top_down_figure(department: str, cofog: str, function: str, level: str, driver: str, amount: Decimal,
-                     cra_year: str) -> Figure:
+                     cra_year: str, release: str) -> Figure:
     method = f"CRA {cra_year}, region's identifiable spending shared by {driver}"
     confidence = CONFIDENCE["population"] if driver == "population" else CONFIDENCE["driver"]
     return Figure("top-down", department, cofog, function, level, amount, method, driver,
-                  "HM Treasury Country and Regional Analysis", confidence)
+                  f"HM Treasury Country and Regional Analysis ({release})", confidence)
 
 
 def _agreed_figures(item: Agreed, ledger: dict, levels: dict[str, Decimal]) -> list[Figure]:

@@ -1,17 +1,20 @@
 """The top-down count: the Treasury's regional spending brought down to a place by a driver.
 
 Each identifiable CRA line of a region is shared among all of the region's
-local authorities in proportion to a driver (population by default, or a
-table the analyst supplies for a department, function or sub-function). The
-shares are whole pennies, found by the largest-remainder method, so the
-authorities of a region always add back to the region's line to the penny.
-A place is any set of authorities; its figure is the sum of their shares.
-Spending the Treasury cannot attribute to a region (defence, debt interest)
-is not counted, and the count says how much per head that leaves out.
+local authorities in proportion to a driver (people over 65 for pensions,
+children for education, people of working age for working-age benefits,
+population for the rest: `rules/topdown_drivers.csv`). The shares are whole
+pennies, found by the largest-remainder method, so the authorities of a
+region always add back to the region's line to the penny. A place is any set
+of authorities; its figure is the sum of their shares. Spending the Treasury
+cannot attribute to a region (defence, debt interest) is not counted, and the
+count says how much per head that leaves out. A year, spender or function the
+loaded releases have no line for is reported as missing, never as zero.
 """
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ import pyarrow as pa
 
 from totalplace import reference
 from totalplace.classify import control
-from totalplace.count.drivers import DriverSet, driver_set
+from totalplace.count.drivers import DriverSet, DriverUse, driver_set
 from totalplace.errors import InputError
 from totalplace.ingest import cra, cra_files
 from totalplace.store.connection import Store, fetch_one, has_table, transaction
@@ -52,7 +55,7 @@ CREATE TABLE IF NOT EXISTS count_figure (
 );
 """
 CACHE_DIR = Path("store") / "cache"
-SHIPPED_RULES = (control.RULE_FILE, "topdown_drivers.csv")
+SHIPPED_RULES = (control.RULE_FILE, control.LEVEL_FILE, "topdown_drivers.csv")
 DIMENSIONS = {
     "control": "a.control_level",
     "department": "l.department",
@@ -200,35 +203,50 @@ def regions_of(areas: list[str]) -> list[str]:
 # --- which driver and which control level each line gets -------------------------------------
 
 def assign_lines(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, drivers: DriverSet) -> None:
-    """A temporary table topdown_assign: each line's driver, control level and the rules that said so."""
+    """A temporary table topdown_assign: each line's driver, control level and the rules that said so.
+
+    Only the lines of the driver set's regions and years are placed.
+    """
     rules = control.read_rules(workspace)
-    keys = con.execute(
-        """SELECT DISTINCT spender, department, organisation, programme, coalesce(cofog_group, cofog),
-                  concat_ws(' / ', hmt_function, sub_function)
-           FROM topdown_line WHERE identifiable""").fetchall()
-    rows = {name: [] for name in ("spender", "department", "organisation", "programme", "cofog", "function",
-                                  "driver", "driver_rule", "control_level", "council_spends", "control_rule")}
-    for key in keys:
-        line_key = control.LineKey(*key)
-        placed = control.place_line(rules, line_key)
-        driver, driver_rule = drivers.driver_for(line_key)
-        for name, value in zip(("spender", "department", "organisation", "programme", "cofog", "function"), key):
-            rows[name].append(value)
+    # each distinct description of a line gets a number, so placing is done once per description
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE topdown_key AS
+           SELECT line_id, dense_rank() OVER (ORDER BY spender, department, organisation, programme, cofog_key,
+                                                        function_key, region, fiscal_year) AS key_id,
+                  spender, department, organisation, programme, cofog_key, function_key, region, fiscal_year
+           FROM (SELECT *, coalesce(cofog_group, cofog) AS cofog_key,
+                        concat_ws(' / ', hmt_function, sub_function) AS function_key FROM topdown_line)
+           WHERE identifiable AND region IN (SELECT unnest(?)) AND fiscal_year IN (SELECT unnest(?))""",
+        [drivers.regions, drivers.years])
+    keys = con.execute("""SELECT key_id, any_value(spender), any_value(department), any_value(organisation),
+                                 any_value(programme), any_value(cofog_key), any_value(function_key),
+                                 any_value(region), any_value(fiscal_year)
+                          FROM topdown_key GROUP BY key_id""").fetchall()
+    rows: dict[str, list] = {name: [] for name in ("key_id", "driver", "driver_rule", "control_level",
+                                                   "council_spends", "control_rule")}
+    placed_by_key: dict[tuple, control.Placement] = {}
+    driven_by_key: dict[tuple, tuple[str, str]] = {}  # driver rules look at neither region nor amount
+    for key_id, *key in keys:
+        line_key = control.LineKey(*key[:7])
+        if tuple(key[:7]) not in placed_by_key:
+            placed_by_key[tuple(key[:7])] = control.place_line(rules, line_key)
+        placed = placed_by_key[tuple(key[:7])]
+        if (tuple(key[:6]), key[7]) not in driven_by_key:
+            driven_by_key[(tuple(key[:6]), key[7])] = drivers.driver_for(line_key, key[7])
+        driver, driver_rule = driven_by_key[(tuple(key[:6]), key[7])]
+        rows["key_id"].append(key_id)
         rows["driver"].append(driver)
         rows["driver_rule"].append(driver_rule)
         rows["control_level"].append(placed.control_level)
         rows["council_spends"].append(placed.council_spends)
         rows["control_rule"].append(placed.rule_id)
-    con.register("assign_keys", pa.table(rows))
+    con.register("assign_keys", pa.table(rows, schema=pa.schema([
+        ("key_id", pa.int64()), ("driver", pa.string()), ("driver_rule", pa.string()),
+        ("control_level", pa.string()), ("council_spends", pa.bool_()), ("control_rule", pa.string())])))
     con.execute(
         """CREATE OR REPLACE TEMP TABLE topdown_assign AS
-           SELECT l.line_id, k.driver, k.driver_rule, k.control_level, k.council_spends, k.control_rule
-           FROM topdown_line l JOIN assign_keys k
-             ON k.spender = l.spender AND k.department = l.department
-            AND k.organisation IS NOT DISTINCT FROM l.organisation AND k.programme IS NOT DISTINCT FROM l.programme
-            AND k.cofog = coalesce(l.cofog_group, l.cofog)
-            AND k.function = concat_ws(' / ', l.hmt_function, l.sub_function)
-           WHERE l.identifiable""")
+           SELECT k.line_id, a.driver, a.driver_rule, a.control_level, a.council_spends, a.control_rule
+           FROM topdown_key k JOIN assign_keys a USING (key_id)""")
     con.unregister("assign_keys")
 
 
@@ -293,6 +311,16 @@ class TopdownRow:
     share: float
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A part of the count the loaded releases have no line for: reported in words, never as zero."""
+    fiscal_year: str
+    region: str
+    spender: str
+    cofog: str | None   # a COFOG division, or None for the whole spender
+    words: str
+
+
 @dataclass
 class TopdownCount:
     areas: list[str]
@@ -303,12 +331,40 @@ class TopdownCount:
     population: int
     population_method: str
     not_identifiable_per_head: Decimal | None
-    drivers: list[str]
+    drivers: list[DriverUse]
+    release: str = ""
+    missing: list[Missing] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def per_head(self) -> Decimal | None:
         return per_head(self.total, self.population)
+
+    def provenance(self) -> list[str]:
+        """Where the figure comes from: release, drivers (data year, source, confidence), population."""
+        lines = [f"CRA figures for {self.fiscal_year}: {self.release} (HM Treasury Country and Regional Analysis)."]
+        lines += [f"Driver {d.name}: {d.source} ({d.year}); confidence {d.confidence}." for d in self.drivers]
+        lines.append(f"Population: {self.population:,} ({self.population_method}).")
+        return lines
+
+
+@dataclass(frozen=True)
+class LocalSay:
+    """How much of the count the place has a say over, as the workspace's scale of control defines it."""
+    share: float
+    nhs_share: float
+    council_discretion_share: float
+    definition: str
+
+
+def local_say(result: TopdownCount, workspace: Workspace | None) -> LocalSay:
+    """The local-say share of a count by control level, with the local NHS beside it and the definition."""
+    if result.by != "control":
+        raise ValueError("local say needs a count by level of control")
+    inside = control.local_say_levels(workspace)
+    share = {r.key: r.share for r in result.rows}
+    return LocalSay(sum(share.get(k, 0.0) for k in inside), share.get("nhs", 0.0),
+                    share.get("council_discretion", 0.0), control.local_say_definition(workspace))
 
 
 def per_head(amount: Decimal, population: int) -> Decimal | None:
@@ -330,6 +386,12 @@ def dimension(by: str) -> str:
     return DIMENSIONS[by]
 
 
+def release_of(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> str:
+    """The release a year's figures come from (the newest one covering it)."""
+    found = fetch_one(con, "SELECT release FROM topdown_year WHERE fiscal_year = ?", [fiscal_year])
+    return found[0] if found else ""
+
+
 def count(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
           year: str | None = None, by: str = "control") -> TopdownCount:
     """The areas' top-down count for one year, grouped by a dimension, with £ per head."""
@@ -341,7 +403,7 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: li
             GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
     population, method = drivers.population(areas, fiscal_year)
     total = sum((r[1] for r in grouped), Decimal(0))
-    labels = control.LEVELS if by == "control" else {}
+    labels = {k: v.label for k, v in control.read_levels(workspace).items()} if by == "control" else {}
     order = list(control.LEVELS) if by == "control" else [r[0] for r in grouped]
     rows = sorted(
         (TopdownRow(key, labels.get(key, key), amount, per_head(amount, population),
@@ -350,7 +412,46 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: li
     used = [r[0] for r in con.execute("SELECT DISTINCT a.driver FROM topdown_share s JOIN topdown_assign a "
                                       "USING (line_id) ORDER BY 1").fetchall()]
     return TopdownCount(areas, fiscal_year, by, rows, total, population, method,
-                        not_identifiable_per_head(con, fiscal_year), used)
+                        not_identifiable_per_head(con, fiscal_year), [drivers.use(d, fiscal_year, areas) for d in used],
+                        release_of(con, fiscal_year), missing_lines(con, regions_of(areas), [fiscal_year]))
+
+
+def missing_lines(con: duckdb.DuckDBPyConnection, regions: list[str], years: list[str]) -> list[Missing]:
+    """What the loaded releases have no figure for, in the regions and years asked for.
+
+    A spender (central government, local government, public corporations) of a
+    region is missing in a year when it has no non-zero line that year but has
+    some in another loaded year; so is a COFOG division of local government.
+    """
+    rows = con.execute(
+        """WITH present AS (
+               SELECT DISTINCT fiscal_year, region, spender, cofog FROM topdown_line
+               WHERE identifiable AND amount <> 0 AND region IN (SELECT unnest(?))),
+           expected AS (
+               SELECT DISTINCT region, spender, NULL AS cofog FROM present
+               UNION SELECT DISTINCT region, spender, cofog FROM present WHERE spender = 'LG'),
+           asked AS (SELECT unnest(?) AS fiscal_year)
+           SELECT y.fiscal_year, e.region, e.spender, e.cofog FROM asked y CROSS JOIN expected e
+           WHERE NOT EXISTS (SELECT 1 FROM present p WHERE p.fiscal_year = y.fiscal_year AND p.region = e.region
+                             AND p.spender = e.spender AND (e.cofog IS NULL OR p.cofog = e.cofog))
+           ORDER BY ALL""", [regions, years]).fetchall()
+    whole = {(y, r, sp) for y, r, sp, c in rows if c is None}
+    releases = dict(con.execute("SELECT fiscal_year, release FROM topdown_year").fetchall())
+    return [Missing(y, r, sp, c, _missing_words(y, r, sp, c, releases.get(y, "no release")))
+            for y, r, sp, c in rows if c is None or (y, r, sp) not in whole]
+
+
+SPENDER_NAMES = {"CG": "Central government", "LG": "Local government", "PC": "Public corporations",
+                 "BOE": "Bank of England"}
+
+
+def _missing_words(year: str, region: str, spender: str, cofog: str | None, release: str) -> str:
+    what = SPENDER_NAMES.get(spender, spender)
+    if cofog is not None:
+        from totalplace.classify.rules import cofog_codes
+        what += f", {cofog_codes().get(cofog, cofog)} (COFOG {cofog})"
+    return (f"{what} in {region}: no CRA figure for {year} in the loaded releases ({release} covers the year "
+            f"but has none): missing, not zero")
 
 
 def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
@@ -375,20 +476,30 @@ def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: li
                    CASE WHEN function IN (SELECT * FROM top_function) THEN function ELSE 'Other functions' END,
                    sum(amount)
             FROM spent GROUP BY ALL ORDER BY 4 DESC""").fetchall()
-    return [(department, control.LEVELS[level], function, amount) for department, level, function, amount in rows]
+    labels = {k: v.label for k, v in control.read_levels(workspace).items()}
+    return [(department, labels[level], function, amount) for department, level, function, amount in rows]
 
 
 def not_identifiable_per_head(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> Decimal | None:
-    """UK spending with no region (defence, debt interest...), per head of England and Wales: not counted."""
+    """UK spending with no region (defence, debt interest...) per head of Great Britain: not counted.
+
+    The shipped population estimates cover England, Wales and Scotland, not Northern Ireland.
+    """
     amount = fetch_one(con, "SELECT sum(amount) FROM topdown_line WHERE fiscal_year = ? "
                             "AND (NOT identifiable OR region = 'Not identifiable')", [fiscal_year])[0]
-    people = sum(_census_line(a, fiscal_year) for a in reference.areas().values())
-    return per_head(amount, people) if amount is not None else None
+    return per_head(amount, great_britain_population(fiscal_year)) if amount is not None else None
 
 
-def _census_line(area: reference.Area, fiscal_year: str) -> int:
-    from totalplace.count.population import interpolated
-    return round(interpolated(area, fiscal_year))
+NOT_IDENTIFIABLE_PEOPLE = "Great Britain (the shipped ONS mid-year estimates have no Northern Ireland figure)"
+
+
+def great_britain_population(fiscal_year: str) -> int:
+    with reference.data_path("great_britain_population.csv").open(encoding="utf-8", newline="") as handle:
+        found = {r["fiscal_year"]: int(r["population"]) for r in csv.DictReader(handle)}
+    if fiscal_year not in found:
+        raise InputError(f"no population of Great Britain for {fiscal_year} (the shipped table covers "
+                         f"{min(found)} to {max(found)})")
+    return found[fiscal_year]
 
 
 def region_totals(con: duckdb.DuckDBPyConnection, fiscal_year: str | None = None) -> dict[tuple[str, str], Decimal]:

@@ -89,6 +89,7 @@ APPRAISAL_MEASURES = {
     "net_present_budget_impact": "net present budget impact",
     "pv_costs": "present value of costs",
     "pv_cashable": "present value of cashable benefits",
+    "whitehall_ask": "a national body's share of the gains, proposed as an ask of Whitehall (agency=, method=)",
 }
 
 
@@ -104,14 +105,32 @@ def appraisal_figure(context: Context, link: Link) -> Figure:
     except InputError as error:
         raise EvidenceMissing(str(error)) from None
     summary = appraisal.summary()
+    if measure == "whitehall_ask":
+        return _whitehall_ask_figure(link, appraisal)
     return Figure(link.text, f"appraisal {name}: {APPRAISAL_MEASURES[measure]}", getattr(summary, measure),
                   f"Green Book appraisal of {appraisal.intervention.name}; totalplace appraise {name}",
                   [f"benefit-cost ratio {summary.bcr}", f"payback year {summary.payback_year}"])
 
 
+def _whitehall_ask_figure(link: Link, appraisal) -> Figure:
+    """appraisal:name=family-support;measure=whitehall_ask;agency=dwp;method=shapley (issue 22: gain-share)."""
+    from totalplace.appraise.gainshare import METHODS
+    from totalplace.appraise.service import whitehall_ask_amount
+
+    agency, method = link.fields.get("agency", ""), link.fields.get("method", "shapley")
+    if agency not in appraisal.context.agencies or method not in METHODS:
+        raise InputError(f"evidence link {link.text!r}: give agency= (a national body of the appraisal) and "
+                         f"method= one of {', '.join(METHODS)}")
+    name = appraisal.context.agencies[agency].name
+    return Figure(link.text, f"appraisal {link.fields.get('name', '')}: {name}'s share of the gains ({method})",
+                  whitehall_ask_amount(appraisal, agency, method),
+                  f"gain-share by {method} of {appraisal.intervention.name}; totalplace appraise gainshare "
+                  f"{link.fields.get('name', '')} --method {method}")
+
+
 @register("topdown")
 def topdown_figure(context: Context, link: Link) -> Figure:
-    """A top-down figure for the place: topdown:by=control;key=local_bodies;year=2017-18 (no key: the total)."""
+    """A top-down figure for the place: topdown:by=control;key=police_fire;year=2017-18 (no key: the total)."""
     from totalplace.count import topdown
 
     by, key, year = link.fields.get("by", "control"), link.fields.get("key"), link.fields.get("year")
@@ -123,10 +142,10 @@ def topdown_figure(context: Context, link: Link) -> Figure:
         raise EvidenceMissing(str(error)) from None
     if key is None:
         return Figure(link.text, f"top-down count, {result.fiscal_year}", result.total,
-                      f"CRA apportioned to the place by {', '.join(result.drivers)}")
+                      f"CRA apportioned to the place by {', '.join(d.name for d in result.drivers)}")
     row = next((r for r in result.rows if key in (r.key, r.label)), None)
     if row is None:
         raise EvidenceMissing(f"the top-down count by {by} has no {key!r} in {result.fiscal_year}")
     return Figure(link.text, f"top-down {by} = {row.label}, {result.fiscal_year}", row.amount,
-                  f"CRA apportioned to the place by {', '.join(result.drivers)}; "
+                  f"CRA apportioned to the place by {', '.join(d.name for d in result.drivers)}; "
                   f"totalplace topdown count --by {by} --year {result.fiscal_year}")

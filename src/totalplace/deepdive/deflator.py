@@ -1,9 +1,11 @@
 """Uprating money to a chosen price year with the GDP deflator series.
 
-The shipped series is `totalplace/data/gdp_deflator.csv` (HM Treasury GDP deflators at
-market prices, by financial year; its header says how it was transcribed and how sure
-it is). A workspace may hold its own `gdp_deflator.csv` in the same layout, which
-replaces the shipped series: that is how a user puts in the official release.
+The shipped series is `totalplace/data/gdp_deflator.csv`: GDP deflators at market prices by
+financial year, in the shape of HM Treasury's series. Its header names the source, the release
+it follows and whether it is that release (`official: no`: it is NOT a published HM Treasury
+release, it was transcribed without access to one), and how sure it is. A workspace may hold its
+own `gdp_deflator.csv` in the same layout, which replaces the shipped series: that is how a user
+puts in the official release (with `# official: yes` and its `# release:` date).
 
 Price years are always fiscal years written `2015-16`. A bare calendar year is refused:
 publications differ on which fiscal year a calendar year's prices mean.
@@ -57,6 +59,24 @@ class DeflatorSeries:
     @property
     def status(self) -> str:
         return self.about.get("status", "")
+
+    @property
+    def release(self) -> str:
+        return self.about.get("release", "(no release named in the file)")
+
+    @property
+    def official(self) -> bool | None:
+        """True: a published HM Treasury release as published; False: it is not; None: the file does not say."""
+        said = self.about.get("official", "").strip().lower()
+        return True if said in ("yes", "true") else False if said in ("no", "false") else None
+
+    def describe(self) -> str:
+        """One line for every uprated figure: which series, which release, and whether it is the official one."""
+        verdict = {True: "a published HM Treasury release",
+                   False: "NOT a published HM Treasury release",
+                   None: "not stated whether it is a published HM Treasury release"}[self.official]
+        status = f" {self.status}" if self.status else ""
+        return f"GDP deflator from {self.path}: {self.source}; release: {self.release}; {verdict}.{status}"
 
     def level(self, year: str) -> Decimal:
         key = fiscal_year(year)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from totalplace.deepdive.deflator import fiscal_year
-from totalplace.deepdive.unit_costs import UnitCost, parse_money
+from totalplace.deepdive.unit_costs import UnitCost, canonical_sheet, parse_money
 from totalplace.errors import InputError
 
 THEMES = ("crime", "education & skills", "employment & economy", "fire", "health", "housing", "social services")
@@ -98,7 +98,8 @@ def _text(value: object) -> str:
     return re.sub(r"\s+", " ", str(value)).strip() if value is not None else ""
 
 
-def _row_cost(cells: tuple, fields: dict[str, int], where: str, book: str, sheet: str) -> UnitCost | str | None:
+def _row_cost(cells: tuple, fields: dict[str, int], where: str, book: str, sheet: str,
+              detail: str = "") -> UnitCost | str | None:
     """A cost, a reason the row cannot be read, or None for a layout row."""
     code = _text(_cell(cells, fields, "code"))
     raw_value = _cell(cells, fields, "value")
@@ -122,7 +123,8 @@ def _row_cost(cells: tuple, fields: dict[str, int], where: str, book: str, sheet
     return UnitCost(code=code, description=description, unit=_text(_cell(cells, fields, "unit")) or NOT_STATED,
                     agency=_text(_cell(cells, fields, "agency")) or NOT_STATED,
                     second_agency=_text(_cell(cells, fields, "second_agency")) or None,
-                    value=value, price_year=price_year, source=source, illustrative=False, origin=where)
+                    value=value, price_year=price_year, source=source, illustrative=False, origin=where,
+                    sheet=canonical_sheet(sheet), detail=detail)
 
 
 def _read_sheet(title: str, rows: list[tuple], result: GmcaImport) -> None:
@@ -133,10 +135,14 @@ def _read_sheet(title: str, rows: list[tuple], result: GmcaImport) -> None:
                          f"{HEADER_SEARCH_ROWS} rows")
     header_row, fields = header
     seen = {c.code.upper(): c.origin for c in result.costs}
+    heading = ""  # the sub-heading the rows below it belong to, e.g. 'Police'
     for number, cells in enumerate(rows[header_row:], start=header_row + 1):
         where = f"{result.path.name} sheet {title!r} row {number}"
-        outcome = _row_cost(cells, fields, where, result.path.name, title)
-        if isinstance(outcome, str):
+        outcome = _row_cost(cells, fields, where, result.path.name, title, heading)
+        words = [_text(c) for c in cells if _text(c)]
+        if outcome is None and len(words) == 1:
+            heading = words[0]
+        elif isinstance(outcome, str):
             result.skipped.append(Skipped(title, number, outcome))
         elif outcome is not None and outcome.code.upper() in seen:
             result.skipped.append(Skipped(title, number, f"cost code {outcome.code!r} already read at "

@@ -6,9 +6,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from totalplace.deepdive.journeys import (
-    Comparison, Journey, JourneySummary, compare, describe_days, load_journeys, summarise,
+    NEEDS, Comparison, Journey, JourneySummary, compare, describe_days, load_journeys, summarise,
 )
 from totalplace.deepdive.swimlane import svg
+from totalplace.deepdive.unit_cost_report import costs_used_table
 from totalplace.deepdive.unit_costs import UnitCostLibrary, load_library
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
@@ -24,63 +25,107 @@ def _days(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.1"))
 
 
+def _elapsed_note(journey: Journey) -> str:
+    if journey.period is not None:
+        return f"Elapsed time: every version covers {describe_days(journey.period)} (the journey's period)."
+    return ("Elapsed time adds each step's wait and duration one after another, weighted by the share of people "
+            "who take it.")
+
+
 def summary_table(summary: JourneySummary) -> Table:
     rows = [
         ["cost per person", summary.total],
         ["elapsed time (days)", _days(summary.elapsed_days)],
+        ["contact time (hours, expected)", _days(summary.contact_hours)],
+        ["waiting time (days, expected)", _days(summary.waiting_days)],
+        *[[f"days without {need} (expected)", _days(summary.days_without[need])] for need in NEEDS],
         ["agencies", len(summary.agencies)],
         ["hand-offs in the map", summary.hand_offs],
         ["hand-offs per person (expected)", _days(summary.expected_hand_offs)],
+        ["hand-offs that should happen and do not", len(summary.missed_hand_offs)],
         ["assessments per person (expected)", _days(summary.assessments)],
         ["topics assessed by more than one agency", len(summary.duplicates)],
         ["waits between agencies (days, as mapped)", _days(sum((g.days for g in summary.gaps), Decimal(0)))],
+        ["waits inside one agency (days, as mapped)", _days(sum((w.days for w in summary.waits if w.inside),
+                                                               Decimal(0)))],
     ]
-    notes = [f"Prices: {summary.journey.price_year}. Elapsed time adds each step's wait and duration, weighted by "
-             "the share of people who take it."]
+    notes = [f"Prices: {summary.journey.price_year}. {_elapsed_note(summary.journey)} Contact time, waiting time "
+             "and days without are measured apart and never added together."]
     notes += [ILLUSTRATIVE_NOTE] if summary.illustrative else []
     return Table(f"{summary.journey.title}: {summary.version.name}", ["measure", "value"], rows, notes)
 
 
 def steps_table(summary: JourneySummary) -> Table:
-    rows = [[s.number, s.step.agency, s.step.service, s.step.kind.value, float(s.step.probability),
+    name = summary.journey.agency_name
+    rows = [[s.number, name(s.step.agency), s.step.service, s.step.kind.value, float(s.step.probability),
              s.step.repeats, describe_days(s.step.wait), describe_days(s.step.duration), s.unit_value, s.cost,
-             s.step.payer, ("ILLUSTRATIVE; " if s.illustrative else "") + s.cost_basis] for s in summary.steps]
+             name(s.step.payer), ("ILLUSTRATIVE; " if s.illustrative else "") + s.cost_basis] for s in summary.steps]
     return Table(f"Steps of {summary.journey.name} ({summary.version.name}), per person",
                  ["step", "agency", "service", "kind", "probability", "repeats", "wait", "duration", "unit cost",
                   "cost per person", "pays", "unit cost from"], rows, [f"From {summary.journey.path}."])
 
 
 def agency_table(summary: JourneySummary) -> Table:
-    rows = [[agency, cost, float(cost / summary.total) if summary.total else 0.0]
+    rows = [[summary.journey.agency_name(agency), cost, float(cost / summary.total) if summary.total else 0.0]
             for agency, cost in sorted(summary.by_agency.items(), key=lambda kv: kv[1], reverse=True)]
     return Table(f"Cost per person by the agency that pays ({summary.version.name})",
                  ["agency", "cost per person", "share"], rows + [["total", summary.total, 1.0 if summary.total else 0.0]])
 
 
 def duplicates_table(summary: JourneySummary) -> Table:
-    rows = [[d.topic, ", ".join(d.agencies), len(d.agencies), _days(d.times), d.cost] for d in summary.duplicates]
+    name = summary.journey.agency_name
+    rows = [[d.topic, ", ".join(map(name, d.agencies)), len(d.agencies), _days(d.times), d.cost]
+            for d in summary.duplicates]
     return Table(f"Duplicate assessments: one topic assessed by more than one agency ({summary.version.name})",
                  ["topic", "agencies", "agencies assessing", "assessments per person", "cost per person"], rows)
 
 
 def gaps_table(summary: JourneySummary) -> Table:
-    rows = [[g.before_step, g.from_agency, g.to_agency, describe_days(g.days), _days(g.days), float(g.probability)]
-            for g in summary.gaps]
+    name = summary.journey.agency_name
+    rows = [[g.before_step, name(g.from_agency), name(g.to_agency), describe_days(g.days), _days(g.days),
+             float(g.probability)] for g in summary.gaps]
     return Table(f"Gaps: waits between agencies ({summary.version.name})",
                  ["before step", "from", "to", "wait", "days", "share of people"], rows)
 
 
+def waits_table(summary: JourneySummary) -> Table:
+    """Every wait, inside one agency or between two: 'three weeks with no benefits' runs inside DWP."""
+    name = summary.journey.agency_name
+    rows = [[w.before_step, name(w.agency), describe_days(w.days),
+             "inside one agency" if w.inside else f"between {name(w.previous) if w.previous else 'the start'} and "
+             f"{name(w.following) if w.following else 'the end'}", _days(w.days), _days(w.times)]
+            for w in summary.waits]
+    return Table(f"Every wait, inside one agency or between agencies ({summary.version.name})",
+                 ["step", "agency", "wait", "where", "days", "times per person"], rows)
+
+
+def missed_table(summary: JourneySummary) -> Table:
+    name = summary.journey.agency_name
+    rows = [[m.before_step, name(m.from_agency), name(m.to_agency), float(m.probability), m.note]
+            for m in summary.missed_hand_offs]
+    return Table(f"Hand-offs that should happen and do not ({summary.version.name})",
+                 ["step", "from", "should pass to", "share of people", "note"], rows)
+
+
+def time_table(comparison: Comparison) -> Table:
+    """Time per person, like for like: each measure against the same measure, never summed across measures."""
+    rows = [[m.name, _days(m.as_is), _days(m.to_be), _days(m.change)] for m in comparison.time_measures]
+    return Table(f"{comparison.as_is.journey.title}: time per person, like for like",
+                 ["measure", "as-is", comparison.to_be.version.name, "change"], rows,
+                 [_elapsed_note(comparison.as_is.journey)])
+
+
 def comparison_table(comparison: Comparison) -> Table:
     size = comparison.cohort
-    rows = [[r.agency, r.as_is, r.to_be, r.saving, r.saving * size] for r in comparison.by_agency]
+    name = comparison.as_is.journey.agency_name
+    rows = [[name(r.agency), r.as_is, r.to_be, r.saving, r.saving * size] for r in comparison.by_agency]
     rows.append(["total", comparison.as_is.total, comparison.to_be.total, comparison.saving_per_person,
                  comparison.cohort_saving])
     before, after = comparison.as_is, comparison.to_be
     notes = [
         f"Saving {_money(comparison.saving_per_person)} per person; {_money(comparison.cohort_saving)} for a cohort "
         f"of {size:,}.",
-        f"Time: {describe_days(before.elapsed_days)} as-is, {describe_days(after.elapsed_days)} to-be "
-        f"(saves {_days(comparison.days_saved)} days per person).",
+        _time_note(comparison),
         f"Agencies {len(before.agencies)} -> {len(after.agencies)}; hand-offs per person "
         f"{_days(before.expected_hand_offs)} -> {_days(after.expected_hand_offs)}; assessments per person "
         f"{_days(before.assessments)} -> {_days(after.assessments)}; topics assessed by several agencies "
@@ -93,6 +138,15 @@ def comparison_table(comparison: Comparison) -> Table:
     return Table(f"{before.journey.title}: {after.version.name} against as-is, by the agency that gains",
                  ["agency", "as-is per person", "to-be per person", "saving per person", f"saving for {size:,}"],
                  rows, notes)
+
+
+def _time_note(comparison: Comparison) -> str:
+    """Like against like: contact time with contact time, waiting with waiting, elapsed with elapsed."""
+    before, after, journey = comparison.as_is, comparison.to_be, comparison.as_is.journey
+    elapsed = (f"both versions cover {describe_days(journey.period)}" if journey.period is not None else
+               f"elapsed {describe_days(before.elapsed_days)} as-is, {describe_days(after.elapsed_days)} to-be")
+    return (f"Time per person: contact {_days(before.contact_hours)} -> {_days(after.contact_hours)} hours; waiting "
+            f"{_days(before.waiting_days)} -> {_days(after.waiting_days)} days; {elapsed}.")
 
 
 def _money(value: Decimal) -> str:
@@ -109,15 +163,19 @@ def _journey_section(journey: Journey, library: UnitCostLibrary) -> Section:
                       _days(s.assessments), len(s.duplicates)] for s in summaries])]
     if journey.cohort is not None:
         for name in journey.to_be:
-            tables.append(comparison_table(compare(journey, name, journey.cohort, library)))
+            comparison = compare(journey, name, journey.cohort, library)
+            tables += [comparison_table(comparison), time_table(comparison)]
     for summary in summaries:
-        tables += [t for t in (duplicates_table(summary), gaps_table(summary)) if t.rows]
+        tables += [t for t in (missed_table(summary), waits_table(summary), duplicates_table(summary),
+                               gaps_table(summary)) if t.rows]
     charts = [Chart(f"Swimlane: {s.version.name}", svg(s), steps_table(s)) for s in summaries]
     codes = sorted({s.step.unit_cost for v in summaries for s in v.steps if isinstance(s.step.unit_cost, str)})
+    if codes:
+        tables.append(costs_used_table(library, codes, journey.price_year, f"the journey {journey.name}"))
     provenance = [f"Journey {journey.name}: {journey.path}; costs in {journey.price_year} prices."]
     provenance += [f"Unit cost {library.get(c).code}: {library.get(c).source}"
                    + (" (ILLUSTRATIVE)" if library.get(c).illustrative else "") for c in codes]
-    provenance.append(f"Uprating: GDP deflator, {library.series.source}. {library.series.status}".strip())
+    provenance.append(f"Uprating: {library.series.describe()}")
     return Section(id=f"journey-{journey.name}", title=f"Customer journey: {journey.title}",
                    paragraphs=paragraphs, charts=charts, tables=tables, provenance=provenance)
 

@@ -19,7 +19,21 @@ The arithmetic, per person who starts the journey:
   step after it;
 - a duplicate assessment = one assessment topic assessed by more than one agency;
 - a gap = waiting at a hand-off: the `wait` before a step of a new agency, plus any `wait`
-  steps in between.
+  steps in between;
+- a wait inside one agency = a `wait` step, or a step's `wait`, with the same agency doing the
+  steps on both sides of it (the gaps miss it: "three weeks with no benefits" is all at DWP);
+- a missed hand-off = a `hand-off` step marked `missed: true`: it should pass the person `to`
+  an agency and does not ("probation was not told");
+- days without income, housing or treatment = the sum over steps marked `without: [...]` of
+  probability x repeats x (wait + duration);
+- time is compared like for like, never added up across kinds: contact time (the duration of
+  contact, assessment, appointment and referral steps), waiting time (waits and wait steps),
+  and elapsed time, which is the journey's `period` when it covers a fixed time (both versions
+  cover the same 12 weeks) and otherwise the steps' waits and durations one after another.
+
+Agencies are agency ids: the workspace's (totalplace.toml), the national bodies (`dwp`, `hmrc`,
+`nhs-national`, `exchequer`) and the journey's own `agencies:` ({id, name, level}), so that a
+redesign's savings by agency export straight to an intervention file (`intervention_draft`).
 """
 
 from __future__ import annotations
@@ -35,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from totalplace.appraise.model import NATIONAL_BODIES, Level, Partner
 from totalplace.deepdive.deflator import PENNY, fiscal_year
 from totalplace.deepdive.unit_costs import UnitCostLibrary, parse_money
 from totalplace.errors import InputError
@@ -45,6 +60,7 @@ if TYPE_CHECKING:
 AS_IS = "as-is"
 JOURNEY_FOLDER = "journeys"
 SETTINGS_SHEET = "journey"
+AGENCIES_SHEET = "agencies"
 SUFFIXES = (".yaml", ".yml", ".xlsx")
 MINUTES_PER = {"minute": 1, "hour": 60, "day": 1440, "week": 7 * 1440, "month": 365 * 1440 // 12, "year": 365 * 1440}
 _UNITS = {"min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute", "h": "hour", "hr": "hour",
@@ -52,6 +68,8 @@ _UNITS = {"min": "minute", "mins": "minute", "minute": "minute", "minutes": "min
           "wk": "week", "wks": "week", "week": "week", "weeks": "week", "month": "month", "months": "month",
           "year": "year", "years": "year"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
+NEEDS = ("income", "housing", "treatment")
+CONTACT_KINDS = ("contact", "assessment", "appointment", "referral")
 
 
 class StepKind(StrEnum):
@@ -122,6 +140,19 @@ class Step(BaseModel):
     pays: str | None = Field(None, description="who bears the cost (default: the agency)")
     source: str | None = Field(None, description="where a unit_cost value comes from")
     note: str | None = None
+    to: str | None = Field(None, description="for a hand-off: the agency the person is passed to")
+    missed: bool = Field(False, description="a hand-off that should happen and does not")
+    without: list[str] = Field(default_factory=list, description="needs unmet during the step: income, housing, "
+                                                                 "treatment")
+
+    @field_validator("without", mode="before")
+    @classmethod
+    def _needs(cls, value: object) -> list[str]:
+        words = [w.strip().lower() for w in (value.split(",") if isinstance(value, str) else value or [])]
+        unknown = [w for w in words if w not in NEEDS]
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))}: a need is one of {', '.join(NEEDS)}")
+        return words
 
     @field_validator("agency", "service", mode="before")
     @classmethod
@@ -179,6 +210,11 @@ class Step(BaseModel):
     def payer(self) -> str:
         return self.pays or self.agency
 
+    @property
+    def waited(self) -> Decimal:
+        """Days of waiting in this step: its `wait`, and the whole of a `wait` step."""
+        return self.wait + (self.duration if self.kind == StepKind.wait else Decimal(0))
+
 
 class Version(BaseModel):
     name: str
@@ -200,7 +236,13 @@ class Journey(BaseModel):
     story: str = Field("", description="where the as-is journey comes from")
     cohort: int | None = Field(None, description="how many people take the journey a year, for compare")
     cohort_source: str = Field("", description="where the cohort size comes from")
+    period: Decimal | None = Field(None, description="days every version covers, e.g. '12 weeks'")
+    partners: dict[str, Partner] = Field(default_factory=dict, description="every agency id the journey may use")
+    own_agencies: list[str] = Field(default_factory=list, description="ids of the file's own `agencies:`")
     versions: dict[str, Version]
+
+    def agency_name(self, agency: str) -> str:
+        return self.partners[agency].name if agency in self.partners else agency
 
     @property
     def to_be(self) -> list[str]:
@@ -226,7 +268,39 @@ def journey_files(workspace: Workspace) -> dict[str, Path]:
     return found
 
 
-def read_journey(path: Path) -> Journey:
+def known_agencies(path: Path, own: object, workspace: Workspace | None) -> tuple[dict[str, Partner], list[str]]:
+    """Agency ids a journey may use: national bodies, the workspace's agencies, then the file's own `agencies:`."""
+    partners = {p.id: p for p in NATIONAL_BODIES}
+    if workspace is not None:
+        partners |= {a.id: Partner(id=a.id, name=a.name, level=Level.local) for a in workspace.settings.agencies}
+    if not isinstance(own or [], list):
+        raise InputError(f"{path}: setting agencies: a list of {{id, name, level}}")
+    ids = []
+    for number, entry in enumerate(own or [], start=1):
+        try:
+            partner = Partner.model_validate(entry)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise InputError(f"{path}: agencies entry {number}, field {'.'.join(map(str, first['loc'])) or '?'}: "
+                             f"{first['msg']}") from None
+        partners[partner.id] = partner
+        ids.append(partner.id)
+    return partners, ids
+
+
+def _check_agencies(path: Path, versions: dict[str, Version], partners: dict[str, Partner]) -> None:
+    """Every step's agency, payer and hand-off target is an agency id: a redesign's savings then export as is."""
+    for name, version in versions.items():
+        for number, step in enumerate(version.steps, start=1):
+            for field_name in ("agency", "pays", "to"):
+                value = getattr(step, field_name)
+                if value is not None and value not in partners:
+                    raise InputError(f"{path}: version {name!r} step {number}, field {field_name}: {value!r} is not "
+                                     f"an agency id (known: {', '.join(sorted(partners))}; add it under agencies: "
+                                     "with id, name and level)")
+
+
+def read_journey(path: Path, workspace: Workspace | None = None) -> Journey:
     raw = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_yaml(path)
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected settings (title, price_year) and versions")
@@ -234,17 +308,22 @@ def read_journey(path: Path) -> Journey:
     if not isinstance(versions, dict) or AS_IS not in versions:
         raise InputError(f"{path}: needs versions with one called {AS_IS!r} and at least one to-be version")
     parsed = {name: _version(path, str(name), body) for name, body in versions.items()}
-    settings = {k: v for k, v in raw.items() if k != "versions"}
+    partners, own = known_agencies(path, raw.get("agencies"), workspace)
+    _check_agencies(path, parsed, partners)
+    settings = {k: v for k, v in raw.items() if k not in ("versions", "agencies", "partners", "own_agencies")}
     try:
         if "price_year" not in settings:
             raise ValueError("missing: give the fiscal year to cost the journey in, e.g. 2022-23")
         settings["price_year"] = fiscal_year(settings["price_year"])
-        return Journey(name=path.stem, path=str(path), versions=parsed, **settings)
+        if settings.get("period") not in (None, ""):
+            settings["period"] = parse_days(settings["period"])
+        return Journey(name=path.stem, path=str(path), versions=parsed, partners=partners, own_agencies=own,
+                       **settings)
     except ValidationError as error:
         first = error.errors()[0]
         raise InputError(f"{path}: setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     except (ValueError, TypeError) as error:
-        raise InputError(f"{path}: setting price_year: {error}") from None
+        raise InputError(f"{path}: setting price_year or period: {error}") from None
 
 
 def _read_yaml(path: Path) -> Any:
@@ -290,15 +369,18 @@ def _read_xlsx(path: Path) -> dict[str, Any]:
                 raw.update({str(r[0]).strip(): r[1] for r in rows if r[0] is not None and len(r) > 1})
             elif rows:
                 header = [str(h).strip().lower() if h is not None else "" for h in rows[0]]
-                raw["versions"][sheet.title.strip()] = [
-                    {k: v for k, v in zip(header, r) if k and v not in (None, "")} for r in rows[1:]]
+                records = [{k: v for k, v in zip(header, r) if k and v not in (None, "")} for r in rows[1:]]
+                if sheet.title.strip().lower() == AGENCIES_SHEET:
+                    raw["agencies"] = records
+                else:
+                    raw["versions"][sheet.title.strip()] = records
     finally:
         book.close()
     return raw
 
 
 def load_journeys(workspace: Workspace) -> dict[str, Journey]:
-    return {name: read_journey(path) for name, path in journey_files(workspace).items()}
+    return {name: read_journey(path, workspace) for name, path in journey_files(workspace).items()}
 
 
 def find_journey(workspace: Workspace, name: str) -> Journey:
@@ -306,7 +388,7 @@ def find_journey(workspace: Workspace, name: str) -> Journey:
     if name not in files:
         known = ", ".join(files) or f"none yet: write {workspace.root / JOURNEY_FOLDER / (name + '.yaml')}"
         raise InputError(f"no journey {name!r} in {workspace.root / JOURNEY_FOLDER} (journeys: {known})")
-    return read_journey(files[name])
+    return read_journey(files[name], workspace)
 
 
 # ----- costing --------------------------------------------------------------------------------
@@ -340,19 +422,49 @@ class Gap:
 
 
 @dataclass
+class Wait:
+    """One wait as mapped: a step's `wait` before it starts, or a `wait` step."""
+    before_step: int
+    agency: str       # the agency of the step the wait belongs to
+    previous: str | None  # the agency doing the step before it (None: the journey starts with a wait)
+    following: str | None  # the agency doing the step after it
+    days: Decimal
+    times: Decimal    # expected times per person: probability x repeats
+
+    @property
+    def inside(self) -> bool:
+        """A wait with the same agency on both sides: no hand-off, so the gaps table never shows it."""
+        return self.previous == self.agency == self.following
+
+
+@dataclass
+class MissedHandOff:
+    from_agency: str
+    to_agency: str
+    before_step: int
+    probability: Decimal
+    note: str
+
+
+@dataclass
 class JourneySummary:
     journey: Journey
     version: Version
     steps: list[StepCost]
     total: Decimal
     by_agency: dict[str, Decimal]
-    elapsed_days: Decimal
+    elapsed_days: Decimal  # the journey's period when it has one; otherwise waits and durations one after another
     agencies: list[str]
     hand_offs: int  # in the map
     expected_hand_offs: Decimal  # per person: each hand-off weighted by the share who take the step after it
     assessments: Decimal  # expected assessments per person
     duplicates: list[DuplicateAssessment] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    waits: list[Wait] = field(default_factory=list)
+    missed_hand_offs: list[MissedHandOff] = field(default_factory=list)
+    contact_hours: Decimal = Decimal(0)  # per person: contact, assessment, appointment and referral steps
+    waiting_days: Decimal = Decimal(0)   # per person: every wait and wait step
+    days_without: dict[str, Decimal] = field(default_factory=dict)  # need -> expected days per person
 
     @property
     def illustrative(self) -> bool:
@@ -412,6 +524,30 @@ def gaps(steps: list[Step]) -> list[Gap]:
     return found
 
 
+def waits(steps: list[Step]) -> list[Wait]:
+    """Every wait as mapped, with the agencies doing the steps either side of it."""
+    doers = [(n, s.agency) for n, s in enumerate(steps, start=1) if s.kind != StepKind.wait and _taken(s)]
+    found = []
+    for number, step in enumerate(steps, start=1):
+        if not _taken(step) or step.waited == 0:
+            continue
+        before = [a for n, a in doers if n < number]
+        after = [a for n, a in doers if n > number or (n == number and step.kind != StepKind.wait)]
+        found.append(Wait(number, step.agency, before[-1] if before else None, after[0] if after else None,
+                          step.waited, step.probability * step.repeats))
+    return found
+
+
+def missed_hand_offs(steps: list[Step]) -> list[MissedHandOff]:
+    return [MissedHandOff(s.agency, s.to or "", n, s.probability, s.note or "")
+            for n, s in enumerate(steps, start=1) if s.kind == StepKind.hand_off and s.missed and _taken(s)]
+
+
+def days_without(costed: list[StepCost]) -> dict[str, Decimal]:
+    return {need: sum((i.times * (i.step.wait + i.step.duration) for i in costed if need in i.step.without),
+                      Decimal(0)) for need in NEEDS}
+
+
 def duplicate_assessments(costed: list[StepCost]) -> list[DuplicateAssessment]:
     by_topic: dict[str, list[StepCost]] = defaultdict(list)
     for item in costed:
@@ -434,15 +570,21 @@ def summarise(journey: Journey, version_name: str | None, library: UnitCostLibra
     for item in costed:
         by_agency[item.step.payer] += item.cost
     taken = [s for s in version.steps if _taken(s)]
+    in_sequence = sum((i.times * (i.step.wait + i.step.duration) for i in costed), Decimal(0))
     return JourneySummary(
         journey=journey, version=version, steps=costed, total=sum((i.cost for i in costed), Decimal(0)),
         by_agency=dict(by_agency),
-        elapsed_days=sum((i.times * (i.step.wait + i.step.duration) for i in costed), Decimal(0)),
+        elapsed_days=journey.period if journey.period is not None else in_sequence,
         agencies=list(dict.fromkeys(s.agency for s in taken)),
         hand_offs=len(hand_off_steps(version.steps)),
         expected_hand_offs=sum((s.probability for s in hand_off_steps(version.steps)), Decimal(0)),
         assessments=sum((i.times for i in costed if i.step.kind == StepKind.assessment), Decimal(0)),
-        duplicates=duplicate_assessments(costed), gaps=gaps(version.steps),
+        duplicates=duplicate_assessments(costed), gaps=gaps(version.steps), waits=waits(version.steps),
+        missed_hand_offs=missed_hand_offs(version.steps),
+        contact_hours=sum((i.times * i.step.duration * 24 for i in costed if i.step.kind in CONTACT_KINDS),
+                          Decimal(0)),
+        waiting_days=sum((i.times * i.step.waited for i in costed), Decimal(0)),
+        days_without=days_without(costed),
     )
 
 
@@ -457,6 +599,18 @@ class AgencySaving:
     @property
     def saving(self) -> Decimal:
         return self.as_is - self.to_be
+
+
+@dataclass(frozen=True)
+class TimeMeasure:
+    """One measure of time per person in both versions: like against like, never added across measures."""
+    name: str
+    as_is: Decimal
+    to_be: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.to_be - self.as_is
 
 
 @dataclass
@@ -475,8 +629,20 @@ class Comparison:
         return self.saving_per_person * self.cohort
 
     @property
-    def days_saved(self) -> Decimal:
-        return self.as_is.elapsed_days - self.to_be.elapsed_days
+    def time_measures(self) -> list[TimeMeasure]:
+        before, after = self.as_is, self.to_be
+        measures = [("contact time (hours)", before.contact_hours, after.contact_hours),
+                    ("waiting time (days)", before.waiting_days, after.waiting_days),
+                    ("waits inside one agency (days)", _inside(before), _inside(after))]
+        measures += [(f"days without {need}", before.days_without[need], after.days_without[need]) for need in NEEDS]
+        measures += [("hand-offs that should happen and do not", Decimal(len(before.missed_hand_offs)),
+                      Decimal(len(after.missed_hand_offs))),
+                     ("elapsed time (days)", before.elapsed_days, after.elapsed_days)]
+        return [TimeMeasure(*m) for m in measures]
+
+
+def _inside(summary: JourneySummary) -> Decimal:
+    return sum((w.times * w.days for w in summary.waits if w.inside), Decimal(0))
 
 
 def compare(journey: Journey, to_be: str | None, cohort: int | None, library: UnitCostLibrary) -> Comparison:
@@ -493,3 +659,34 @@ def compare(journey: Journey, to_be: str | None, cohort: int | None, library: Un
     rows.sort(key=lambda r: r.saving, reverse=True)
     return Comparison(before, after, size, rows)
 
+
+
+# ----- a redesign as an intervention file -------------------------------------------------------
+
+def _number(amount: Decimal) -> float | str:
+    """Money for a YAML file: a plain number when it reads back exactly, else text (still exact)."""
+    return float(amount) if Decimal(repr(float(amount))) == amount else str(amount)
+
+
+def intervention_draft(comparison: Comparison, intervention_id: str) -> dict:
+    """The redesign's savings by agency as an intervention file (`totalplace appraise` reads it as is).
+
+    Each agency that saves gains a fiscal outcome worth its saving per person; each agency that puts
+    more in bears a cost in year 0 for the cohort. One year, no optimism bias, not cashable: the
+    analyst sets the horizon, cashable savings and confidence before appraising.
+    """
+    journey, to_be = comparison.as_is.journey, comparison.to_be.version.name
+    where = f"journey {journey.name} ({journey.path}): {to_be} against as-is, {journey.price_year} prices"
+    saving = [r for r in comparison.by_agency if r.saving > 0]
+    costing = [r for r in comparison.by_agency if r.saving < 0]
+    return {
+        "id": intervention_id, "name": f"{journey.title}: {to_be}",
+        "description": f"Drafted from {where}. Set the horizon, the cashable savings and the confidence grade.",
+        "price_year": journey.price_year, "horizon": 1, "cohort": comparison.cohort, "confidence": 1,
+        "agencies": [journey.partners[a].model_dump(mode="json") for a in journey.own_agencies],
+        "costs": [{"agency": r.agency, "year": 0, "kind": "revenue", "amount": _number(-r.saving * comparison.cohort),
+                   "note": f"puts in more per person in the {to_be} journey"} for r in costing],
+        "outcomes": [{"id": f"saving-{r.agency}", "description": f"{journey.agency_name(r.agency)}: cost per person "
+                      f"saved by the {to_be} journey", "kind": "fiscal", "agency": r.agency, "cashable": False,
+                      "unit_value": _number(r.saving), "source": where} for r in saving],
+    }

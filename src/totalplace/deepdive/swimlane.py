@@ -21,17 +21,20 @@ KIND_COLOURS = {
     StepKind.wait: "#ffffff",
 }
 BOX_WIDTH, BOX_HEIGHT = 0.86, 0.72
+MISSED = "#c0392b"  # a hand-off that should happen and does not
 
 
-def _box_label(summary_step) -> str:
+def _box_label(summary_step, name) -> str:
     step = summary_step.step
     lines = textwrap.wrap(step.service, 22)
     lines = lines[:2] + [lines[2] + "…"] if len(lines) > 3 else lines
+    lines = lines[:1] + ["…"] if step.missed and len(lines) > 1 else lines  # room for what did not happen
     facts = [f"£{summary_step.cost:,.0f}"] if summary_step.cost else []
     facts += [f"{step.probability * 100:.0f}%"] if step.probability < 1 else []
     facts += [f"x{step.repeats.normalize():f}"] if step.repeats != 1 else []
     facts += [describe_days(step.duration)] if step.kind == StepKind.wait else []
-    return "\n".join(lines + ([" · ".join(facts)] if facts else []))
+    missed = ["NOT passed to", textwrap.shorten(name(step.to), 24, placeholder="…")] if step.missed and step.to else []
+    return "\n".join(lines + ([" · ".join(facts)] if facts else []) + missed)
 
 
 def draw(summary: JourneySummary) -> Figure:
@@ -47,15 +50,18 @@ def draw(summary: JourneySummary) -> Figure:
     for position, item in enumerate(summary.steps):
         x, y = float(position), float(lane_y[item.step.agency])
         centres.append((x, y))
-        dashed = item.step.probability < 1 or item.step.kind == StepKind.wait
+        dashed = item.step.probability < 1 or item.step.kind == StepKind.wait or item.step.missed
         axes.add_patch(FancyBboxPatch((x - BOX_WIDTH / 2, y - BOX_HEIGHT / 2), BOX_WIDTH, BOX_HEIGHT,
                                       boxstyle="round,pad=0.02,rounding_size=0.08",
-                                      facecolor=KIND_COLOURS[item.step.kind], edgecolor="#2e4053",
-                                      linestyle="--" if dashed else "-", linewidth=1.0, zorder=2))
-        axes.text(x, y, _box_label(item), ha="center", va="center", fontsize=6.2, zorder=3)
+                                      facecolor=KIND_COLOURS[item.step.kind],
+                                      edgecolor=MISSED if item.step.missed else "#2e4053",
+                                      linestyle="--" if dashed else "-", linewidth=1.6 if item.step.missed else 1.0,
+                                      zorder=2))
+        axes.text(x, y, _box_label(item, summary.journey.agency_name), ha="center", va="center", fontsize=6.2,
+                  zorder=3)
     for position in range(1, count):
         _arrow(axes, centres[position - 1], centres[position], gap_before.get(summary.steps[position].number))
-    axes.set_yticks(list(lane_y.values()), list(lane_y))
+    axes.set_yticks(list(lane_y.values()), [textwrap.fill(summary.journey.agency_name(a), 24) for a in lane_y])
     axes.set_xticks(range(count), [str(s.number) for s in summary.steps], fontsize=7)
     axes.set_xlabel("step", fontsize=8)
     axes.set_xlim(-0.6, count - 0.4)
@@ -66,7 +72,8 @@ def draw(summary: JourneySummary) -> Figure:
                    f"£{summary.total:,.0f} per person · {describe_days(summary.elapsed_days)} elapsed · "
                    f"{len(summary.agencies)} agencies · {summary.expected_hand_offs:.1f} hand-offs per person", fontsize=9, loc="left")
     axes.legend(handles=[Patch(facecolor=c, edgecolor="#2e4053", label=k.value) for k, c in KIND_COLOURS.items()]
-                + [Patch(facecolor="white", edgecolor="#c0392b", label="wait between agencies")],
+                + [Patch(facecolor="white", edgecolor="#c0392b", label="wait between agencies"),
+                   Patch(facecolor="white", edgecolor=MISSED, linestyle="--", label="hand-off missed")],
                 loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     figure.tight_layout()
     return figure

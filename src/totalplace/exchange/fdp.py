@@ -25,6 +25,7 @@ from pathlib import Path
 from totalplace.classify.rules import cofog_codes
 from totalplace.errors import InputError
 from totalplace.exchange.figures import Figure
+from totalplace.tabular import restored, write_csv
 from totalplace.workspace import FISCAL_YEAR, slug
 
 DESCRIPTOR = "datapackage.json"
@@ -59,12 +60,9 @@ def export_package(figures: list[Figure], directory: Path, title: str, descripti
     (directory / DATA_PATH).parent.mkdir(parents=True, exist_ok=True)
     names = cofog_codes()
     with (directory / DATA_PATH).open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for number, f in enumerate(figures, start=1):
-            writer.writerow([number, f.place, f.fiscal_year, f.direction, f.agency, f.theme, f.cofog,
-                             names.get(f.cofog, ""), f.control_level, f"{f.amount:.2f}", f.method, f.source,
-                             f.confidence])
+        write_csv(handle, COLUMNS, ([number, f.place, f.fiscal_year, f.direction, f.agency, f.theme, f.cofog,
+                                     names.get(f.cofog, ""), f.control_level, f.amount, f.method, f.source,
+                                     f.confidence] for number, f in enumerate(figures, start=1)))
     path = directory / DESCRIPTOR
     path.write_text(json.dumps(_descriptor(figures, title, description), indent=2, ensure_ascii=False) + "\n",
                     encoding="utf-8")
@@ -248,7 +246,7 @@ def _rows(data: Path):
     with data.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         for number, row in enumerate(reader, start=2):
-            yield number, row
+            yield number, {column: restored(cell) if isinstance(cell, str) else cell for column, cell in row.items()}
 
 
 def _decimal(text: str, where: str) -> Decimal:

@@ -30,7 +30,7 @@ from totalplace.ingest.sources import sha256_of
 YEAR_HEADER = re.compile(r"^(\d{4})-(\d{2})$")
 PENNY = Decimal("0.01")
 MONEY_TYPE = pa.decimal128(38, 2)
-CACHE_VERSION = "1"  # bump when the normalised shape changes, so old caches are not reused
+CACHE_VERSION = "2"  # bump when the normalised shape changes, so old caches are not reused
 
 # Each release's columns, by the field they hold. A workbook is read with the
 # first layout whose headers it all has (headers compared without case or extra spaces).
@@ -42,6 +42,12 @@ LAYOUTS: dict[str, dict[str, str]] = {
         "sub_function": "HMT Subfunction", "identifiable": "ID/non-ID", "cap_cur": "CAP or CUR",
         "spender": "CG, LG, PC, BOE", "region": "NUTS Region",
     },
+    "CRA database 2014 layout": {
+        "department": "Department", "programme_code": "CRA Segment", "programme": "CRA Segment Description",
+        "cofog": "COFOG Level 0", "hmt_function": "HMT Function", "cofog_group": "COFOG Level 1",
+        "sub_function": "HMT Subfunction", "identifiable": "ID/non-ID", "cap_cur": "CAP or CUR",
+        "spender": "CG, LG or PC", "region": "NUTS Region",
+    },
     "CRA database 2010 layout": {
         "department_code": "Dept Code", "department": "Dept Name",
         "cofog": "COFOG level 1", "hmt_function": "HMT Functional Classification",
@@ -51,7 +57,8 @@ LAYOUTS: dict[str, dict[str, str]] = {
     },
 }
 # The 2010 database has no notes sheet; HM Treasury published it in £ million.
-DEFAULT_UNIT = {"CRA database 2018 layout": None, "CRA database 2010 layout": Decimal(1_000_000)}
+DEFAULT_UNIT = {"CRA database 2018 layout": None, "CRA database 2014 layout": None,
+                "CRA database 2010 layout": Decimal(1_000_000)}
 UNIT_NOTES = ((re.compile(r"£\s?'?000|£\s?thousand", re.I), Decimal(1000), "£ thousand"),
               (re.compile(r"£\s?m(illion)?\b", re.I), Decimal(1_000_000), "£ million"))
 
@@ -302,10 +309,12 @@ def _read_rows(sheet, header_row: int, headers: list, layout: str, factor: Decim
         raise InputError(f"{norm.path}: sheet {sheet.title!r} has no year columns like 2009-10")
     lines: dict[str, list] = {name: [] for name in COLUMNS}
     blank = 0
+    seen: Counter[tuple] = Counter()
     for number, row in enumerate(sheet.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
         if not any(v is not None for v in row):
             continue
         described = _describe(row, columns, number, norm)
+        _mark_repeat(described, seen, norm)
         for year, column in years:
             value = row[column] if column < len(row) else None
             amount = norm.amount(value, factor, number, year)
@@ -320,6 +329,25 @@ def _read_rows(sheet, header_row: int, headers: list, layout: str, factor: Decim
             lines["amount"].append(amount)
     norm.log.note("amount", "empty cell", "no line", "a blank is no figure, not zero", rows=blank)
     return lines, [y for y, _ in years]
+
+
+def _mark_repeat(described: dict[str, object], seen: Counter[tuple], norm: _Normaliser) -> None:
+    """A row described exactly like an earlier one gets its place among them in its programme name.
+
+    The 2010 release gives local government's social protection as two current
+    lines per region with the same words (personal social services, then housing
+    benefit); a rule can only tell them apart by their order, so the order is kept
+    in the name: 'LA dummy sprog 10. Social protection [CUR line 2]'.
+    """
+    key = tuple(described[f] for f in ("department", "organisation", "programme", "programme_code", "cofog",
+                                       "hmt_function", "sub_function", "cap_cur", "spender", "region",
+                                       "identifiable"))
+    seen[key] += 1
+    if seen[key] > 1:
+        marked = f"{described['programme']} [{described['cap_cur']} line {seen[key]}]"
+        norm.log.note("programme", described["programme"], marked,
+                      "described exactly like an earlier row of the region: numbered in the order of the workbook")
+        described["programme"] = marked
 
 
 def _describe(row: tuple, columns: dict[str, int], number: int, norm: _Normaliser) -> dict[str, object]:

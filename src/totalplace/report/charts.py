@@ -60,6 +60,25 @@ def bar_chart(labels: Sequence[str], values: Sequence[Decimal | float], title: s
     return svg_of(figure)
 
 
+def line_chart(years: Sequence[str], series: dict[str, Sequence[Decimal | float | None]], title: str = "",
+               breaks: Sequence[str] = ()) -> str:
+    """Lines over the years (a gap where a value is missing), with dashed verticals where a series breaks."""
+    figure, axes = plt.subplots(figsize=(7.5, 3.2))
+    positions = list(range(len(years)))
+    for index, (name, values) in enumerate(series.items()):
+        axes.plot(positions, [float(v) if v is not None else float("nan") for v in values], marker="o",
+                  markersize=3, color=PALETTE[index % len(PALETTE)], label=_shorten(name, 40))
+    for year in breaks:
+        axes.axvline(years.index(year) - 0.5, color="#505a5f", linestyle="--", linewidth=0.8)
+        axes.text(years.index(year) - 0.45, 1.0, "new release", transform=axes.get_xaxis_transform(),
+                  fontsize=7, va="top", color="#505a5f")
+    axes.set_xticks(positions, list(years), rotation=45, ha="right")
+    axes.yaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
+    _plain_axes(axes, title)
+    return svg_of(figure)
+
+
 def stacked_share_bar(labels: Sequence[str], values: Sequence[Decimal | float], title: str = "") -> str:
     """One bar split into shares (e.g. the sliding scale of control), labelled with each share."""
     total = float(sum(float(v) for v in values)) or 1.0

@@ -7,8 +7,6 @@ link), so it opens offline, attached to an email, with nothing fetched.
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,10 +15,11 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from totalplace import __version__
+from totalplace import __version__, tabular
 from totalplace.report.contents import report_sections
 from totalplace.report.section import Section
-from totalplace.report.tables import Table, cell_text, plain_value, sheet_rows
+from totalplace.report.tables import Table, cell_text, sheet_rows
+from totalplace.tabular import append_row
 from totalplace.workspace import Workspace
 
 
@@ -82,30 +81,26 @@ def write_workbook(place_name: str, sections: list[Section], path: Path) -> Path
     book = Workbook()
     contents = book.active
     contents.title = "contents"
-    contents.append([f"{place_name}: the place report"])
+    append_row(contents, [f"{place_name}: the place report"])
     contents["A1"].font = Font(bold=True, size=14)
-    contents.append(["sheet", "section", "table"])
+    append_row(contents, ["sheet", "section", "table"])
     used: set[str] = {"contents", "provenance"}
     for section, table in _all_tables(sections):
         name = _sheet_name(f"{section.id} {table_slug(table)}", used)
-        contents.append([name, section.title, table.title])
+        append_row(contents, [name, section.title, table.title])
         sheet_rows(book.create_sheet(name), table)
     provenance = book.create_sheet("provenance")
-    provenance.append(["section", "source, method and confidence"])
+    append_row(provenance, ["section", "source, method and confidence"])
     for section in sections:
         for line in section.provenance:
-            provenance.append([section.title, line])
+            append_row(provenance, [section.title, line])
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
 
 
 def csv_text(table: Table) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    writer.writerows([[plain_value(v) for v in row] for row in table.rows])
-    return buffer.getvalue()
+    return tabular.csv_text(table.columns, table.rows)
 
 
 def csv_data_uri(table: Table) -> str:

@@ -5,7 +5,6 @@ Figures arrive computed; this module only formats them.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from totalplace.errors import InputError
+from totalplace.tabular import append_row, write_csv
 
 
 class Format(StrEnum):
@@ -46,7 +46,7 @@ def cell_text(value) -> str:
 
 
 def plain_value(value):
-    """A value for CSV and JSON: money exact, as text with pence."""
+    """A value for JSON: money exact, as text with pence (CSV cells: `tabular.csv_value`)."""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, float):
@@ -87,7 +87,7 @@ def emit_sections(sections: dict[str, Table], fmt: Format, output: Path | None =
     if fmt == Format.csv:
         def write_all(handle) -> None:
             for number, table in enumerate(sections.values()):
-                handle.write("\n" if number else "")
+                handle.write("\r\n" if number else "")  # the rows' own line end (see tabular.write_csv)
                 _write_csv(handle, table, titled=True)
         return _write_text(output, write_all)
     return _write_text(output, lambda handle: _write_json(handle, {key: _json_table(table)
@@ -114,9 +114,9 @@ def _write_text(output: Path | None, write: Callable[[IO[str]], None]) -> Path |
 
 
 def _write_csv(handle: IO[str], table: Table, titled: bool) -> None:
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerows(([[table.title]] if titled else []) + [table.columns])
-    writer.writerows([[plain_value(v) for v in row] for row in table.rows])
+    if titled:
+        write_csv(handle, [table.title], [])
+    write_csv(handle, table.columns, table.rows)
 
 
 def _write_json(handle: IO[str], value: dict) -> None:
@@ -166,24 +166,14 @@ def write_xlsx(table: Table, path: Path) -> None:
     sheet_rows(sheet, table)
     notes = book.create_sheet("notes")
     for note in table.notes:
-        notes.append([note])
+        append_row(notes, [note])
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
 
 def sheet_rows(sheet, table: Table) -> None:
     """The table's title, header and rows on a worksheet: real numbers, money to pence, shares as %."""
-    from openpyxl.styles import Font
-
-    sheet.append([table.title])
-    sheet["A1"].font = Font(bold=True)
-    sheet.append(table.columns)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    append_row(sheet, [table.title], bold=True)
+    append_row(sheet, table.columns, bold=True)
     for row in table.rows:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
-        for value, cell in zip(row, sheet[sheet.max_row]):
-            if isinstance(value, Decimal):
-                cell.number_format = "#,##0.00"
-            elif isinstance(value, float):
-                cell.number_format = "0.0%"
+        append_row(sheet, row, money=True, shares=True)

@@ -7,11 +7,12 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from totalplace.web.db import ApiToken, Database, Role, User, audit, user_by_name
@@ -72,11 +73,45 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User, actor: str) -> str:
+TOKEN_DAYS = 90  # an API token works this long; a user issues a new one (and may revoke the old)
+
+
+def issue_token(session: Session, user: User, actor: str, replace: bool = False) -> str:
+    """A new API token for the user; with `replace`, the user's other tokens stop working."""
+    if replace:
+        session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=token_digest(token)))
-    audit(session, actor, "token issued", f"API token for {user.username}")
+    session.add(ApiToken(user_id=user.id, token_hash=token_digest(token), created_at=_now(),
+                         expires_at=_now() + timedelta(days=TOKEN_DAYS)))
+    audit(session, actor, "token issued", f"API token for {user.username}, expires in {TOKEN_DAYS} days"
+                                          + (", replacing the others" if replace else ""))
     return token
+
+
+def token_expiry(token: ApiToken) -> datetime:
+    """When a token stops working (one made before tokens expired: TOKEN_DAYS after it was made)."""
+    return token.expires_at or token.created_at + timedelta(days=TOKEN_DAYS)
+
+
+def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, user: User, token_id: int, actor: str) -> None:
+    found = session.get(ApiToken, token_id)
+    if found is None or found.user_id != user.id:
+        raise HTTPException(404, "you have no such token")
+    session.delete(found)
+    audit(session, actor, "token revoked", f"API token {token_id} of {user.username}")
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Every session of the user ends now: their cookies carry the old version (see current_principal)."""
+    user.session_version = (user.session_version or 1) + 1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def principal_of(user: User) -> Principal:
@@ -95,20 +130,28 @@ def current_principal(request: Request) -> Principal:
 PRINCIPAL_SECONDS = 5.0
 
 
-def _session_principal(db: Database, user_id: int) -> Principal | None:
+def _session_principal(db: Database, user_id: int, version: object) -> Principal | None:
+    """The session's user if it is active and the session was signed in under its current version."""
     now = time.monotonic()
     seen = db.recent_users.get(user_id)
-    if seen and now - seen[0] < PRINCIPAL_SECONDS and seen[1] is not None:
-        return seen[1]
-    with db.session() as session:
-        user = session.get(User, user_id)
-        principal = principal_of(user) if user is not None and user.active else None
-    db.recent_users[user_id] = (now, principal)
-    return principal
+    if not (seen and now - seen[0] < PRINCIPAL_SECONDS and seen[1] is not None):
+        with db.session() as session:
+            user = session.get(User, user_id)
+            principal = principal_of(user) if user is not None and user.active else None
+            seen = (now, principal, user.session_version if user is not None else None)
+        db.recent_users[user_id] = seen
+    return seen[1] if version == seen[2] else None
+
+
+def start_session(request: Request, user: User) -> None:
+    """A new session for the user (a new cookie: no fixation), under the user's current session version."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["version"] = user.session_version
 
 
 def forget_principals(db: Database) -> None:
-    """After a change to users: every session's user is read afresh."""
+    """After a change to users (in this process): every session's user is read afresh at once."""
     db.recent_users.clear()
 
 
@@ -117,15 +160,17 @@ def _principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         with db.session() as session:
-            user = session.scalars(
-                select(User).join(ApiToken, ApiToken.user_id == User.id)
+            found = session.execute(
+                select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
                 .where(ApiToken.token_hash == token_digest(header[7:].strip()))
             ).first()
-            if user is None or not user.active:
-                raise HTTPException(401, "unknown or revoked API token", headers={"WWW-Authenticate": "Bearer"})
-            return principal_of(user)
+            if found is None or not found[0].active or token_expiry(found[1]) <= _now():
+                raise HTTPException(401, "unknown, expired or revoked API token",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            return principal_of(found[0])
     user_id = request.session.get("user_id")
-    return (_session_principal(db, user_id) if isinstance(user_id, int) else None) or PUBLIC
+    return (_session_principal(db, user_id, request.session.get("version"))
+            if isinstance(user_id, int) else None) or PUBLIC
 
 
 def require(principal: Principal, *roles: Role) -> None:

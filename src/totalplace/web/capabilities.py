@@ -1,4 +1,5 @@
-"""The capabilities' own report sections as pages: top-down, funding streams, deep dives, appraisals, deal, estate.
+"""The capabilities' own report sections as pages: top-down, funding streams, deep dives (with the unit cost
+library), appraisals, deal, estate.
 
 Each capability hands the place report `report_sections(workspace) -> list[Section]`
 (`report.section`): paragraphs, charts with their tables, tables and provenance.
@@ -42,6 +43,8 @@ CAPABILITIES = (
                "The grants and streams that fund the place's spending, and their conditions."),
     Capability("provision", "Provision maps", "totalplace.deepdive.provision",
                "Who provides what for a theme, and what it costs."),
+    Capability("unit-costs", "Unit costs", "totalplace.deepdive.unit_cost_report",
+               "What a step of a journey costs and who bears it, by the sheets of the GMCA Unit Cost Database."),
     Capability("journeys", "Journeys", "totalplace.deepdive.journey_report",
                "Customer journeys through the agencies, with their swimlanes and cost per person."),
     Capability("cohorts", "Cohorts", "totalplace.deepdive.cohort_report",

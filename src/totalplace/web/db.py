@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, event, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -48,10 +48,13 @@ class User(Base):
     agency_id: Mapped[str | None] = mapped_column(String(80), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    # Every session cookie carries the version it was signed in under; raising it (sign-out,
+    # a password changed or reset, deactivation) ends every session of the user at once.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class ApiToken(Base):
-    """A bearer token for the API. Only its SHA-256 is kept; the token is shown once."""
+    """A bearer token for the API. Only its SHA-256 is kept; the token is shown once. It expires."""
 
     __tablename__ = "api_token"
 
@@ -59,6 +62,18 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("web_user.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)  # None: made before tokens expired
+
+
+class SignInFailures(Base):
+    """Failed sign-ins counted for one account ("account:NAME") or one client address ("address:IP")."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure: Mapped[datetime] = mapped_column(default=_now)
+    blocked_until: Mapped[datetime] = mapped_column(default=_now)
 
 
 class Publication(Base):
@@ -99,7 +114,21 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     Base.metadata.create_all(engine)
+    _add_new_columns(engine)
     return engine
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """A state database made by an earlier version gets the columns added since (create_all adds only tables)."""
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
+                    connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import duckdb
 
+from totalplace import display
 from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count, CountRow
 from totalplace.count.population import population
@@ -30,8 +31,6 @@ from totalplace.workspace import Workspace, open_workspace
 
 # Breakdowns the pages offer (a whitelist: a dimension is never taken from the URL as SQL).
 BREAKDOWNS = ("agency", "theme", "cofog", "month", "supplier", "transfer", "service")
-# Published figures hide groups of fewer payments than this (they may identify a person paid).
-SUPPRESS_BELOW = 5
 CACHE_SIZE = 256
 _MISSING = object()
 
@@ -201,30 +200,74 @@ def _agency_count(cur, workspace: Workspace, by: str, year: str | None, agency: 
     return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows), Decimal(0), pop)
 
 
-def suppressed(result: Count) -> Count:
-    """The published view: groups of fewer than SUPPRESS_BELOW lines lose their figures."""
-    rows = [r if r.lines >= SUPPRESS_BELOW else CountRow(r.key if by_is_safe(result.by) else "(suppressed)",
-                                                         "(suppressed)", None, None, None, None)
-            for r in result.rows]
-    return Count(result.by, result.fiscal_year, rows, result.total, result.lines,
-                 result.within_count_transfers, result.population)
+@dataclass(frozen=True)
+class SuppressedCount(Count):
+    """A count as the public (or another agency's analyst) sees it: small groups merged, maybe no total.
+
+    Groups of fewer payments than the workspace's threshold (`Workspace.suppress_below`,
+    the one shared with the cohort outputs) may identify a person paid. They are
+    merged into one "other (n groups)" row, always last, so its place in the amount
+    order says nothing about them. When even together they are too few, the row's
+    figures are suppressed, and so are the total, the lines and the shares, from which
+    they could be recovered by subtraction (secondary suppression).
+    """
+
+    threshold: int = 0
+    merged: int = 0  # groups merged into the "other" row
+
+    @property
+    def per_head(self) -> Decimal | None:
+        return None if self.total is None else super().per_head
 
 
-def by_is_safe(by: str) -> bool:
-    """Whether a group's name may be shown when its figure is suppressed (a supplier's may not)."""
-    return by not in ("supplier", "service")
+def suppressed(result: Count, threshold: int) -> Count:
+    small = [r for r in result.rows if r.lines < threshold]
+    if not small:
+        return result
+    kept = [r for r in result.rows if r.lines >= threshold]
+    amount, lines = sum((r.amount for r in small), Decimal(0)), sum(r.lines for r in small)
+    key = f"other ({display.plural(len(small), 'group')})"
+    if lines >= threshold:
+        other = CountRow(key, key, amount, lines, bottomup.per_head(amount, result.population),
+                         float(amount / result.total) if result.total else 0.0)
+        return SuppressedCount(result.by, result.fiscal_year, [*kept, other], result.total, result.lines,
+                               result.within_count_transfers, result.population, threshold, len(small))
+    rows = [CountRow(r.key, r.label, r.amount, r.lines, r.per_head, None) for r in kept]
+    rows.append(CountRow(key, key, None, None, None, None))
+    return SuppressedCount(result.by, result.fiscal_year, rows, None, None, result.within_count_transfers,
+                           result.population, threshold, len(small))
 
 
-def breakdown_table(result: Count, place: str) -> Table:
-    cofog = result.by == "cofog"
-    columns = [result.by] + (["name"] if cofog else []) + ["amount", "lines", "£ per head", "share"]
-    rows = [[r.key] + ([r.label] if cofog else []) + [r.amount, r.lines, r.per_head, r.share] for r in result.rows]
-    notes = [f"Total £{result.total:,.2f} over {result.lines:,} lines."]
+def as_seen_by(store: Store, principal: Principal, result: Count, agency: str | None) -> Count:
+    """A breakdown narrowed to what the role may see: every agency's groups in full only for
+    those who see every agency's rows (administrators, partners), and an analyst's own agency's."""
+    if principal.row_agency is None and principal.sees_rows:
+        return result
+    if principal.sees_rows and agency == principal.row_agency:
+        return result
+    return suppressed(result, store.workspace.suppress_below)
+
+
+NAMED = ("agency", "cofog", "month", "transfer")  # dimensions whose keys are codes: a name column beside them
+
+
+def breakdown_table(result: Count, workspace: Workspace) -> Table:
+    """The breakdown's rows: the key (a code the CSV and API keep), its name where it has one, the figures."""
+    named = result.by in NAMED
+    columns = [result.by] + (["name"] if named else []) + ["amount", "lines", "£ per head", "share"]
+    rows = [[r.key] + ([r.key if r.key.startswith("other (") else display.key_name(workspace, result.by, r.key)]
+                       if named else []) + [r.amount, r.lines, r.per_head, r.share] for r in result.rows]
+    place = workspace.settings.place.name
+    notes = [f"Total {display.money(result.total)} over {display.plural(result.lines, 'payment')}."
+             if result.total is not None else
+             "The total is suppressed: with the groups shown it would give away the groups merged into 'other'."]
     if result.population:
         notes.append(f"Population {result.population.value:,} ({result.population.method}).")
-    if any(r.amount is None for r in result.rows):
-        notes.append(f"Groups of fewer than {SUPPRESS_BELOW} payments are suppressed; the total includes them.")
-    return Table(f"{place}: spending by {result.by}, {result.fiscal_year or 'all years'}", columns, rows, notes)
+    if isinstance(result, SuppressedCount):
+        notes.append(f"Groups of fewer than {display.plural(result.threshold, 'payment')} are merged into the "
+                     f"last row, whatever its amount; the total includes them.")
+    return Table(f"{place}: spending by {display.column_title(result.by).lower()}, "
+                 f"{result.fiscal_year or 'all years'}", columns, rows, notes)
 
 
 @dataclass(frozen=True)
@@ -252,13 +295,15 @@ def trace(store: Store, principal: Principal, by: str, key: str, year: str | Non
     return store.cached(("trace", by, key, year, limit, agency), compute)
 
 
-def trace_table(result: Trace, by: str, key: str) -> Table:
+def trace_table(result: Trace, by: str, key: str, workspace: Workspace) -> Table:
     rows = [[t.path, t.row_number, t.agency_id, t.payment_date, t.supplier_name, t.service, t.expense,
-             t.amount, t.rule_id or "(no rule)", t.transfer_rule or ""] for t in result.lines]
+             t.amount, t.rule_id or "(no rule)", display.rule_note(workspace, t.rule_id), t.transfer_rule or ""]
+            for t in result.lines]
     shown = f" (showing the largest {len(result.lines):,})" if len(result.lines) < result.count else ""
     return Table(f"Rows behind {by} = {key!r}",
-                 ["file", "row", "agency", "date", "supplier", "service", "expense", "amount", "rule", "transfer"],
-                 rows, [f"{result.count:,} rows, total £{result.total:,.2f}{shown}"])
+                 ["file", "row", "agency", "date", "supplier", "service", "expense", "amount", "rule", "rule says",
+                  "transfer"],
+                 rows, [f"{display.plural(result.count, 'row')}, total {display.money(result.total)}{shown}"])
 
 
 @dataclass(frozen=True)
@@ -310,7 +355,7 @@ class Overview:
     fiscal_year: str
     by_agency: Count
     by_theme: Count
-    gaps: list[str]
+    gaps: list[tuple[str, str]]  # (agency id, month) without a file
     files: int
     rows_rejected: int
 
@@ -324,6 +369,6 @@ def overview(store: Store, year: str | None) -> Overview:
         with store.cursor() as cur:
             months = coverage.month_coverage(cur)
             files, rejected = fetch_one(cur, "SELECT count(*), coalesce(sum(rows_rejected), 0) FROM source_file")
-        gaps = [f"{m.agency_id} {m.month}" for m in months if m.gap]
+        gaps = [(m.agency_id, m.month) for m in months if m.gap]
         return Overview(fiscal_year, agencies, themes, gaps, files, rejected)
     return store.cached(("overview", fiscal_year), compute)

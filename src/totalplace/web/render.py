@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,20 +15,29 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from totalplace import display
 from totalplace.report.tables import Table, cell_text, plain_value
-from totalplace.web.auth import csrf_token, current_principal
+from totalplace.tabular import csv_text, is_number
+from totalplace.web.auth import TOKEN_DAYS, csrf_token, current_principal
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
-def money(value: Decimal | None) -> str:
-    return "suppressed" if value is None else f"£{value:,.2f}"
+# Columns whose exact decimals are money (others, such as rates or ratios, show as plain numbers).
+_MONEY_WORDS = re.compile(r"amount|money|£|total|cost|spend|saving|budget|npv|pv\b|value|benefit|price", re.I)
 
 
-def is_number(value) -> bool:
-    return isinstance(value, (Decimal, int, float)) and not isinstance(value, bool)
+def page_cell(value, column: str = "") -> str:
+    """A table cell on a page: money in pounds, shares in per cent, counts with thousands, codes as they are."""
+    if value is None:
+        return "suppressed" if column in ("amount", "lines", "share", "£ per head") else ""
+    if isinstance(value, Decimal) and _MONEY_WORDS.search(column):
+        return display.money(value)
+    if isinstance(value, int) and not isinstance(value, bool) and column not in ("row", "year"):
+        return f"{value:,}"
+    return cell_text(value)
 
 
 def inline_svg(svg: str) -> Markup:
@@ -39,19 +47,27 @@ def inline_svg(svg: str) -> Markup:
 
 
 # A table cell as the report and the terminal show it (CSV and JSON keep the exact values).
-templates.env.filters.update(money=money, cell=cell_text, inline_svg=inline_svg)
+templates.env.globals.update(kind_name=display.code_name, month_name=display.month_name)
+templates.env.filters.update(money=display.money, cell=page_cell, inline_svg=inline_svg, plural=display.plural,
+                             column_title=display.column_title)
 templates.env.tests["number"] = is_number
 templates.env.globals["query"] = lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
-def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+def page(request: Request, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
     principal = current_principal(request)
     nav = [item for item in request.app.state.nav if item.visible(principal)]
     return templates.TemplateResponse(
         request, template, {"principal": principal, "nav": nav, "csrf": csrf_token(request),
-                            "place": request.app.state.store.workspace.settings.place, **context},
-        status_code=status,
+                            "place": request.app.state.store.workspace.settings.place, "token_days": TOKEN_DAYS,
+                            "agency_name": _agency_names(request), **context},
+        status_code=status, headers=headers,
     )
+
+
+def _agency_names(request: Request) -> Callable[[str], str]:
+    workspace = request.app.state.store.workspace
+    return lambda agency_id: display.agency_name(workspace, agency_id)
 
 
 def cached_page(request: Request, template: str, key: tuple, context: Callable[[], dict]) -> HTMLResponse:
@@ -66,7 +82,8 @@ def cached_page(request: Request, template: str, key: tuple, context: Callable[[
 
     def draw() -> tuple[Markup, bytes]:
         body = templates.env.get_template(template)
-        names = body.new_context({"principal": principal, "place": place, "request": request, **context()})
+        names = body.new_context({"principal": principal, "place": place, "request": request,
+                                  "agency_name": _agency_names(request), **context()})
         return Markup("".join(body.blocks["title"](names))), "".join(body.blocks["content"](names)).encode()
     title, content = request.app.state.store.cached(("page", template, key, scope), draw)
     head, tail = request.app.state.frames.around(request, title)
@@ -101,7 +118,7 @@ class Frames:
         nav = [item for item in request.app.state.nav if item.visible(principal)]
         html = templates.env.get_template("base.html").render(
             request=request, principal=principal, nav=nav, csrf=key[2], place=place, title_text=title,
-            body=Markup(_BODY))
+            agency_name=_agency_names(request), body=Markup(_BODY))
         head, tail = html.split(_BODY)
         parts = head.encode(), tail.encode()
         with self._lock:
@@ -111,17 +128,25 @@ class Frames:
         return parts
 
 
-def render_error(request: Request, status: int, message: str) -> HTMLResponse:
-    return page(request, "error.html", status=status, status_code=status, message=message)
+ERROR_HEADINGS = {400: "There is a problem with what was sent", 401: "Sign in to see this page",
+                  403: "You cannot see this page", 404: "Page not found", 413: "The file is too large",
+                  422: "There is a problem with the address", 429: "Too many tries",
+                  500: "Sorry, there is a problem with the service"}
+templates.env.globals["heading"] = lambda status: ERROR_HEADINGS.get(status, "There is a problem")
+
+
+def plain_error_page(status: int, message: str) -> str:
+    """An error page without the menu (for answers made before the app runs: a 413, a 500)."""
+    return templates.env.get_template("plain_error.html").render(status_code=status, message=message)
+
+
+def render_error(request: Request, status: int, message: str, headers: dict | None = None) -> HTMLResponse:
+    return page(request, "error.html", status=status, headers=headers, status_code=status, message=message)
 
 
 def csv_response(table: Table, filename: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    writer.writerows([[plain_value(v) for v in row] for row in table.rows])
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(csv_text(table.columns, table.rows), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{safe}"'})
 
 

@@ -23,6 +23,10 @@ class NavItem:
     title: str
     path: str
     visible: Callable[[Principal], bool]
+    within: tuple[str, ...] = ()  # the item is the current one on these paths (and their sub-paths) too
+
+    def active(self, path: str) -> bool:
+        return path == self.path or any(path == p or path.startswith(p + "/") for p in self.within)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy import delete, select
 
 from totalplace.errors import InputError
-from totalplace.web import capabilities, figures
+from totalplace.web import capabilities, figures, throttle
 from totalplace.web.auth import (
-    Principal, check_csrf, create_user, current_principal, forget_principals, hash_password, require,
+    Principal, check_csrf, create_user, current_principal, end_sessions, forget_principals, hash_password, require,
 )
 from totalplace.web.db import ApiToken, AuditEvent, Publication, Role, User, audit
 from totalplace.web.pages import NavItem
@@ -20,9 +20,8 @@ from totalplace.web.render import page
 from totalplace.workspace import Agency, AgencyKind, slug
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavItem("Users", "/admin/users", lambda p: p.role == Role.administrator),
-       NavItem("Publish", "/admin/publish", lambda p: p.role == Role.administrator),
-       NavItem("Audit log", "/admin/audit", lambda p: p.role == Role.administrator)]
+# One menu item; the administration pages have their own tabs (templates/admin_tabs.html).
+NAV = [NavItem("Admin", "/admin/users", lambda p: p.role == Role.administrator, within=("/admin",))]
 AUDIT_PAGE = 500
 
 
@@ -74,12 +73,13 @@ def change_user(request: Request, user_id: int, action: Annotated[str, Form(patt
         if action == "reset":
             password = secrets.token_urlsafe(12)
             user.password_hash = hash_password(password)
-            notice = f"New password for {user.username}, shown once: {password}"
+            notice = f"New password for {user.username}, shown once: {password}. Their sessions and API tokens have ended."
         else:
             user.active = action == "activate"
-            if not user.active:  # a deactivated user's API tokens stop working too
-                session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
             notice = f"{user.username} {action}d."
+        if action != "activate":  # a reset or a deactivation ends every session and API token of the user
+            end_sessions(session, user)
+            session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
         audit(session, admin.username, f"user {action}", user.username)
     forget_principals(request.app.state.db)
     return _users_page(request, notice=notice)
@@ -105,6 +105,7 @@ def _publish_page(request: Request, **context) -> Response:
     with request.app.state.db.session() as session:
         done = list(session.scalars(select(Publication).order_by(Publication.dimension, Publication.fiscal_year)))
     return page(request, "admin_publish.html", publications=done, dimensions=figures.BREAKDOWNS,
+                threshold=request.app.state.store.workspace.suppress_below,
                 years=figures.years(request.app.state.store) + ["all"], pages=capabilities.available(), **context)
 
 
@@ -150,3 +151,26 @@ def audit_log(request: Request) -> Response:
     with request.app.state.db.session() as session:
         events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)))
     return page(request, "admin_audit.html", events=events)
+
+
+@router.get("/admin/sign-ins")
+def sign_ins(request: Request) -> Response:
+    _admin(request)
+    return _sign_ins_page(request)
+
+
+@router.post("/admin/sign-ins")
+def lift_lock(request: Request, key: Annotated[str, Form(max_length=200)],
+              csrf: Annotated[str | None, Form()] = None) -> Response:
+    admin = _admin(request, csrf, form=True)
+    with request.app.state.db.session() as session:
+        lifted = throttle.lift(session, key)
+        if lifted:
+            audit(session, admin.username, "sign-in lock lifted", key)
+    return _sign_ins_page(request, notice=f"Lifted: {key.split(':', 1)[1]} may sign in again." if lifted else None)
+
+
+def _sign_ins_page(request: Request, **context) -> Response:
+    with request.app.state.db.session() as session:
+        rows = throttle.current(session)
+    return page(request, "admin_sign_ins.html", rows=rows, now=throttle.now(), **context)

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from totalplace import display
 from totalplace.count.bottomup import Count
-from totalplace.report.tables import Table
+from totalplace.report.tables import Table, plain_value
 from totalplace.web import figures
 from totalplace.web.auth import Principal, current_principal
 from totalplace.web.charts import bar_chart
@@ -20,7 +21,8 @@ from totalplace.web.render import cached_page, csv_response, table_json
 
 router = APIRouter()
 PAGE_ROWS = 300
-NAV = [NavItem("Breakdowns", "/breakdown/theme", lambda p: True)]
+# The public finds what is published on its landing page, not a menu item it may not open.
+NAV = [NavItem("Breakdowns", "/breakdown/theme", lambda p: p.sees_unpublished, within=("/breakdown", "/trace"))]
 Dimension = StrEnum("Dimension", {name: name for name in figures.BREAKDOWNS})
 YearQuery = Annotated[str | None, Query(description="Fiscal year like 2018-19, or 'all' (default: latest loaded)",
                                         pattern=r"^(\d{4}-\d{2}|all)$")]
@@ -34,35 +36,39 @@ def public_may_see(request: Request, by: str, fiscal_year: str | None) -> bool:
 
 
 def figure(request: Request, principal: Principal, by: str, year: str | None, agency: str | None) -> Count:
-    """A breakdown as this user may see it: the public only a published one, suppressed."""
+    """A breakdown as this user may see it: the public only a published one; small groups suppressed
+    for the public and for an analyst looking beyond their own agency (`figures.as_seen_by`)."""
     store = request.app.state.store
     fiscal_year = figures.choose_year(store, year)
-    if principal.sees_unpublished:
-        return figures.breakdown(store, by, fiscal_year, agency)
-    if agency or not public_may_see(request, by, fiscal_year):
+    if not principal.sees_unpublished and (agency or not public_may_see(request, by, fiscal_year)):
         raise HTTPException(403 if principal.signed_in else 401,
                             f"spending by {by} for {fiscal_year or 'all years'} is not published")
-    return figures.suppressed(figures.breakdown(store, by, fiscal_year))
+    return figures.as_seen_by(store, principal, figures.breakdown(store, by, fiscal_year, agency), agency)
 
 
 def table_of(request: Request, result: Count) -> Table:
-    return figures.breakdown_table(result, request.app.state.store.workspace.settings.place.name)
+    return figures.breakdown_table(result, request.app.state.store.workspace)
 
 
 def chart_svg(request: Request, result: Count, agency: str | None) -> str:
     store = request.app.state.store
-    title = f"Spending by {result.by}, {result.fiscal_year or 'all years'}" + (f", {agency}" if agency else "")
-    suppressed = any(r.amount is None for r in result.rows)
+    workspace = store.workspace
+    title = (f"Spending by {display.column_title(result.by).lower()}, {result.fiscal_year or 'all years'}"
+             + (f", {display.agency_name(workspace, agency)}" if agency else ""))
+    suppressed = isinstance(result, figures.SuppressedCount)
+    names = [r.key if suppressed and r is result.rows[-1] else display.key_name(workspace, result.by, r.key)
+             for r in result.rows]
     return store.cached(("chart", result.by, result.fiscal_year, agency, suppressed),
-                        lambda: bar_chart(title, [r.label for r in result.rows], [r.amount for r in result.rows]))
+                        lambda: bar_chart(title, names, [r.amount for r in result.rows]))
 
 
-def shown(table: Table) -> Table:
-    """A page lists the largest groups; the CSV and the API have every one."""
-    if len(table.rows) <= PAGE_ROWS:
+def shown(table: Table, merged_last: bool) -> Table:
+    """A page lists the largest groups (and the merged "other" row); the CSV and the API have every one."""
+    if len(table.rows) <= PAGE_ROWS + merged_last:
         return table
-    return Table(table.title, table.columns, table.rows[:PAGE_ROWS],
-                 [*table.notes, f"Showing the largest {PAGE_ROWS} of {len(table.rows):,} groups: "
+    rows = table.rows[:PAGE_ROWS] + (table.rows[-1:] if merged_last else [])
+    return Table(table.title, table.columns, rows,
+                 [*table.notes, f"Showing the largest {PAGE_ROWS} of {len(table.rows) - merged_last:,} groups: "
                                 f"the CSV download has them all."])
 
 
@@ -80,17 +86,18 @@ def breakdown_page(request: Request, by: Dimension, year: YearQuery = None, agen
     result = figure(request, principal, by.value, year, agency)
     store = request.app.state.store
     return cached_page(request, "breakdown.html", (by.value, result.fiscal_year, agency), lambda: dict(
-        result=result, table=shown(table_of(request, result)), chart=chart_svg(request, result, agency),
+        result=result, table=shown(table_of(request, result), isinstance(result, figures.SuppressedCount)),
+        chart=chart_svg(request, result, agency),
         by=by.value, agency=agency, dimensions=figures.BREAKDOWNS, years=figures.years(store),
         agencies=store.workspace.settings.agencies, year=result.fiscal_year or "all",
-        drill=principal.sees_rows and not agency))
+        drill=principal.sees_rows and not agency and not isinstance(result, figures.SuppressedCount)))
 
 
 @router.get("/api/breakdown/{by}", tags=["count"], summary="Spending by a dimension, counted once")
 @answered_inline
 def breakdown_api(request: Request, by: Dimension, year: YearQuery = None, agency: AgencyQuery = None) -> dict:
     result = figure(request, current_principal(request), by.value, year, agency)
-    return {"by": by.value, "fiscal_year": result.fiscal_year, "total": f"{result.total:.2f}",
+    return {"by": by.value, "fiscal_year": result.fiscal_year, "total": plain_value(result.total),
             "lines": result.lines, "per_head": None if result.per_head is None else f"{result.per_head:.2f}",
             "population": result.population.value if result.population else None,
             "table": table_json(table_of(request, result))}

@@ -17,17 +17,25 @@ from fastapi.responses import Response
 
 from totalplace.report.section import Section
 from totalplace.web import capabilities
-from totalplace.web.auth import current_principal
+from totalplace.web.auth import current_principal, require
 from totalplace.web.capabilities import Capability
-from totalplace.web.db import published
+from totalplace.web.db import Role, published
 from totalplace.web.inline import answered_inline
 from totalplace.web.pages import NavItem
-from totalplace.web.render import cached_page, csv_response
+from totalplace.web.render import cached_page, csv_response, page
 
 router = APIRouter()
 LANDED = capabilities.available()
-NAV = [NavItem(c.title, f"/{c.key}", lambda p: p.sees_unpublished) for c in LANDED]
+# One menu item for them all (a menu of a dozen items wraps onto two rows): the analyses page lists them.
+NAV = [NavItem("Analyses", "/analyses", lambda p: p.sees_unpublished, within=tuple(f"/{c.key}" for c in LANDED))]
 SectionId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,120}$")]
+
+
+@router.get("/analyses", include_in_schema=False)
+def analyses(request: Request) -> Response:
+    """The capability pages, each with what it shows (the public finds the published ones on its landing page)."""
+    require(current_principal(request), Role.administrator, Role.partner, Role.analyst)
+    return page(request, "analyses.html", capabilities=LANDED)
 
 
 def is_published(request: Request, capability: Capability) -> bool:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from totalplace.web import capabilities, figures
-from totalplace.web.auth import current_principal
+from totalplace.web.auth import PUBLIC, current_principal
 from totalplace.web.db import published
 from totalplace.web.inline import answered_inline
 from totalplace.web.pages import NavItem
@@ -28,15 +28,23 @@ def overview_page(request: Request, year: YearQuery = None) -> Response:
     principal = current_principal(request)
     store = request.app.state.store
     if not principal.sees_unpublished:
-        done = _published_list(request)
-        return page(request, "published.html", publications=[(by, y) for by, y in done if by in figures.BREAKDOWNS],
-                    pages=[c for c in capabilities.available() if (c.key, capabilities.ALL_YEARS) in done])
+        return _landing_page(request)
     view = figures.overview(store, year)
     top = capabilities.topdown_headline(store)
     return cached_page(request, "overview.html", (view.fiscal_year,), lambda: dict(
         view=view, years=figures.years(store), agency_table=table_of(request, view.by_agency),
         theme_table=table_of(request, view.by_theme), theme_chart=chart_svg(request, view.by_theme, None),
         drill=principal.sees_rows, top=top, top_view=_topdown_view(top)))
+
+
+def _landing_page(request: Request) -> Response:
+    """The public's start page: each published breakdown with its total as the public sees it, each published page."""
+    store = request.app.state.store
+    done = _published_list(request)
+    shown = [(by, year, figures.as_seen_by(store, PUBLIC, figures.breakdown(store, by, None if year == "all" else year),
+                                          None)) for by, year in done if by in figures.BREAKDOWNS]
+    return page(request, "published.html", publications=shown, threshold=store.workspace.suppress_below,
+                pages=[c for c in capabilities.available() if (c.key, capabilities.ALL_YEARS) in done])
 
 
 def _topdown_view(top: capabilities.TopdownHeadline | None) -> dict | None:
@@ -76,7 +84,7 @@ def overview_api(request: Request, year: YearQuery = None) -> dict:
             "population": total.population.value if total.population else None,
             "population_method": total.population.method if total.population else None,
             "within_count_transfers": f"{total.within_count_transfers:.2f}",
-            "files": view.files, "rows_rejected": view.rows_rejected, "gaps": view.gaps,
+            "files": view.files, "rows_rejected": view.rows_rejected, "gaps": [f"{agency} {month}" for agency, month in view.gaps],
             "by_agency": table_json(table_of(request, view.by_agency)),
             "by_theme": table_json(table_of(request, view.by_theme)),
             "topdown": _topdown_json(capabilities.topdown_headline(request.app.state.store))}

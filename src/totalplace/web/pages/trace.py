@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from totalplace.report.tables import Table
 from totalplace.web import figures
 from totalplace.web.auth import current_principal, require
 from totalplace.web.db import Role
@@ -21,6 +22,10 @@ KeyQuery = Annotated[str, Query(description="The figure's key, as the breakdown 
 LimitQuery = Annotated[int, Query(ge=1, le=100_000, description="At most this many rows, largest first")]
 
 
+def _table(request: Request, result: figures.Trace, by: Dimension, key: str) -> Table:
+    return figures.trace_table(result, by.value, key, request.app.state.store.workspace)
+
+
 def _trace(request: Request, by: Dimension, key: str, year: str | None, limit: int) -> figures.Trace:
     principal = current_principal(request)
     require(principal, *ROW_ROLES)
@@ -33,7 +38,7 @@ def trace_page(request: Request, by: Dimension, key: KeyQuery, year: YearQuery =
                limit: LimitQuery = 200) -> Response:
     result = _trace(request, by, key, year, limit)
     return cached_page(request, "trace.html", (by.value, key, year, limit), lambda: dict(
-        result=result, table=figures.trace_table(result, by.value, key), by=by.value, key=key, year=year,
+        result=result, table=_table(request, result, by, key), by=by.value, key=key, year=year,
         limit=limit))
 
 
@@ -42,7 +47,7 @@ def trace_page(request: Request, by: Dimension, key: KeyQuery, year: YearQuery =
 def trace_csv(request: Request, by: Dimension, key: KeyQuery, year: YearQuery = None,
               limit: LimitQuery = 100_000) -> Response:
     result = _trace(request, by, key, year, limit)
-    return csv_response(figures.trace_table(result, by.value, key), f"rows-{by.value}-{key}.csv")
+    return csv_response(_table(request, result, by, key), f"rows-{by.value}-{key}.csv")
 
 
 @router.get("/api/trace", tags=["count"], summary="The source rows behind a figure: file, row, rule")
@@ -51,4 +56,4 @@ def trace_api(request: Request, by: Dimension, key: KeyQuery, year: YearQuery = 
               limit: LimitQuery = 1000) -> dict:
     result = _trace(request, by, key, year, limit)
     return {"by": by.value, "key": key, "total": f"{result.total:.2f}", "rows": result.count,
-            "table": table_json(figures.trace_table(result, by.value, key))}
+            "table": table_json(_table(request, result, by, key))}

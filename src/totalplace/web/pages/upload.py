@@ -2,11 +2,14 @@
 
 1. The file is saved in a staging folder outside the workspace (never under its
    given name's path: names with folders in them are refused).
-2. Preview: `ingest.load.load_file` runs inside a transaction that is rolled
-   back (the store held exclusively, see `figures.Store.writing`), so the
-   user sees the mapping and the rows that would load or be rejected, with
-   reasons, and the store is untouched.
-3. On confirmation, `ingest.load.ingest` adds the file to the agency's folder
+2. It is checked before anything parses it (`upload_checks`): its size once
+   uncompressed, counted while inflating, and that a CSV is text.
+3. Preview: `ingest.load.load_file` loads it into an empty in-memory database
+   beside the store (told which files the store holds already), so the user
+   sees the mapping and the rows that would load or be rejected, with reasons.
+   The store is neither changed nor held: other users' pages go on, their
+   caches kept. The parsing runs in a worker thread, off the event loop.
+4. On confirmation, `ingest.load.ingest` adds the file to the agency's folder
    and loads it in one transaction; if that fails, nothing is kept.
 """
 
@@ -22,18 +25,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
 from totalplace.errors import InputError
-from totalplace.ingest.load import FileReport, ingest, load_file
+from totalplace.ingest import parse
+from totalplace.ingest.load import Destination, FileReport, ingest, load_file
 from totalplace.ingest.sources import SPEND_SUFFIXES, sha256_of
-from totalplace.store.connection import connect
+from totalplace.store.schema import TABLES
 from totalplace.web.auth import Principal, check_csrf, current_principal, require
 from totalplace.web.db import Role, audit
 from totalplace.web.figures import Store
 from totalplace.web.pages import NavItem
 from totalplace.web.render import page
+from totalplace.web.upload_checks import check_upload
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("Upload", "/upload", lambda p: p.role in (Role.analyst, Role.administrator))]
@@ -66,12 +72,15 @@ class Staging:
         upload_id = secrets.token_urlsafe(16)
         folder = self.root / upload_id
         folder.mkdir()
-        path = folder / name
-        with path.open("wb") as target:
-            shutil.copyfileobj(upload.file, target, 1024 * 1024)
-        pending = Pending(username, agency_id, path, time.time())
-        with self.lock:
+        pending = Pending(username, agency_id, folder / name, time.time())
+        with self.lock:  # registered first, so that forget() removes the folder whatever happens next
             self.pending[upload_id] = pending
+        try:
+            with pending.path.open("wb") as target:
+                shutil.copyfileobj(upload.file, target, 1024 * 1024)
+        except BaseException:
+            self.forget(upload_id)
+            raise
         return upload_id, pending
 
     def take(self, upload_id: str, username: str) -> Pending:
@@ -80,6 +89,12 @@ class Staging:
             if pending is None or pending.username != username:
                 raise HTTPException(404, "no such upload waiting for you (it may have expired): upload it again")
             return self.pending.pop(upload_id)
+
+    def forget(self, upload_id: str) -> None:
+        with self.lock:
+            pending = self.pending.pop(upload_id, None)
+        if pending is not None:
+            self.discard(pending)
 
     def discard(self, pending: Pending) -> None:
         shutil.rmtree(pending.path.parent, ignore_errors=True)
@@ -120,21 +135,20 @@ def upload_agency(principal: Principal, store: Store, chosen: str | None) -> str
 
 
 def preview(store: Store, agency_id: str, path: Path) -> tuple[FileReport, list[tuple]]:
-    """What loading the file would do, from the loader itself, in a transaction rolled back."""
+    """What loading the file would do, from the loader itself, into a scratch database (the store untouched)."""
     agency = store.workspace.agency(agency_id)
-    with store.writing():
-        cur = connect(store.workspace)
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            report = load_file(cur, store.workspace, agency, path, sha256_of(path))
-            rejected = cur.execute(
-                """SELECT row_number, column_name, reason, raw_text FROM rejected_row
-                   WHERE file_id = (SELECT max(file_id) FROM source_file) ORDER BY row_number LIMIT ?""",
-                [PREVIEW_REJECTIONS],
-            ).fetchall() if report.outcome == "loaded" else []
-        finally:
-            cur.execute("ROLLBACK")
-            cur.close()
+    with store.cursor() as cur:
+        loaded = Destination.of(cur)  # which contents the store holds already, and the next file id
+    scratch = duckdb.connect()
+    try:
+        scratch.execute(TABLES)
+        parse.install(scratch)
+        report = load_file(scratch, store.workspace, agency, path, sha256_of(path), loaded)
+        rejected = scratch.execute(
+            "SELECT row_number, column_name, reason, raw_text FROM rejected_row ORDER BY row_number LIMIT ?",
+            [PREVIEW_REJECTIONS]).fetchall()
+    finally:
+        scratch.close()
     return report, rejected
 
 
@@ -154,15 +168,17 @@ def upload(request: Request, file: Annotated[UploadFile, File()], csrf: Annotate
     agency_id = upload_agency(principal, store, agency)
     name = checked_name(file.filename)
     upload_id, pending = staging(request).add(principal.username, agency_id, name, file)
+    kept = False
     try:
+        check_upload(pending.path, name, request.app.state.settings.max_inflated_mb * 1024 * 1024)
         report, rejected = preview(store, agency_id, pending.path)
+        kept = report.outcome == "loaded"  # an unchanged file waits for nothing
     except InputError as error:
-        staging(request).take(upload_id, principal.username)
-        staging(request).discard(pending)
         return page(request, "upload.html", status=400, agencies=store.workspace.settings.agencies,
                     error=str(error).replace(str(pending.path.parent) + "/", ""))
-    if report.outcome != "loaded":
-        staging(request).discard(staging(request).take(upload_id, principal.username))
+    finally:
+        if not kept:  # whatever went wrong, nothing of the upload stays behind
+            staging(request).forget(upload_id)
     return page(request, "upload_preview.html", report=report, rejected=rejected, upload_id=upload_id,
                 name=name, agency_id=agency_id)
 
