@@ -26,6 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import BRADFORD, CRA_DIR, LEEDS, SHARED_DATA, write_csv
 from hypothesis import HealthCheck, given, settings
@@ -193,6 +194,27 @@ def test_2_a_sheet_chosen_for_the_agency_is_the_only_one_read(small_place):
     workspace = open_workspace(small_place.root)
     ingest(workspace)
     assert query(workspace, "SELECT sheet, rows_loaded FROM source_file") == [("May", 10)]
+
+
+def test_2_a_store_made_before_sheets_takes_them_and_keeps_its_files(small_place):
+    write_csv(small_place.agency_dir(BRADFORD_ID) / "a.csv", HEADER + payments(3))
+    ingest(small_place)
+    raw = duckdb.connect(str(small_place.store_path))  # source_file as it was made: one row per file, by its hash
+    columns = raw.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'source_file' "
+                          "AND column_name <> 'reading_notes' ORDER BY column_index").fetchall()
+    raw.execute("CREATE TABLE old_file AS SELECT * EXCLUDE (reading_notes) FROM source_file")
+    raw.execute("DROP TABLE source_file")
+    raw.execute("CREATE TABLE source_file (" + ", ".join(
+        f"{name} {kind}" + {"file_id": " PRIMARY KEY", "sha256": " NOT NULL UNIQUE"}.get(name, "")
+        for name, kind in columns) + ")")
+    raw.execute("INSERT INTO source_file SELECT * FROM old_file")
+    raw.execute("DROP TABLE old_file")
+    raw.close()
+    _monthly_workbook(small_place.agency_dir(BRADFORD_ID) / "q1.xlsx")
+    ingest(small_place)
+    assert query(small_place, "SELECT path, sheet, reading_notes FROM source_file ORDER BY file_id") == [
+        ("agencies/bradford-council/a.csv", None, None), ("agencies/bradford-council/q1.xlsx", "April", []),
+        ("agencies/bradford-council/q1.xlsx", "May", [])]
 
 
 # ---------------------------------------------------------------------------- 3. one agency's reload

@@ -21,7 +21,7 @@ from pathlib import Path
 import tomli_w
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from totalplace import reference
+from totalplace import partners, reference
 from totalplace.errors import InputError
 
 CONFIG_NAME = "totalplace.toml"
@@ -215,8 +215,17 @@ def council_for(area: reference.Area) -> Agency:
     )
 
 
-def init_workspace(root: Path, place_name: str, area_codes: list[str]) -> Workspace:
-    """Create a workspace folder for a place made of one or more ONS areas."""
+PARTNER_KINDS = {"police": AgencyKind.police, "fire": AgencyKind.fire, "county": AgencyKind.council,
+                 "ccg": AgencyKind.nhs, "icb": AgencyKind.nhs}
+
+
+def partner_agency(partner: partners.Partner) -> Agency:
+    """A body that serves the place, as an agency of its count: its area is the body's own ONS code."""
+    return Agency(id=slug(partner.name), name=partner.name, kind=PARTNER_KINDS[partner.kind], area=partner.code)
+
+
+def init_workspace(root: Path, place_name: str, area_codes: list[str], with_partners: bool = False) -> Workspace:
+    """Create a workspace folder for a place made of one or more ONS areas (and the partners serving it)."""
     if (root / CONFIG_NAME).exists():
         raise InputError(f"{root / CONFIG_NAME} already exists; this folder is a workspace already")
     if not area_codes:
@@ -231,6 +240,9 @@ def init_workspace(root: Path, place_name: str, area_codes: list[str]) -> Worksp
         shutil.copyfile(str(reference.data_path(name)), root / "rules" / name)
     for area in found:
         workspace.add_agency(council_for(area))
+    if with_partners:
+        for agency in {a.id: a for a in map(partner_agency, partners.serving(place.areas))}.values():
+            workspace.add_agency(agency)
     workspace.save()
     return workspace
 

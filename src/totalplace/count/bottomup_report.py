@@ -7,6 +7,7 @@ from decimal import Decimal
 import duckdb
 
 from totalplace.count import bottomup, coverage
+from totalplace.display import agency_name
 from totalplace.report.charts import bar_chart, flow_chart
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
@@ -36,13 +37,22 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Sect
     by_transfer = bottomup.count(con, workspace, "transfer")
     year = by_agency.fiscal_year
     population = by_agency.population
+    ledgers = ", ".join(f"{agency_name(workspace, r.key)}'s ledger" for r in by_agency.rows)
     paragraphs = [
-        f"The agencies' own ledgers for {year} record £{by_agency.total:,.2f} over {by_agency.lines:,} "
+        f"The agencies' own ledgers for {year} ({ledgers}) record £{by_agency.total:,.2f} over {by_agency.lines:,} "
         f"payments: £{by_agency.per_head:,.2f} per head of a population of {population.value:,}."
         if population and by_agency.per_head is not None
-        else f"The agencies' own ledgers for {year} record £{by_agency.total:,.2f} over {by_agency.lines:,} payments.",
+        else f"The agencies' own ledgers for {year} ({ledgers}) record £{by_agency.total:,.2f} over "
+             f"{by_agency.lines:,} payments.",
+        "These are the ledgers loaded, not all the public money in the place: the headline at the start of the "
+        "report is the whole place, counted once.",
         f"£{by_agency.within_count_transfers:,.2f} paid from one agency of the count to another is left out, "
         "so that it is counted once, by the agency that spends it.",
+        f"£{by_agency.pass_through:,.2f} of pass-through payments (precepts and levies paid over, sums paid over "
+        "to central government, payments into the pension fund) is left out too: the body paid spends it. "
+        "The table of payments to other public bodies shows them by kind.",
+        "Months each agency's files cover in " + f"{year}: " + "; ".join(c.said() for c in by_agency.coverage) + "."
+        + (" A PART YEAR figure is a floor for the year, not an estimate of it." if by_agency.part_year else ""),
         "Published payment files list payments over £500 to suppliers; salaries, grants paid by other routes "
         "and small payments are not in them, so this is a floor, not the whole of an agency's spending.",
     ]
@@ -55,7 +65,7 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Sect
     ]
     tables = [
         _countTable(f"Spending by COFOG function, {year}", by_cofog, label=True),
-        _countTable(f"Payments to other public bodies, {year}", by_transfer),
+        _countTable(f"Payments to other public bodies, and pass-through payments, {year}", by_transfer),
     ]
     provenance = [
         f"Bottom-up count, {year}: the sum of loaded spend lines, classified by the workspace's rule tables; "
@@ -79,6 +89,7 @@ def _agency_theme_links(con: duckdb.DuckDBPyConnection, year: str) -> list[tuple
 def _data_section(con: duckdb.DuckDBPyConnection) -> Section:
     balances = coverage.file_balances(con)
     months = coverage.month_coverage(con)
+    years = coverage.agency_years(con)
     rejected = coverage.rejections(con)
     gaps = [f"{m.agency_id} {m.month}" for m in months if m.gap]
     paragraphs = [
@@ -91,6 +102,10 @@ def _data_section(con: duckdb.DuckDBPyConnection) -> Section:
                                 "money read", "money loaded", "money rejected"],
                [[b.path, b.agency_id, b.period, b.rows_read, b.rows_loaded, b.rows_rejected, b.money_read,
                  b.money_loaded, b.money_rejected] for b in balances]),
+        Table("Months covered by each agency's files, by fiscal year",
+              ["agency", "fiscal year", "months covered", "of", "months with no file", "part year"],
+              [[c.agency_id, c.fiscal_year, c.months_covered, c.months_covered + len(c.missing),
+                ", ".join(c.missing), "PART YEAR" if c.part_year else ""] for c in years]),
         Table("Rejected rows", ["file", "row", "column", "reason"],
                [[r.path, r.row_number, r.column_name, r.reason] for r in rejected]),
     ]
@@ -107,4 +122,9 @@ def _bar(title: str, result: bottomup.Count, key_name: str) -> Chart:
 def _countTable(title: str, result: bottomup.Count, label: bool = False, key_name: str | None = None) -> Table:
     columns = [key_name or result.by] + (["name"] if label else []) + ["amount", "lines", "£ per head", "share"]
     rows = [[r.key] + ([r.label] if label else []) + [r.amount, r.lines, r.per_head, r.share] for r in result.rows]
-    return Table(title, columns, rows)
+    if result.by == "transfer":
+        columns.append("counted as")
+        for row, r in zip(rows, result.rows):
+            row.append("spending" if r.counted else "pass-through: not spending")
+    notes = [f"PART YEAR: {'; '.join(c.said() for c in result.coverage if c.part_year)}"] if result.part_year else []
+    return Table(title, columns, rows, notes)

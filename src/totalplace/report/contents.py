@@ -12,6 +12,7 @@ from totalplace.report.section import Section
 from totalplace.workspace import Workspace
 
 PROVIDERS = [
+    "totalplace.count.headline_report",
     "totalplace.count.topdown_report",
     "totalplace.count.bottomup_report",
     "totalplace.count.funding_streams",

@@ -12,7 +12,7 @@ import duckdb
 from totalplace.errors import InputError
 from totalplace.ingest import parse
 from totalplace.store import parquet
-from totalplace.store.schema import CLASSIFICATION_COLUMNS, TABLES
+from totalplace.store.schema import ADDED_COLUMNS, CLASSIFICATION_COLUMNS, TABLES
 from totalplace.store.parquet import stored_tables
 from totalplace.store.spark import SparkStore, open_store
 from totalplace.workspace import Engine, Workspace
@@ -38,6 +38,7 @@ def connect(workspace: Workspace, read_only: bool = False) -> Store:
         else:
             con = duckdb.connect(str(workspace.store_path))
             _move_classification_onto_lines(con)
+            _add_new_columns(con)
             _let_sheets_share_a_file(con)
             con.execute(TABLES)
             _sync_settings(con, workspace)
@@ -93,9 +94,24 @@ def _move_classification_onto_lines(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE classification")
 
 
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A store made before a column was added gains it (empty: `totalplace classify` fills classification columns)."""
+    have = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main'").fetchall()}
+    tables = {t for t, _ in have}
+    missing = [(t, c, kind) for t, c, kind in ADDED_COLUMNS if t in tables and (t, c) not in have]
+    if not missing:
+        return
+    with transaction(con):
+        con.execute("DROP VIEW IF EXISTS classification")  # remade with the new columns
+        for table, column, kind in missing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 def _let_sheets_share_a_file(con: duckdb.DuckDBPyConnection) -> None:
-    """A store made when a workbook gave one sheet: source_file without its one-row-per-file constraint,
-    and with reading_notes (made again, as DuckDB cannot drop a constraint), once."""
+    """A store made when a workbook gave one sheet: source_file made again without its one-row-per-file
+    constraint (DuckDB cannot drop a constraint), once."""
     unique = con.execute("SELECT 1 FROM duckdb_constraints() WHERE database_name = current_database() "
                          "AND table_name = 'source_file' AND constraint_type = 'UNIQUE'").fetchall()
     if not unique:

@@ -1,0 +1,31 @@
+"""The report's first section: the one headline of the place (count.headline), as the CLI and the web show it."""
+
+from __future__ import annotations
+
+from totalplace.count import headline, topdown
+from totalplace.report.section import Section
+from totalplace.report.tables import Table
+from totalplace.store.connection import connect
+from totalplace.workspace import Workspace
+
+SECTION_ID = "headline"
+
+
+def report_sections(workspace: Workspace) -> list[Section]:
+    if not workspace.store_path.exists():
+        return []
+    con = connect(workspace, read_only=True)  # the best estimate works in temporary tables only
+    try:
+        if not topdown.has_lines(con):
+            return [Section(SECTION_ID, "The whole place: one headline",
+                            ["No headline yet: the whole-place figure needs the top-down count. Run "
+                             "`totalplace topdown load`, then `totalplace report` again."])]
+        found = headline.headline(con, workspace)
+    finally:
+        con.close()
+    parts = Table(f"What the headline is made of, {found.fiscal_year}", ["part", "amount", "share"], [
+        ["agreed ledgers", found.from_ledgers, found.ledger_share],
+        [f"top-down (CRA {found.top_down_year})", found.from_top_down, 1 - found.ledger_share],
+        ["the whole place, counted once", found.amount, 1.0]])
+    return [Section(SECTION_ID, "The whole place: one headline", [found.sentence(), *found.composition()],
+                    tables=[parts], provenance=[f"Headline source: {s}" for s in found.sources])]
