@@ -747,10 +747,10 @@ def changes_not_loaded(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> 
         if agency not in agencies:
             paths, total = removed.get(agency, (set(), Decimal(0)))
             removed[agency] = (paths | {path}, total + money)
-    lines = [f"{agency} is no longer in totalplace.toml: its {len(paths)} file{'s' if len(paths) > 1 else ''} "
-             f"(£{money:,.2f}) stay in the store until `totalplace ingest` drops them"
+    lines = [f"{agency} is no longer in totalplace.toml: {len(paths)} file{'s' if len(paths) > 1 else ''} of it "
+             f"(£{money:,.2f}) still in the store until the next `totalplace ingest`"
              for agency, (paths, money) in sorted(removed.items())]
-    lines += [f"{path} is gone: its rows stay in the store until `totalplace ingest` drops them"
+    lines += [f"{path} is gone: its rows are still in the store until the next `totalplace ingest`"
               for path in sorted({p for a, p, _ in loaded if a in agencies and not (workspace.root / p).exists()})]
     lines += [f"{path} is not loaded yet: run `totalplace ingest`"
               for path in sorted(_new_files_outside(workspace, set(), {p for _, p, _ in loaded}))]
