@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import duckdb
@@ -126,11 +127,14 @@ def test_status_and_count_treat_month_precision_lines_as_their_month(small_place
     write_csv(folder / "b.csv", "Supplier,Date,Amount\n" + "".join(f"S{i},1{i}/07/2019,2.00\n" for i in range(3)))
     ingest(small_place)
     runner = CliRunner()
-    status = runner.invoke(app, ["status", "-w", str(small_place.root), "--format", "csv"])
+    status = runner.invoke(app, ["status", "-w", str(small_place.root), "--format", "json"])
     assert status.exit_code == 0, status.output
-    rows = [line.split(",") for line in status.output.strip().splitlines()[1:]]
-    assert [(r[1], r[5]) for r in rows] == [("2019-04", "covered"), ("2019-05", "covered"), ("2019-06", "GAP"),
-                                            ("2019-07", "covered")]
+    sections = json.loads(status.output)
+    assert [(r["month"], r["coverage"]) for r in sections["coverage"]["rows"]] == [
+        ("2019-04", "covered"), ("2019-05", "covered"), ("2019-06", "GAP"), ("2019-07", "covered")]
+    assert sections["lines"]["rows"] == [{"agency": "bradford-council", "lines at month precision": 6,
+                                          "their money": "6.00", "lines to withheld suppliers": 0,
+                                          "money to withheld suppliers": "0.00"}]
     count = runner.invoke(app, ["count", "-w", str(small_place.root), "--by", "month", "--format", "csv"])
     assert [line.split(",")[:2] for line in count.output.strip().splitlines()[1:]] == [
         ["2019-04", "3.00"], ["2019-05", "3.00"], ["2019-07", "6.00"]]

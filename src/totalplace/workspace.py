@@ -74,6 +74,9 @@ class Agency(StrictInput):
         default_factory=dict,
         description="field -> header, for files the column detector cannot place",
     )
+    sheet: str | None = Field(
+        default=None, description="the one sheet of its workbooks to read (default: every sheet with payments)",
+    )
     layouts: list[Layout] = Field(default_factory=list, description="mappings remembered per file layout")
 
     def layout_columns(self, fingerprint: str) -> dict[str, str]:

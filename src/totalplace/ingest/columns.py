@@ -214,6 +214,7 @@ class ColumnMapping:
     runners_up: dict[str, str] = field(default_factory=dict)  # field -> the next best column and its evidence
     amount_basis: str = "unstated"  # net | gross | unstated (the file does not say)
     sign: SignReading | None = None
+    vat_columns: tuple[str, ...] = ()  # the headers of a Gross/VAT/Net group the amount was chosen from
 
     def header_of(self, field: str) -> str:
         return self.headers[self.columns[field]]
@@ -258,6 +259,7 @@ class _Choice:
         self.runners_up: dict[str, str] = {}
         self.amount_basis = "unstated"
         self.sign: SignReading | None = None
+        self.vat_columns: tuple[str, ...] = ()
 
     def take(self, field: str, index: int, reason: str, runner_up: _Candidate | None = None) -> None:
         self.columns[field] = index
@@ -277,7 +279,7 @@ class _Choice:
 
     def mapping(self) -> ColumnMapping:
         return ColumnMapping(dict(self.columns), dict(self.reasons), tuple(self.headers), dict(self.runners_up),
-                             self.amount_basis, self.sign)
+                             self.amount_basis, self.sign, self.vat_columns)
 
 
 # ----------------------------------------------------------------------------- choosing
@@ -343,7 +345,9 @@ def _pick(choice: _Choice, candidates: list[_Candidate], extra: str = "") -> boo
     if not candidates:
         return False
     best, *rest = candidates
-    tied = [c for c in rest if c.rank == best.rank]
+    # Columns of one header name are twins, not a choice: the loader refuses twins holding different values.
+    tied = [c for c in rest if c.rank == best.rank
+            and normalise(choice.headers[c.index]) != normalise(choice.headers[best.index])]
     if tied and choice.profiles is not None:
         raise AmbiguousColumns(best.field, [(choice.headers[c.index], c.reason + choice.evidence(c.index))
                                             for c in [best, *tied]])
@@ -474,6 +478,7 @@ def _choose_from_vat_group(choice: _Choice, basis: str) -> bool:
     candidates = sorted((_amount_candidate(choice, i) for i in chosen),
                         key=lambda c: tuple(-part for part in c.rank) + (c.index,))
     choice.amount_basis = side
+    choice.vat_columns = tuple(choice.headers[i] for i in members)
     said = ("the header says so" if len(members) == 1 else
             f"counted from the columns {', '.join(repr(choice.headers[i]) for i in members)}")
     _pick(choice, candidates, f"; {side} of VAT, {said}{note}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,10 +26,12 @@ SAMPLE_BLOCK = 20  # rows are sampled in runs of this many
 FEW_VALUES = 8     # a column with at most this many distinct values keeps them (sign columns, flags)
 
 MONTH_NAME = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_NUMBER = re.compile(r"^[(]?[-+]?(?:\d+(?:\.\d*)?|\.\d+)-?[)]?$")  # after removing £, GBP, spaces and commas
-# As the loader reads an amount (tp_amount): brackets balanced, at most one negative mark, pence at most
-_MONEY = re.compile(r"^([(]?)([-+]?)(\d{1,16}(?:\.\d{0,2})?|\.\d{1,2})(-?)([)]?)$")
-_MONEY_NOISE = re.compile(r"[£\s,]|GBP")
+_NUMBER = re.compile(r"^[(]?[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)-?[)]?$")  # after removing £, GBP and spaces
+# As the loader reads an amount (tp_amount): a comma only between groups of three digits, brackets
+# balanced, at most one negative mark, pence at most (or Excel's float noise beyond them)
+_MONEY = re.compile(r"^([(]?)([-+]?)((?:\d{1,3}(?:,\d{3})+|\d{1,16})(?:\.\d{0,20})?|\.\d{1,20})(-?)([)]?)$")
+_MONEY_NOISE = re.compile(r"[£\s]|GBP")
+FLOAT_NOISE = Decimal("0.001")  # as parse.NOISE: within a tenth of a penny of a whole penny
 _WHOLE = re.compile(r"^\d+$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[AP]M)?)?$",
                            re.IGNORECASE)
@@ -91,7 +94,7 @@ def shape(value: str) -> int:
 def _plain_number_bits(value: str, minus: str, whole: str, fraction: str | None) -> int:
     """The shapes of a number written with digits alone (a minus and a decimal point at most)."""
     bits = NUMBER
-    if len(whole) <= 16 and (fraction is None or len(fraction) <= 2):
+    if len(whole) <= 16 and _pounds_and_pence(value.lstrip("-")):
         bits |= MONEY | (PENCE if fraction is not None else 0)
     if minus or fraction is not None:
         return bits
@@ -105,8 +108,20 @@ def _money(bare: str) -> bool:
     parts = _MONEY.match(bare)
     if not parts:
         return False
-    opened, sign, _digits, trail, closed = parts.groups()
-    return bool(opened) == bool(closed) and bool(opened) + (sign == "-") + (trail == "-") <= 1
+    opened, sign, digits, trail, closed = parts.groups()
+    return (bool(opened) == bool(closed) and bool(opened) + (sign == "-") + (trail == "-") <= 1
+            and _pounds_and_pence(digits.replace(",", "")))
+
+
+def _pounds_and_pence(digits: str) -> bool:
+    """Pence at most, or four or more decimal places that are Excel's float noise (as tp_amount_number)."""
+    places = len(digits) - digits.index(".") - 1 if "." in digits else 0
+    if places <= 2:
+        return True
+    if places == 3:
+        return False
+    value = Decimal(digits)
+    return abs(value - round(value, 2)) < FLOAT_NOISE
 
 
 def _numeric_date_bits(first: int, second: int) -> int:

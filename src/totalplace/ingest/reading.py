@@ -33,18 +33,28 @@ class Reading:
 
     def notes(self) -> list[str]:
         """What a user should know about how the file was read, beyond which column is which."""
-        basis = self.mapping.amount_basis
-        notes = [] if basis == "unstated" else [
-            "amounts are net of VAT" if basis == "net" else "amounts are gross (VAT included)"]
-        if self.mapping.sign:
-            notes.append(f"amounts take their sign from {self.mapping.header_of('sign')!r} ({self.mapping.sign.kind})")
+        mapping = self.mapping
+        notes = []
+        if mapping.amount_basis == "gross":  # said whenever the amounts include VAT
+            notes.append("amounts are gross (VAT included)")
+        elif mapping.amount_basis == "net" and len(mapping.vat_columns) > 1:  # said when gross was there too
+            notes.append(f"amounts are net of VAT: {mapping.header_of('amount')!r} counted, of "
+                         f"{', '.join(repr(h) for h in mapping.vat_columns)}")
+        if mapping.sign:
+            notes.append(f"amounts take their sign from {mapping.header_of('sign')!r} ({mapping.sign.kind})")
         return notes + list(self.dates.notes)
 
+    @property
+    def has_payments(self) -> bool:
+        """Whether the file (or sheet) has what a payment needs: an amount, and a date or a month in its name."""
+        return "amount" in self.mapping.columns and (
+            "payment_date" in self.mapping.columns or self.dates.name_month is not None)
+
     def summary(self) -> dict:
-        """What source_file keeps of the reading (JSON)."""
+        """What source_file keeps of the reading (JSON; its notes are kept with the file's other notes)."""
         return {"amount_basis": self.mapping.amount_basis, "month_first": self.dates.month_first,
                 "name_month": self.dates.name_month.isoformat() if self.dates.name_month else None,
-                "runners_up": self.mapping.runners_up, "notes": self.notes()}
+                "runners_up": self.mapping.runners_up}
 
 
 def fingerprint(headers: list[str] | tuple[str, ...]) -> str:
@@ -64,12 +74,14 @@ def settings_for(workspace: Workspace, agency: Agency, layout: str) -> tuple[dic
 
 
 def read_layout(workspace: Workspace, agency: Agency, table: TextTable, path: str,
-                settled: dict[str, str] | None = None) -> Reading:
+                settled: dict[str, str] | None = None, required: bool = True) -> Reading:
     """How to read a file: its columns from header and content, and its dates.
 
     `settled` are columns the user names now (`totalplace map --set`), over any
     in totalplace.toml. Columns the detector cannot tell apart stop with one
-    message naming them and the command that settles it.
+    message naming them and the command that settles it. Unless `required` is
+    False (a workbook's sheets, some of which hold no payments), a file without
+    an amount or a date stops with one message too.
     """
     layout = fingerprint(table.headers)
     overrides, key = settings_for(workspace, agency, layout)
@@ -83,7 +95,8 @@ def read_layout(workspace: Workspace, agency: Agency, table: TextTable, path: st
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
     dates = read_dates(mapping, profiles, table.rows, table.path.name, path)
-    require(mapping, path, dated_by_name=dates.name_month is not None)
+    if required:
+        require(mapping, path, dated_by_name=dates.name_month is not None)
     return Reading(layout, mapping, dates, key)
 
 
