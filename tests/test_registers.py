@@ -133,9 +133,9 @@ LINES = [
     ("Public Health", "PH1 DrugsAlco misuse", "BEVAN HEALTHCARE CIC", "200.00", date(2018, 11, 10)),
     ("Public Health", "PH1 DrugsAlco misuse", "BEVAN HEALTHCARE CIC", "24.00", date(2019, 1, 10)),
     ("Public Health", "PH4 DrugsAlco misuse", "BRIDGE PROJECT", "350.00", date(2018, 12, 10)),
-    # a heading paid all year is never another heading renamed, however alike the names
-    ("Public Health", "PH6 DrugsAlco misuse", "TURNING POINT", "90.00", date(2018, 4, 10)),
-    ("Public Health", "PH6 DrugsAlco misuse", "TURNING POINT", "90.00", date(2019, 3, 10)),
+    # a service paid all year hands nothing over: its PH1 heading, paid once in April, is not 'Public Health / PH1'
+    ("Drug Services", "PH1 DrugsAlco misuse", "TURNING POINT", "90.00", date(2018, 4, 10)),
+    ("Drug Services", "PH6 DrugsAlco misuse", "TURNING POINT", "90.00", date(2019, 3, 10)),
 ]
 
 
@@ -165,18 +165,19 @@ def _merges(workspace):
 
 
 def test_a_heading_renamed_mid_year_is_one_programme_after_review(ledger):
-    assert _map(ledger).programmes == 5  # as the ledger heads them: the renamed PH1 and PH4 count twice
+    assert _map(ledger).programmes == 6  # as the ledger heads them: the renamed PH1 and PH4 count twice
     programmes = [m for m in _merges(ledger) if m[0] == "programme"]
     assert programmes == [
         ("programme", "Health & Wellbeing / PH1 DrugsAlco misuse", "Public Health / PH1 DrugsAlco misuse"),
         ("programme", "Health & Wellbeing / PH4 DrugsAlco misuse", "Public Health / PH4 DrugsAlco misuse")]
     evidence = next(s for s in register_review.suggestions(ledger, DRUGS, "2018-19")
                     if s.suggestion.name.startswith("Health & Wellbeing / PH1")).suggestion.evidence
-    assert any("last paid 2018-06-10" in e and "first paid 2018-10-10" in e for e in evidence)
+    # the service label handed over: 'Health & Wellbeing' last paid in July, 'Public Health' first paid in October
+    assert any("last paid 2018-07-10" in e and "first paid 2018-10-10" in e for e in evidence)
     register_review.review(ledger, accept=[p[1] for p in programmes], reject=[], decided_by="analyst",
                            theme=DRUGS, year="2018-19")
     found = _map(ledger)
-    assert found.programmes == 3
+    assert found.programmes == 4
     ph1 = [c for c in found.commissions if c.programme == "Public Health / PH1 DrugsAlco misuse"
            and c.provider == "CHANGE,GROW,LIVE SERVICES LIMITED"]
     assert len(ph1) == 1 and (ph1[0].amount, ph1[0].lines) == (Decimal("2200.00"), 2)

@@ -25,6 +25,7 @@ from rapidfuzz.distance import Postfix, Prefix
 from totalplace import tabular
 from totalplace.errors import InputError
 
+KEPT_START = 4  # letters of a name's start that one edit must keep (kept_ends_ratio)
 SUGGEST_AT = 80.0  # rapidfuzz token-set similarity (0-100) from which a name is suggested
 GENERIC_WORDS = frozenset({"THE", "OF", "AND", "FOR", "IN", "ON", "AT", "LTD", "LIMITED", "PLC"})
 DECISIONS = ("accept", "reject")
@@ -46,14 +47,20 @@ def kept_ends_ratio(a: str, b: str, *, processor: Callable[[str], str] | None = 
     find-and-replace), cut short, spaced differently ('Co-op Funeralcare') or given its legal form ('LTD') keeps
     its start and its end; two bodies that share a trade ('06 CARE LIMITED', 'QUALIA CARE LIMITED') keep only
     an end. So the start kept must be at least four letters, and words of legal form never count.
+    Names that do not start alike are never compared (`kept_ends_block`).
     """
     a, b = (_core(processor(x) if processor else x) for x in (a, b))
     shorter = min(len(a), len(b))
     start = Prefix.similarity(a, b)
-    if not shorter or start < min(4, shorter):
+    if shorter < KEPT_START or start < KEPT_START:
         return 0.0
     score = 100.0 * min(shorter, start + Postfix.similarity(a, b)) / shorter
     return score if score_cutoff is None or score >= score_cutoff else 0.0
+
+
+def kept_ends_block(name: str) -> str:
+    """The start two names must share for kept_ends_ratio to find them alike at all."""
+    return _core(name)[:KEPT_START]
 
 
 MEASURES: dict[Scorer, str] = {fuzz.token_set_ratio: "rapidfuzz token set ratio",
@@ -104,13 +111,15 @@ class NameMatcher:
     def __init__(self, targets: Iterable[Target], accepted: dict[str, str] | None = None,
                  rejected: set[tuple[str, str]] | None = None, suggest_at: float = SUGGEST_AT,
                  generic: frozenset[str] = GENERIC_WORDS, exclusive: tuple[frozenset[str], ...] = (),
-                 scorer: Scorer = fuzz.token_set_ratio, by_initials: bool = False, codes_agree: bool = False) -> None:
+                 scorer: Scorer = fuzz.token_set_ratio, by_initials: bool = False, codes_agree: bool = False,
+                 block: Callable[[str], str] | None = None) -> None:
         """`generic`: words that alone never make two names alike (a suggestion shares some other word);
         `exclusive`: groups of words naming different roles (a name with a word of one group is never
         suggested for a body with a word of another, e.g. an NHS trust for a CCG);
         `scorer`: how alike two names are (rapidfuzz's token-set ratio unless the register needs another);
         `by_initials`: a one-word name that is the initials of a body's name is suggested for it (DWP);
-        `codes_agree`: two names that both carry codes (words with a digit: PH1, PH4) match only on the same codes."""
+        `codes_agree`: two names that both carry codes (words with a digit: PH1, PH4) match only on the same codes;
+        `block`: names are only compared with names of the same block (the scorer finds no others alike)."""
         self.targets = {t.id: t for t in targets}
         self._exact: dict[str, tuple[str, str]] = {}
         self._choices: list[tuple[str, Target]] = []
@@ -122,6 +131,10 @@ class NameMatcher:
         for key, target_id in (accepted or {}).items():
             self._exact.setdefault(key, (target_id, "accepted"))
         self._keys = [choice for choice, _ in self._choices]
+        self._block = block
+        self._blocks: dict[str, list[int]] = {}
+        for index, choice in enumerate(self._keys if block else []):
+            self._blocks.setdefault(block(choice), []).append(index)
         self._rejected = rejected or set()
         self._suggest_at = suggest_at
         self._generic = generic
@@ -147,8 +160,9 @@ class NameMatcher:
         key = normalised_name(name)
         if not key:
             return []
-        found = [(choice, score, index, "similar") for choice, score, index in process.extract(
-            key, self._keys, scorer=self._scorer, score_cutoff=self._suggest_at, limit=None)]
+        among = self._blocks.get(self._block(key), []) if self._block else range(len(self._keys))
+        found = [(choice, score, among[at], "similar") for choice, score, at in process.extract(
+            key, [self._keys[i] for i in among], scorer=self._scorer, score_cutoff=self._suggest_at, limit=None)]
         if self._by_initials and " " not in key:
             found += [(choice, 100.0, index, "initials") for index, choice in enumerate(self._keys)
                       if key in initials(choice) and key != choice]
@@ -188,14 +202,14 @@ def _evidence(key: str, choice: str, score: float, scorer: Scorer) -> tuple[str,
 
 
 def merges(names: Sequence[Target], rejected: set[tuple[str, str]] | None = None,
-           may_join: Callable[[Target, Target], bool] | None = None, **matching) -> list[Suggestion]:
+           may_join: Callable[[Target, Target], bool] | None = None, limit: int = 1, **matching) -> list[Suggestion]:
     """Names of one register that may be one body: each suggested as the name it most resembles that it may join.
 
     `names` come best first: the name others merge into (the one used most, or the one a contract gives).
     By default a name may join a name placed before it, or one it is the initials of (DWP joins Department
     for Work and Pensions however many streams each funds); `may_join(name, other)` says otherwise (a
     ledger heading may join only a heading first paid after it was last paid). `matching` is passed to
-    the NameMatcher (scorer, generic words, ...).
+    the NameMatcher (scorer, generic words, ...). With `limit`, up to that many for each name, best first.
     """
     matcher = NameMatcher(names, rejected=rejected, **matching)
     place = {t.id: i for i, t in enumerate(names)}
@@ -207,7 +221,7 @@ def merges(names: Sequence[Target], rejected: set[tuple[str, str]] | None = None
     found = []
     for name in names:
         found += matcher.resembling(name.name, name.kind,
-                                    lambda other, name=name: other.id != name.id and joins(name, other))
+                                    lambda other, name=name: other.id != name.id and joins(name, other), limit)
     return found
 
 

@@ -42,10 +42,12 @@ BASES = ("published", "spend-file", "estimate", "illustrative")
 YES = {"yes", "y", "true", "1", "ring-fenced", "ringfenced"}
 NO = {"no", "n", "false", "0"}
 FUNDER_ALIASES = names.AliasTable("funder_aliases.csv", "funder")
-# Words of funders' names that alone never make two funders one ("Department for" is every department).
+# Words of funders' names that alone never make two funders one ("Department for" is every department,
+# and NHS England is not Homes England).
 FUNDER_GENERIC = names.GENERIC_WORDS | frozenset({
     "DEPARTMENT", "DEPT", "MINISTRY", "OFFICE", "AGENCY", "EXECUTIVE", "HM", "UK", "NATIONAL", "COUNCIL", "NHS",
-    "AUTHORITY", "COMMISSIONER", "FUND", "GRANT", "TRUST", "BOARD", "SERVICE", "SERVICES"})
+    "AUTHORITY", "COMMISSIONER", "FUND", "GRANT", "TRUST", "BOARD", "SERVICE", "SERVICES", "ENGLAND", "WALES",
+    "SCOTLAND", "BRITAIN", "GREAT", "BRITISH", "ROYAL", "CITY", "COUNTY"})
 TABLE = """
 CREATE TABLE IF NOT EXISTS funding_stream (
     stream_id INTEGER PRIMARY KEY,    -- the register row number

@@ -22,13 +22,13 @@ register, a programme's providers come from it (deepdive.contracts).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
+from rapidfuzz import fuzz
 
 from totalplace.classify import names
 from totalplace.count.bottomup import LINES, choose_year
@@ -41,6 +41,8 @@ from totalplace.workspace import Workspace, slug
 
 NOT_STATED = "(not stated in the spend)"
 NO_SUPPLIER = "(no supplier named)"
+CUT_SHORT_AT = 15  # a name cut short to this many letters or more is still sure to be the body
+HEADING = "concat_ws(' / ', s.service_label, s.expense_category)"  # a ledger's programme: 'service / expense'
 PROGRAMME_ALIASES = names.AliasTable("programme_aliases.csv", "programme")
 PROVIDER_ALIASES = names.AliasTable("provider_aliases.csv", "provider")
 
@@ -85,10 +87,10 @@ class ProvisionMap:
 
     @property
     def providers(self) -> int:
-        names: dict[str, str] = {}
+        bodies = SameBodies()
         for c in self.commissions:
-            _matching_provider(c.provider, names)
-        return len(names)
+            bodies.key(c.provider)
+        return len(bodies.shown)
 
     @property
     def funders(self) -> int:
@@ -116,7 +118,7 @@ def same_body(ledger_name: str, register_name: str) -> bool:
     if a == b:
         return True
     shorter, longer = sorted((a, b), key=len)
-    return len(shorter) >= 15 and longer.startswith(shorter)
+    return len(shorter) >= CUT_SHORT_AT and longer.startswith(shorter)
 
 
 @dataclass(frozen=True)
@@ -165,13 +167,12 @@ def provision(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme: str, 
 
 
 def _ledger(con: duckdb.DuckDBPyConnection, theme: str, fiscal_year: str) -> list[tuple]:
-    """Money by agency, programme and provider, with the first and last payment. Payments to the count's own
-    agencies stay in: an NHS trust the council pays is a provider of the theme, even though the count shows it once."""
+    """Money by agency, programme and provider. Payments to the count's own agencies stay in:
+    an NHS trust the council pays is a provider of the theme, even though the count shows it once."""
     return con.execute(
-        f"""SELECT s.agency_id, concat_ws(' / ', s.service_label, s.expense_category) AS programme,
+        f"""SELECT s.agency_id, {HEADING} AS programme,
                    coalesce(s.supplier_name, '{NO_SUPPLIER}') AS provider,
-                   coalesce(s.transfer_kind, '') AS public_body, sum(s.amount), count(*),
-                   min(s.payment_date), max(s.payment_date)
+                   coalesce(s.transfer_kind, '') AS public_body, sum(s.amount), count(*)
             FROM {LINES} WHERE s.theme = ? AND s.fiscal_year = ?
             GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC""",
         [theme, fiscal_year],
@@ -194,7 +195,7 @@ def _agency_of(recipient: str, agencies: dict[str, str]) -> str | None:
 def _link(row: tuple, streams: list[FundingStream], resolver: Resolver) -> Commission:
     """A ledger commission by the names it is counted under, with the streams whose recipient is its agency and
     whose pattern names its heading (as written or as renamed), and the contracts it is paid under."""
-    agency_id, heading, supplier, public_body, amount, lines = row[:6]
+    agency_id, heading, supplier, public_body, amount, lines = row
     programme = resolver.headings.canonical(heading)
     provider = resolver.provider(supplier)
     contracted = resolver.contracts_of(agency_id, provider)
@@ -262,29 +263,41 @@ def overlaps(commissions: list[Commission]) -> list[ProviderOverlap]:
     funders: dict[tuple[str, str], set[str]] = defaultdict(set)
     amount: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     programmes: dict[tuple[str, str], set[str]] = defaultdict(set)
-    names: dict[str, str] = {}
+    bodies = SameBodies()
     for c in commissions:
-        key = _matching_provider(c.provider, names)
+        key = bodies.key(c.provider)
         for group in c.client_groups:
             funders[(key, group)].update(c.funders)
             amount[(key, group)] += c.amount
             programmes[(key, group)].add(c.programme)
-    found = [ProviderOverlap(names[key], group, sorted(funders[(key, group)]), amount[(key, group)],
+    found = [ProviderOverlap(bodies.shown[key], group, sorted(funders[(key, group)]), amount[(key, group)],
                              sorted(programmes[(key, group)]))
              for key, group in funders if len(funders[(key, group)]) >= 2]
     return sorted(found, key=lambda o: (-len(o.funders), -o.amount, o.provider, o.client_group))
 
 
-def _matching_provider(name: str, names: dict[str, str]) -> str:
-    """The key of a provider already seen under a longer or shorter form of this name, or a new one."""
-    for key, shown in names.items():
-        if same_body(shown, name):
-            if len(name) > len(shown):  # show the fuller name
-                names[key] = name
-            return key
-    key = provider_key(name)
-    names[key] = name
-    return key
+class SameBodies:
+    """Provider names met one by one, grouped when same_body says two are one body; each group is shown by its
+    fullest name. Indexed by each name's key and the prefixes a cut-short name could be, so a map of thousands
+    of providers is grouped in one pass."""
+
+    def __init__(self) -> None:
+        self.shown: dict[str, str] = {}          # group key -> the fullest name met
+        self._exact: dict[str, str] = {}         # a member's key -> its group key
+        self._prefixes: dict[str, str] = {}      # a cut-short form a member's key starts with -> its group key
+
+    def key(self, name: str) -> str:
+        """The group of a provider already met under this name, a longer or a shorter form of it; else a new one."""
+        own = provider_key(name)
+        group = self._exact.get(own) or (self._prefixes.get(own) if len(own) >= CUT_SHORT_AT else None) or next(
+            (self._exact[own[:n]] for n in range(CUT_SHORT_AT, len(own)) if own[:n] in self._exact), None)
+        group = group or own
+        if len(name) > len(self.shown.get(group, "")):  # show the fuller name
+            self.shown[group] = name
+        self._exact.setdefault(own, group)
+        for n in range(CUT_SHORT_AT, len(own)):
+            self._prefixes.setdefault(own[:n], group)
+        return group
 
 
 def stream_spend(con: duckdb.DuckDBPyConnection, workspace: Workspace, stream: FundingStream,
@@ -300,29 +313,105 @@ def stream_spend(con: duckdb.DuckDBPyConnection, workspace: Workspace, stream: F
 
 # --- names that may be one: suggested merges, for review ------------------------------------------------------
 
-PROVIDER_SUGGEST_AT = 90.0  # of the shorter name kept through one edit (names.kept_ends_ratio)
+PROVIDER_SUGGEST_AT = 90.0
+PROGRAMME_SUGGEST_AT = 60.0  # token-set ratio of two headings handed over (one part kept, the other renamed)
+CANDIDATES = 10  # headings a renamed heading may have become, weighed by when they began and what they carry
+ALTERNATIVES = 2  # of those, said beside the one suggested  # of the shorter name kept through one edit (names.kept_ends_ratio)
 
 
 def programme_merges(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme: str,
                      year: str | None = None) -> list[names.Suggestion]:
-    """Ledger headings of one agency that may be one programme renamed: the old heading is last paid before the
-    new one is first paid, and the names are alike (the count's name matcher, token-set ratio)."""
+    """Ledger headings of one agency that may be one programme renamed mid-year.
+
+    A heading is 'service / expense'. Two headings are a candidate when they keep one part and the other part
+    was handed over: the old label is last paid in the agency's year before the new one is first paid (Bradford
+    relabelled its services in September 2018: 'Health & Wellbeing / PH1 DrugsAlco misuse' became 'Public
+    Health / PH1 DrugsAlco misuse'). A service may be renamed outright in a reorganisation ('Place' became
+    'Highways Asset Management'), so the headings need only be loosely alike (the count's name matcher,
+    token-set ratio, from PROGRAMME_SUGGEST_AT) and carry the same codes (PH1 is never PH4); expense categories
+    come and go with single payments, so a changed expense category must itself be alike. Of the candidates, the
+    heading whose label began soonest after the old one stopped, then the one paid most, is suggested; the others
+    are named in the evidence (a directorate split into several services)."""
     fiscal_year = _year(con, year)
-    headings = PROGRAMME_ALIASES.read(workspace.root / "rules")
-    spans: dict[tuple[str, str], tuple[dt.date, dt.date, Decimal]] = {}
-    for agency_id, heading, _, _, amount, _, first, last in _ledger(con, theme, fiscal_year):
-        key = (agency_id, headings.canonical(heading))
-        before = spans.get(key, (first, last, Decimal(0)))
-        spans[key] = (min(before[0], first), max(before[1], last), before[2] + amount)
+    headings = _Headings.of(con, workspace, theme, fiscal_year)
     found = []
-    for agency_id in sorted({a for a, _ in spans}):
-        own = {h: span for (a, h), span in spans.items() if a == agency_id}
-        ranked = sorted(own, key=lambda h: (own[h][0], h))
-        merges = names.merges([names.Target(h, h, agency_id) for h in ranked], headings.rejected,
-                              lambda name, other: own[other.id][0] > own[name.id][1], codes_agree=True)
-        found += [_said(m, f"{agency_id}: {m.name!r} last paid {own[m.name][1]}, £{own[m.name][2]:,.2f}; "
-                           f"{m.target!r} first paid {own[m.target][0]}, £{own[m.target][2]:,.2f}") for m in merges]
+    for agency_id in sorted({a for a, _ in headings.paid}):
+        own = sorted((h for a, h in headings.paid if a == agency_id), key=lambda h: (-headings.paid[(agency_id, h)], h))
+        merges = names.merges([names.Target(h, h, agency_id) for h in own], headings.aliases.rejected,
+                              lambda name, other, a=agency_id: headings.handover(a, name.id, other.id) is not None,
+                              limit=CANDIDATES, suggest_at=PROGRAMME_SUGGEST_AT, codes_agree=True)
+        for heading in dict.fromkeys(m.name for m in merges):
+            found.append(headings.best(agency_id, [m for m in merges if m.name == heading]))
     return found
+
+
+@dataclass
+class _Headings:
+    """A theme's ledger headings in a year: their parts, the money under each (by the name it is counted under),
+    and when each service label and expense category was first and last paid in its agency's year."""
+
+    aliases: names.Decisions
+    parts: dict[tuple[str, str], tuple[str, str]]      # (agency, heading) -> (service, expense)
+    paid: dict[tuple[str, str], Decimal]               # (agency, heading as counted) -> money
+    spans: dict[tuple[str, int, str], tuple]           # see _label_spans
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection, workspace: Workspace, theme: str, fiscal_year: str) -> _Headings:
+        found = cls(PROGRAMME_ALIASES.read(workspace.root / "rules"), {}, defaultdict(Decimal),
+                    _label_spans(con, fiscal_year))
+        for agency_id, heading, service, expense, amount in con.execute(
+                f"""SELECT s.agency_id, {HEADING}, coalesce(s.service_label, ''), coalesce(s.expense_category, ''),
+                           sum(s.amount) FROM {LINES} WHERE s.theme = ? AND s.fiscal_year = ? GROUP BY 1, 2, 3, 4""",
+                [theme, fiscal_year]).fetchall():
+            found.parts[(agency_id, heading)] = (service, expense)
+            found.paid[(agency_id, found.aliases.canonical(heading))] += amount
+        return found
+
+    def handover(self, agency_id: str, name: str, other: str) -> tuple[int, str] | None:
+        """(days between, how) when the old heading's changed part was handed over to the other's, else None."""
+        old, new = self.parts.get((agency_id, name)), self.parts.get((agency_id, other))
+        if old is None or new is None:
+            return None
+        for kept, changed in ((1, 0), (0, 1)):
+            if names.normalised_name(old[kept]) != names.normalised_name(new[kept]) or old[changed] == new[changed]:
+                continue
+            if not (old[changed] and new[changed]) or (changed == 1 and not _alike(old[changed], new[changed])):
+                continue
+            before = self.spans.get((agency_id, changed, old[changed]))
+            after = self.spans.get((agency_id, changed, new[changed]))
+            if before and after and before[1] < after[0]:
+                return ((after[0] - before[1]).days,
+                        f"{agency_id}: {old[changed]!r} last paid {before[1]}, {new[changed]!r} first paid "
+                        f"{after[0]}; {old[kept] or '(blank)'!r} kept")
+        return None
+
+    def best(self, agency_id: str, candidates: list[names.Suggestion]) -> names.Suggestion:
+        """The candidate whose label began soonest after the old one stopped, then the one paid most."""
+        def rank(m: names.Suggestion) -> tuple:
+            return (self.handover(agency_id, m.name, m.target)[0], -self.paid[(agency_id, m.target)], -m.score)
+
+        best, *others = sorted(candidates, key=rank)
+        said = (f"{self.handover(agency_id, best.name, best.target)[1]}; £{self.paid[(agency_id, best.name)]:,.2f} "
+                f"under the old heading, £{self.paid[(agency_id, best.target)]:,.2f} under the new")
+        if others:  # a service split in a reorganisation: say what else the heading may have become
+            said += "; it may instead have become " + " or ".join(repr(o.target) for o in others[:ALTERNATIVES])
+        return _said(best, said)
+
+
+def _alike(a: str, b: str) -> bool:
+    return fuzz.token_set_ratio(names.normalised_name(a), names.normalised_name(b)) >= names.SUGGEST_AT
+
+
+def _label_spans(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> dict[tuple[str, int, str], tuple]:
+    """(agency, 0 for a service label or 1 for an expense category, label) -> its first and last payment in the
+    agency's year, over every theme: a label handed over stops everywhere."""
+    rows = con.execute(
+        """SELECT agency_id, 0, coalesce(service_label, ''), min(payment_date), max(payment_date) FROM spend_line
+           WHERE fiscal_year = ? GROUP BY 1, 3
+           UNION ALL
+           SELECT agency_id, 1, coalesce(expense_category, ''), min(payment_date), max(payment_date) FROM spend_line
+           WHERE fiscal_year = ? GROUP BY 1, 3""", [fiscal_year, fiscal_year]).fetchall()
+    return {(agency, part, label): (first, last) for agency, part, label, first, last in rows}
 
 
 def provider_merges(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme: str,
@@ -338,8 +427,8 @@ def provider_merges(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme:
     place = {p: i for i, p in enumerate(ranked)}
     merges = names.merges([names.Target(p, p) for p in ranked], PROVIDER_ALIASES.read(workspace.root / "rules").rejected,
                           lambda name, other: name.id not in contracted and place[other.id] < place[name.id],
-                          scorer=names.kept_ends_ratio, suggest_at=PROVIDER_SUGGEST_AT, generic=GENERIC,
-                          exclusive=ROLES)
+                          scorer=names.kept_ends_ratio, block=names.kept_ends_block, suggest_at=PROVIDER_SUGGEST_AT,
+                          generic=GENERIC, exclusive=ROLES)
     return [_said(m, f"{m.name!r} paid £{paid[m.name]:,.2f}; {m.target!r} £{paid[m.target]:,.2f}"
                      + (" (a contracted provider)" if m.target in contracted else "")) for m in merges]
 
@@ -423,7 +512,7 @@ def report_sections(workspace: Workspace) -> list[Section]:
 
 def _provider_totals(found: ProvisionMap) -> list[list]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    names: dict[str, str] = {}
+    bodies = SameBodies()
     for c in found.commissions:
-        totals[_matching_provider(c.provider, names)] += c.amount
-    return [[names[k], v] for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+        totals[bodies.key(c.provider)] += c.amount
+    return [[bodies.shown[k], v] for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
