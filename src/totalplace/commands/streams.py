@@ -94,8 +94,8 @@ def review(
             out.print(f"{d.decision}ed: {d.name!r} as {d.target!r}; written to "
                       f"{ws.root / 'rules' / register_review.TABLES[register].file}", highlight=False)
     found = register_review.suggestions(ws, theme, year)
-    rows = [[f.register, f.suggestion.name, f.suggestion.target, f.suggestion.score, "; ".join(f.suggestion.evidence)]
-            for f in found]
+    rows = [[f.register, f.suggestion.name, f.suggestion.target, round(f.suggestion.score),  # out of 100, not a share
+             "; ".join(f.suggestion.evidence)] for f in found]
     _emit(Table("Suggested merges: names in the registers that may be one body",
                 ["register", "name", "may be", "score", "evidence"], rows,
                 [f"{len(rows)} left for review. Accept with --accept 'NAME', reject with --reject 'NAME' (repeat either)."]),

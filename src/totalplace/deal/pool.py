@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from totalplace.classify.names import NameMatcher
 from totalplace.count import bottomup, headline, topdown
 from totalplace.count.transfers import targets
+from totalplace.display import agency_name
 from totalplace.inputs import Money, TextList, read_table
 from totalplace.deal.sources import POOLED_HEALTH_AND_CARE_2008
 from totalplace.errors import InputError
@@ -216,9 +217,9 @@ def misalignments(pools: list[Pool], contributions: list[Contribution]) -> list[
 
 @dataclass(frozen=True)
 class _Counted:
-    """What the store says of one year: the ledgers' total and their spending by theme, whose ledgers they are,
-    and the whole-place best estimate (or why there is none)."""
-    ledgers: Decimal
+    """What the store says of one year: the count of the ledgers it holds (None without ledgers for the year),
+    their spending by theme, whose ledgers they are, and the whole-place best estimate (or why there is none)."""
+    ledgers: Decimal | None
     themes: dict[str, Decimal]
     agencies: dict[str, str]      # agency id -> how its ledger covers the year
     whole_place: headline.Headline | None
@@ -226,23 +227,24 @@ class _Counted:
 
 
 def _counted(workspace: Workspace, years: list[str]) -> dict[str, _Counted]:
-    """The counts each pool year is set beside, for the years the store has ledgers for."""
+    """The counts each pool year is set beside."""
     if not workspace.store_path.exists():
         return {}
     con = connect(workspace, read_only=True)
     try:
         loaded = set(bottomup.fiscal_years(con))
+        try:
+            topdown.require_loaded(con)
+            no_cra = ""
+        except InputError as error:
+            no_cra = str(error)
         found = {}
-        for year in [y for y in years if y in loaded]:
-            result = bottomup.count(con, workspace, "theme", year)
-            covered = {c.agency_id: c.said() for c in result.coverage if c.months_covered}
-            try:
-                topdown.require_loaded(con)
-            except InputError as error:
-                found[year] = _Counted(result.total, {r.key: r.amount for r in result.rows}, covered, None, str(error))
-                continue
-            found[year] = _Counted(result.total, {r.key: r.amount for r in result.rows}, covered,
-                                   headline.headline(con, workspace, year))
+        for year in years:
+            result = bottomup.count(con, workspace, "theme", year) if year in loaded else None
+            found[year] = _Counted(
+                result.total if result else None, {r.key: r.amount for r in result.rows} if result else {},
+                {c.agency_id: c.said() for c in result.coverage if c.months_covered} if result else {},
+                None if no_cra else headline.headline(con, workspace, year), no_cra)
     finally:
         con.close()
     return found
@@ -256,26 +258,25 @@ def _partner_agency(workspace: Workspace, contributions: list[Contribution]) -> 
             for c in contributions}
 
 
-def _ledger_agencies(contributions: list[Contribution], agencies: dict[str, str | None],
-                     counted: _Counted | None) -> list[Contribution]:
-    held = counted.agencies if counted else {}
-    return [c for c in contributions if agencies.get(c.partner) in held]
+def _of_the_ledgers(contribution: Contribution, agencies: dict[str, str | None], counted: _Counted | None) -> bool:
+    """Whether a contribution is the money of an agency whose ledger the count holds that year."""
+    return counted is not None and agencies.get(contribution.partner) in counted.agencies
 
 
 def _shares(workspace: Workspace, pools: list[Pool], contributions: list[Contribution],
             counted: dict[str, _Counted], agencies: dict[str, str | None]) -> list[PooledShare]:
-    kind_of = {p.pool: p for p in pools}
+    pool_of = {p.pool: p for p in pools}
     shares = []
     for year in sorted({p.fiscal_year for p in pools}):
         here = counted.get(year)
         for kind in PoolKind:
-            paid_in = [c for c in contributions if (kind_of[c.pool].fiscal_year, kind_of[c.pool].kind) == (year, kind)]
-            held = _ledger_agencies(paid_in, agencies, here)
+            paid_in = [c for c in contributions if (pool_of[c.pool].fiscal_year, pool_of[c.pool].kind) == (year, kind)]
+            held = [_of_the_ledgers(c, agencies, here) for c in paid_in]
             shares.append(_whole_place(year, kind, paid_in, here, workspace))
             shares.append(PooledShare(
-                year, kind, Scope.ledgers, sum((c.amount for c in held), Decimal(0)),
+                year, kind, Scope.ledgers, sum((c.amount for c, h in zip(paid_in, held) if h), Decimal(0)),
                 here.ledgers if here else None, _ledgers_said(workspace, here, year),
-                tuple(LeftOut(c.pool, c.partner, c.amount) for c in paid_in if c not in held)))
+                tuple(LeftOut(c.pool, c.partner, c.amount) for c, h in zip(paid_in, held) if not h)))
     return shares
 
 
@@ -284,7 +285,7 @@ def _whole_place(year: str, kind: PoolKind, paid_in: list[Contribution], here: _
     pooled = sum((c.amount for c in paid_in), Decimal(0))
     best = here.whole_place if here else None
     if best is None:
-        why = here.no_whole_place if here else f"the store has no ledgers for {year}"
+        why = here.no_whole_place if here else "the workspace has no store yet"
         return PooledShare(year, kind, Scope.whole_place, pooled, None, f"no whole-place best estimate: {why}")
     said = (f"the whole-place best estimate of all public money in {workspace.settings.place.name} (the headline: "
             f"{best.ledger_share:.0%} from agreed ledgers, {1 - best.ledger_share:.0%} top-down from CRA "
@@ -293,9 +294,9 @@ def _whole_place(year: str, kind: PoolKind, paid_in: list[Contribution], here: _
 
 
 def _ledgers_said(workspace: Workspace, here: _Counted | None, year: str) -> str:
-    if here is None:
-        return f"the store has no ledgers for {year}"
-    whose = [f"{workspace.agency(a).name}'s ledger ({said})" for a, said in sorted(here.agencies.items())]
+    if here is None or here.ledgers is None:
+        return f"no count of ledgers: the store has no spending for {year}"
+    whose = [f"{agency_name(workspace, a)}'s ledger ({said})" for a, said in sorted(here.agencies.items())]
     return "the count of " + " and ".join(whose)
 
 
@@ -307,11 +308,12 @@ def pooling(workspace: Workspace) -> Pooling:
     for p in pools:
         here = counted.get(p.fiscal_year)
         mine = [c for c in contributions if c.pool == p.pool]
+        on_themes = (sum((here.themes.get(t, Decimal(0)) for t in p.themes), Decimal(0))
+                     if p.themes and here and here.ledgers is not None else None)
         summaries.append(PoolSummary(
             p, sum((c.amount for c in mine), Decimal(0)),
-            sum((d.amount for d in drawdowns if d.pool == p.pool), Decimal(0)),
-            sum((here.themes.get(t, Decimal(0)) for t in p.themes), Decimal(0)) if p.themes and here else None,
-            sum((c.amount for c in _ledger_agencies(mine, agencies, here)), Decimal(0)),
+            sum((d.amount for d in drawdowns if d.pool == p.pool), Decimal(0)), on_themes,
+            sum((c.amount for c in mine if _of_the_ledgers(c, agencies, here)), Decimal(0)),
         ))
     return Pooling(summaries, contributions, drawdowns, misalignments(pools, contributions),
                    _shares(workspace, pools, contributions, counted, agencies))
