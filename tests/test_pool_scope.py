@@ -19,7 +19,7 @@ from totalplace.count import bottomup, headline, topdown
 from totalplace.deal.pool import PoolKind, Scope, pooling
 from totalplace.deal.report import report_sections
 from totalplace.ingest.load import ingest
-from totalplace.store.connection import connect
+from totalplace.store.connection import connect, writable
 from totalplace.workspace import init_workspace
 
 runner = CliRunner()
@@ -48,11 +48,8 @@ def bradford(tmp_path_factory):
     for month in ("2018-05", "2018-06"):
         shutil.copyfile(SPEND / "bradford" / f"{month}.csv", workspace.agency_dir("bradford-council") / f"{month}.csv")
     ingest(workspace)
-    con = connect(workspace)
-    try:
+    with writable(workspace) as con:
         topdown.load(con, workspace)
-    finally:
-        con.close()
     return _with_pools(workspace)
 
 

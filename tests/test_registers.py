@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import write_csv
+from test_provision import _map
 from totalplace.cli import app
 from totalplace.count import funding_streams as fs
-from totalplace.deepdive import provision as pv
 from totalplace.deepdive import register_review
 from totalplace.errors import InputError
 from totalplace.store.connection import connect
@@ -28,7 +28,8 @@ WORK = "Worklessness, employment and skills"
 # Two of DWP's streams, one written with its initials; one from another department for the same people.
 REGISTER = HEADER + (
     f"Flexible Support Fund,DWP,Bradford council,\"{WORK}\",Jobseekers,2018-19,50000,yes,4\n"
-    f"Work and Health Programme,Department for Work and Pensions,Shipley College,\"{WORK}\",Jobseekers,2018-19,80000,yes,12\n"
+    f"Work and Health Programme,Department for Work and Pensions,Shipley College,\"{WORK}\",Jobseekers,2018-19,"
+    "80000,yes,12\n"
     f"Adult Education Budget,Department for Education,Bradford council,\"{WORK}\",Jobseekers,2018-19,30000,yes,2\n"
 )
 
@@ -149,14 +150,6 @@ def ledger(small_place):
                     [number, number, service, expense, paid, Decimal(amount), supplier, DRUGS])
     con.close()
     return small_place
-
-
-def _map(workspace):
-    con = connect(workspace, read_only=True)
-    try:
-        return pv.provision(con, workspace, DRUGS, "2018-19")
-    finally:
-        con.close()
 
 
 def _merges(workspace):

@@ -133,8 +133,9 @@ class NameMatcher:
         self._keys = [choice for choice, _ in self._choices]
         self._block = block
         self._blocks: dict[str, list[int]] = {}
-        for index, choice in enumerate(self._keys if block else []):
-            self._blocks.setdefault(block(choice), []).append(index)
+        if block is not None:
+            for index, choice in enumerate(self._keys):
+                self._blocks.setdefault(block(choice), []).append(index)
         self._rejected = rejected or set()
         self._suggest_at = suggest_at
         self._generic = generic
@@ -218,10 +219,13 @@ def merges(names: Sequence[Target], rejected: set[tuple[str, str]] | None = None
         return place[other.id] < place[name.id] or normalised_name(name.name) in initials(normalised_name(other.name))
 
     joins = may_join or placed_before
+
+    def allowed_for(name: Target) -> Callable[[Target], bool]:
+        return lambda other: other.id != name.id and joins(name, other)
+
     found = []
     for name in names:
-        found += matcher.resembling(name.name, name.kind,
-                                    lambda other, name=name: other.id != name.id and joins(name, other), limit)
+        found += matcher.resembling(name.name, name.kind, allowed_for(name), limit)
     return found
 
 

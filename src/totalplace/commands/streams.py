@@ -98,7 +98,8 @@ def review(
              "; ".join(f.suggestion.evidence)] for f in found]
     _emit(Table("Suggested merges: names in the registers that may be one body",
                 ["register", "name", "may be", "score", "evidence"], rows,
-                [f"{len(rows)} left for review. Accept with --accept 'NAME', reject with --reject 'NAME' (repeat either)."]),
+                [f"{len(rows)} left for review. Accept with --accept 'NAME', reject with --reject 'NAME' "
+                 "(repeat either)."]),
           fmt, output)
 
 

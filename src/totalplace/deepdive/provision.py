@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -134,7 +135,8 @@ class Resolver:
     def of(cls, workspace: Workspace, theme: str, fiscal_year: str) -> Resolver:
         rules = workspace.root / "rules"
         return cls(_agency_names(workspace), PROGRAMME_ALIASES.read(rules), PROVIDER_ALIASES.read(rules),
-                   [c for c in read_contracts(workspace) if c.contract.theme == theme and c.contract.runs_in(fiscal_year)])
+                   [c for c in read_contracts(workspace)
+                    if c.contract.theme == theme and c.contract.runs_in(fiscal_year)])
 
     def provider(self, supplier: str) -> str:
         """A supplier by the name it is counted under: its accepted alias, then the contract that names it."""
@@ -313,10 +315,10 @@ def stream_spend(con: duckdb.DuckDBPyConnection, workspace: Workspace, stream: F
 
 # --- names that may be one: suggested merges, for review ------------------------------------------------------
 
-PROVIDER_SUGGEST_AT = 90.0
+PROVIDER_SUGGEST_AT = 90.0  # of the shorter name kept through one edit (names.kept_ends_ratio)
 PROGRAMME_SUGGEST_AT = 60.0  # token-set ratio of two headings handed over (one part kept, the other renamed)
 CANDIDATES = 10  # headings a renamed heading may have become, weighed by when they began and what they carry
-ALTERNATIVES = 2  # of those, said beside the one suggested  # of the shorter name kept through one edit (names.kept_ends_ratio)
+ALTERNATIVES = 2  # of those, said beside the one suggested
 
 
 def programme_merges(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme: str,
@@ -338,8 +340,8 @@ def programme_merges(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme
     for agency_id in sorted({a for a, _ in headings.paid}):
         own = sorted((h for a, h in headings.paid if a == agency_id), key=lambda h: (-headings.paid[(agency_id, h)], h))
         merges = names.merges([names.Target(h, h, agency_id) for h in own], headings.aliases.rejected,
-                              lambda name, other, a=agency_id: headings.handover(a, name.id, other.id) is not None,
-                              limit=CANDIDATES, suggest_at=PROGRAMME_SUGGEST_AT, codes_agree=True)
+                              headings.joins(agency_id), limit=CANDIDATES, suggest_at=PROGRAMME_SUGGEST_AT,
+                              codes_agree=True)
         for heading in dict.fromkeys(m.name for m in merges):
             found.append(headings.best(agency_id, [m for m in merges if m.name == heading]))
     return found
@@ -385,16 +387,19 @@ class _Headings:
                         f"{after[0]}; {old[kept] or '(blank)'!r} kept")
         return None
 
+    def joins(self, agency_id: str) -> Callable[[names.Target, names.Target], bool]:
+        """Whether a heading of the agency may join another: its changed part was handed over to the other's."""
+        return lambda name, other: self.handover(agency_id, name.id, other.id) is not None
+
     def best(self, agency_id: str, candidates: list[names.Suggestion]) -> names.Suggestion:
         """The candidate whose label began soonest after the old one stopped, then the one paid most."""
-        def rank(m: names.Suggestion) -> tuple:
-            return (self.handover(agency_id, m.name, m.target)[0], -self.paid[(agency_id, m.target)], -m.score)
-
-        best, *others = sorted(candidates, key=rank)
-        said = (f"{self.handover(agency_id, best.name, best.target)[1]}; £{self.paid[(agency_id, best.name)]:,.2f} "
-                f"under the old heading, £{self.paid[(agency_id, best.target)]:,.2f} under the new")
-        if others:  # a service split in a reorganisation: say what else the heading may have become
-            said += "; it may instead have become " + " or ".join(repr(o.target) for o in others[:ALTERNATIVES])
+        handed = sorted(((h, m) for m in candidates if (h := self.handover(agency_id, m.name, m.target))),
+                        key=lambda hm: (hm[0][0], -self.paid[(agency_id, hm[1].target)], -hm[1].score))
+        (_, how), best = handed[0]
+        said = (f"{how}; £{self.paid[(agency_id, best.name)]:,.2f} under the old heading, "
+                f"£{self.paid[(agency_id, best.target)]:,.2f} under the new")
+        if len(handed) > 1:  # a service split in a reorganisation: say what else the heading may have become
+            said += "; it may instead have become " + " or ".join(repr(m.target) for _, m in handed[1:1 + ALTERNATIVES])
         return _said(best, said)
 
 
@@ -425,7 +430,8 @@ def provider_merges(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme:
     paid = {name: amount for name, amount in _provider_totals(found)}
     ranked = sorted(paid, key=lambda p: (p not in contracted, -paid[p], p))
     place = {p: i for i, p in enumerate(ranked)}
-    merges = names.merges([names.Target(p, p) for p in ranked], PROVIDER_ALIASES.read(workspace.root / "rules").rejected,
+    rejected = PROVIDER_ALIASES.read(workspace.root / "rules").rejected
+    merges = names.merges([names.Target(p, p) for p in ranked], rejected,
                           lambda name, other: name.id not in contracted and place[other.id] < place[name.id],
                           scorer=names.kept_ends_ratio, block=names.kept_ends_block, suggest_at=PROVIDER_SUGGEST_AT,
                           generic=GENERIC, exclusive=ROLES)
