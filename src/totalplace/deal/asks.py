@@ -82,6 +82,7 @@ class Offer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     savings: Money | None = None
     outcomes: TextList = Field(default_factory=list)
+    indicators: TextList = Field(default_factory=list)  # ids of the outcomes framework's indicators (outcomes.yaml)
 
 
 class Ask(BaseModel):
@@ -167,7 +168,7 @@ def _yaml_register(path: Path) -> Register:
 
 
 # In the workbook one row is one ask; nested fields are columns named with dots.
-XLSX_NESTED = {"offer.savings", "offer.outcomes"} | {f"checklist.{c}.{p}" for c in CONDITIONS
+XLSX_NESTED = {"offer.savings", "offer.outcomes", "offer.indicators"} | {f"checklist.{c}.{p}" for c in CONDITIONS
                                                     for p in ("answer", "reason")}
 
 

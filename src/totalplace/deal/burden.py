@@ -57,6 +57,7 @@ class BurdenItem(BaseModel):
     hours_each: Decimal = Field(ge=0)
     hourly_cost: Money
     equivalent: str = ""
+    basis: str = ""  # where the hours and cost come from: 'illustrative' marks every figure made from the item
     _freq = field_validator("frequency", mode="before")(_frequency)
 
     @property
