@@ -64,6 +64,15 @@ def test_dwp_and_its_full_name_are_one_funder_once_the_suggestion_is_accepted(re
     assert register_review.suggestions(register) == []
 
 
+def test_a_deal_links_a_funder_by_any_name_the_register_counts_it_under(register):
+    from totalplace.deal.evidence import Context, resolve
+
+    register_review.review(register, accept=["DWP"], reject=[], decided_by="me")
+    with Context(register) as context:
+        for name in ("DWP", "Department for Work and Pensions"):
+            assert resolve(context, f"streams:funder={name}").amount == Decimal("130000")  # both DWP streams
+
+
 def test_a_funder_alias_typed_into_the_table_merges_without_review(register):
     write_csv(register.root / "rules" / "funder_aliases.csv",
               "name,funder,decision\nDepartment for Education,Department for Work and Pensions,reject\n"
