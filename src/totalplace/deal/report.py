@@ -17,7 +17,9 @@ from totalplace.workspace import Workspace
 
 
 def pool_notes(result: pool_model.Pooling) -> list[str]:
-    notes = [share.sentence() for share in result.shares]
+    notes = ["Share of themes: the money in the pool of the agencies whose ledgers the count holds, of those "
+             "ledgers' spending on the pool's themes (the same agencies on both sides)."]
+    notes += [share.sentence() for share in result.shares]
     notes += [f"OVERDRAWN: pool {p.pool.pool} by {money(-p.balance)}" for p in result.pools if p.balance < 0]
     notes += [f"MISALIGNED: {m.pool} {m.partner} / {m.funding_stream}: {m.problem}" for m in result.misalignments]
     notes.append(f"{POOLED_HEALTH_AND_CARE_2008.citation()} That is a share of health and social care funding, "
@@ -29,8 +31,7 @@ def pool_table(result: pool_model.Pooling) -> Table:
     rows = [[p.pool.pool, p.pool.name, p.pool.kind.value, p.pool.fiscal_year, p.contributed, p.drawn, p.balance,
              ", ".join(p.pool.themes), p.themes_counted, p.share_of_themes] for p in result.pools]
     return Table("Pooled and aligned budgets", ["pool", "name", "kind", "year", "contributed", "drawn down",
-                                                "balance", "count themes", "ledgers on themes",
-                                                "ledger agencies' share of themes"],
+                                                "balance", "count themes", "counted on themes", "share of themes"],
                  rows, pool_notes(result))
 
 

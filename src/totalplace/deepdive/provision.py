@@ -454,18 +454,22 @@ def _said(suggestion: names.Suggestion, more: str) -> names.Suggestion:
 # --- tables for the CLI and the report -----------------------------------------------------------
 
 def commissions_table(found: ProvisionMap, limit: int | None) -> Table:
+    """The map's commissions; the contract columns only where the workspace has contracts (and values) to show."""
     shown = found.commissions[:limit] if limit else found.commissions
+    contracts = any(c.contracts for c in found.commissions)
+    values = any(c.contract_value is not None for c in found.commissions)
     rows = [[c.payer, c.programme, c.provider, c.amount, c.lines, c.public_body, "; ".join(c.streams),
-             "; ".join(c.funders), "; ".join(c.client_groups), "; ".join(c.contracts), c.contract_value]
-            for c in shown]
+             "; ".join(c.funders), "; ".join(c.client_groups)] + (["; ".join(c.contracts)] if contracts else [])
+            + ([c.contract_value] if values else []) for c in shown]
     notes = [f"Showing {len(shown)} of {len(found.commissions)}." if len(shown) < len(found.commissions) else "",
              "A programme is an agency's service / expense heading in its ledger (by the name it is counted under: "
              "rules/programme_aliases.csv), a stream paid straight to a provider, or a commissioned contract "
              "(contracts register). A ledger row's funder is the agency itself unless a register stream names the "
-             "programme. A contract's value is shown beside the money paid, never added to it."]
+             "programme." + (" A contract's value is shown beside the money paid, never added to it." if values else "")]
     return Table(f"Provision map: {found.theme}, {found.fiscal_year}",
                  ["payer", "programme", "provider", "amount", "lines", "public body", "funding streams", "funders",
-                  "client groups", "contracts", "contract value"], rows, [n for n in notes if n])
+                  "client groups"] + (["contracts"] if contracts else []) + (["contract value"] if values else []),
+                 rows, [n for n in notes if n])
 
 
 def overlaps_table(found: ProvisionMap) -> Table:
