@@ -19,10 +19,11 @@ from enum import StrEnum
 from pathlib import Path
 
 import tomli_w
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from totalplace import partners, reference
 from totalplace.errors import InputError
+from totalplace.inputs import StrictInput, validate
 
 CONFIG_NAME = "totalplace.toml"
 RULE_FILES = ("classification_rules.csv", "public_bodies.csv", "public_body_patterns.csv")
@@ -49,7 +50,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-class Agency(BaseModel):
+class Agency(StrictInput):
     """A public body in the place, whose spend files the workspace holds."""
 
     id: str
@@ -64,6 +65,9 @@ class Agency(BaseModel):
         default_factory=dict,
         description="field -> header, for files the column detector cannot place",
     )
+    sheet: str | None = Field(
+        default=None, description="the one sheet of its workbooks to read (default: every sheet with payments)",
+    )
 
     @field_validator("id")
     @classmethod
@@ -73,7 +77,7 @@ class Agency(BaseModel):
         return value
 
 
-class Place(BaseModel):
+class Place(StrictInput):
     """The place: a name and the ONS areas it is made of."""
 
     name: str
@@ -81,7 +85,7 @@ class Place(BaseModel):
     region: str
 
 
-class PrivacySettings(BaseModel):
+class PrivacySettings(StrictInput):
     """[privacy] in totalplace.toml: the one threshold of small-number suppression, for every published output
     (cohort tables, the web's breakdowns for the public and for other agencies' analysts, the report)."""
 
@@ -89,7 +93,7 @@ class PrivacySettings(BaseModel):
                                 description="groups of fewer people, households or payments than this are suppressed")
 
 
-class CohortSettings(BaseModel):
+class CohortSettings(StrictInput):
     """[cohort] in totalplace.toml: how person-level cohort outputs are made."""
 
     top_percent: float = Field(default=5.0, gt=0, le=100, description="the high-cost cohort: this top % of households")
@@ -103,7 +107,7 @@ class Engine(StrEnum):
     SPARK = "spark"    # Apache Spark over a Parquet store, when the data outgrows one machine
 
 
-class SparkSettings(BaseModel):
+class SparkSettings(StrictInput):
     """[spark] in totalplace.toml: the cluster and where its Parquet store lives."""
 
     master: str = Field(default="local[*]", description="spark.master URL, e.g. local[*] or spark://host:7077")
@@ -112,7 +116,7 @@ class SparkSettings(BaseModel):
     config: dict[str, str] = Field(default_factory=dict, description="more Spark settings, e.g. spark.driver.memory")
 
 
-class Settings(BaseModel):
+class Settings(StrictInput):
     """The whole of totalplace.toml."""
 
     engine: Engine = Engine.DUCKDB
@@ -253,10 +257,4 @@ def open_workspace(root: Path) -> Workspace:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML: {error}") from None
-    try:
-        settings = Settings.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{path}: setting {where}: {first['msg']}") from None
-    return Workspace(root, settings)
+    return Workspace(root, validate(Settings, data, str(path), noun="setting"))

@@ -105,7 +105,7 @@ def ask_add(
     ws = open_workspace(workspace)
     fields = {"id": ask_id, "title": title, "department": department, "freedom": freedom, "money": money_touched,
               "owner": owner, "evidence": evidence or [], "reply_due": reply_due}
-    ask = validate(Ask, {k: v for k, v in fields.items() if v is not None}, "the new ask")
+    ask = validate(Ask, {k: v for k, v in fields.items() if v is not None}, "the new ask", noun="field")
     path = add_ask(ws, ask)
     out.print(f"Added ask {ask.id} (draft) to {path}")
 

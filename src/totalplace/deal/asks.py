@@ -163,8 +163,8 @@ def _yaml_register(path: Path) -> Register:
     if isinstance(asks, list):
         for position, ask in enumerate(asks, start=1):
             label = ask.get("id", f"number {position}") if isinstance(ask, dict) else f"number {position}"
-            validate(Ask, ask, f"{path}, ask {label}")
-    return validate(Register, data, str(path))
+            validate(Ask, ask, f"{path}, ask {label}", noun="field")
+    return validate(Register, data, str(path), noun="field")
 
 
 # In the workbook one row is one ask; nested fields are columns named with dots.
