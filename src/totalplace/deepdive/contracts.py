@@ -14,21 +14,20 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
 from totalplace.classify.rules import themes
 from totalplace.errors import InputError
-from totalplace.inputs import Money, read_table
+from totalplace.inputs import Money, StrictInput, read_table
 from totalplace.workspace import Workspace
 
 REGISTER_NAMES = ("contracts.csv", "contracts.xlsx")
 BASES = ("published", "spend-file", "estimate", "illustrative", "unstated")
 
 
-class Contract(BaseModel):
+class Contract(StrictInput):
     """One row of the contracts register."""
 
-    model_config = ConfigDict(extra="forbid")
     contract: str                       # its reference or name
     commissioner: str                   # an agency of the place (id, name or alias), or another body
     provider: str
