@@ -119,7 +119,9 @@ def likely_date_format(con: duckdb.DuckDBPyConnection, relation: str, column: st
     on every row; rows in another form still fall back to all of them.
     """
     sample = f"SELECT {column} AS cell FROM {relation} WHERE NOT tp_blank({column}) LIMIT {LIKELY_SAMPLE}"
-    return _most_found(con.execute(f"SELECT {_form_counts()} FROM ({sample})").fetchall()[0], month_first)
+    forms = _forms_to_count(month_first)
+    return _most_found(forms, con.execute(f"SELECT {_form_counts(forms)} FROM ({sample})").fetchall()[0],
+                       month_first)
 
 
 def likely_date_formats(con: duckdb.DuckDBPyConnection, relation: str, column: str, key: str,
@@ -130,26 +132,30 @@ def likely_date_formats(con: duckdb.DuckDBPyConnection, relation: str, column: s
     """
     sample = (f"SELECT {key} AS k, {column} AS cell FROM {relation} WHERE NOT tp_blank({column}) "
               f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}) <= {LIKELY_SAMPLE}")
-    rows = con.execute(f"SELECT k, {_form_counts()} FROM ({sample}) GROUP BY k").fetchall()
-    return {k: _most_found(hits, k in month_first) for k, *hits in rows}
+    forms = _forms_to_count(bool(month_first))
+    rows = con.execute(f"SELECT k, {_form_counts(forms)} FROM ({sample}) GROUP BY k").fetchall()
+    return {k: _most_found(forms, hits, k in month_first) for k, *hits in rows}
 
 
-_COUNTED_FORMS = DATE_FORMATS + MONTH_FIRST_FORMATS
+def _forms_to_count(any_month_first: bool) -> list[str]:
+    """The forms worth trying on the sample: the month-first ones only when some column is read month-first
+    (each form tried costs a strptime per sampled cell, and most files are day-first)."""
+    return DATE_FORMATS + MONTH_FIRST_FORMATS if any_month_first else DATE_FORMATS
 
 
-def _form_counts() -> str:
+def _form_counts(forms: list[str]) -> str:
     """SQL: how many of the sampled cells each form reads.
 
     A failed strptime is slow (about 1 us), and every form is tried on every
     sampled value: a short sample of filled-in cells keeps this to a millisecond.
     """
-    return ", ".join(f"count(try_strptime(trim(cell), '{form}'))" for form in _COUNTED_FORMS)
+    return ", ".join(f"count(try_strptime(trim(cell), '{form}'))" for form in forms)
 
 
-def _most_found(hits: tuple | list, month_first: bool = False) -> str | None:
+def _most_found(counted: list[str], hits: tuple | list, month_first: bool = False) -> str | None:
     """The form of the column's order that read the most cells (the first listed, on a tie), or None."""
     forms = MONTH_FIRST_FORMATS + ORDERLESS_FORMATS if month_first else DATE_FORMATS
-    found = dict(zip(_COUNTED_FORMS, hits))
+    found = dict(zip(counted, hits))
     best = max(forms, key=lambda form: found[form])
     return best if found[best] else None
 
