@@ -16,6 +16,7 @@ labelled as an estimate with its method.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -121,8 +122,13 @@ def scope(by: str) -> str:
     return NOT_WITHIN if by == "transfer" else COUNTED_ONCE
 
 
-def figure_filter(by: str, key: str | None, fiscal_year: str | None) -> tuple[str, list]:
-    """The WHERE clause (and its parameters) that selects the lines behind a figure."""
+def figure_filter(by: str, key: str | None, fiscal_year: str | None,
+                  cuts: Mapping[str, str] | None = None) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) that selects the lines behind a figure.
+
+    `cuts` narrow the lines by any other dimensions (as {"agency": "bradford-council"}),
+    the way a drill-down or a role's view asks: one filter for counts and traces alike.
+    """
     clauses, params = [scope(by)], []
     if fiscal_year:
         clauses.append("s.fiscal_year = ?")
@@ -130,18 +136,23 @@ def figure_filter(by: str, key: str | None, fiscal_year: str | None) -> tuple[st
     if key is not None:
         clauses.append(f"{dimension(by)} = ?")
         params.append(key)
-    return " AND ".join(clauses), params
+    # Cuts are added, never merged with the key: a cut by agency holds even when the figure is another agency's.
+    narrowing, narrowing_params = _cut_clause(cuts)
+    return " AND ".join([*clauses, narrowing]), [*params, *narrowing_params]
 
 
 def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: str | None = None,
-          annualise: bool = False) -> Count:
+          annualise: bool = False, cuts: Mapping[str, str] | None = None) -> Count:
     """Total spending by one dimension, counted once, with £ per head and coverage for a single year.
 
     With `annualise`, each agency's part of each figure is scaled to the full year
     (12 / the months its files cover), to the penny: an estimate, and said to be one.
+    With `cuts`, only the lines of those keys of other dimensions (figure_filter).
     """
     fiscal_year = choose_year(con, year)
+    narrowing, narrowing_params = _cut_clause(cuts)
     year_clause, year_params = ("s.fiscal_year = ?", [fiscal_year]) if fiscal_year else ("TRUE", [])
+    year_clause, year_params = f"{year_clause} AND {narrowing}", [*year_params, *narrowing_params]
     # One pass over the lines gives the figures, the transfers within the count and the pass-through payments.
     cells = con.execute(
         f"""SELECT {dimension(by)} AS key, s.agency_id,
@@ -152,7 +163,8 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
             FROM {LINES} WHERE {year_clause} GROUP BY 1, 2""",
         year_params,
     ).fetchall()
-    covered = agency_years(con, fiscal_year) if fiscal_year else []
+    covered = [c for c in (agency_years(con, fiscal_year) if fiscal_year else [])
+               if (cuts or {}).get("agency", c.agency_id) == c.agency_id]
     factors = _annual_factors(covered) if annualise and fiscal_year else {}
     grouped: dict[str, tuple[Decimal, int]] = {}
     for key, agency, amount, lines, _, _ in cells:
@@ -174,6 +186,11 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
     ]
     return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows if r.counted), within, pop, passing,
                  covered, _estimate_method(covered, factors) if factors else None)
+
+
+def _cut_clause(cuts: Mapping[str, str] | None) -> tuple[str, list]:
+    clauses = [f"{dimension(name)} = ?" for name in (cuts or {})]
+    return (" AND ".join(clauses) or "TRUE"), list((cuts or {}).values())
 
 
 def _annual_factors(covered: list[AgencyYear]) -> dict[str, tuple[int, int]]:
@@ -229,10 +246,10 @@ class TracedLine:
 
 
 def trace(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = None,
-          limit: int | None = None) -> tuple[list[TracedLine], Decimal, int]:
-    """The source rows behind one figure of a count: file, row and rule; with their sum."""
+          limit: int | None = None, cuts: Mapping[str, str] | None = None) -> tuple[list[TracedLine], Decimal, int]:
+    """The source rows behind one figure of a count: file, row and rule; with their sum (narrowed by `cuts`)."""
     fiscal_year = choose_year(con, year)
-    where, params = figure_filter(by, key, fiscal_year)
+    where, params = figure_filter(by, key, fiscal_year, cuts)
     total, lines = fetch_one(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}", params)
     rows = con.execute(
         f"""SELECT f.path, s.row_number, s.agency_id,
