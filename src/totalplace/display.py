@@ -1,4 +1,4 @@
-"""Names for people to read in place of codes, amounts in pounds and counts with the right plural.
+"""Names for people to read in place of codes, and counts with the right plural (amounts: totalplace.money).
 
 The CLI's tables, the web pages and the report show these; CSV and JSON keep
 the codes, each in a column of its own, so a figure can still be traced and joined.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -30,13 +29,6 @@ def plural(count: int | None, word: str, words: str | None = None) -> str:
     if count is None:
         return f"an unknown number of {words or word + 's'}"
     return f"{count:,} {word if count == 1 else words or word + 's'}"
-
-
-def money(amount: Decimal | None) -> str:
-    """£1,234.56, -£12.00; 'suppressed' when the figure is withheld."""
-    if amount is None:
-        return "suppressed"
-    return f"-£{-amount:,.2f}" if amount < 0 else f"£{amount:,.2f}"
 
 
 def code_name(code: str) -> str:

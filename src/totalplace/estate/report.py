@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from totalplace.commands.common import money
 from totalplace.deal.sources import WORCESTERSHIRE_ESTATE, WORCESTERSHIRE_RUNNING_COST
 from totalplace.errors import InputError
 from totalplace.estate.colocate import Opportunity, Settings, opportunities
@@ -12,6 +11,7 @@ from totalplace.estate.mapping import svg_map
 from totalplace.estate.match import Match, load_needs, match_needs
 from totalplace.estate.register import Estate, load_estate, register_path
 from totalplace.estate.sharing import Sharing, load_sharing
+from totalplace.money import format_money
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
 from totalplace.workspace import Workspace
@@ -36,7 +36,7 @@ def register_table(estate: Estate) -> Table:
     return Table(f"{estate.label()}: buildings by agency",
                  ["agency", "buildings", "floor area m²", "running cost a year", "book value", "utilisation"],
                  rows, [f"{len(estate.buildings)} buildings from {estate.path}; running cost "
-                        f"{money(estate.running_cost)} a year."])
+                        f"{format_money(estate.running_cost)} a year."])
 
 
 def method_notes(estate: Estate, found: list[Opportunity], settings: Settings, sharing: Sharing) -> list[str]:
@@ -47,18 +47,18 @@ def method_notes(estate: Estate, found: list[Opportunity], settings: Settings, s
     notes = [f"{estate.label()}.",
              f"{len(found)} opportunities within {settings.radius_m:,.0f} m of a hub, filled to "
              f"{settings.target_utilisation:.0%}; {sum(len(o.dispose) for o in found)} disposals would save "
-             f"{money(saving)} a year ({share:.1%} of the estate's running cost) once every lease is broken, "
-             f"{money(net)} over {settings.years} years from {settings.start.isoformat()} after "
-             f"{money(moving)} of one-off moving costs, and release "
-             f"{money(sum((o.receipt for o in found), Decimal(0)))} in capital receipts.",
+             f"{format_money(saving)} a year ({share:.1%} of the estate's running cost) once every lease is broken, "
+             f"{format_money(net)} over {settings.years} years from {settings.start.isoformat()} after "
+             f"{format_money(moving)} of one-off moving costs, and release "
+             f"{format_money(sum((o.receipt for o in found), Decimal(0)))} in capital receipts.",
              f"Estimate: saving = running cost of disposals less {settings.variable_share:.0%} that moves with the "
              f"people; a leasehold or PFI disposal saves only from its lease break; moving cost = a building's own "
-             f"figure, or its occupied m² at {money(settings.moving_cost_m2)} a m² (an assumption: give the partners' "
+             f"figure, or its occupied m² at {format_money(settings.moving_cost_m2)} a m² (an assumption: give the partners' "
              "own); receipt = book value of freehold disposals. Confidence: indicative, before surveys.",
              f"Only uses that can share a building are put together: the table {sharing.path} "
              f"({len(sharing.pairs)} pairs of uses; a use always shares with itself).",
              f"Compare: {WORCESTERSHIRE_ESTATE.citation()} "
-             f"(10% of {money(WORCESTERSHIRE_RUNNING_COST)})"]
+             f"(10% of {format_money(WORCESTERSHIRE_RUNNING_COST)})"]
     unknown = sorted(i for o in found for i in o.unknown_breaks)
     if unknown:
         notes.append(f"LEASE BREAK NOT GIVEN for {len(unknown)} leasehold or PFI disposal(s) ({', '.join(unknown)}): "
