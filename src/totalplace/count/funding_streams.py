@@ -29,9 +29,9 @@ import duckdb
 from totalplace.classify import names
 from totalplace.classify.rules import themes
 from totalplace.errors import InputError
-from totalplace.ingest import parse
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
+from totalplace.store import macros
 from totalplace.store.connection import transaction
 from totalplace.workspace import FISCAL_YEAR, Workspace
 
@@ -127,7 +127,7 @@ def read_streams(path: Path, root: Path | None = None) -> list[FundingStream]:
     header, rows = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
     columns = _check_header(shown, header)
     con = duckdb.connect()
-    parse.install(con)
+    macros.install(con)
     try:
         streams = [_stream(con, shown, number, dict(zip(columns, cells)))
                    for number, cells in rows if any(c.strip() for c in cells)]

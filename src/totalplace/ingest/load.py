@@ -28,7 +28,7 @@ from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.placing import clear_unfinished, place_file
 from totalplace.ingest.reading import Reading, read_layout, settings_for
-from totalplace.ingest.suppliers import redacted_sql
+from totalplace.store.suppliers import redacted_sql
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_tables, sha256_of
 from totalplace.store.connection import fetch_one, pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
