@@ -11,14 +11,13 @@ from totalplace.appraise.portfolio import Portfolio
 from totalplace.appraise.sensitivity import SwitchingValue, TornadoBar
 from totalplace.appraise.tracking import Variance
 from totalplace.appraise.vector import MonteCarlo
+from totalplace.money import to_pennies
 from totalplace.report.tables import Table
-
-PENNY = Decimal("0.01")
 
 
 def _pence(value: Decimal | None) -> Decimal | None:
-    """To the penny, half up (as a finance team rounds by hand and Excel's ROUND does), not half to even."""
-    return None if value is None else value.quantize(PENNY, rounding=ROUND_HALF_UP)
+    """To the penny by the one rule (totalplace.money: halves to even, so sums of rounded figures do not drift)."""
+    return None if value is None else to_pennies(value)
 
 
 def ratio(value: Decimal | None) -> str:

@@ -20,6 +20,7 @@ from totalplace.count import topdown
 from totalplace.count.drivers import driver_set
 from totalplace.errors import InputError
 from totalplace.ingest.cra import ENGLISH_REGIONS
+from totalplace.money import per_head
 from totalplace.workspace import Workspace
 
 PILOT_YEAR = "2009-10"
@@ -39,7 +40,7 @@ class PlaceFigures:
         return sum(self.by_function.values(), Decimal(0))
 
     def per_head(self, amount: Decimal) -> Decimal | None:
-        return topdown.per_head(amount, self.population)
+        return per_head(amount, self.population)
 
     def share(self, levels: tuple[str, ...]) -> float:
         return float(sum((self.by_control.get(k, Decimal(0)) for k in levels), Decimal(0)) / self.total) \

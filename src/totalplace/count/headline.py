@@ -17,6 +17,7 @@ import duckdb
 
 from totalplace.count import bottomup, compare, reconcile, topdown
 from totalplace.count.coverage import agency_years
+from totalplace.money import per_head
 from totalplace.workspace import Workspace
 
 
@@ -118,7 +119,7 @@ def headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | N
     from_ledgers = sum((f.amount for f in ledger), Decimal(0))
     return Headline(
         workspace.settings.place.name, fiscal_year, estimate.top_down_year, estimate.total, estimate.population,
-        topdown.per_head(estimate.total, estimate.population), " + ".join(regions),
+        per_head(estimate.total, estimate.population), " + ".join(regions),
         per_region[regions[0]] if len(regions) == 1 else None, per_region[topdown.ENGLAND],
         from_ledgers, estimate.total - from_ledgers, _ledger_parts(con, workspace, fiscal_year, ledger),
         tuple(m.words for m in estimate.missing), _sources(estimate))

@@ -13,6 +13,7 @@ import duckdb
 from totalplace.classify import control
 from totalplace.count import compare, reconcile, topdown, trend
 from totalplace.errors import InputError
+from totalplace.money import per_head
 from totalplace.report.charts import flow_chart, line_chart, stacked_share_bar
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
@@ -139,7 +140,7 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> lis
         section.tables.append(Table(
             f"Best-estimate count, {year} (top-down from CRA {estimate.top_down_year})",
             ["level", "amount", "£ per head"],
-            [[control.read_levels(workspace)[k].label, v, topdown.per_head(v, estimate.population)]
+            [[control.read_levels(workspace)[k].label, v, per_head(v, estimate.population)]
              for k, v in levels.items()],
             [f"Agreed ledger figures replaced £{estimate.replaced:,.2f} of top-down council spending."]))
     return [section]

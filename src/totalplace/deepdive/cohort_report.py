@@ -30,6 +30,7 @@ from totalplace.deepdive.cohorts import COHORT_DIR, Linkage, linkage
 from totalplace.deepdive.disclosure import Disclosure
 from totalplace.deepdive.synthetic import is_synthetic
 from totalplace.errors import InputError
+from totalplace.money import to_pennies
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
 from totalplace.store.connection import Store, connect, fetch_one, has_table
@@ -88,7 +89,7 @@ def _share(part, whole) -> float:
 
 
 def _pence(value) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.01"))
+    return to_pennies(Decimal(value))
 
 
 def _money(value: Decimal) -> str:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,10 +50,11 @@ import yaml
 from pydantic import Field, field_validator
 
 from totalplace.appraise.model import NATIONAL_BODIES, Level, Partner
-from totalplace.deepdive.deflator import PENNY, fiscal_year
+from totalplace.deepdive.deflator import fiscal_year
 from totalplace.deepdive.unit_costs import UnitCostLibrary, parse_money
 from totalplace.errors import InputError
 from totalplace.inputs import StrictInput, validate
+from totalplace.money import to_pennies
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace
@@ -455,11 +456,6 @@ class JourneySummary:
         return any(s.illustrative for s in self.steps)
 
 
-def to_penny(amount: Decimal) -> Decimal:
-    """Each step's cost per person is rounded once, so every total adds up to the penny from its steps."""
-    return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
 def cost_step(number: int, step: Step, price_year: str, library: UnitCostLibrary, where: str) -> StepCost:
     times = step.probability * step.repeats
     if step.unit_cost is None:
@@ -471,14 +467,14 @@ def cost_step(number: int, step: Step, price_year: str, library: UnitCostLibrary
         except InputError as error:
             raise InputError(f"{where}: field unit_cost: {error}") from None
         basis = f"{unit.code}: {unit.value} at {unit.price_year} prices"
-        return StepCost(number, step, times, value, to_penny(value * times), basis, unit.illustrative)
+        return StepCost(number, step, times, value, to_pennies(value * times), basis, unit.illustrative)
     try:
         value = library.series.uprate(step.unit_cost, step.price_year or price_year, price_year)
     except (InputError, ValueError) as error:
         raise InputError(f"{where}: field price_year: {error}") from None
     basis = f"{step.unit_cost} at {step.price_year or price_year} prices, from the journey file: " + (
         step.source or "no source given")
-    return StepCost(number, step, times, value, to_penny(value * times), basis, not step.source)
+    return StepCost(number, step, times, value, to_pennies(value * times), basis, not step.source)
 
 
 def _taken(step: Step) -> bool:

@@ -18,7 +18,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,9 +26,9 @@ import pyarrow.parquet as pq
 
 from totalplace.errors import InputError
 from totalplace.ingest.sources import sha256_of
+from totalplace.money import to_pennies
 
 YEAR_HEADER = re.compile(r"^(\d{4})-(\d{2})$")
-PENNY = Decimal("0.01")
 MONEY_TYPE = pa.decimal128(38, 2)
 CACHE_VERSION = "2"  # bump when the normalised shape changes, so old caches are not reused
 
@@ -236,7 +236,7 @@ class _Normaliser:
             number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).replace(",", ""))
         except InvalidOperation:
             raise self.fail(row, header, f"{value!r} is not an amount") from None
-        return (number * unit).quantize(PENNY, rounding=ROUND_HALF_EVEN)
+        return to_pennies(number * unit)
 
 
 def _header_key(text: object) -> str:

@@ -22,7 +22,7 @@ from totalplace import display
 from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count, CountRow
 from totalplace.errors import InputError
-from totalplace.money import format_money
+from totalplace.money import format_money, per_head
 from totalplace.report.tables import Table
 from totalplace.store.connection import connect, fetch_one
 from totalplace.web.auth import Principal
@@ -210,7 +210,7 @@ def suppressed(result: Count, threshold: int) -> Count:
     amount, lines = sum((r.amount for r in small), Decimal(0)), sum(r.lines for r in small)
     key = f"other ({display.plural(len(small), 'group')})"
     if lines >= threshold:
-        other = CountRow(key, key, amount, lines, bottomup.per_head(amount, result.population),
+        other = CountRow(key, key, amount, lines, per_head(amount, result.population and result.population.value),
                          float(amount / result.total) if result.total else 0.0)
         return SuppressedCount(result.by, result.fiscal_year, [*kept, other], result.total, result.lines,
                                result.within_count_transfers, result.population, threshold, len(small))
