@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from totalplace.deepdive.deflator import fiscal_year
-from totalplace.deepdive.unit_costs import UnitCost, canonical_sheet, parse_money
+from totalplace.deepdive.unit_costs import UnitCost, canonical_sheet, parse_cost
 from totalplace.errors import InputError
 
 THEMES = ("crime", "education & skills", "employment & economy", "fire", "health", "housing", "social services")
@@ -111,7 +111,7 @@ def _row_cost(cells: tuple, fields: dict[str, int], where: str, book: str, sheet
     if not description:
         return f"cost code {code!r} has no description"
     try:
-        value = parse_money(raw_value)
+        value = parse_cost(raw_value)
     except ValueError:
         return f"cost code {code!r}: fiscal value {raw_value!r} is not an amount of money"
     try:

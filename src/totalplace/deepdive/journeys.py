@@ -51,7 +51,7 @@ from pydantic import Field, field_validator
 
 from totalplace.appraise.model import NATIONAL_BODIES, Level, Partner
 from totalplace.deepdive.deflator import fiscal_year
-from totalplace.deepdive.unit_costs import UnitCostLibrary, parse_money
+from totalplace.deepdive.unit_costs import UnitCostLibrary, parse_cost
 from totalplace.errors import InputError
 from totalplace.inputs import StrictInput, validate
 from totalplace.money import to_pennies
@@ -185,7 +185,7 @@ class Step(StrictInput):
     def _repeats(cls, value: object) -> Decimal:
         if value is None or value == "":
             return Decimal(1)
-        return parse_money(value)  # any number of zero or more
+        return parse_cost(value)  # any number of zero or more
 
     @field_validator("unit_cost", mode="before")
     @classmethod
@@ -193,7 +193,7 @@ class Step(StrictInput):
         if value is None or value == "":
             return None
         try:
-            return parse_money(value)
+            return parse_cost(value)
         except ValueError:
             return str(value).strip()  # a unit-cost code, checked against the library when costed
 

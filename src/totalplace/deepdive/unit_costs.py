@@ -24,7 +24,7 @@ import difflib
 import io
 import re
 from collections.abc import Iterable, Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from totalplace import reference
 from totalplace.deepdive.deflator import DeflatorSeries, fiscal_year, series_for
 from totalplace.errors import InputError
+from totalplace.money import parse_money
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace
@@ -49,7 +50,6 @@ REPLACEMENTS = "unit_cost_replacements.csv"
 SHEETS = ("Crime", "Health", "Social Services", "Employment & Economy", "Housing", "Education & Skills", "Fire",
           "Other")
 _TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0", ""}
-_NOT_A_NUMBER = re.compile(r"[£,\s]")
 
 
 class UnitCost(BaseModel):
@@ -89,18 +89,10 @@ def sheet_rank(sheet: str) -> int:
     return SHEETS.index(sheet) if sheet in SHEETS else len(SHEETS)
 
 
-def parse_money(value: object) -> Decimal:
-    """A cost as an exact decimal: accepts 1234.5, '£1,234.50', ' 1 234 '; refuses text and negatives."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{value!r} is not an amount of money")
-    if isinstance(value, float):
-        value = repr(value)  # the shortest text that reads back as the same float: no binary noise
-    text = _NOT_A_NUMBER.sub("", str(value))
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount of money") from None
-    if not amount.is_finite() or amount < 0:
+def parse_cost(value: object) -> Decimal:
+    """A cost or a count as an exact decimal (money.parse_money: 1234.5, '£1,234.50', ' 1 234 '); zero or more."""
+    amount = parse_money(value)
+    if amount < 0:
         raise ValueError(f"{value!r} is not an amount of money of zero or more")
     return amount
 
@@ -121,7 +113,7 @@ def cost_from_row(row: dict[str, object], where: str) -> UnitCost:
         if not cells[name]:
             raise InputError(f"{where}, column {name}: empty (every unit cost needs {', '.join(REQUIRED)})")
     try:
-        value = parse_money(row["value"])
+        value = parse_cost(row["value"])
     except ValueError as error:
         raise InputError(f"{where}, column value: {error}") from None
     try:
