@@ -29,6 +29,7 @@ import duckdb
 from totalplace.classify import names
 from totalplace.classify.rules import themes
 from totalplace.errors import InputError
+from totalplace.inputs import open_workbook
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
 from totalplace.store import macros
@@ -149,15 +150,9 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises several kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable XLSX workbook ({error})") from None
-    sheet = book["funding_streams"] if "funding_streams" in book.sheetnames else book.worksheets[0]
-    table = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
+    with open_workbook(path) as book:
+        sheet = book["funding_streams"] if "funding_streams" in book.sheetnames else book.worksheets[0]
+        table = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     if not table:
         raise InputError(f"{path}: sheet {sheet.title}: row 1: the sheet is empty; it needs a header row")
     return table[0], [(n, row) for n, row in enumerate(table[1:], start=2)]

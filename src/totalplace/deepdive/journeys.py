@@ -54,6 +54,7 @@ from totalplace.deepdive.deflator import fiscal_year
 from totalplace.deepdive.unit_costs import UnitCostLibrary, parse_cost
 from totalplace.errors import InputError
 from totalplace.inputs import StrictInput, validate
+from totalplace.inputs import open_workbook
 from totalplace.money import to_pennies
 
 if TYPE_CHECKING:
@@ -340,14 +341,8 @@ def _version(path: Path, name: str, body: object) -> Version:
 
 def _read_xlsx(path: Path) -> dict[str, Any]:
     """A `journey` sheet of name/value settings, and one sheet of steps per version (header in row 1)."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable Excel workbook ({error})") from None
     raw: dict[str, Any] = {"versions": {}}
-    try:
+    with open_workbook(path) as book:
         for sheet in book.worksheets:
             rows = [r for r in sheet.iter_rows(values_only=True) if any(c not in (None, "") for c in r)]
             if sheet.title.strip().lower() == SETTINGS_SHEET:
@@ -359,8 +354,6 @@ def _read_xlsx(path: Path) -> dict[str, Any]:
                     raw["agencies"] = records
                 else:
                     raw["versions"][sheet.title.strip()] = records
-    finally:
-        book.close()
     return raw
 
 

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from totalplace import reference
 from totalplace.deepdive.deflator import DeflatorSeries, fiscal_year, series_for
 from totalplace.errors import InputError
+from totalplace.inputs import open_workbook
 from totalplace.money import parse_money
 
 if TYPE_CHECKING:
@@ -146,19 +147,12 @@ def read_csv_costs(text: str, path: object) -> list[UnitCost]:
 
 
 def read_xlsx_costs(path: Path) -> list[UnitCost]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable Excel workbook ({error})") from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    names = _check_header(next(rows, None), f"{path} sheet {sheet.title!r}")
-    costs = [cost_from_row(dict(zip(names, cells)), f"{path} sheet {sheet.title!r} row {number}")
-             for number, cells in enumerate(rows, start=2) if any(c not in (None, "") for c in cells)]
-    book.close()
-    return costs
+    with open_workbook(path) as book:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        names = _check_header(next(rows, None), f"{path} sheet {sheet.title!r}")
+        return [cost_from_row(dict(zip(names, cells)), f"{path} sheet {sheet.title!r} row {number}")
+                for number, cells in enumerate(rows, start=2) if any(c not in (None, "") for c in cells)]
 
 
 def _no_repeats(costs: list[UnitCost]) -> list[UnitCost]:
