@@ -48,7 +48,7 @@ def parse_money(value: object) -> Decimal:
     return -amount if negative else amount
 
 
-def format_money(amount: Decimal | None, missing: str = "n/a", places: int = 2) -> str:
+def format_money(amount: Decimal | float | None, missing: str = "n/a", places: int = 2) -> str:
     """£1,234.56 and -£12.00 (the sign before the pound sign); `missing` when there is no figure.
 
     Each place says why a figure is missing in its own word: 'n/a' where there is none to give,

@@ -11,6 +11,7 @@ from totalplace.deepdive.journeys import (
 from totalplace.deepdive.swimlane import svg
 from totalplace.deepdive.unit_cost_report import costs_used_table
 from totalplace.deepdive.unit_costs import UnitCostLibrary, load_library
+from totalplace.money import format_money
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
 
@@ -123,8 +124,8 @@ def comparison_table(comparison: Comparison) -> Table:
                  comparison.cohort_saving])
     before, after = comparison.as_is, comparison.to_be
     notes = [
-        f"Saving {_money(comparison.saving_per_person)} per person; {_money(comparison.cohort_saving)} for a cohort "
-        f"of {size:,}.",
+        f"Saving {format_money(comparison.saving_per_person)} per person; "
+        f"{format_money(comparison.cohort_saving)} for a cohort of {size:,}.",
         _time_note(comparison),
         f"Agencies {len(before.agencies)} -> {len(after.agencies)}; hand-offs per person "
         f"{_days(before.expected_hand_offs)} -> {_days(after.expected_hand_offs)}; assessments per person "
@@ -147,10 +148,6 @@ def _time_note(comparison: Comparison) -> str:
                f"elapsed {describe_days(before.elapsed_days)} as-is, {describe_days(after.elapsed_days)} to-be")
     return (f"Time per person: contact {_days(before.contact_hours)} -> {_days(after.contact_hours)} hours; waiting "
             f"{_days(before.waiting_days)} -> {_days(after.waiting_days)} days; {elapsed}.")
-
-
-def _money(value: Decimal) -> str:
-    return f"£{value:,.2f}"
 
 
 def _journey_section(journey: Journey, library: UnitCostLibrary) -> Section:

@@ -20,6 +20,8 @@ from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
 from matplotlib.path import Path as CurvePath  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from totalplace.money import format_money
+
 # GOV.UK Design System colours, so charts match the web app.
 PALETTE = ["#1d70b8", "#f47738", "#00703c", "#d4351c", "#4c2c92", "#f499be", "#28a197", "#b58840",
            "#5694ca", "#85994b", "#912b88", "#6f72af", "#505a5f", "#ffdd00"]
@@ -41,8 +43,8 @@ def money_axis_label(value: float, _position: int | None = None) -> str:
     """£ with k/m/bn, the way finance papers label an axis."""
     for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if abs(value) >= size:
-            return f"£{value / size:,.1f}{suffix}"
-    return f"£{value:,.0f}"
+            return format_money(value / size, places=1) + suffix
+    return format_money(value, places=0)
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[Decimal | float], title: str = "",
