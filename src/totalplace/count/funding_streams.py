@@ -30,6 +30,7 @@ from totalplace.classify import names
 from totalplace.classify.rules import themes
 from totalplace.errors import InputError
 from totalplace.inputs import open_workbook
+from totalplace.money import format_money
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
 from totalplace.store import macros
@@ -117,8 +118,9 @@ def funder_merges(workspace: Workspace) -> list[names.Suggestion]:
     rejected = FUNDER_ALIASES.read(workspace.root / "rules").rejected
     found = names.merges([names.Target(f, f) for f in ranked], rejected, generic=FUNDER_GENERIC, by_initials=True)
     return [names.Suggestion(s.name, s.target, s.target_name, s.score,
-                             s.evidence + (f"{s.name!r} funds {per_funder[s.name]} stream(s), £{money[s.name]:,.2f}; "
-                                           f"{s.target!r} {per_funder[s.target]}, £{money[s.target]:,.2f}",))
+                             s.evidence + (f"{s.name!r} funds {per_funder[s.name]} stream(s), "
+                                           f"{format_money(money[s.name])}; {s.target!r} {per_funder[s.target]}, "
+                                           f"{format_money(money[s.target])}",))
             for s in found]
 
 
@@ -431,7 +433,7 @@ def report_sections(workspace: Workspace) -> list[Section]:
     return [Section(
         id="funding-streams", title="Funding streams",
         paragraphs=[
-            f"The register holds {len(streams)} funding streams worth £{sum(s.amount for s in streams):,.2f} "
+            f"The register holds {len(streams)} funding streams worth {format_money(sum(s.amount for s in streams))} "
             f"from {len({s.funder for s in streams})} funders to {len({s.recipient for s in streams})} recipients.",
             HHI_MEANING,
             f"{len(found)} theme and client-group pair(s) have several funders paying several recipients."

@@ -17,7 +17,7 @@ import duckdb
 
 from totalplace.count import bottomup, compare, reconcile, topdown
 from totalplace.count.coverage import agency_years
-from totalplace.money import per_head
+from totalplace.money import format_money, per_head
 from totalplace.workspace import Workspace
 
 
@@ -68,11 +68,11 @@ class Headline:
 
     def sentence(self) -> str:
         """The headline in one sentence, as the CLI, the report and the web print it."""
-        beside = [f"{self.region} £{self.region_per_head:,.0f}"] if self.region_per_head is not None else []
-        beside += [f"England £{self.england_per_head:,.0f}"] if self.england_per_head is not None else []
+        beside = [f"{name} {format_money(figure, places=0)}" for name, figure in
+                  ((self.region, self.region_per_head), ("England", self.england_per_head)) if figure is not None]
         said = (f"{self.place}, {self.fiscal_year}: best estimate of all the public money spent in the place, "
-                f"counted once, £{self.amount:,.0f}"
-                + (f", £{self.per_head:,.0f} per head" if self.per_head is not None else "")
+                f"counted once, {format_money(self.amount, places=0)}"
+                + (f", {format_money(self.per_head, places=0)} per head" if self.per_head is not None else "")
                 + (f" ({', '.join(beside)} per head)" if beside else "")
                 + f"; {self.ledger_share:.0%} from agreed ledgers, {1 - self.ledger_share:.0%} top-down "
                   f"(CRA {self.top_down_year}).")
@@ -86,7 +86,7 @@ class Headline:
 
     def composition(self) -> list[str]:
         """What the headline is made of, line by line: the agreed ledgers, the population, what is missing."""
-        lines = [f"Agreed ledger: {p.name} ({p.kind}), £{p.amount:,.2f} in the place; {p.coverage}."
+        lines = [f"Agreed ledger: {p.name} ({p.kind}), {format_money(p.amount)} in the place; {p.coverage}."
                  for p in self.ledgers]
         if not self.ledgers:
             lines.append("No agreed ledger: every figure is top-down. Agree an agency's ledger in agreed.csv to use it "
