@@ -199,10 +199,6 @@ def count(
     ws = open_workspace(workspace)
     with closing(connect(ws, read_only=True)) as con:
         result = bottomup.count(con, ws, by, year)
-    key_name = by
-    columns = [key_name] + (["name"] if by == "cofog" else []) + ["amount", "lines", "£ per head", "share"]
-    rows = [[r.key] + ([r.label] if by == "cofog" else []) + [r.amount, r.lines, r.per_head, r.share]
-            for r in result.rows]
     year_text = result.fiscal_year or "all years"
     notes = [
         f"Total {money(result.total)} over {result.lines:,} lines; £ per head {money(result.per_head)}.",
@@ -211,7 +207,7 @@ def count(
         f"Left out as transfers within the count (the payee is an agency of this count): {money(result.within_count_transfers)}.",
         f"Trace a figure to its rows: totalplace trace --by {by} --key KEY --year {result.fiscal_year or 'all'}",
     ]
-    written = emit(Table(f"{ws.settings.place.name}: spending by {by}, {year_text}", columns, rows, notes),
+    written = emit(bottomup.count_table(result, ws, f"{ws.settings.place.name}: spending by {by}, {year_text}", notes),
                    fmt, output, out)
     if written:
         err.print(f"wrote {written}")
@@ -242,6 +238,9 @@ def trace(
 def report(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to write to (default: output/report).")] = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (slower).")] = True,
+    year: Annotated[str | None, typer.Option(
+        help="The fiscal year to report, like 2018-19 (default: the latest year of the ledgers, else of the CRA). "
+             "Where a source has no figures for it, its nearest year stands in, and the report says so.")] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """The place report a board reads: self-contained HTML, an XLSX workbook, a PDF, and every table as CSV."""
@@ -250,7 +249,7 @@ def report(
     ws = open_workspace(workspace)
     folder = output or ws.output_dir / "report"
     with err.status("writing the report"):
-        files = write_report(ws, folder, pdf=pdf)
+        files = write_report(ws, folder, pdf=pdf, year=year)
     out.print(f"Report with {files.sections} sections:", highlight=False)
     for path in (files.html, files.xlsx, files.pdf, files.csv_dir):
         if path:

@@ -13,9 +13,11 @@ from decimal import Decimal
 
 import duckdb
 
+from totalplace import display
 from totalplace.classify.rules import cofog_codes
 from totalplace.count.population import Population, population
 from totalplace.errors import InputError
+from totalplace.report.tables import Table
 from totalplace.store.connection import fetch_one
 from totalplace.workspace import Workspace
 
@@ -30,6 +32,7 @@ DIMENSIONS = {
     "service": "coalesce(s.service_label, '(no service named)')",
     "year": "s.fiscal_year",
 }
+CODED = ("agency", "cofog", "month", "transfer")  # dimensions whose keys are codes: people read names beside them
 COUNTED_ONCE = "(s.counterpart_agency IS NULL OR s.counterpart_agency = s.agency_id)"
 LINES = "spend_line s"  # each line carries its classification: no join to make
 
@@ -128,6 +131,29 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
         for key, amount, lines in grouped
     ]
     return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows), within, pop)
+
+
+def count_table(result: Count, workspace: Workspace, title: str, notes: list[str] | None = None) -> Table:
+    """A count as the CLI prints it and the report shows it: a coded key with its name beside it."""
+    coded = result.by in CODED
+    columns = [result.by] + (["name"] if coded else []) + ["amount", "lines", "£ per head", "share"]
+    rows = [[r.key] + ([display.key_name(workspace, result.by, r.key)] if coded else [])
+            + [r.amount, r.lines, r.per_head, r.share] for r in result.rows]
+    return Table(title, columns, rows, notes or [])
+
+
+def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str) -> list[tuple[str, str, Decimal]]:
+    """Money from each agency to each theme in a year, counted once (agencies by name), for a flow diagram.
+
+    A band cannot be negative: an agency's net receipts on a theme stay in the count by theme and agency.
+    """
+    rows = con.execute(
+        f"""SELECT s.agency_id, {dimension('theme')}, sum(s.amount)
+            FROM {LINES} WHERE {COUNTED_ONCE} AND s.fiscal_year = ?
+            GROUP BY 1, 2 HAVING sum(s.amount) > 0 ORDER BY 3 DESC""",
+        [year],
+    ).fetchall()
+    return [(display.agency_name(workspace, agency), theme, amount) for agency, theme, amount in rows]
 
 
 @dataclass(frozen=True)

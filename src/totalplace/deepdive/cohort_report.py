@@ -20,7 +20,9 @@ import duckdb
 from totalplace.deepdive.cohorts import COHORT_DIR
 from totalplace.deepdive.synthetic import is_synthetic
 from totalplace.errors import InputError
-from totalplace.report.section import Chart, Section
+from totalplace.count.reconcile import nearest_year
+from totalplace.display import ROUNDED
+from totalplace.report.section import ASSESSMENTS, Chart, Finding, Section, year_line
 from totalplace.report.tables import Table
 from totalplace.store.connection import connect, fetch_one, has_table
 from totalplace.workspace import CohortSettings, Workspace
@@ -29,7 +31,7 @@ WITHHELD = "suppressed"
 CURVE_PERCENTS = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
 COST_BANDS = ((0, "under £1,000"), (1_000, "£1,000 to £4,999"), (5_000, "£5,000 to £19,999"),
               (20_000, "£20,000 to £49,999"), (50_000, "£50,000 and over"))
-ASSESSMENT_BANDS = ((1, "1"), (2, "2"), (3, "3 to 4"), (5, "5 to 9"), (10, "10 or more"))
+ASSESSMENT_BANDS = ((1, "once"), (2, "twice"), (3, "3 to 4 times"), (5, "5 to 9 times"), (10, "10 or more times"))
 AGENCY_BANDS = ((1, "1 agency"), (2, "2 agencies"), (3, "3 agencies"), (4, "4 agencies"), (5, "5 or more agencies"))
 
 
@@ -409,22 +411,23 @@ def files_table(con, workspace: Workspace) -> Table:
 
 # ---- the place report ----------------------------------------------------------------------------
 
-def report_sections(workspace: Workspace) -> list[Section]:
+def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
     """The high-cost cohort section of the place report (none when no cohort is loaded)."""
     try:
         con = open_cohort(workspace)
     except InputError:
         return []
     try:
-        return [_section(con, workspace)]
+        return [_section(con, workspace, year)]
     finally:
         con.close()
 
 
-def _section(con, workspace: Workspace) -> Section:
+def _section(con, workspace: Workspace, wanted: str | None) -> Section:
     cfg = settings(workspace)
     synthetic = is_synthetic(workspace.root / COHORT_DIR)
-    year = scope(con, None).fiscal_year
+    loaded = [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM cohort_person_agency ORDER BY 1").fetchall()]
+    year = nearest_year(wanted, loaded) if wanted else scope(con, None).fiscal_year
     curve = concentration(con, year, top_percent=cfg.top_percent)
     table = concentration_table(con, workspace, year)
     paragraphs = [headline(curve, cfg.top_percent, workspace.suppress_below)]
@@ -432,12 +435,17 @@ def _section(con, workspace: Workspace) -> Section:
         paragraphs.insert(0, "This cohort is SYNTHETIC: made-up people generated for the demonstration "
                              "(`totalplace cohort synth`); no real person is described and costs are illustrative.")
     paragraphs.append(agency_contact(con, workspace, year).notes[0])
-    return Section(
+    repeated = Finding(ASSESSMENTS, ("SYNTHETIC cohort, " if synthetic else "Cohort, ") + f"{year}: "
+                       + assessments(con, workspace, year).notes[0])
+    paragraphs.append(repeated.text)
+    section = Section(
         id="cohort", title=title(workspace, "High-cost people and families"), paragraphs=paragraphs,
         charts=[Chart(table.title, concentration_svg(curve, workspace.suppress_below, synthetic), table)],
-        tables=[summary(con, workspace, "all"), by_agency(con, workspace, year), cost_bands(con, workspace, year),
-                agency_contact(con, workspace, year), assessments(con, workspace, year),
-                assessments_by_service(con, workspace, year), top_cohort(con, workspace, year)],
+        tables=[by_agency(con, workspace, year), agency_contact(con, workspace, year),
+                assessments(con, workspace, year)],
+        appendix=[summary(con, workspace, "all"), cost_bands(con, workspace, year),
+                  assessments_by_service(con, workspace, year), top_cohort(con, workspace, year)],
+        year=year_line("Cohort figures", year, wanted, "the cohort"), findings=[repeated],
         provenance=[
             f"Cohort: person-level events from {fetch_one(con, 'SELECT count(*) FROM cohort_file')[0]} files "
             f"under {COHORT_DIR}/, identifiers pseudonymised with HMAC-SHA256 as they were read; "
@@ -445,3 +453,6 @@ def _section(con, workspace: Workspace) -> Section:
             + (" SYNTHETIC data." if synthetic else ""),
         ],
     )
+    for each in section.all_tables():
+        each.precision = ROUNDED  # costs are modelled from unit costs: read rounded, exact in the downloads
+    return section

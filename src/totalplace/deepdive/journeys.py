@@ -317,7 +317,8 @@ def read_journey(path: Path, workspace: Workspace | None = None) -> Journey:
         settings["price_year"] = fiscal_year(settings["price_year"])
         if settings.get("period") not in (None, ""):
             settings["period"] = parse_days(settings["period"])
-        return Journey(name=path.stem, path=str(path), versions=parsed, partners=partners, own_agencies=own,
+        shown = workspace.relative(path) if workspace is not None else str(path)
+        return Journey(name=path.stem, path=shown, versions=parsed, partners=partners, own_agencies=own,
                        **settings)
     except ValidationError as error:
         first = error.errors()[0]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from totalplace.commands.common import money
+from totalplace import display
 from totalplace.deal.sources import WORCESTERSHIRE_ESTATE, WORCESTERSHIRE_RUNNING_COST
 from totalplace.errors import InputError
 from totalplace.estate.colocate import Opportunity, Settings, opportunities
@@ -16,7 +17,7 @@ from totalplace.report.tables import Table
 from totalplace.workspace import Workspace
 
 
-def register_table(estate: Estate) -> Table:
+def register_table(estate: Estate, workspace: Workspace) -> Table:
     agencies = sorted({b.agency for b in estate.buildings})
     rows = []
     for agency in agencies:
@@ -27,8 +28,8 @@ def register_table(estate: Estate) -> Table:
                      sum(b.floor_area_m2 * b.utilisation for b in mine) / area])
     return Table(f"{estate.label()}: buildings by agency",
                  ["agency", "buildings", "floor area m²", "running cost a year", "book value", "utilisation"],
-                 rows, [f"{len(estate.buildings)} buildings from {estate.path}; running cost "
-                        f"{money(estate.running_cost)} a year."])
+                 rows, [f"{len(estate.buildings)} buildings from {workspace.relative(estate.path)}; running cost "
+                        f"{_estimate(estate.running_cost)} a year."])
 
 
 def method_notes(estate: Estate, found: list[Opportunity], settings: Settings) -> list[str]:
@@ -37,13 +38,18 @@ def method_notes(estate: Estate, found: list[Opportunity], settings: Settings) -
     notes = [f"{estate.label()}.",
              f"{len(found)} opportunities within {settings.radius_m:,.0f} m of a hub, filled to "
              f"{settings.target_utilisation:.0%}; {sum(len(o.dispose) for o in found)} disposals would save "
-             f"{money(saving)} a year ({share:.1%} of the estate's running cost) and release "
-             f"{money(sum((o.receipt for o in found), Decimal(0)))} in capital receipts.",
+             f"{_estimate(saving)} a year ({share:.1%} of the estate's running cost) and release "
+             f"{_estimate(sum((o.receipt for o in found), Decimal(0)))} in capital receipts.",
              f"Estimate: saving = running cost of disposals less {settings.variable_share:.0%} that moves with the "
              "people; receipt = book value of freehold disposals. Confidence: indicative, before surveys.",
              f"Compare: {WORCESTERSHIRE_ESTATE.citation()} "
-             f"(10% of {money(WORCESTERSHIRE_RUNNING_COST)})"]
+             f"(10% of {_estimate(WORCESTERSHIRE_RUNNING_COST)})"]
     return notes
+
+
+def _estimate(amount: Decimal) -> str:
+    """An estimate before surveys, rounded as people should read it."""
+    return display.money(amount, display.ROUNDED)
 
 
 def opportunity_table(estate: Estate, found: list[Opportunity], settings: Settings) -> Table:
@@ -59,16 +65,17 @@ def opportunity_table(estate: Estate, found: list[Opportunity], settings: Settin
 def match_table(matches: list[Match], synthetic: bool) -> Table:
     rows = [[m.need.id, m.need.agency, m.need.need, round(m.need.floor_area_m2),
              m.building.id if m.building else "", m.building.name if m.building else "UNMATCHED",
+             m.building.agency if m.building else "",
              round(m.distance_m) if m.distance_m is not None else None, m.reason] for m in matches]
     notes = [f"{sum(1 for m in matches if m.building)} of {len(matches)} needs matched to spare space."]
     if synthetic:
         notes.append("SYNTHETIC: the needs and the buildings are made up for the demo.")
     return Table("Needs for space matched to spare space in other agencies' buildings",
-                 ["need", "agency", "what", "m² needed", "building", "building name", "distance m", "why"],
+                 ["need", "agency", "what", "m² needed", "building", "building name", "owner", "distance m", "why"],
                  rows, notes)
 
 
-def report_sections(workspace: Workspace, settings: Settings = Settings()) -> list[Section]:
+def report_sections(workspace: Workspace, year: str | None = None, settings: Settings = Settings()) -> list[Section]:
     """The estate in the place report: the register, the map and the opportunities, needs and offers."""
     if not register_path(workspace).exists():
         return []
@@ -79,14 +86,19 @@ def report_sections(workspace: Workspace, settings: Settings = Settings()) -> li
         return [Section("estate", "The shared estate", [f"The estate register could not be read: {error}"])]
     found = opportunities(estate, settings)
     table = opportunity_table(estate, found, settings)
+    names = display.code_names(workspace)
     sections = [Section(
         "estate", "The shared estate", table.notes[:3],
-        charts=[Chart("Buildings and co-location opportunities", svg_map(estate, found), table)],
-        tables=[register_table(estate)],
-        provenance=[f"Estate register {register_path(workspace)}; {estate.label()}.", table.notes[2],
-                    WORCESTERSHIRE_ESTATE.citation()],
+        charts=[Chart("Buildings and co-location opportunities",
+                      svg_map(estate, found, name=lambda agency: names.get(agency, agency)), table)],
+        tables=[register_table(estate, workspace)],
+        provenance=[f"Estate register {workspace.relative(register_path(workspace))}; {estate.label()}.",
+                    table.notes[2], WORCESTERSHIRE_ESTATE.citation()],
+        year=f"The estate register as it stands on {date.today().isoformat()}; running costs are a year's.",
     )]
     if needs:
-        sections[0].tables.append(match_table(match_needs(estate, needs, settings.target_utilisation),
-                                              estate.synthetic))
+        sections[0].appendix.append(match_table(match_needs(estate, needs, settings.target_utilisation),
+                                                estate.synthetic))
+    for each in sections[0].all_tables():
+        each.precision = display.ROUNDED  # estimates before surveys: read rounded, exact in the downloads
     return sections
