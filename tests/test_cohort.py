@@ -299,7 +299,7 @@ def test_report_section(small):
     ws, _con = small
     [section] = figures.report_sections(ws)
     assert section.id == "cohort" and section.charts[0].svg.lstrip().startswith("<?xml")
-    assert "account for" in section.paragraphs[0] and len(section.tables) == 7
+    assert "account for" in section.paragraphs[0] and len(section.tables) + len(section.appendix) == 7
 
 
 def test_no_cohort_no_section(tmp_path):

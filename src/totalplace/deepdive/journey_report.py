@@ -58,7 +58,7 @@ def summary_table(summary: JourneySummary) -> Table:
                  precision=ROUNDED)
 
 
-def steps_table(summary: JourneySummary, run: range | None = None) -> Table:
+def steps_table(summary: JourneySummary, run: range | None = None, where: str | None = None) -> Table:
     name = summary.journey.agency_name
     shown = [summary.steps[i] for i in run] if run is not None else summary.steps
     part = "" if run is None or len(shown) == len(summary.steps) else \
@@ -68,7 +68,7 @@ def steps_table(summary: JourneySummary, run: range | None = None) -> Table:
              name(s.step.payer), ("ILLUSTRATIVE; " if s.illustrative else "") + s.cost_basis] for s in shown]
     return Table(f"Steps of {summary.journey.name} ({summary.version.name}{part}), per person",
                  ["step", "agency", "service", "kind", "probability", "repeats", "wait", "duration", "unit cost",
-                  "cost per person", "pays", "unit cost from"], rows, [f"From {summary.journey.path}."],
+                  "cost per person", "pays", "unit cost from"], rows, [f"From {where or summary.journey.path}."],
                  precision=ROUNDED)
 
 
@@ -162,7 +162,7 @@ def _money(value: Decimal) -> str:
     return money(value, ROUNDED)
 
 
-def _journey_section(journey: Journey, library: UnitCostLibrary) -> Section:
+def _journey_section(journey: Journey, library: UnitCostLibrary, where: str) -> Section:
     summaries = [summarise(journey, name, library) for name in journey.versions]
     paragraphs = [p for p in (journey.client_group, journey.description, journey.story) if p]
     tables = [Table(f"{journey.title}: the versions side by side",
@@ -176,11 +176,11 @@ def _journey_section(journey: Journey, library: UnitCostLibrary) -> Section:
             tables += [comparison_table(comparison), time_table(comparison)]
     appendix = [t for summary in summaries for t in (missed_table(summary), waits_table(summary),
                                                       duplicates_table(summary), gaps_table(summary)) if t.rows]
-    charts = [_swimlane(s, run, drawing) for s in summaries for run, drawing in page_svgs(s)]
+    charts = [_swimlane(s, run, drawing, where) for s in summaries for run, drawing in page_svgs(s)]
     codes = sorted({s.step.unit_cost for v in summaries for s in v.steps if isinstance(s.step.unit_cost, str)})
     if codes:
         appendix.append(costs_used_table(library, codes, journey.price_year, f"the journey {journey.name}"))
-    provenance = [f"Journey {journey.name}: {journey.path}; costs in {journey.price_year} prices."]
+    provenance = [f"Journey {journey.name}: {where}; costs in {journey.price_year} prices."]
     provenance += [f"Unit cost {library.get(c).code}: {library.get(c).source}"
                    + (" (ILLUSTRATIVE)" if library.get(c).illustrative else "") for c in codes]
     provenance.append(f"Uprating: {library.series.describe()}")
@@ -191,10 +191,10 @@ def _journey_section(journey: Journey, library: UnitCostLibrary) -> Section:
                    year=f"Costs in {journey.price_year} prices: the journey is a typical person's, not one year's.")
 
 
-def _swimlane(summary: JourneySummary, run: range, drawing: str) -> Chart:
+def _swimlane(summary: JourneySummary, run: range, drawing: str, where: str) -> Chart:
     whole = len(run) == len(summary.steps)
     steps = "" if whole else f", steps {summary.steps[run[0]].number} to {summary.steps[run[-1]].number}"
-    return Chart(f"Swimlane: {summary.version.name}{steps}", drawing, steps_table(summary, run), wide=True)
+    return Chart(f"Swimlane: {summary.version.name}{steps}", drawing, steps_table(summary, run, where), wide=True)
 
 
 def _repeated_assessments(journey: Journey, summary: JourneySummary) -> list[Finding]:
@@ -215,4 +215,5 @@ def report_sections(workspace: Workspace, year: str | None = None) -> list[Secti
     """One section per journey in the workspace: comparison, duplicates, gaps and a swimlane per version.
     A journey is a typical person's, so it is the same whatever the report's year."""
     library = load_library(workspace)
-    return [_journey_section(journey, library) for journey in load_journeys(workspace).values()]
+    return [_journey_section(journey, library, workspace.relative(journey.path))
+            for journey in load_journeys(workspace).values()]

@@ -317,8 +317,7 @@ def read_journey(path: Path, workspace: Workspace | None = None) -> Journey:
         settings["price_year"] = fiscal_year(settings["price_year"])
         if settings.get("period") not in (None, ""):
             settings["period"] = parse_days(settings["period"])
-        shown = workspace.relative(path) if workspace is not None else str(path)
-        return Journey(name=path.stem, path=shown, versions=parsed, partners=partners, own_agencies=own,
+        return Journey(name=path.stem, path=str(path), versions=parsed, partners=partners, own_agencies=own,
                        **settings)
     except ValidationError as error:
         first = error.errors()[0]
