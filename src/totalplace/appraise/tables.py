@@ -248,8 +248,8 @@ def switching_table(appraisal: Appraisal, values: list[SwitchingValue], measure:
     for v in values:
         name = input_name(appraisal, v.key)
         if v.value is None:
-            rows.append([v.key, name, Number(v.base), "none", None,
-                         f"NPV keeps its sign for {v.searched[0]:g} to {v.searched[1]:g}"])
+            low, high = (display.cell(Number(f"{x:.6g}")) for x in v.searched)
+            rows.append([v.key, name, Number(v.base), "none", None, f"NPV keeps its sign for {low} to {high}"])
         else:
             rows.append([v.key, name, Number(v.base), Number(f"{v.value:.6g}"), v.change, ""])
     return Table(f"Switching values: the value of each input, alone, at which {measure.replace('_', ' ')} is zero",

@@ -11,7 +11,7 @@ from totalplace.deepdive.journeys import (
 from totalplace.deepdive.swimlane import page_svgs
 from totalplace.deepdive.unit_cost_report import costs_used_table
 from totalplace.deepdive.unit_costs import UnitCostLibrary, load_library
-from totalplace.display import ROUNDED, money
+from totalplace.display import ROUNDED, money, plural
 from totalplace.report.section import ASSESSMENTS, Chart, Finding, Section
 from totalplace.report.tables import Table
 from totalplace.tabular import Number
@@ -204,8 +204,9 @@ def _repeated_assessments(journey: Journey, summary: JourneySummary) -> list[Fin
     cost = sum((d.cost for d in summary.duplicates), Decimal(0))
     cohort = journey.cohort or 1
     largest = max(summary.duplicates, key=lambda d: d.cost)
-    text = (f"{journey.title} ({summary.version.name}): {len(summary.duplicates)} topic(s) are each assessed by "
-            f"more than one agency, costing {_money(cost)} per person"
+    count = len(summary.duplicates)
+    text = (f"{journey.title} ({summary.version.name}): {plural(count, 'topic')} {'is' if count == 1 else 'are'} "
+            f"each assessed by more than one agency, costing {_money(cost)} per person"
             + (f", {_money(cost * cohort)} a year for {cohort:,} people" if journey.cohort else "")
             + f"; the largest is {largest.topic}, assessed by {len(largest.agencies)} agencies.")
     return [Finding(ASSESSMENTS, text, cost * cohort)]

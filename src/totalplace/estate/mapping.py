@@ -41,7 +41,7 @@ def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, 
     ax.set_ylabel("latitude")
     ax.set_title(title or f"{estate.label()}:\ntop {min(top, len(found))} co-location opportunities "
                  "(circled hub, x = disposal)", fontsize=9, loc="left")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     buffer = io.StringIO()
     # No date and fixed element ids: the same estate gives the same file.
     with matplotlib.rc_context({"svg.hashsalt": "totalplace-estate"}):

@@ -43,11 +43,13 @@ def svg_of(figure: Figure) -> str:
 
 
 def money_axis_label(value: float, _position: int | None = None) -> str:
-    """£ with k/m/bn, the way finance papers label an axis."""
+    """£ with k/m/bn, the way finance papers label an axis: -£1.5m, £250k, £0."""
+    sign = "-" if value < 0 else ""
     for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if abs(value) >= size:
-            return f"£{value / size:,.1f}{suffix}"
-    return f"£{value:,.0f}"
+            scaled = abs(value) / size
+            return f"{sign}£{scaled:,.0f}{suffix}" if scaled >= 1000 else f"{sign}£{scaled:.3g}{suffix}"
+    return f"{sign}£{abs(value):,.0f}"
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[Decimal | float], title: str = "",
