@@ -9,10 +9,11 @@ os.wait4 as it exits; see benchmarks/README.md):
 1. generate the synthetic cohort's CSV files (`totalplace cohort synth`'s generator; not part of any figure);
 2. totalplace load: read every agency's files, pseudonymise ids (HMAC-SHA256), store, link people to
    households across agencies and summarise per person, year and agency (`cohorts.load`);
-3. totalplace figures: every cohort output (summary, bands, by agency, concentration, 3+ agencies,
-   repeat assessments, top cohort by agency), with suppression;
-4. pandas: the same from the same files: read_csv, HMAC of each distinct id, household by the most
-   frequent id, the same figures with groupby.
+3. totalplace figures: every cohort output (summary, bands, by agency, concentration by household and
+   person of all cost, services and payments, 3+ agencies, repeat assessments, top cohort by agency,
+   linkage), with suppression decided across all of them together;
+4. pandas: the same from the same files: read_csv, HMAC of each distinct id (spaces and dashes set aside),
+   household by the most frequent id, the same figures with groupby (no suppression).
 Goal: steps 2 + 3 (linking and aggregating) under 60 s and under 4 GiB peak memory.
 """
 
@@ -67,13 +68,13 @@ def task_figures(workspace: Path) -> dict:
     ws = open_workspace(workspace)
     started = time.perf_counter()
     con = figures.open_cohort(ws)
-    tables = [make(con, ws, YEAR) for make in (figures.summary, figures.cost_bands, figures.by_agency,
-                                                  figures.concentration_table, figures.agency_contact,
-                                                  figures.assessments, figures.assessments_by_service,
-                                                  figures.top_cohort)]
+    published = figures.publish(con, ws)
+    tables = published.tables()
     con.close()
-    return {"work_s": time.perf_counter() - started, "headline": tables[3].notes[0],
-            "people": tables[0].rows[0][1], "households": tables[0].rows[0][2]}
+    summary = published.summary(YEAR)
+    return {"work_s": time.perf_counter() - started, "headline": published.headline(YEAR), "tables": len(tables),
+            "withheld": len(published.plan.withheld()), "people": summary.rows[0][1],
+            "households": summary.rows[0][2]}
 
 
 def task_pandas(workspace: Path) -> dict:
@@ -84,14 +85,15 @@ def task_pandas(workspace: Path) -> dict:
     frames = []
     for folder in sorted(p for p in (workspace / "cohort").iterdir() if p.is_dir()):
         for path in sorted(folder.glob("*.csv")):
-            frame = pd.read_csv(path, dtype={"person id": str, "household id": str, "service": "category",
-                                             "kind": "category"}, parse_dates=["date"])
+            frame = pd.read_csv(path, dtype={"person id": str, "NHS number": str, "household id": str,
+                                             "service": "category", "kind": "category"}, parse_dates=["date"])
+            frame = frame.rename(columns={"NHS number": "person id"})
             frame["agency"] = folder.name
             frames.append(frame)
     events = pd.concat(frames, ignore_index=True)
     del frames
     for column, domain in (("person id", "person"), ("household id", "household")):
-        normal = events[column].fillna("").str.replace(r"\s+", "", regex=True).str.upper()
+        normal = events[column].fillna("").str.replace(r"[\s-]+", "", regex=True).str.upper()
         lookup = {v: int.from_bytes(hmac.digest(KEY, f"{domain}:{v}".encode(), "sha256")[:8], "big", signed=True)
                   for v in normal.unique() if v}
         events[domain] = normal.map(lookup)
@@ -160,7 +162,7 @@ def report(load, figures, pandas) -> None:
           f"{load.out['events']:,} events, {load.out['people']:,} people, {load.out['households']:,} households")
     print(f"totalplace figures (all cohort outputs):            {fmt_s(figures.wall_s)} wall "
           f"({fmt_s(figures.out['work_s'])} of work, {fmt_s(figures.cpu_s)} CPU), peak RSS {fmt_mib(figures.peak_rss)}")
-    print(f"  {figures.out['headline']}")
+    print(f"  {figures.out['headline']} ({figures.out['tables']} tables, {figures.out['withheld']} figures withheld)")
     print(f"totalplace link + aggregate: {fmt_s(ours_s)}, peak RSS {fmt_mib(ours_rss)}  "
           f"goal < 60 s: {'MET' if ours_s < 60 else 'NOT MET'}; goal < 4 GiB: {'MET' if ours_rss < 4 * GIB else 'NOT MET'}")
     if pandas:

@@ -22,7 +22,8 @@ count_place() {  # the count, bottom-up and top-down, for one workspace
   totalplace classify -w "$ws"
   say "$place: the count by theme, latest year"
   totalplace count -w "$ws" --by theme
-  totalplace count -w "$ws" --by transfer
+  totalplace count -w "$ws" --by transfer   # spending by kind of body paid, and pass-through payments apart
+  totalplace transfers review -w "$ws"        # payees that may be agencies of the count, with their evidence
   for by in theme agency cofog month supplier transfer; do
     totalplace count -w "$ws" --by "$by" --year all --format csv -o "$out/count-by-$by.csv"
   done
@@ -35,6 +36,8 @@ count_place() {  # the count, bottom-up and top-down, for one workspace
   say "$place: the council's ledger beside the top-down figure, and the best estimate"
   totalplace reconcile -w "$ws" --format csv -o "$out/reconciliation.csv"
   totalplace topdown estimate -w "$ws" --format csv -o "$out/best-estimate.csv"
+  say "$place: the one headline: the whole place, counted once"
+  totalplace headline -w "$ws"
   totalplace export fdp "$out/fiscal-data-package" -w "$ws" --year all
 }
 

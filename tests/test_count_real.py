@@ -48,8 +48,12 @@ def test_count_by_every_dimension_adds_up_to_the_same_total(real_place, real_con
     assert len(set(totals.values())) == 1
     raw = real_con.execute(
         "SELECT sum(amount) FROM spend_line WHERE fiscal_year = '2012-13'").fetchall()[0][0]
-    within = bottomup.count(real_con, workspace, "theme", "2012-13").within_count_transfers
-    assert totals["theme"] + within == raw
+    theme = bottomup.count(real_con, workspace, "theme", "2012-13")
+    passing = real_con.execute("SELECT sum(amount) FROM spend_line WHERE fiscal_year = '2012-13' AND pass_through "
+                               "IS NOT NULL AND (counterpart_agency IS NULL OR counterpart_agency = agency_id)"
+                               ).fetchall()[0][0]
+    assert theme.pass_through == passing > 0
+    assert totals["theme"] + theme.within_count_transfers + passing == raw
 
 
 def test_per_head_uses_the_interpolated_census(real_place, real_con):
@@ -91,5 +95,7 @@ def test_money_between_two_agencies_of_the_count_is_counted_once(real_place, rea
     assert paid_between > 0, "Leeds and Bradford pay each other"
     result = bottomup.count(real_con, workspace, "agency", "all")
     everything = real_con.execute("SELECT sum(amount) FROM spend_line").fetchall()[0][0]
+    passing = real_con.execute("SELECT sum(amount) FROM spend_line WHERE pass_through IS NOT NULL AND "
+                               "(counterpart_agency IS NULL OR counterpart_agency = agency_id)").fetchall()[0][0]
     assert result.within_count_transfers == paid_between
-    assert result.total == everything - paid_between
+    assert result.total == everything - paid_between - passing

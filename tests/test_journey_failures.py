@@ -113,11 +113,11 @@ def test_time_is_compared_like_for_like(workspace):
 def test_agencies_are_agency_ids(workspace):
     body = yaml.safe_load(yaml.safe_dump(RELEASE))
     body["versions"]["as-is"]["steps"][1]["agency"] = "Jobcentre"
-    with pytest.raises(InputError, match=r"version 'as-is' step 2, field agency: 'Jobcentre' is not an agency id"):
+    with pytest.raises(InputError, match=r"version 'as-is' step 2: field agency: 'Jobcentre' is not an agency id"):
         write(workspace, body)
     body = yaml.safe_load(yaml.safe_dump(RELEASE))
     body["versions"]["as-is"]["steps"][0]["to"] = "probaton"
-    with pytest.raises(InputError, match=r"step 1, field to: 'probaton' is not an agency id"):
+    with pytest.raises(InputError, match=r"step 1: field to: 'probaton' is not an agency id"):
         write(workspace, body)
 
 

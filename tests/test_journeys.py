@@ -161,15 +161,15 @@ def test_a_workbook_journey_costs_the_same_as_the_yaml(workspace):
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"kind": "visit"}, r"version 'as-is' step 1, field kind: 'visit' is not one of contact, assessment"),
-    ({"probability": "150%"}, r"step 1, field probability: '150%' is not a probability between 0 and 1"),
-    ({"wait": "soon"}, r"step 1, field wait: 'soon' is not a length of time"),
-    ({"unit_cost": "police.arest"}, r"step 1, field unit_cost: unknown unit-cost code 'police.arest'"),
-    ({"agency": "Police"}, r"step 1, field agency: 'Police' is not an agency id"),
-    ({"without": ["money"]}, r"step 1, field without: 'money': a need is one of income, housing, treatment"),
-    ({"agency": " "}, r"step 1, field agency: .*must not be empty"),
-    ({"colour": "red"}, r"step 1, field colour: Extra inputs are not permitted"),
-    ({"unit_cost": 5, "price_year": "1990-91"}, r"step 1, field price_year: .*no GDP deflator for 1990-91"),
+    ({"kind": "visit"}, r"version 'as-is' step 1: field kind: 'visit' is not one of contact, assessment"),
+    ({"probability": "150%"}, r"step 1: field probability: '150%' is not a probability between 0 and 1"),
+    ({"wait": "soon"}, r"step 1: field wait: 'soon' is not a length of time"),
+    ({"unit_cost": "police.arest"}, r"step 1: field unit_cost: unknown unit-cost code 'police.arest'"),
+    ({"agency": "Police"}, r"step 1: field agency: 'Police' is not an agency id"),
+    ({"without": ["money"]}, r"step 1: field without: 'money': a need is one of income, housing, treatment"),
+    ({"agency": " "}, r"step 1: field agency: .*must not be empty"),
+    ({"colour": "red"}, r"step 1: field colour: unknown key 'colour'"),
+    ({"unit_cost": 5, "price_year": "1990-91"}, r"step 1: field price_year: .*no GDP deflator for 1990-91"),
 ])
 def test_bad_steps_name_file_version_step_and_field(workspace, change, message):
     body = yaml.safe_load(yaml.safe_dump(HAND_WORKED))

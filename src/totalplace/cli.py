@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from totalplace import display, partners, reference
 from totalplace.classify import summary
 from totalplace.count import bottomup, coverage
 from totalplace.commands.common import (
@@ -17,13 +18,13 @@ from totalplace.commands.common import (
 from totalplace.ingest.load import FileReport, ingest as ingest_files, spend_files
 from totalplace.report.tables import Format, Table, emit
 from totalplace.store.connection import connect, transaction, writable
-from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace, slug
+from totalplace.workspace import Agency, AgencyKind, Workspace, init_workspace, open_workspace, slug
 
 app = typer.Typer(help="Count all the public money in a place (UK Total Place).", no_args_is_help=True)
 agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_args_is_help=True)
 app.add_typer(agency_app, name="agency")
 # Each capability's commands live in totalplace.commands.<capability>; register them here, one line each.
-from totalplace.commands import topdown as _topdown; app.add_typer(_topdown.app, name="topdown"); app.command("reconcile")(_topdown.reconcile)
+from totalplace.commands import topdown as _topdown; app.add_typer(_topdown.app, name="topdown"); app.command("reconcile")(_topdown.reconcile); app.command("headline")(_topdown.headline)
 from totalplace.commands import appraise as _appraise; app.add_typer(_appraise.app, name="appraise")
 from totalplace.commands import cohort as _cohort; app.add_typer(_cohort.app, name="cohort")
 from totalplace.commands import serve as _serve; app.command("serve")(_serve.serve)
@@ -34,6 +35,7 @@ from totalplace.commands import exchange as _exchange; app.add_typer(_exchange.e
 from totalplace.commands import unit_costs as _unit_costs; app.add_typer(_unit_costs.app, name="unit-costs")
 from totalplace.commands import journey as _journey; app.add_typer(_journey.app, name="journey")
 from totalplace.commands import store as _store; app.add_typer(_store.app, name="store")
+from totalplace.commands import transfers as _transfers; app.add_typer(_transfers.app, name="transfers")
 
 
 @app.command()
@@ -42,14 +44,24 @@ def init(
     folder: Annotated[Path, typer.Argument(help="Folder to create for the place's workspace.")],
     place: Annotated[str, typer.Option(help="The place's name, e.g. 'Bradford'.")],
     area: Annotated[list[str], typer.Option(help="ONS code of an area of the place (repeat for several).")],
+    with_partners: Annotated[bool, typer.Option(
+        help="Also add the police force, fire authority, county and CCG/ICB serving the place as agencies.")] = False,
 ) -> None:
     """Start a place: a workspace folder with totalplace.toml, rule tables and a folder per agency."""
-    workspace = init_workspace(folder, place, area)
+    workspace = init_workspace(folder, place, area, with_partners)
     settings = workspace.settings
     out.print(f"Created workspace {folder} for {settings.place.name} ({', '.join(settings.place.areas)}), "
               f"region {settings.place.region}.")
     for agency in settings.agencies:
-        out.print(f"  agency {agency.id}: put its spend files in {workspace.agency_dir(agency.id)}")
+        out.print(f"  agency {agency.id}: put its spend files in {workspace.agency_dir(agency.id)}", highlight=False)
+    served = partners.serving(settings.place.areas)
+    if served:
+        out.print("Who else serves this place (ONS and NHS lookups): gather their spending files too.")
+        for p in served:
+            share = "" if p.share >= 0.9995 else f", {p.share:.1%} of {reference.area(p.district).name}'s people"
+            out.print(f"  {p.kind:<6} {p.name} ({p.code}{share})", highlight=False)
+        if not with_partners:
+            out.print("Add them as agencies with `totalplace init ... --with-partners` or `totalplace agency add`.")
 
 
 @agency_app.command("add")
@@ -193,24 +205,41 @@ def classify(
 def count(
     by: Annotated[str, typer.Option(help=f"One of: {', '.join(bottomup.DIMENSIONS)}.")] = "theme",
     year: YearOption = None,
+    annualise: Annotated[bool, typer.Option(
+        help="Scale each agency's part-year figures to the full year (an estimate, labelled with its method).")] = False,
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
-    """Total spending by a dimension, counted once, with £ per head."""
+    """Total spending by a dimension, counted once, with £ per head and the months each agency's files cover."""
     ws = open_workspace(workspace)
     with closing(connect(ws, read_only=True)) as con:
-        result = bottomup.count(con, ws, by, year)
+        result = bottomup.count(con, ws, by, year, annualise)
     year_text = result.fiscal_year or "all years"
-    notes = [
-        f"Total {money(result.total)} over {result.lines:,} lines; £ per head {money(result.per_head)}.",
-        f"Population: {result.population.value:,} ({result.population.method})." if result.population
-        else "No £ per head across several years: choose one with --year.",
-        f"Left out as transfers within the count (the payee is an agency of this count): {money(result.within_count_transfers)}.",
-        f"Trace a figure to its rows: totalplace trace --by {by} --key KEY --year {result.fiscal_year or 'all'}",
-    ]
-    written = emit(bottomup.count_table(result, ws, f"{ws.settings.place.name}: spending by {by}, {year_text}", notes),
-                   fmt, output, out)
+    title = f"{ws.settings.place.name}: spending by {by}, {year_text}"
+    if result.estimate:
+        title += " (ESTIMATE for the full year)"
+    elif result.part_year:
+        title += " (PART YEAR)"
+    written = emit(bottomup.count_table(result, ws, title, _count_notes(result, by, ws)), fmt, output, out)
     if written:
         err.print(f"wrote {written}")
+
+
+def _count_notes(result: bottomup.Count, by: str, ws: Workspace) -> list[str]:
+    notes = [f"Total {money(result.total)} over {result.lines:,} lines; £ per head {money(result.per_head)}."]
+    if result.estimate:
+        notes.append(f"ESTIMATE: {result.estimate}")
+    notes += [f"Coverage: {c.said(display.agency_name(ws, c.agency_id))}" for c in result.coverage]
+    notes += [
+        f"Population: {result.population.value:,} ({result.population.method})." if result.population
+        else "No £ per head across several years: choose one with --year.",
+        f"Left out as transfers within the count (the payee is an agency of this count): "
+        f"{money(result.within_count_transfers)}.",
+        f"Left out as pass-through payments (precepts, levies, sums paid over to central government, the pension "
+        f"fund: the body paid spends them): {money(result.pass_through)}"
+        + (" (the rows marked pass-through above)." if by == "transfer" else "; see them with --by transfer."),
+        f"Trace a figure to its rows: totalplace trace --by {by} --key KEY --year {result.fiscal_year or 'all'}",
+    ]
+    return notes
 
 
 @app.command()

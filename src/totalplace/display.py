@@ -183,13 +183,13 @@ def code_names(workspace: Workspace) -> dict[str, str]:
 
 
 def named(text: str, names: dict[str, str]) -> str:
-    """A cell that holds a code (or a list of codes) people would read as a name: the name(s) in its place."""
+    """A cell that holds a code (or a list of them) people would read as a name: the name(s) in its place."""
     if text in names:
         return names[text]
     for joiner in (", ", "; "):
         parts = text.split(joiner)
-        if len(parts) > 1 and all(part in names for part in parts):
-            return joiner.join(names[part] for part in parts)
+        if len(parts) > 1 and any(part in names for part in parts):
+            return joiner.join(names.get(part, part) for part in parts)
     return text
 
 

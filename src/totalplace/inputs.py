@@ -12,17 +12,31 @@ since nothing a user typed may be silently ignored.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
+import typing
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from totalplace.errors import InputError
 
 Row = TypeVar("Row", bound=BaseModel)
+
+
+class StrictInput(BaseModel):
+    """A model of something a user typed: a key it does not know is an error, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def nearest_name(given: str, known: list[str]) -> str | None:
+    """The known name a mistyped one most likely meant, if any is close (for 'did you mean')."""
+    close = difflib.get_close_matches(given.lower(), [k.lower() for k in known], n=1, cutoff=0.6)
+    return next((k for k in known if close and k.lower() == close[0]), None)
 _MONEY_NOISE = re.compile(r"[£,\s]")
 
 
@@ -130,13 +144,55 @@ def read_table(path: Path, model: type[Row]) -> list[tuple[int, Row]]:
     return rows
 
 
-def validate(model: type[Row], data: object, where: str) -> Row:
-    """The model built from data, or an InputError naming where and the field that was wrong."""
+def validate(model: type[Row], data: object, where: str, noun: str = "column") -> Row:
+    """The model built from data, or an InputError naming where, the field (a `noun`: a table's
+    column, a file's field, a setting) and what was wrong; an unknown key says which it meant."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(row)"
-        given = first.get("input")
-        shown = "" if isinstance(given, dict) or given is None else f" (given {given!r})"
-        raise InputError(f"{where}, column {field!r}: {first['msg']}{shown}") from None
+        path, problem = first_problem(error, model)
+        if noun == "column":  # a table's cell: "file, row 3, column 'amount': ..."
+            raise InputError(f"{where}, column {path or '(row)'!r}: {problem}") from None
+        raise InputError(f"{where}: {noun} {path or '(top level)'}: {problem}") from None
+
+
+def first_problem(error: ValidationError, model: type[BaseModel]) -> tuple[str, str]:
+    """The first problem pydantic found, as (dotted path of keys, what was wrong in words).
+
+    An unknown key is told first: a mistyped name also makes the field it meant "missing",
+    and the typo is the one to show."""
+    errors = error.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    location = tuple(first["loc"])
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")
+    if first["type"] == "extra_forbidden":
+        known = list(_model_at(model, location[:-1]).model_fields)
+        guess = nearest_name(str(location[-1]), known)
+        return path, f"unknown key {str(location[-1])!r} " + (
+            f"(did you mean {guess!r}?)" if guess else f"(known keys: {', '.join(known)})")
+    given = first.get("input")
+    shown = "" if isinstance(given, (dict, list)) or given is None else f" (given {given!r})"
+    return path, first["msg"].removeprefix("Value error, ") + shown
+
+
+def _model_at(model: type[BaseModel], location: tuple) -> type[BaseModel]:
+    """The nested model found by following a path of keys (list positions and dict keys pass through)."""
+    for key in location:
+        field = model.model_fields.get(str(key)) if isinstance(key, str) else None
+        if field is None:
+            continue
+        inner = _nested_model(field.annotation)
+        if inner is not None:
+            model = inner
+    return model
+
+
+def _nested_model(annotation: object) -> type[BaseModel] | None:
+    """The model inside an annotation such as `X`, `X | None`, `list[X]` or `dict[str, X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _nested_model(argument)
+        if found is not None:
+            return found
+    return None

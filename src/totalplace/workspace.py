@@ -19,10 +19,11 @@ from enum import StrEnum
 from pathlib import Path
 
 import tomli_w
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from totalplace import reference
+from totalplace import partners, reference
 from totalplace.errors import InputError
+from totalplace.inputs import StrictInput, validate
 
 CONFIG_NAME = "totalplace.toml"
 RULE_FILES = ("classification_rules.csv", "public_bodies.csv", "public_body_patterns.csv")
@@ -49,7 +50,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-class Agency(BaseModel):
+class Agency(StrictInput):
     """A public body in the place, whose spend files the workspace holds."""
 
     id: str
@@ -73,7 +74,7 @@ class Agency(BaseModel):
         return value
 
 
-class Place(BaseModel):
+class Place(StrictInput):
     """The place: a name and the ONS areas it is made of."""
 
     name: str
@@ -81,7 +82,7 @@ class Place(BaseModel):
     region: str
 
 
-class PrivacySettings(BaseModel):
+class PrivacySettings(StrictInput):
     """[privacy] in totalplace.toml: the one threshold of small-number suppression, for every published output
     (cohort tables, the web's breakdowns for the public and for other agencies' analysts, the report)."""
 
@@ -89,7 +90,7 @@ class PrivacySettings(BaseModel):
                                 description="groups of fewer people, households or payments than this are suppressed")
 
 
-class CohortSettings(BaseModel):
+class CohortSettings(StrictInput):
     """[cohort] in totalplace.toml: how person-level cohort outputs are made."""
 
     top_percent: float = Field(default=5.0, gt=0, le=100, description="the high-cost cohort: this top % of households")
@@ -103,7 +104,7 @@ class Engine(StrEnum):
     SPARK = "spark"    # Apache Spark over a Parquet store, when the data outgrows one machine
 
 
-class SparkSettings(BaseModel):
+class SparkSettings(StrictInput):
     """[spark] in totalplace.toml: the cluster and where its Parquet store lives."""
 
     master: str = Field(default="local[*]", description="spark.master URL, e.g. local[*] or spark://host:7077")
@@ -112,7 +113,7 @@ class SparkSettings(BaseModel):
     config: dict[str, str] = Field(default_factory=dict, description="more Spark settings, e.g. spark.driver.memory")
 
 
-class Settings(BaseModel):
+class Settings(StrictInput):
     """The whole of totalplace.toml."""
 
     engine: Engine = Engine.DUCKDB
@@ -221,8 +222,17 @@ def council_for(area: reference.Area) -> Agency:
     )
 
 
-def init_workspace(root: Path, place_name: str, area_codes: list[str]) -> Workspace:
-    """Create a workspace folder for a place made of one or more ONS areas."""
+PARTNER_KINDS = {"police": AgencyKind.police, "fire": AgencyKind.fire, "county": AgencyKind.council,
+                 "ccg": AgencyKind.nhs, "icb": AgencyKind.nhs}
+
+
+def partner_agency(partner: partners.Partner) -> Agency:
+    """A body that serves the place, as an agency of its count: its area is the body's own ONS code."""
+    return Agency(id=slug(partner.name), name=partner.name, kind=PARTNER_KINDS[partner.kind], area=partner.code)
+
+
+def init_workspace(root: Path, place_name: str, area_codes: list[str], with_partners: bool = False) -> Workspace:
+    """Create a workspace folder for a place made of one or more ONS areas (and the partners serving it)."""
     if (root / CONFIG_NAME).exists():
         raise InputError(f"{root / CONFIG_NAME} already exists; this folder is a workspace already")
     if not area_codes:
@@ -237,6 +247,9 @@ def init_workspace(root: Path, place_name: str, area_codes: list[str]) -> Worksp
         shutil.copyfile(str(reference.data_path(name)), root / "rules" / name)
     for area in found:
         workspace.add_agency(council_for(area))
+    if with_partners:
+        for agency in {a.id: a for a in map(partner_agency, partners.serving(place.areas))}.values():
+            workspace.add_agency(agency)
     workspace.save()
     return workspace
 
@@ -250,10 +263,4 @@ def open_workspace(root: Path) -> Workspace:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML: {error}") from None
-    try:
-        settings = Settings.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{path}: setting {where}: {first['msg']}") from None
-    return Workspace(root, settings)
+    return Workspace(root, validate(Settings, data, str(path), noun="setting"))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 ATTRIBUTION_WORDS = {
     "attribution_share_due_to_others": "others",
@@ -28,6 +28,7 @@ ATTRIBUTION_WORDS = {
 }
 
 from totalplace.errors import InputError
+from totalplace.inputs import StrictInput, validate
 from totalplace.workspace import FISCAL_YEAR
 
 Rate = Annotated[Decimal, Field(ge=0, le=1)]
@@ -52,11 +53,7 @@ class Level(StrEnum):
     national = "national"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Partner(Strict):
+class Partner(StrictInput):
     """An agency named in the intervention (or a journey) that is not already in totalplace.toml."""
     id: str
     name: str
@@ -103,7 +100,7 @@ def _share(value: object, word: str) -> Decimal:
     return share
 
 
-class CostLine(Strict):
+class CostLine(StrictInput):
     agency: str
     year: Annotated[int, Field(ge=0)]
     kind: CostKind = CostKind.revenue
@@ -115,7 +112,7 @@ class CostLine(Strict):
 Sense = Literal["others", "this", "legacy"]
 
 
-class Outcome(Strict):
+class Outcome(StrictInput):
     """One outcome line: how many achieve it, what it is worth each year, and to whom.
 
     Any of success, deadweight, displacement, attribution, lag, drop_off and
@@ -157,7 +154,7 @@ class Outcome(Strict):
         return self
 
 
-class Distribution(Strict):
+class Distribution(StrictInput):
     """A distribution for one input of the Monte Carlo run."""
     dist: Literal["triangular", "uniform", "normal", "beta"]
     min: Decimal | None = None
@@ -186,7 +183,7 @@ class Distribution(Strict):
         return self
 
 
-class Tracking(Strict):
+class Tracking(StrictInput):
     """Benefit tracking settings: the variance tolerance and the early-intervention pot's share."""
     tolerance: Rate = Decimal("0.10")
     # NLGN, "Greater than the sum of its parts" (Keohane and Smith, March 2010), ch. 11:
@@ -195,7 +192,7 @@ class Tracking(Strict):
     pot_share: Rate = Decimal("0.05")
 
 
-class Intervention(Strict):
+class Intervention(StrictInput):
     id: str
     name: str
     description: str = ""
@@ -254,13 +251,7 @@ def parse_intervention(data: dict, where: str) -> Intervention:
     """Validate a dict read from YAML or XLSX, with one clear error naming the field."""
     if not isinstance(data, dict):
         raise InputError(f"{where}: expected a mapping of fields (id, name, horizon, costs, outcomes, ...)")
-    try:
-        intervention = Intervention.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
-        got = f" (got {first['input']!r})" if not isinstance(first["input"], dict) else ""
-        raise InputError(f"{where}: field {field or '(top level)'}: {first['msg']}{got}") from None
+    intervention = validate(Intervention, data, where, noun="field")
     check_years(intervention, where)
     return intervention
 

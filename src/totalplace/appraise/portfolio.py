@@ -20,24 +20,23 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from totalplace.appraise.engine import ZERO, Appraisal
 from totalplace.appraise.model import Rate
 from totalplace.errors import InputError
+from totalplace.inputs import StrictInput, validate
 
 PORTFOLIO_FILE = "portfolio.yaml"
 
 
-class Overlap(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Overlap(StrictInput):
     interventions: list[str] = Field(min_length=2, max_length=2)
     keep_benefits: Rate
     note: str = Field(min_length=1)
 
 
-class PortfolioFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PortfolioFile(StrictInput):
     name: str = "Programme"
     interventions: list[str] = Field(default_factory=list)
     overlaps: list[Overlap] = Field(default_factory=list)
@@ -90,12 +89,10 @@ def read_portfolio_file(folder: Path) -> PortfolioFile:
     if not path.exists():
         return PortfolioFile()
     try:
-        return PortfolioFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise InputError(f"{path}: not valid YAML: {error}".replace("\n", " ")) from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise InputError(f"{path}: field {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return validate(PortfolioFile, data, str(path), noun="field")
 
 
 def overlap_flags(appraisals: list[Appraisal]) -> list[str]:

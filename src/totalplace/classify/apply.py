@@ -1,4 +1,4 @@
-"""Classify every spend line: its theme and COFOG group, and whether it pays a public body.
+"""Classify every spend line: its theme and COFOG group, whether it pays a public body, and whether it passes money through.
 
 Rules are matched in Python on the distinct labels and supplier names (a
 count of millions of lines has only thousands of them), then joined back to
@@ -7,7 +7,6 @@ the lines, whose classification columns they set. First matching rule wins, in t
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -15,15 +14,18 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from totalplace.classify import names
+from totalplace.classify.names import normalised_name
+from totalplace.classify.pass_through import PassThroughRule, first_rule, pass_through_rules
 from totalplace.classify.rules import (
-    check_choice, check_pattern, cofog_codes, read_rule_table, themes,
+    PUBLIC_BODY_KINDS, check_choice, check_pattern, cofog_codes, read_rule_table, themes,
 )
 from totalplace.errors import InputError
 from totalplace.store.connection import temp_table
 from totalplace.store.schema import CLASSIFICATION_COLUMNS
 from totalplace.workspace import AgencyKind, Workspace
 
-PUBLIC_BODY_KINDS = {"nhs", "police", "fire", "council", "school", "central_government", "other_public"}
+PAYEE_ALIASES = "payee_aliases.csv"  # rules/: payees accepted (or rejected) as agencies of the count, on review
 
 SERVICE_TEXT = "coalesce(s.service_label, '') || ' / ' || coalesce(s.service_division, '')"
 EXPENSE_TEXT = "coalesce(s.expense_category, '') || ' / ' || coalesce(s.expense_type, '')"
@@ -73,15 +75,6 @@ def theme_rules(workspace: Workspace) -> list[ThemeRule]:
                   _compiled(r["expense_pattern"]), r["theme"], r["cofog"])
         for r in table.rows
     ]
-
-
-_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
-
-
-@functools.lru_cache(maxsize=1 << 16)  # Rules.supplier normalises each name twice: for the named list and the agencies
-def normalised_name(name: str) -> str:
-    """A body's name for exact matching: 'Leeds City Council ' and 'LEEDS CITY COUNCIL' agree."""
-    return " ".join(_NOT_ALNUM.sub(" ", name.upper().replace("&", " AND ")).split())
 
 
 @dataclass(frozen=True)
@@ -160,15 +153,17 @@ class Rules:
     agency_by_name: dict[str, str]  # normalised name or alias -> agency id
     agency_by_area: dict[str, str]  # ONS code of the area -> agency id
     agency_kind: dict[str, str]  # agency id -> its kind
+    pass_through: list[PassThroughRule] = field(default_factory=list)
     suppliers: dict[str, Recognised] = field(default_factory=dict)
 
     @classmethod
     def of(cls, workspace: Workspace) -> Rules:
         agencies = workspace.settings.agencies
+        by_name = {normalised_name(n): a.id for a in agencies for n in [a.name, *a.aliases]}
         return cls(
-            theme_rules(workspace), public_bodies(workspace),
-            {normalised_name(n): a.id for a in agencies for n in [a.name, *a.aliases]},
+            theme_rules(workspace), public_bodies(workspace), {**payee_decisions(workspace).accepted, **by_name},
             {a.area: a.id for a in agencies if a.area}, {a.id: a.kind.value for a in agencies},
+            pass_through_rules(workspace),
         )
 
     def supplier(self, name: str) -> Recognised:
@@ -192,14 +187,22 @@ class Rules:
             self.supplier(name)
 
 
+def payee_decisions(workspace: Workspace) -> names.Decisions:
+    """The payees reviewed: accepted as (or rejected from being) an agency of the count (rules/payee_aliases.csv)."""
+    return names.read_decisions(workspace.root / "rules" / PAYEE_ALIASES, "agency",
+                                {a.id for a in workspace.settings.agencies})
+
+
 def classify_all(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
     """Re-apply the workspace's rules to every spend line (after they are edited).
 
     Only the lines whose classification changes are rewritten: after a small
     edit of the rules that is a few, and rewriting all 10 million costs time and memory.
     """
-    with _rule_tables(con, Rules.of(workspace), ["spend_line"]):
+    rules = Rules.of(workspace)
+    with _rule_tables(con, rules, ["spend_line"]):
         _reclassify_lines(con)
+    _mark_pass_through(con, rules)
 
 
 def publish_lines(con: duckdb.DuckDBPyConnection, rules: Rules, pending: str) -> None:
@@ -211,6 +214,7 @@ def publish_lines(con: duckdb.DuckDBPyConnection, rules: Rules, pending: str) ->
             INSERT INTO spend_line BY NAME
             SELECT s.* EXCLUDE ({", ".join(CLASSIFICATION_COLUMNS)}), {_RULED_COLUMNS}
             FROM {pending} s {_RULE_JOINS}""")
+    _mark_pass_through(con, rules)
 
 
 @contextmanager
@@ -311,6 +315,34 @@ def _supplier_bodies(con: duckdb.DuckDBPyConnection, rules: Rules, line_tables: 
                            ("counterpart_agency", agency)):
             out[key].append(value)
     return {column: ("VARCHAR", values) for column, values in out.items()}
+
+
+LABEL_TEXT = f"{SERVICE_TEXT} || ' / ' || {EXPENSE_TEXT}"
+
+
+def _mark_pass_through(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
+    """Set which payments to public bodies pass money through (precepts, levies, rates paid over, pensions).
+
+    Only lines paying a public body can be one, a small share of the lines: the
+    rules are matched once for each distinct payee kind, payee and label among them.
+    Only the lines whose pass-through changes are written.
+    """
+    found = con.execute(f"""SELECT DISTINCT s.transfer_kind, s.supplier_name, {LABEL_TEXT} FROM spend_line s
+                            WHERE s.transfer_kind IS NOT NULL""").fetchall()
+    cells: dict[str, list] = {k: [] for k in ("transfer_kind", "supplier_name", "label", "kind", "rule")}
+    for kind, payee, label in found:
+        rule = first_rule(rules.pass_through, kind, payee, label)
+        for key, value in (("transfer_kind", kind), ("supplier_name", payee), ("label", label),
+                           ("kind", rule and rule.pass_through), ("rule", rule and f"pass_through_rules.csv: {rule.rule_id}")):
+            cells[key].append(value)
+    temp_table(con, "passing", {column: ("VARCHAR", values) for column, values in cells.items()})
+    con.execute(f"""UPDATE spend_line s SET pass_through = p.kind, pass_through_rule = p.rule FROM passing p
+                    WHERE p.transfer_kind = s.transfer_kind AND p.supplier_name = s.supplier_name
+                      AND p.label = {LABEL_TEXT}
+                      AND (s.pass_through IS DISTINCT FROM p.kind OR s.pass_through_rule IS DISTINCT FROM p.rule)""")
+    con.execute("UPDATE spend_line SET pass_through = NULL, pass_through_rule = NULL "
+                "WHERE transfer_kind IS NULL AND pass_through IS NOT NULL")
+    con.execute("DROP TABLE passing")
 
 
 # Each classification column of a line, as the rule tables joined to it (_RULE_JOINS) give it.

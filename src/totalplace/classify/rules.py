@@ -14,6 +14,8 @@ from pathlib import Path
 from totalplace.errors import InputError
 from totalplace.reference import data_path
 
+PUBLIC_BODY_KINDS = {"nhs", "police", "fire", "council", "school", "central_government", "other_public"}
+
 
 @dataclass(frozen=True)
 class RuleTable:

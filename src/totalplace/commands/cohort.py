@@ -34,14 +34,18 @@ def _emit(table: Table, fmt: Format, output: Path | None) -> None:
         err.print(f"wrote {written}")
 
 
-def _figures(make: Callable, workspace: Path, year: str | None, fmt: Format, output: Path | None) -> None:
+def _published(workspace: Path) -> figures.Publication:
+    """Every cohort output, suppressed together; each command prints its part."""
     ws = open_workspace(workspace)
     con = figures.open_cohort(ws)
     try:
-        table = make(con, ws, year)
+        return figures.publish(con, ws)
     finally:
         con.close()
-    _emit(table, fmt, output)
+
+
+def _figures(make: Callable[[figures.Publication], Table], workspace: Path, fmt: Format, output: Path | None) -> None:
+    _emit(make(_published(workspace)), fmt, output)
 
 
 @app.command()
@@ -90,6 +94,18 @@ def load(key_file: KeyFileOption = None, workspace: WorkspaceOption = Path("."))
                   f"{money(report.cost_rejected)}", highlight=False)
     out.print(f"Linked {result.people:,} people in {result.households:,} households across agencies. "
               f"Rows rejected: {sum(r.rows_rejected for r in result.files):,} (see `totalplace cohort rejects`).")
+    published = _published(workspace)
+    for table in (published.linkage_by_agency(), published.linkage_by_identifier()):
+        _emit(table, Format.table, None)
+
+
+@app.command()
+@user_errors
+def linkage(by_identifier: Annotated[bool, typer.Option(help="By the kind of person identifier instead.")] = False,
+            workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+            output: OutputOption = None) -> None:
+    """How well the files linked: people each agency saw that another saw too, and households of one."""
+    _figures(lambda p: p.linkage_by_identifier() if by_identifier else p.linkage_by_agency(), workspace, fmt, output)
 
 
 @app.command()
@@ -125,7 +141,15 @@ def rejects(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.t
 def summary(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
             output: OutputOption = None) -> None:
     """Cost per person and per household across all agencies, by year (--year all: every year)."""
-    _figures(figures.summary, workspace, year or "all", fmt, output)
+    _figures(lambda p: p.summary(year or "all"), workspace, fmt, output)
+
+
+@app.command()
+@user_errors
+def payments(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
+             output: OutputOption = None) -> None:
+    """Each year's cost split into payments to people (benefits) and the cost of services."""
+    _figures(lambda p: p.payments(year or "all"), workspace, fmt, output)
 
 
 @app.command()
@@ -133,7 +157,7 @@ def summary(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt
 def bands(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
           output: OutputOption = None) -> None:
     """People by their cost to all agencies together: how few cost how much."""
-    _figures(figures.cost_bands, workspace, year, fmt, output)
+    _figures(lambda p: p.bands(year), workspace, fmt, output)
 
 
 @app.command("by-agency")
@@ -141,7 +165,7 @@ def bands(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: 
 def by_agency(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
               output: OutputOption = None) -> None:
     """Each agency's people in contact, events, cost and cost per person in contact."""
-    _figures(figures.by_agency, workspace, year, fmt, output)
+    _figures(lambda p: p.by_agency(year), workspace, fmt, output)
 
 
 @app.command()
@@ -149,24 +173,18 @@ def by_agency(year: YearOption = None, workspace: WorkspaceOption = Path("."), f
 def concentration(
     year: YearOption = None,
     unit: Annotated[str, typer.Option(help="household or person.")] = "household",
-    chart: Annotated[Path | None, typer.Option(help="Also write the curve as an SVG chart to this file.")] = None,
+    measure: Annotated[str, typer.Option(help="all (every cost), services (the cost of services) or "
+                                              "payments (payments to people: benefits).")] = "all",
+    chart: Annotated[Path | None, typer.Option(help="Also write the curves (all three measures) as an SVG chart.")] = None,
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """The concentration curve: the top x% of households account for y% of the cost."""
-    ws = open_workspace(workspace)
-    con = figures.open_cohort(ws)
-    try:
-        table = figures.concentration_table(con, ws, year, unit)
-        if chart:
-            cfg = figures.settings(ws)
-            curve = figures.concentration(con, year, unit, cfg.top_percent)
-            chart.parent.mkdir(parents=True, exist_ok=True)
-            chart.write_text(figures.concentration_svg(curve, ws.suppress_below,
-                                                       synthetic.is_synthetic(ws.root / cohorts.COHORT_DIR)),
-                             encoding="utf-8")
-            err.print(f"wrote {chart}")
-    finally:
-        con.close()
+    published = _published(workspace)
+    table = published.concentration(year, unit, measure)
+    if chart:
+        chart.parent.mkdir(parents=True, exist_ok=True)
+        chart.write_text(published.concentration_svg(year, unit), encoding="utf-8")
+        err.print(f"wrote {chart}")
     _emit(table, fmt, output)
 
 
@@ -175,7 +193,7 @@ def concentration(
 def contact(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
             output: OutputOption = None) -> None:
     """People by the number of agencies they were in contact with (3 or more called out)."""
-    _figures(figures.agency_contact, workspace, year, fmt, output)
+    _figures(lambda p: p.contact(year), workspace, fmt, output)
 
 
 @app.command()
@@ -186,7 +204,7 @@ def assessments(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """Repeat assessments: people by how often they were assessed, and by how many agencies."""
-    _figures(figures.assessments_by_service if by_service else figures.assessments, workspace, year, fmt, output)
+    _figures(lambda p: p.assessments_by_service(year) if by_service else p.assessments(year), workspace, fmt, output)
 
 
 @app.command()
@@ -194,7 +212,7 @@ def assessments(
 def top(year: YearOption = None, workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
         output: OutputOption = None) -> None:
     """The cost of the top cohort ([cohort] top_percent of households, default 5%) agency by agency."""
-    _figures(figures.top_cohort, workspace, year, fmt, output)
+    _figures(lambda p: p.top(year), workspace, fmt, output)
 
 
 @app.command()

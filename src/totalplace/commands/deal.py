@@ -13,7 +13,9 @@ from totalplace.deal import burden as burden_model
 from totalplace.deal import pool as pool_model
 from totalplace.deal.asks import CONDITIONS, Ask, Freedom, add_ask, history, load_register, parse_status
 from totalplace.deal.proposition import export as export_proposition
-from totalplace.deal.report import burden_notes, burden_table, equivalents_table, framework_table, pool_table
+from totalplace.deal.report import (
+    burden_notes, burden_table, equivalents_table, framework_table, indicator_text, pool_table,
+)
 from totalplace.deal.review import AskReview, change_status, review, submit
 from totalplace.report.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
@@ -68,6 +70,7 @@ def ask_show(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
     notes = [f"{a.id}: {a.title}", f"To {a.department}; {a.freedom.value}; money it touches {money(a.money)}; "
              f"status {r.status.value}; owner {a.owner}; reply due {a.reply_due or 'not set'}",
              f"Offer: savings {money(a.offer.savings)}; outcomes: {'; '.join(a.offer.outcomes) or 'none stated'}"]
+    notes += [f"Offer moves indicator {indicator_text(i)}" for i in r.indicators]
     notes += [f"{text}: {_answer(getattr(a.checklist, name))}" for name, text in CONDITIONS.items()]
     notes += [f"FLAG {f.kind}: {f.text}" for f in r.flags] or ["No flags."]
     notes += [f"history: {h['when']} {h['from']} -> {h['to']} by {h['by']} {h['note']}"
@@ -102,7 +105,7 @@ def ask_add(
     ws = open_workspace(workspace)
     fields = {"id": ask_id, "title": title, "department": department, "freedom": freedom, "money": money_touched,
               "owner": owner, "evidence": evidence or [], "reply_due": reply_due}
-    ask = validate(Ask, {k: v for k, v in fields.items() if v is not None}, "the new ask")
+    ask = validate(Ask, {k: v for k, v in fields.items() if v is not None}, "the new ask", noun="field")
     path = add_ask(ws, ask)
     out.print(f"Added ask {ask.id} (draft) to {path}")
 
@@ -128,7 +131,7 @@ def ask_submit(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
     r = submit(ws, ask_id, by or getpass.getuser(), note)
     out.print(f"Ask {ask_id} submitted; evidence recorded:")
     for e in r.evidence:
-        out.print(f"  {e.link}: {money(e.figure.amount)}", highlight=False)
+        out.print(f"  {e.link}: {e.figure.label}: {money(e.figure.amount)}", highlight=False)
 
 
 @ask_app.command("check")

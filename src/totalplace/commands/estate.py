@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,8 @@ from totalplace.estate.colocate import Settings, opportunities
 from totalplace.estate.mapping import svg_map, write_geojson
 from totalplace.estate.match import load_needs, match_needs, needs_path
 from totalplace.estate.register import import_register, load_estate, register_path
-from totalplace.estate.report import match_table, opportunity_table, register_table
+from totalplace.estate.report import match_table, opportunity_table, register_table, uses_table
+from totalplace.estate.sharing import load_sharing, uses_path, write_default
 from totalplace.report.tables import Format, emit
 from totalplace.workspace import open_workspace
 
@@ -25,18 +27,34 @@ app = typer.Typer(help="The shared public estate: buildings, co-location, needs 
 RadiusOption = Annotated[float, typer.Option("--radius", help="Distance in metres within which buildings could share.")]
 FillOption = Annotated[float, typer.Option("--fill", help="Highest utilisation a kept building is filled to (0-1).")]
 VariableOption = Annotated[str, typer.Option("--variable-share", help="Share of a disposal's running cost that moves with its people.")]
+MovingOption = Annotated[str, typer.Option("--moving-cost", help="One-off cost of moving a m² of occupied space, in "
+                                                                  "pounds (an assumption; a building's own moving_cost wins).")]
+YearsOption = Annotated[int, typer.Option("--years", help="Years the net saving is counted over.")]
+FromOption = Annotated[str | None, typer.Option("--from", help="When those years start (YYYY-MM-DD; default today): "
+                                                               "lease breaks count from it.")]
 
 
-def _settings(radius: float, fill: float, variable_share: str) -> Settings:
+def _settings(radius: float, fill: float, variable_share: str, moving_cost: str = "200", years: int = 5,
+              start: str | None = None) -> Settings:
     if radius <= 0 or not 0 < fill <= 1:
         raise InputError("--radius must be above 0 and --fill between 0 and 1")
-    try:
-        share = Decimal(variable_share)
-    except ArithmeticError:
-        raise InputError(f"--variable-share {variable_share!r} is not a number") from None
+    share, per_m2 = _number("--variable-share", variable_share), _number("--moving-cost", moving_cost)
     if not 0 <= share <= 1:
         raise InputError("--variable-share must be between 0 and 1")
-    return Settings(radius, fill, share)
+    if per_m2 < 0 or years < 1:
+        raise InputError("--moving-cost must be 0 or more and --years at least 1")
+    try:
+        begins = dt.date.fromisoformat(start) if start else dt.date.today()
+    except ValueError:
+        raise InputError(f"--from {start!r} is not a date like 2026-04-01") from None
+    return Settings(radius, fill, share, per_m2, years, begins)
+
+
+def _number(option: str, text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        raise InputError(f"{option} {text!r} is not a number") from None
 
 
 @app.command("load")
@@ -52,13 +70,27 @@ def load(source: Annotated[Path | None, typer.Argument(help="A register (CSV or 
 @app.command("colocate")
 @user_errors
 def colocate(radius: RadiusOption = 500.0, fill: FillOption = 0.85, variable_share: VariableOption = "0.2",
+             moving_cost: MovingOption = "200", years: YearsOption = 5, start: FromOption = None,
              workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
              output: OutputOption = None) -> None:
-    """Co-location opportunities: nearby buildings of different agencies that fit in fewer, ranked by saving."""
+    """Co-location opportunities: nearby buildings of different agencies, whose uses can share, that fit in fewer;
+    ranked by the saving net of one-off moving costs."""
     ws = open_workspace(workspace)
-    settings = _settings(radius, fill, variable_share)
-    estate = load_estate(ws)
-    emit(opportunity_table(estate, opportunities(estate, settings), settings), fmt, output, out)
+    settings = _settings(radius, fill, variable_share, moving_cost, years, start)
+    estate, sharing = load_estate(ws), load_sharing(ws)
+    emit(opportunity_table(estate, opportunities(estate, settings, sharing=sharing), settings, sharing), fmt, output, out)
+
+
+@app.command("uses")
+@user_errors
+def uses(write: Annotated[bool, typer.Option("--write", help="Copy the table shipped with totalplace into "
+                                                               "estate/uses.csv to edit (an existing one is kept).")] = False,
+         workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None) -> None:
+    """Which uses can share a building (estate/uses.csv, or the table shipped with totalplace)."""
+    ws = open_workspace(workspace)
+    if write:
+        err.print(f"wrote {write_default(ws)}" if not uses_path(ws).exists() else f"kept {uses_path(ws)}")
+    emit(uses_table(load_sharing(ws)), fmt, output, out)
 
 
 @app.command("match")
@@ -71,7 +103,7 @@ def match(fill: FillOption = 0.85, workspace: WorkspaceOption = Path("."), fmt: 
     needs = load_needs(ws)
     if not needs:
         raise InputError(f"no needs for space: write {needs_path(ws)}")
-    emit(match_table(match_needs(estate, needs, fill), estate.synthetic), fmt, output, out)
+    emit(match_table(match_needs(estate, needs, fill, load_sharing(ws)), estate.synthetic), fmt, output, out)
 
 
 @app.command("map")
@@ -83,7 +115,7 @@ def draw_map(output: Annotated[Path, typer.Option("--output", "-o", help="The SV
     """An offline map (SVG, no tile server) of the buildings and the top opportunities."""
     ws = open_workspace(workspace)
     estate = load_estate(ws)
-    found = opportunities(estate, _settings(radius, fill, variable_share))
+    found = opportunities(estate, _settings(radius, fill, variable_share), sharing=load_sharing(ws))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(svg_map(estate, found, top=top), encoding="utf-8")
     out.print(f"wrote {output}")
@@ -97,7 +129,7 @@ def export_geojson(output: Annotated[Path, typer.Option("--output", "-o", help="
     """The buildings and opportunities as GeoJSON for GIS tools."""
     ws = open_workspace(workspace)
     estate = load_estate(ws)
-    found = opportunities(estate, _settings(radius, fill, variable_share))
+    found = opportunities(estate, _settings(radius, fill, variable_share), sharing=load_sharing(ws))
     out.print(f"wrote {write_geojson(estate, found, output)}")
 
 

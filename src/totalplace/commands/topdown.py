@@ -14,8 +14,9 @@ from totalplace.commands.common import (
     FormatOption, OutputOption, WorkspaceOption, err, money, out, user_errors,
 )
 from totalplace.count import compare as comparing
+from totalplace.count import headline as headlining
 from totalplace.count import reconcile as reconciling
-from totalplace.count import bottomup, topdown
+from totalplace.count import topdown
 from totalplace.count import trend as trending
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
@@ -224,8 +225,7 @@ def estimate(
 ) -> None:
     """The best-estimate count: agreed ledger figures where they exist, top-down elsewhere (saved in the store)."""
     with _open(workspace, write=True) as (ws, con):
-        ledger_years = bottomup.fiscal_years(con)
-        year = year or (ledger_years[-1] if ledger_years else topdown.choose_year(con, None))
+        year = headlining.headline_year(con, year)
         result = reconciling.best_estimate(con, ws, year)
         reconciling.save(con, ws, result)
     labels = {k: level.label for k, level in control.read_levels(ws).items()}
@@ -234,7 +234,8 @@ def estimate(
     per_head = topdown.per_head(result.total, result.population)
     notes = [f"Total {money(result.total)}; £ per head {money(per_head)}; top-down figures from CRA "
              f"{result.top_down_year} ({result.release}).",
-             f"Agreed ledger figures replaced {money(result.replaced)} of top-down council spending (counted once).",
+             f"Agreed ledger figures replaced {money(result.replaced)} of top-down spending: the lines each agreed "
+             "agency's ledger holds (rules/counterparts.csv), counted once.",
              *[f"MISSING (the total leaves it out): {m.words}." for m in result.missing]]
     _emit(Table(f"{ws.settings.place.name}: best-estimate count, {year}",
                 ["direction", "agency or department", "cofog", "function", "control level", "amount", "method",
@@ -246,19 +247,40 @@ def reconcile(
     year: Annotated[str | None, typer.Option("--year", "-y", help="Ledger year, e.g. 2018-19 (default: all).")] = None,
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
-    """Each council's ledger beside the top-down council figure by function: the gap and its likely causes."""
+    """Each agency's ledger beside its top-down counterpart by function: the gap and its likely causes."""
     with _open(workspace) as (ws, con):
         rows = reconciling.reconcile(con, ws, year)
-    if not rows:
-        raise InputError("nothing to reconcile: the place has no council with payments loaded")
-    table_rows = [[r.agency, r.cofog, r.function, r.bottom_up_year, r.top_down_year, r.bottom_up,
-                   "missing" if r.top_down is None else r.top_down, "" if r.gap is None else r.gap,
+    table_rows = [[r.agency, r.cofog, r.function, r.bottom_up_year, r.top_down_year,
+                   "YEARS DIFFER" if r.years_differ else "", r.coverage.months_covered if r.coverage else "",
+                   r.bottom_up, "missing" if r.top_down is None else r.top_down, "" if r.gap is None else r.gap,
                    "agreed" if r.agreed else "", "; ".join(r.causes)] for r in rows]
-    notes = ["Bottom-up: the council's payments, counted once, by COFOG division. Top-down: the CRA lines the "
-             "council's ledger would hold (council_spends in rules/control_rules.csv), shared by their drivers. "
-             "'missing': the CRA year has no such line (never compared as zero).",
+    kinds = dict.fromkeys(r.counterpart for r in rows)
+    notes = ["Bottom-up: each agency's payments, counted once, by COFOG division. Top-down: the CRA lines its ledger "
+             "would hold, brought down to its area by their drivers (a district it serves in part, by the share of "
+             "its people). 'missing': the CRA year has no such line (never compared as zero).",
+             *[f"Set beside it, for {k}" for k in kinds],
              f"Mark a figure as agreed in {reconciling.AGREED_FILE} (agency,fiscal_year,cofog,amount,agreed_by,note); "
-             "then `totalplace topdown estimate --year YEAR`."]
-    _emit(Table(f"{ws.settings.place.name}: reconciliation", ["agency", "cofog", "function", "ledger year", "CRA year",
-                                                              "bottom-up", "top-down", "gap", "agreed", "likely causes"],
-                table_rows, notes), fmt, output)
+             "then `totalplace headline` or `totalplace topdown estimate --year YEAR`."]
+    _emit(Table(f"{ws.settings.place.name}: reconciliation", [
+        "agency", "cofog", "function", "ledger year", "CRA year", "years", "months covered", "bottom-up", "top-down",
+        "gap", "agreed", "likely causes"], table_rows, notes), fmt, output)
+
+
+@user_errors
+def headline(
+    year: Annotated[str | None, typer.Option(
+        "--year", "-y", help="Fiscal year (default: the latest ledger year, or the latest CRA year).")] = None,
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """The one headline: the whole-place best estimate, counted once, per head beside the region and England."""
+    with _open(workspace) as (ws, con):
+        found = headlining.headline(con, ws, year)
+    rows = [["agreed ledgers", found.from_ledgers, found.ledger_share],
+            ["top-down (CRA " + found.top_down_year + ")", found.from_top_down, 1 - found.ledger_share],
+            ["the whole place, counted once", found.amount, 1.0]]
+    if fmt == Format.table and output is None:
+        out.print(found.sentence(), highlight=False)  # a line of its own: a table title would wrap it narrow
+        title = "What the headline is made of"
+    else:
+        title = found.sentence()
+    _emit(Table(title, ["part", "amount", "share"], rows, found.notes()), fmt, output)

@@ -2,19 +2,29 @@
 
 A payment from one agency of the count to another is money the payee's own
 ledger spends again, so it is left out here and shown as a transfer within
-the count: every pound is counted once. Payments to public bodies outside
-the count stay in, flagged with the kind of body paid.
+the count: every pound is counted once. A pass-through payment (a precept or
+levy paid over, business rates paid over to central government, a payment into
+the pension fund) is not spending on services either: the body paid spends it.
+It is left out of the spending and shown apart, with its kind (`--by transfer`).
+Other payments to public bodies outside the count stay in, flagged with the kind
+of body paid.
+
+Each count says how many months of each agency's year its files cover; a part
+year is flagged, and `annualise` scales each agency's figures to twelve months,
+labelled as an estimate with its method.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import duckdb
 
 from totalplace import display
+from totalplace.classify.pass_through import PASS_THROUGH_LABELS
 from totalplace.classify.rules import cofog_codes
+from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import Population, population
 from totalplace.errors import InputError
 from totalplace.report.tables import Table
@@ -22,18 +32,24 @@ from totalplace.store.connection import fetch_one
 from totalplace.workspace import Workspace
 
 UNCLASSIFIED = "Unclassified"
+PASS_THROUGH_KEY = "pass-through: "
+_PASS_THROUGH_LABEL = "CASE s.pass_through " + " ".join(
+    f"WHEN '{kind}' THEN '{label}'" for kind, label in PASS_THROUGH_LABELS.items()) + " ELSE s.pass_through END"
 DIMENSIONS = {
     "agency": "s.agency_id",
     "theme": f"coalesce(s.theme, '{UNCLASSIFIED}')",
     "cofog": f"coalesce(s.cofog, '{UNCLASSIFIED}')",
     "month": "strftime(s.payment_date, '%Y-%m')",
     "supplier": "coalesce(s.supplier_name, '(no supplier named)')",
-    "transfer": "coalesce(s.transfer_kind, 'not a public body')",
+    "transfer": f"CASE WHEN s.pass_through IS NOT NULL THEN '{PASS_THROUGH_KEY}' || {_PASS_THROUGH_LABEL} "
+                "ELSE coalesce(s.transfer_kind, 'not a public body') END",
     "service": "coalesce(s.service_label, '(no service named)')",
     "year": "s.fiscal_year",
 }
 CODED = ("agency", "cofog", "month", "transfer")  # dimensions whose keys are codes: people read names beside them
-COUNTED_ONCE = "(s.counterpart_agency IS NULL OR s.counterpart_agency = s.agency_id)"
+NOT_WITHIN = "(s.counterpart_agency IS NULL OR s.counterpart_agency = s.agency_id)"  # not paid to another agency of it
+COUNTED_ONCE = f"({NOT_WITHIN} AND s.pass_through IS NULL)"  # spending on services, each pound once
+MONTHS = 12
 LINES = "spend_line s"  # each line carries its classification: no join to make
 
 
@@ -45,6 +61,7 @@ class CountRow:
     lines: int
     per_head: Decimal | None
     share: float
+    counted: bool = True  # False: a pass-through payment, shown by `--by transfer` but not spending
 
 
 @dataclass(frozen=True)
@@ -52,14 +69,22 @@ class Count:
     by: str
     fiscal_year: str | None
     rows: list[CountRow]
-    total: Decimal
+    total: Decimal            # spending on services, counted once
     lines: int
     within_count_transfers: Decimal
     population: Population | None
+    pass_through: Decimal = Decimal(0)          # paid over to other bodies: not in the total
+    coverage: list[AgencyYear] = field(default_factory=list)  # each agency's months of the year (one year only)
+    estimate: str | None = None                 # set when annualised: the method, said as an estimate
 
     @property
     def per_head(self) -> Decimal | None:
         return per_head(self.total, self.population)
+
+    @property
+    def part_year(self) -> bool:
+        """Whether some agency's files cover less than the whole year."""
+        return any(c.part_year for c in self.coverage)
 
 
 def per_head(amount: Decimal, pop: Population | None) -> Decimal | None:
@@ -92,9 +117,14 @@ def dimension(by: str) -> str:
     return DIMENSIONS[by]
 
 
+def scope(by: str) -> str:
+    """The lines a count by this dimension adds up: spending; by transfer, pass-through payments too."""
+    return NOT_WITHIN if by == "transfer" else COUNTED_ONCE
+
+
 def figure_filter(by: str, key: str | None, fiscal_year: str | None) -> tuple[str, list]:
     """The WHERE clause (and its parameters) that selects the lines behind a figure."""
-    clauses, params = [COUNTED_ONCE], []
+    clauses, params = [scope(by)], []
     if fiscal_year:
         clauses.append("s.fiscal_year = ?")
         params.append(fiscal_year)
@@ -104,41 +134,79 @@ def figure_filter(by: str, key: str | None, fiscal_year: str | None) -> tuple[st
     return " AND ".join(clauses), params
 
 
-def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: str | None = None) -> Count:
-    """Total spending by one dimension, counted once, with £ per head for a single year."""
+def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: str | None = None,
+          annualise: bool = False) -> Count:
+    """Total spending by one dimension, counted once, with £ per head and coverage for a single year.
+
+    With `annualise`, each agency's part of each figure is scaled to the full year
+    (12 / the months its files cover), to the penny: an estimate, and said to be one.
+    """
     fiscal_year = choose_year(con, year)
     year_clause, year_params = ("s.fiscal_year = ?", [fiscal_year]) if fiscal_year else ("TRUE", [])
-    # One pass over the lines gives both the figures and the transfers left out of them.
-    by_key = con.execute(
-        f"""SELECT {dimension(by)} AS key,
-                   sum(s.amount) FILTER (WHERE {COUNTED_ONCE}) AS amount,
-                   count(*) FILTER (WHERE {COUNTED_ONCE}) AS lines,
-                   coalesce(sum(s.amount) FILTER (WHERE NOT {COUNTED_ONCE}), 0) AS within
-            FROM {LINES} WHERE {year_clause} GROUP BY 1""",
+    # One pass over the lines gives the figures, the transfers within the count and the pass-through payments.
+    cells = con.execute(
+        f"""SELECT {dimension(by)} AS key, s.agency_id,
+                   sum(s.amount) FILTER (WHERE {scope(by)}) AS amount,
+                   count(*) FILTER (WHERE {scope(by)}) AS lines,
+                   coalesce(sum(s.amount) FILTER (WHERE NOT {NOT_WITHIN}), 0) AS within,
+                   coalesce(sum(s.amount) FILTER (WHERE {NOT_WITHIN} AND s.pass_through IS NOT NULL), 0) AS passing
+            FROM {LINES} WHERE {year_clause} GROUP BY 1, 2""",
         year_params,
     ).fetchall()
-    grouped = sorted(((k, a, n) for k, a, n, _ in by_key if n), key=lambda r: (-r[1], r[0]))
-    within = sum((r[3] for r in by_key), Decimal(0))
+    covered = agency_years(con, fiscal_year) if fiscal_year else []
+    factors = _annual_factors(covered) if annualise and fiscal_year else {}
+    grouped: dict[str, tuple[Decimal, int]] = {}
+    for key, agency, amount, lines, _, _ in cells:
+        if lines:
+            before = grouped.get(key, (Decimal(0), 0))
+            grouped[key] = (before[0] + _scaled(amount, factors.get(agency)), before[1] + lines)
+    within = sum((Decimal(c[4]) for c in cells), Decimal(0))
+    passing = sum((_scaled(Decimal(c[5]), factors.get(c[1])) for c in cells), Decimal(0))
+    order = sorted(grouped.items(), key=lambda kv: (-kv[1][0], kv[0]))
     pop = population(workspace, fiscal_year) if fiscal_year else None
-    total = sum((Decimal(r[1]) for r in grouped), Decimal(0))
+    total = sum((a for k, (a, _) in order if not k.startswith(PASS_THROUGH_KEY)), Decimal(0))
+    paid_out = total + passing if by == "transfer" else total
     labels = cofog_codes() if by == "cofog" else {}
     rows = [
-        CountRow(
-            key=key, label=labels.get(key, key), amount=amount, lines=lines,
-            per_head=per_head(amount, pop),
-            share=float(amount / total) if total else 0.0,
-        )
-        for key, amount, lines in grouped
+        CountRow(key=key, label=labels.get(key, key), amount=amount, lines=lines, per_head=per_head(amount, pop),
+                 share=float(amount / paid_out) if paid_out else 0.0, counted=not key.startswith(PASS_THROUGH_KEY))
+        for key, (amount, lines) in order
     ]
-    return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows), within, pop)
+    return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows if r.counted), within, pop, passing,
+                 covered, _estimate_method(covered, factors) if factors else None)
+
+
+def _annual_factors(covered: list[AgencyYear]) -> dict[str, tuple[int, int]]:
+    """Each agency's scale to the full year, as (12, months covered); an agency with no month is not scaled."""
+    return {c.agency_id: (MONTHS, c.months_covered) for c in covered if c.months_covered}
+
+
+def _scaled(amount: Decimal, factor: tuple[int, int] | None) -> Decimal:
+    if factor is None or factor[0] == factor[1]:
+        return amount
+    return (amount * factor[0] / factor[1]).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+
+
+def _estimate_method(covered: list[AgencyYear], factors: dict[str, tuple[int, int]]) -> str:
+    scaled = [f"{c.agency_id} {MONTHS}/{c.months_covered}" for c in covered if c.part_year and c.months_covered]
+    absent = [c.agency_id for c in covered if not c.months_covered]
+    said = ("estimate for the full year: each agency's figures scaled by 12 / the months its files cover, "
+            "to the penny (" + (", ".join(scaled) if scaled else "every agency covers the whole year: no change") + ")")
+    if absent:
+        said += f"; no file for the year, not estimated: {', '.join(absent)}"
+    return said + ". Seasonal spending (year-end payments, annual precepts) makes this rough."
 
 
 def count_table(result: Count, workspace: Workspace, title: str, notes: list[str] | None = None) -> Table:
-    """A count as the CLI prints it and the report shows it: a coded key with its name beside it."""
+    """A count as the CLI prints it and the report shows it: a coded key with its name beside it; by transfer,
+    whether each row is spending or a pass-through payment."""
     coded = result.by in CODED
+    transfer = result.by == "transfer"
     columns = [result.by] + (["name"] if coded else []) + ["amount", "lines", "£ per head", "share"]
+    columns += ["counted as"] if transfer else []
     rows = [[r.key] + ([display.key_name(workspace, result.by, r.key)] if coded else [])
-            + [r.amount, r.lines, r.per_head, r.share] for r in result.rows]
+            + [r.amount, r.lines, r.per_head, r.share]
+            + (["spending" if r.counted else "pass-through: not spending"] if transfer else []) for r in result.rows]
     return Table(title, columns, rows, notes or [])
 
 

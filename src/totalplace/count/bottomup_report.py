@@ -41,12 +41,22 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: s
     by_transfer = bottomup.count(con, workspace, "transfer", year)
     population = by_agency.population
     money = display.money
-    recorded = f"The agencies' own ledgers for {year} record {money(by_agency.total)} over {by_agency.lines:,} payments"
+    ledgers = ", ".join(f"{display.agency_name(workspace, r.key)}'s ledger" for r in by_agency.rows)
+    recorded = (f"The agencies' own ledgers for {year} ({ledgers}) record {money(by_agency.total)} over "
+                f"{by_agency.lines:,} payments")
     paragraphs = [
         f"{recorded}: {money(by_agency.per_head)} per head of a population of {population.value:,}."
         if population and by_agency.per_head is not None else f"{recorded}.",
+        "These are the ledgers loaded, not all the public money in the place: the headline at the start of the "
+        "report is the whole place, counted once.",
         f"{money(by_agency.within_count_transfers)} paid from one agency of the count to another is left out, "
         "so that it is counted once, by the agency that spends it.",
+        f"{money(by_agency.pass_through)} of pass-through payments (precepts and levies paid over, sums paid over "
+        "to central government, payments into the pension fund) is left out too: the body paid spends it. "
+        "The table of payments to other public bodies shows them by kind.",
+        "Months each agency's files cover in " + f"{year}: "
+        + "; ".join(c.said(display.agency_name(workspace, c.agency_id)) for c in by_agency.coverage) + "."
+        + (" A PART YEAR figure is a floor for the year, not an estimate of it." if by_agency.part_year else ""),
         "Published payment files list payments over £500 to suppliers; salaries, grants paid by other routes "
         "and small payments are not in them, so this is a floor, not the whole of an agency's spending.",
     ]
@@ -57,10 +67,10 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: s
         charts.append(Chart("From agency to theme", flow_chart(links, ["agency", "theme"]),
                             Table("Money from each agency to each theme", ["agency", "theme", "amount"],
                                   [list(k) for k in links])))
-    tables = [bottomup.count_table(by_transfer, workspace, f"Payments to other public bodies, {year}")]
-    appendix = [bottomup.count_table(by_cofog, workspace, f"Spending by COFOG function, {year}")]
+    tables = [_table(f"Payments to other public bodies, and pass-through payments, {year}", by_transfer, workspace)]
+    appendix = [_table(f"Spending by COFOG function, {year}", by_cofog, workspace)]
     if len(by_agency.rows) == 1:
-        appendix.insert(0, bottomup.count_table(by_agency, workspace, f"Spending by agency, {year}"))
+        appendix.insert(0, _table(f"Spending by agency, {year}", by_agency, workspace))
     provenance = [
         f"Bottom-up count, {year}: the sum of loaded spend lines, classified by the workspace's rule tables; "
         f"method 'ledger', confidence high for what the files cover.",
@@ -73,6 +83,7 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: s
 def _data_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Section:
     balances = coverage.file_balances(con)
     months = coverage.month_coverage(con)
+    years = coverage.agency_years(con)
     rejected = coverage.rejections(con)
     name = {b.agency_id: display.agency_name(workspace, b.agency_id) for b in balances}
     gaps = [f"{name.get(m.agency_id, m.agency_id)}, {display.month_name(m.month)}" for m in months if m.gap]
@@ -86,18 +97,28 @@ def _data_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Secti
                                "money read", "money loaded", "money rejected"],
               [[b.path, name[b.agency_id], b.period, b.rows_read, b.rows_loaded, b.rows_rejected, b.money_read,
                 b.money_loaded, b.money_rejected] for b in balances]),
+        Table("Months covered by each agency's files, by fiscal year",
+              ["agency", "fiscal year", "months covered", "of", "months with no file", "part year"],
+              [[display.agency_name(workspace, c.agency_id), c.fiscal_year, c.months_covered,
+                c.months_covered + len(c.missing), ", ".join(map(display.month_name, c.missing)),
+                "PART YEAR" if c.part_year else ""] for c in years]),
         Table("Rejected rows", ["file", "row", "column", "reason"],
               [[r.path, r.row_number, r.column_name, Reasons((r.reason,))] for r in rejected]),
     ]
     provenance = [f"Source file {b.path} ({name[b.agency_id]}): {b.rows_read:,} rows read." for b in balances]
-    years = bottomup.fiscal_years(con)
-    said = f"Every file loaded, of every year: {', '.join(years)}." if years else "No files loaded yet."
+    fiscal_years = bottomup.fiscal_years(con)
+    said = f"Every file loaded, of every year: {', '.join(fiscal_years)}." if fiscal_years else "No files loaded yet."
     return Section("data", "The data behind the count", paragraphs, [], [], provenance, year=said,
                    appendix=[t for t in appendix if t.rows])
+
+
+def _table(title: str, result: bottomup.Count, workspace: Workspace) -> Table:
+    """The count's table, as the CLI prints it, with the agencies' part years said under it."""
+    part = [c.said(display.agency_name(workspace, c.agency_id)) for c in result.coverage if c.part_year]
+    return bottomup.count_table(result, workspace, title, [f"PART YEAR: {'; '.join(part)}"] if part else [])
 
 
 def _bar(title: str, result: bottomup.Count, workspace: Workspace) -> Chart:
     top = result.rows[:TOP_ROWS]
     return Chart(title, bar_chart([display.key_name(workspace, result.by, r.key) for r in top],
-                                  [r.amount for r in top]),
-                 bottomup.count_table(result, workspace, title))
+                                  [r.amount for r in top]), _table(title, result, workspace))

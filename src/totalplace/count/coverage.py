@@ -8,6 +8,7 @@ unknown, not zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -112,3 +113,59 @@ def rejections(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list
             ORDER BY f.path, r.row_number {f'LIMIT {int(limit)}' if limit else ''}"""
     ).fetchall()
     return [Rejection(*r) for r in rows]
+
+
+@dataclass(frozen=True)
+class AgencyYear:
+    """How many months of one fiscal year an agency's files cover (a file covers the months it reports on)."""
+
+    agency_id: str
+    fiscal_year: str
+    months_covered: int
+    missing: list[str]  # 'YYYY-MM' of each month of the year no file covers
+
+    @property
+    def part_year(self) -> bool:
+        return bool(self.missing)
+
+    def said(self, name: str | None = None) -> str:
+        """'Leeds council: 11 of 12 months (PART YEAR: no file for 2011-08)', as every output says it, the agency
+        by its `name` (its id when none is given)."""
+        who = name or self.agency_id
+        if not self.months_covered:
+            return f"{who}: no file for {self.fiscal_year} (PART YEAR: nothing counted)"
+        months = len(self.missing) + self.months_covered
+        if not self.missing:
+            return f"{who}: {self.months_covered} of {months} months"
+        return f"{who}: {self.months_covered} of {months} months (PART YEAR: no file for {', '.join(self.missing)})"
+
+
+def fiscal_months(fiscal_year: str) -> list[date]:
+    """The first day of each month of a fiscal year, April to March."""
+    start = int(fiscal_year[:4])
+    return [date(start + (m < 4), m, 1) for m in (*range(4, 13), *range(1, 4))]
+
+
+def agency_years(con: duckdb.DuckDBPyConnection, fiscal_year: str | None = None) -> list[AgencyYear]:
+    """Every agency's months covered in a year (every agency of the place, files or none); or, with no year,
+    in each year some agency has lines in."""
+    agencies = [r[0] for r in con.execute(
+        "SELECT agency_id FROM agency UNION SELECT agency_id FROM source_file ORDER BY 1").fetchall()]
+    periods = con.execute("SELECT agency_id, period_start, period_end FROM source_file "
+                          "WHERE period_start IS NOT NULL").fetchall()
+    years = [fiscal_year] if fiscal_year else [r[0] for r in con.execute(
+        "SELECT DISTINCT fiscal_year FROM spend_line ORDER BY 1").fetchall()]
+    covered: dict[str, set[date]] = {a: set() for a in agencies}
+    for agency, first, last in periods:
+        month = date(first.year, first.month, 1)
+        while month <= last:
+            covered[agency].add(month)
+            month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    found = []
+    for year in years:
+        months = fiscal_months(year)
+        for agency in agencies:
+            have = [m for m in months if m in covered[agency]]
+            missing = [m.strftime("%Y-%m") for m in months if m not in covered[agency]]
+            found.append(AgencyYear(agency, year, len(have), missing))
+    return found

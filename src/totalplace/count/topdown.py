@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS count_figure (
 """
 CACHE_DIR = Path("store") / "cache"
 CRA_DIR = "cra"
-SHIPPED_RULES = (control.RULE_FILE, control.LEVEL_FILE, "topdown_drivers.csv")
+SHIPPED_RULES = (control.RULE_FILE, control.LEVEL_FILE, "topdown_drivers.csv", "counterparts.csv")
 DIMENSIONS = {
     "control": "a.control_level",
     "department": "l.department",

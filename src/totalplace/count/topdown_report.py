@@ -17,7 +17,7 @@ from totalplace.classify import control
 from totalplace.count import compare, reconcile, topdown, trend
 from totalplace.errors import InputError
 from totalplace.report.charts import flow_chart, line_chart, stacked_share_bar
-from totalplace.report.section import HEADLINE, SAY, Chart, Finding, Section, year_line
+from totalplace.report.section import SAY, Chart, Finding, Section, year_line
 from totalplace.report.tables import Reasons, Table
 from totalplace.store.connection import connect
 from totalplace.workspace import Workspace
@@ -104,7 +104,7 @@ def _headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topd
         provenance=[*result.provenance(),
                     f"Not counted: spending with no region, {_money(result.not_identifiable_per_head)} per head of "
                     f"{topdown.NOT_IDENTIFIABLE_PEOPLE}."],
-        year=said, findings=[Finding(HEADLINE, headline, result.total), Finding(SAY, say_text, say_amount)])
+        year=said, findings=[Finding(SAY, say_text, say_amount)])
 
 
 def _trend(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: list[str]) -> Section:

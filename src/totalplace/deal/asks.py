@@ -82,6 +82,7 @@ class Offer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     savings: Money | None = None
     outcomes: TextList = Field(default_factory=list)
+    indicators: TextList = Field(default_factory=list)  # ids of the outcomes framework's indicators (outcomes.yaml)
 
 
 class Ask(BaseModel):
@@ -162,12 +163,12 @@ def _yaml_register(path: Path) -> Register:
     if isinstance(asks, list):
         for position, ask in enumerate(asks, start=1):
             label = ask.get("id", f"number {position}") if isinstance(ask, dict) else f"number {position}"
-            validate(Ask, ask, f"{path}, ask {label}")
-    return validate(Register, data, str(path))
+            validate(Ask, ask, f"{path}, ask {label}", noun="field")
+    return validate(Register, data, str(path), noun="field")
 
 
 # In the workbook one row is one ask; nested fields are columns named with dots.
-XLSX_NESTED = {"offer.savings", "offer.outcomes"} | {f"checklist.{c}.{p}" for c in CONDITIONS
+XLSX_NESTED = {"offer.savings", "offer.outcomes", "offer.indicators"} | {f"checklist.{c}.{p}" for c in CONDITIONS
                                                     for p in ("answer", "reason")}
 
 

@@ -57,6 +57,7 @@ class BurdenItem(BaseModel):
     hours_each: Decimal = Field(ge=0)
     hourly_cost: Money
     equivalent: str = ""
+    basis: str = ""  # where the hours and cost come from: 'illustrative' marks every figure made from the item
     _freq = field_validator("frequency", mode="before")(_frequency)
 
     @property
@@ -188,7 +189,7 @@ def load_framework(workspace: Workspace) -> Framework | None:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise InputError(f"{path}: not valid YAML: {error}") from None
-    return validate(Framework, data, str(path))
+    return validate(Framework, data, str(path), noun="field")
 
 
 def replacement(workspace: Workspace, burden: Burden | None = None) -> Replacement | None:

@@ -4,8 +4,9 @@ A link is written ``kind:field=value;field=value``. The kind names a resolver in
 the registry; the resolver turns the fields into the figure as it stands now.
 Built in: ``count`` (the bottom-up count), e.g.
 ``count:theme=Drugs and alcohol;year=2018-19`` or ``count:year=2018-19`` for the
-whole count. Other capabilities add their kinds with `register` (see
-`totalplace.deal.links`). A figure that cannot be found raises `EvidenceMissing`:
+whole count. Every other kind of evidence the workspace has (top-down, funding
+streams, provision, journeys, cohorts, appraisals, the reporting burden, the
+estate) registers its kind with `register` (see `totalplace.deal.links`). A figure that cannot be found raises `EvidenceMissing`:
 the ask is then flagged, never quietly dropped.
 """
 
@@ -33,14 +34,28 @@ class Link:
     text: str
 
 
+ILLUSTRATIVE = "ILLUSTRATIVE"  # made up or not checked against its source
+SYNTHETIC = "SYNTHETIC"        # generated data (a synthetic cohort or estate), not real people or buildings
+
+
 @dataclass(frozen=True)
 class Figure:
-    """A figure as it stands now, with how it was reached and a few of the rows behind it."""
+    """A figure as it stands now, with how it was reached and a few of the rows behind it.
+
+    `marks` (ILLUSTRATIVE, SYNTHETIC) also open the label, so that every output that shows the figure says so.
+    """
     link: str
     label: str
     amount: Decimal
     basis: str
     detail: list[str] = field(default_factory=list)
+    marks: tuple[str, ...] = ()
+
+
+def marked(link: Link, label: str, amount: Decimal, basis: str, detail: list[str] | None = None,
+           marks: tuple[str, ...] = ()) -> Figure:
+    """A figure whose label begins with its marks ('ILLUSTRATIVE: journey ...')."""
+    return Figure(link.text, "".join(f"{m}: " for m in marks) + label, amount, basis, detail or [], marks)
 
 
 class Context:

@@ -75,21 +75,32 @@ def framework_table(result: burden_model.Replacement) -> Table:
                             "replaces"], rows, notes)
 
 
+def indicator_text(indicator) -> str:
+    """An outcome indicator with its baseline and target: 'I1 Completions (%): baseline 6.2 (2018-19), target ...'."""
+    levels = [f"{name} {level.value} ({level.year})" for name, level in
+              (("baseline", indicator.baseline), ("target", indicator.target)) if level]
+    unit = f" ({indicator.unit})" if indicator.unit else ""
+    return f"{indicator.id} {indicator.name}{unit}" + (f": {', '.join(levels)}" if levels else "")
+
+
 def asks_table(reviews: list[AskReview]) -> Table:
     rows = [[r.ask.id, r.ask.title, r.ask.department, r.ask.freedom.value, r.ask.money, r.status.value,
              r.ask.owner, r.ask.reply_due.isoformat() if r.ask.reply_due else "",
+             ", ".join(i.id for i in r.indicators),
              "; ".join(f"{f.kind}: {f.text}" for f in r.flags)] for r in reviews]
     return Table("Asks of the place proposition", ["id", "title", "department", "freedom", "money", "status", "owner",
-                                                   "reply due", "flags"], rows,
-                 [f"{sum(1 for r in reviews if r.flags)} of {len(reviews)} asks flagged."])
+                                                   "reply due", "indicators", "flags"], rows,
+                 [f"{sum(1 for r in reviews if r.flags)} of {len(reviews)} asks flagged."]
+                 + [f"Indicator {indicator_text(i)}" for i in {i.id: i for r in reviews for i in r.indicators}.values()])
 
 
 def evidence_table(reviews: list[AskReview]) -> Table:
-    rows = [[e.link, e.figure.label if e.figure else "MISSING", r.ask.id, e.figure.amount if e.figure else None,
+    rows = [[r.ask.id, e.link, e.figure.label if e.figure else "MISSING", e.figure.amount if e.figure else None,
              e.submitted, "evidence changed" if e.changed else ("evidence missing: " + e.missing if e.missing else "ok")]
             for r in reviews for e in r.evidence]
-    return Table("The evidence behind each ask", ["figure", "name", "ask", "now", "when submitted", "state"], rows,
-                 ["A figure that changed since the ask was submitted, or no longer exists, is flagged."])
+    return Table("The evidence behind each ask", ["ask", "link", "figure", "now", "when submitted", "state"], rows,
+                 ["A figure that changed since the ask was submitted, or no longer exists, is flagged."],
+                 codes=("link",))  # the figure's words for people; its link stays in the CSV and JSON
 
 
 def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:

@@ -16,6 +16,7 @@ from totalplace.deal.asks import (
     CONDITIONS, Ask, Register, Status, load_register, record_change, record_submission, statuses,
     submitted_figures,
 )
+from totalplace.deal.burden import Framework, Indicator, framework_path, load_framework
 from totalplace.deal.evidence import Context, EvidenceMissing, Figure, resolve
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
@@ -46,6 +47,16 @@ class AskReview:
     status: Status
     evidence: list[Evidence]
     flags: list[Flag] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)  # the outcome indicators the offer would move
+
+
+def offer_indicators(ask: Ask, framework: Framework | None, where: str) -> tuple[list[Indicator], list[Flag]]:
+    """The framework's indicators the offer names, and a flag for each it names that the framework lacks."""
+    known = {i.id: i for o in (framework.outcomes if framework else []) for i in o.indicators}
+    found = [known[i] for i in ask.offer.indicators if i in known]
+    missing = [Flag("offer indicator unknown", f"{i}: no such indicator in {where}")
+               for i in ask.offer.indicators if i not in known]
+    return found, missing
 
 
 def evidence_now(context: Context, link: str, submitted: Decimal | None) -> Evidence:
@@ -82,6 +93,7 @@ def review(workspace: Workspace, today: dt.date | None = None, register: Registe
     register = register or load_register(workspace)
     current = statuses(workspace)
     recorded = submitted_figures(workspace)
+    framework = load_framework(workspace)
     today = today or dt.date.today()
     reviews = []
     with Context(workspace) as context:
@@ -91,7 +103,9 @@ def review(workspace: Workspace, today: dt.date | None = None, register: Registe
             snapshot = recorded.get(ask.id, {}) if status != Status.draft else {}
             links = list(dict.fromkeys(ask.evidence + list(snapshot)))
             evidence = [evidence_now(context, link, snapshot.get(link)) for link in links]
-            reviews.append(AskReview(ask, status, evidence, flags(ask, status, evidence, today)))
+            indicators, unknown = offer_indicators(ask, framework, str(framework_path(workspace)))
+            reviews.append(AskReview(ask, status, evidence, flags(ask, status, evidence, today) + unknown,
+                                     indicators))
     return reviews
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from totalplace.deepdive.pseudonym import Pseudonymiser, key_check
+from totalplace.deepdive.pseudonym import Pseudonymiser, key_check, nhs_number_valid
 from totalplace.errors import InputError
 from totalplace.ingest import parse
 from totalplace.ingest.columns import normalise
@@ -47,7 +47,7 @@ IDENTIFIERS = {"person_id": "person", "household_id": "household"}  # field -> p
 # field -> header names (compared without case, spaces or punctuation), most usual first
 FIELDS: dict[str, tuple[str, ...]] = {
     "person_id": ("person id", "person", "person ref", "client id", "customer id", "individual id",
-                  "nhs number", "patient id", "pupil id", "claimant id", "subject id", "id"),
+                  "nhs number", "nhs no", "patient id", "pupil id", "claimant id", "subject id", "id"),
     "household_id": ("household id", "household", "household ref", "family id", "family", "family ref"),
     "event_date": ("event date", "date", "contact date", "activity date", "start date", "assessment date"),
     "agency": ("agency", "agency id"),
@@ -59,6 +59,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("person_id", "event_date", "service")
 _KNOWN = {field: {normalise(name) for name in names} for field, names in FIELDS.items()}
+# A person id column headed as an NHS number holds NHS numbers: each is checked before it is hashed.
+NHS_NUMBER = "NHS number"
+_NHS_HEADERS = {normalise(name) for name in ("nhs number", "nhs no", "nhs num", "nhs")}
+INVALID_NHS = "(not a valid NHS number: not pseudonymised)"
 COST = parse.MONEY
 WITHHELD = "(withheld: the row has more cells than the header, so its identifiers cannot be told apart)"
 
@@ -86,12 +90,15 @@ CREATE TABLE IF NOT EXISTS cohort_rejected_row (
 CREATE TABLE IF NOT EXISTS cohort_person (
     person BIGINT NOT NULL, household_key BIGINT NOT NULL, household_known BOOLEAN NOT NULL
 );
--- derived by `link` from the events, so the figures read a row per person, year and agency, not every event
+-- derived by `link` from the events, so the figures read a row per person, year and agency, not every event;
+-- benefit_cost: the part of the cost paid to the person (benefits), the rest is the cost of services
 CREATE TABLE IF NOT EXISTS cohort_person_agency (
     person BIGINT NOT NULL, household_key BIGINT NOT NULL, fiscal_year VARCHAR NOT NULL,
     agency_id VARCHAR NOT NULL, events BIGINT NOT NULL, assessments BIGINT NOT NULL,
-    assessment_cost {TOTAL} NOT NULL, cost {TOTAL} NOT NULL
+    assessment_cost {TOTAL} NOT NULL, cost {TOTAL} NOT NULL, benefit_cost {TOTAL} NOT NULL
 );
+-- a store linked before payments to people were told apart: `link` fills the column again
+ALTER TABLE cohort_person_agency ADD COLUMN IF NOT EXISTS benefit_cost {TOTAL} DEFAULT 0;
 CREATE TABLE IF NOT EXISTS cohort_assessment (
     person BIGINT NOT NULL, fiscal_year VARCHAR NOT NULL, agency_id VARCHAR NOT NULL,
     service VARCHAR NOT NULL, assessments BIGINT NOT NULL
@@ -100,6 +107,12 @@ CREATE TABLE IF NOT EXISTS cohort_assessment (
 # An assessment is an event of kind 'assessment', or with no kind, a service whose name says assess.
 LOADED_TABLES = ("cohort_file", "cohort_event", "cohort_rejected_row")  # what a load writes, by file_id
 ASSESSMENT = "(kind = 'assessment' OR (kind IS NULL AND service ILIKE '%assess%'))"
+# A payment to the person (a benefit, an allowance), not the cost of a service: an event of kind 'benefit',
+# or with no kind, a service named as one of the usual benefits.
+BENEFIT_NAMES = ("benefit", "allowance", "universal credit", "tax credit", "pension credit",
+                 "personal independence payment")
+BENEFIT = ("(kind = 'benefit' OR (kind IS NULL AND ("
+           + " OR ".join(f"service ILIKE '%{name}%'" for name in BENEFIT_NAMES) + ")))")
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,15 @@ class CohortMapping:
 
     def header_of(self, field: str) -> str:
         return self.headers[self.columns[field]]
+
+    @property
+    def identifier_type(self) -> str:
+        return identifier_type(self.header_of("person_id"))
+
+
+def identifier_type(header: str) -> str:
+    """The kind of person identifier a column holds, from its header: 'NHS number', or the header as named."""
+    return NHS_NUMBER if normalise(header) in _NHS_HEADERS else " ".join(header.lower().split())
 
 
 @dataclass
@@ -374,7 +396,11 @@ def _pseudonymised_rows(table: TextTable, mapping: CohortMapping, pseudonymiser:
         cells = pa.chunked_array(regular.chunks + [extra], type=pa.string())
         # Other columns stay in the chunks they were read in: DuckDB scans chunks, and a copy costs
         # a second per few million rows.
-        columns[field] = pseudonymiser.column(IDENTIFIERS[field], cells) if field in IDENTIFIERS else cells
+        if field == "person_id":
+            check = nhs_number_valid if mapping.identifier_type == NHS_NUMBER else None
+            columns[field], columns["person_invalid"] = pseudonymiser.checked_column("person", cells, check)
+        else:
+            columns[field] = pseudonymiser.column(IDENTIFIERS[field], cells) if field in IDENTIFIERS else cells
     if "household_id" not in columns:
         columns["household_id"] = pa.nulls(table.rows.num_rows + len(odd), pa.int64())
     row_number = pa.chunked_array(table.rows.column("row_number").chunks
@@ -435,7 +461,10 @@ def _raw_text_sql(mapping: CohortMapping) -> str:
     cells = []
     for index in range(len(mapping.headers)):
         field = field_at.get(index)
-        if field in IDENTIFIERS:
+        if field == "person_id":
+            cells.append(f"CASE WHEN person_invalid THEN {_sql_text(INVALID_NHS)} "
+                         f"ELSE coalesce('pseudonym:' || printf('%016x', {field}), '') END")
+        elif field in IDENTIFIERS:
             cells.append(f"coalesce('pseudonym:' || printf('%016x', {field}), '')")
         elif field:
             cells.append(f"CASE WHEN regexp_matches({field}, '[,\"\\n]') "
@@ -459,6 +488,8 @@ def _problems(mapping: CohortMapping) -> list[tuple[str, str, str]]:
     code_header = header.get("unit_cost_code", cost_header)
     return [
         ("overflow", "'(beyond the last column)'", "'the row has more values than the file has columns'"),
+        ("person_invalid", header["person_id"],
+         "'not a valid NHS number (ten digits, the last a modulus 11 check digit): the row is not linked'"),
         ("person_id IS NULL", header["person_id"], "'the person id is blank'"),
         (f"{text['event_date']} IS NULL", header["event_date"], "'the date is blank'"),
         ("event_date_value IS NULL", header["event_date"],
@@ -526,7 +557,8 @@ def _problems_sql(mapping: CohortMapping) -> str:
     text = _text(mapping)
     # A blank row always has a problem (its person id is blank): only those rows need every cell looked at.
     blank = " AND ".join([f"{text[f]} IS NULL" for f in mapping.columns if f not in IDENTIFIERS]
-                         + [f"{f} IS NULL" for f in IDENTIFIERS if mapping.columns.__contains__(f)]) + " AND NOT overflow"
+                         + [f"{f} IS NULL" for f in IDENTIFIERS if mapping.columns.__contains__(f)]
+                         + ["NOT overflow", "NOT person_invalid"])
     # The cells as read (the checked row's columns are renamed: `cost` here is the cell, not the value).
     return f"""
         SELECT row_number, cost_value, {column_case} AS column_name, {reason_case} AS reason,
@@ -586,15 +618,82 @@ def _summarise(con: Store) -> None:
     """Each person's events, assessments and cost by year and agency, and assessments by service."""
     # Grouped first, then joined: the join meets a row per person, year and agency, not every event.
     replace_rows(con, "cohort_person_agency", f"""
-        SELECT person, household_key, fiscal_year, agency_id, events, assessments, assessment_cost, cost
+        SELECT person, household_key, fiscal_year, agency_id, events, assessments, assessment_cost, cost, benefit_cost
         FROM (SELECT person, fiscal_year, agency_id, count(*) AS events,
                      count(*) FILTER (WHERE {ASSESSMENT}) AS assessments,
-                     coalesce(sum(cost) FILTER (WHERE {ASSESSMENT}), 0) AS assessment_cost, sum(cost) AS cost
+                     coalesce(sum(cost) FILTER (WHERE {ASSESSMENT}), 0) AS assessment_cost, sum(cost) AS cost,
+                     coalesce(sum(cost) FILTER (WHERE {BENEFIT}), 0) AS benefit_cost
               FROM cohort_event GROUP BY person, fiscal_year, agency_id)
         JOIN cohort_person USING (person)""")
     replace_rows(con, "cohort_assessment", f"""
         SELECT person, fiscal_year, agency_id, service, count(*) AS assessments FROM cohort_event
         WHERE {ASSESSMENT} GROUP BY ALL""")
+
+
+@dataclass(frozen=True)
+class Linked:
+    """People seen by an agency (or by agencies whose files use one kind of identifier), and how many of them
+    another agency saw too."""
+    name: str
+    people: int
+    linked: int
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """How well the files linked, over every year loaded."""
+    agencies: list[Linked]
+    identifier_types: dict[str, list[str]]  # agency -> the kinds of person identifier its files use
+    kinds: list[Linked]
+    people: int
+    households_of_one: int   # people alone in their household
+    no_household: int        # of whom in no household any file names
+
+
+def linkage(con: Store) -> Linkage:
+    """The linkage rate by agency and by kind of identifier, and the people in households of one.
+
+    Runs on the workspace's engine. A person is linked when the events of more than one agency carry
+    the same pseudonym, that is the same identifier once spaces, dashes and case are set aside.
+    """
+    kinds = _identifier_types(con)
+    by_kind: dict[str, list[str]] = {}
+    for agency, names in kinds.items():
+        for name in names:
+            by_kind.setdefault(name, []).append(agency)
+    counted = {**{("agency", a): [a] for a in kinds}, **{("kind", k): agencies for k, agencies in by_kind.items()}}
+    columns = ", ".join(
+        f"count(DISTINCT CASE WHEN {_among(agencies)} THEN person END), "
+        f"count(DISTINCT CASE WHEN {_among(agencies)} AND agencies > 1 THEN person END)" for agencies in counted.values())
+    row = fetch_one(con, f"""
+        WITH seen AS (SELECT DISTINCT person, agency_id FROM cohort_person_agency),
+        spread AS (SELECT person, count(*) AS agencies FROM seen GROUP BY person)
+        SELECT {columns} FROM seen JOIN spread USING (person)""")
+    figures = {key: Linked(key[1], *row[2 * i:2 * i + 2]) for i, key in enumerate(counted)}
+    people, alone, unnamed = fetch_one(con, """
+        WITH sizes AS (SELECT household_key, count(*) AS n, max(CASE WHEN household_known THEN 1 ELSE 0 END) AS named
+                       FROM cohort_person GROUP BY household_key)
+        SELECT sum(n), sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), sum(CASE WHEN n = 1 AND named = 0 THEN 1 ELSE 0 END)
+        FROM sizes""")
+    return Linkage(sorted((v for k, v in figures.items() if k[0] == "agency"), key=lambda f: (-f.people, f.name)),
+                   kinds, sorted((v for k, v in figures.items() if k[0] == "kind"), key=lambda f: (-f.people, f.name)),
+                   int(people or 0), int(alone or 0), int(unnamed or 0))
+
+
+def _among(agencies: list[str]) -> str:
+    return "agency_id IN (" + ", ".join(_sql_text(a) for a in agencies) + ")"
+
+
+def _identifier_types(con: Store) -> dict[str, list[str]]:
+    """Each agency with events, and the kinds of person identifier (by the column's header) its files use."""
+    rows = con.execute("""
+        SELECT DISTINCT e.agency_id, f.mapping
+        FROM (SELECT DISTINCT file_id, agency_id FROM cohort_event) e JOIN cohort_file f USING (file_id)""").fetchall()
+    kinds: dict[str, set[str]] = {}
+    for agency, mapping in rows:
+        header = json.loads(mapping)["person_id"]
+        kinds.setdefault(agency, set()).add(identifier_type(header))
+    return {agency: sorted(names) for agency, names in sorted(kinds.items())}
 
 
 def balances(con: duckdb.DuckDBPyConnection) -> list[tuple]:

@@ -47,12 +47,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from totalplace.appraise.model import NATIONAL_BODIES, Level, Partner
 from totalplace.deepdive.deflator import PENNY, fiscal_year
 from totalplace.deepdive.unit_costs import UnitCostLibrary, parse_money
 from totalplace.errors import InputError
+from totalplace.inputs import StrictInput, validate
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace
@@ -122,10 +123,8 @@ def parse_share(value: object) -> Decimal:
     return share
 
 
-class Step(BaseModel):
+class Step(StrictInput):
     """One step of a journey, as the analyst wrote it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     agency: str
     service: str
@@ -216,16 +215,14 @@ class Step(BaseModel):
         return self.wait + (self.duration if self.kind == StepKind.wait else Decimal(0))
 
 
-class Version(BaseModel):
+class Version(StrictInput):
     name: str
     description: str = ""
     steps: list[Step]
 
 
-class Journey(BaseModel):
+class Journey(StrictInput):
     """A journey file: its settings and its versions (the first is `as-is`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str
     path: str
@@ -277,12 +274,7 @@ def known_agencies(path: Path, own: object, workspace: Workspace | None) -> tupl
         raise InputError(f"{path}: setting agencies: a list of {{id, name, level}}")
     ids = []
     for number, entry in enumerate(own or [], start=1):
-        try:
-            partner = Partner.model_validate(entry)
-        except ValidationError as error:
-            first = error.errors()[0]
-            raise InputError(f"{path}: agencies entry {number}, field {'.'.join(map(str, first['loc'])) or '?'}: "
-                             f"{first['msg']}") from None
+        partner = validate(Partner, entry, f"{path}: agencies entry {number}", noun="field")
         partners[partner.id] = partner
         ids.append(partner.id)
     return partners, ids
@@ -295,7 +287,7 @@ def _check_agencies(path: Path, versions: dict[str, Version], partners: dict[str
             for field_name in ("agency", "pays", "to"):
                 value = getattr(step, field_name)
                 if value is not None and value not in partners:
-                    raise InputError(f"{path}: version {name!r} step {number}, field {field_name}: {value!r} is not "
+                    raise InputError(f"{path}: version {name!r} step {number}: field {field_name}: {value!r} is not "
                                      f"an agency id (known: {', '.join(sorted(partners))}; add it under agencies: "
                                      "with id, name and level)")
 
@@ -317,13 +309,10 @@ def read_journey(path: Path, workspace: Workspace | None = None) -> Journey:
         settings["price_year"] = fiscal_year(settings["price_year"])
         if settings.get("period") not in (None, ""):
             settings["period"] = parse_days(settings["period"])
-        return Journey(name=path.stem, path=str(path), versions=parsed, partners=partners, own_agencies=own,
-                       **settings)
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise InputError(f"{path}: setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     except (ValueError, TypeError) as error:
         raise InputError(f"{path}: setting price_year or period: {error}") from None
+    return validate(Journey, {**settings, "name": path.stem, "path": str(path), "versions": parsed,
+                              "partners": partners, "own_agencies": own}, str(path), noun="setting")
 
 
 def _read_yaml(path: Path) -> Any:
@@ -343,14 +332,9 @@ def _version(path: Path, name: str, body: object) -> Version:
         where = f"{path}: version {name!r} step {number}"
         if not isinstance(raw, dict):
             raise InputError(f"{where}: expected fields agency, service, kind, ...")
-        try:
-            steps.append(Step.model_validate(raw))
-        except ValidationError as error:
-            first = error.errors()[0]
-            field_name = ".".join(map(str, first["loc"])) or "?"
-            message = first["msg"].removeprefix("Value error, ")
-            raise InputError(f"{where}, field {field_name}: {message}") from None
-    return Version(name=name, description=str(body.get("description") or ""), steps=steps)
+        steps.append(validate(Step, raw, where, noun="field"))
+    fields = {k: v for k, v in body.items() if k != "steps"}
+    return validate(Version, {**fields, "name": name, "steps": steps}, f"{path}: version {name!r}", noun="field")
 
 
 def _read_xlsx(path: Path) -> dict[str, Any]:
@@ -485,13 +469,13 @@ def cost_step(number: int, step: Step, price_year: str, library: UnitCostLibrary
             unit = library.get(step.unit_cost)
             value = library.value(unit.code, price_year)
         except InputError as error:
-            raise InputError(f"{where}, field unit_cost: {error}") from None
+            raise InputError(f"{where}: field unit_cost: {error}") from None
         basis = f"{unit.code}: {unit.value} at {unit.price_year} prices"
         return StepCost(number, step, times, value, to_penny(value * times), basis, unit.illustrative)
     try:
         value = library.series.uprate(step.unit_cost, step.price_year or price_year, price_year)
     except (InputError, ValueError) as error:
-        raise InputError(f"{where}, field price_year: {error}") from None
+        raise InputError(f"{where}: field price_year: {error}") from None
     basis = f"{step.unit_cost} at {step.price_year or price_year} prices, from the journey file: " + (
         step.source or "no source given")
     return StepCost(number, step, times, value, to_penny(value * times), basis, not step.source)

@@ -5,9 +5,11 @@ environment variable TOTALPLACE_PSEUDONYM_KEY, and never from (or into) the
 workspace, so the store and everything derived from it can be shared without
 anyone being able to turn a pseudonym back into a person without the key.
 
-An identifier is normalised first (trimmed, inner spaces removed, upper-cased),
-so that '943 476 5919' and '9434765919' link. People and households are hashed
-in separate domains: a household's pseudonym never equals a person's.
+An identifier is normalised first (spaces and dashes removed, upper-cased), so
+that '943 476 5919', '943-476-5919' and '9434765919' link, and 'hh-7' links to
+'HH7'. People and households are hashed in separate domains: a household's
+pseudonym never equals a person's. An NHS number is checked (its modulus 11
+check digit) before it is hashed: one that fails is never given a pseudonym.
 
 A pseudonym is the first 8 bytes of the HMAC as a signed 64-bit integer (shown
 as 16 hex digits): joins and group-bys on 20 million events stay fast, and the
@@ -21,6 +23,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +37,11 @@ KEY_ENV = "TOTALPLACE_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 16
 KEY_CHECK_MESSAGE = b"totalplace key check"
 DOMAINS = ("person", "household")
-_SPACE = re.compile(r"\s+")
-_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # the ASCII characters Python's \s matches
+# Dashes as typed or pasted: hyphen-minus, the Unicode hyphens and dashes, the minus sign, full-width and small forms.
+_DASHES = "\\-\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d"
+_SEPARATORS = re.compile(f"[\\s{_DASHES}]+")
+_ASCII_SEPARATORS = r"[\t\n\x0b\x0c\r\x1c-\x1f \-]+"  # the ASCII characters Python's \s matches, and '-'
+NHS_WEIGHTS = np.arange(10, 1, -1)  # the first nine digits' weights in the modulus 11 check
 _BLOCK = 64  # SHA-256's block size in bytes
 _IPAD, _OPAD = bytes(b ^ 0x36 for b in range(256)), bytes(b ^ 0x5C for b in range(256))  # XOR as translate tables
 
@@ -88,16 +94,25 @@ class Pseudonymiser:
         return self._pseudonyms(domain, ids)[0].as_py()
 
     def column(self, domain: str, cells: pa.ChunkedArray | pa.Array) -> pa.Array:
-        """Pseudonyms of a column of identifier text: blank -> null.
+        """Pseudonyms of a column of identifier text: blank -> null."""
+        return self.checked_column(domain, cells)[0]
 
-        Only the distinct texts are normalised (in Arrow) and only identifiers
-        not seen before are hashed: a file of millions of events names far
-        fewer people, and each row takes its pseudonym by index.
+    def checked_column(self, domain: str, cells: pa.ChunkedArray | pa.Array,
+                       valid: Callable[[pa.Array], pa.Array] | None = None) -> tuple[pa.Array, pa.Array]:
+        """Pseudonyms of a column of identifier text, and which cells `valid` refused (never hashed: null).
+
+        Only the distinct texts are normalised (in Arrow) and checked, and only
+        identifiers not seen before are hashed: a file of millions of events
+        names far fewer people, and each row takes its pseudonym by index.
         """
         encoded = pc.dictionary_encode(cells)
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
-        return pc.take(self._pseudonyms(domain, normalised(encoded.dictionary)), encoded.indices)
+        normal = normalised(encoded.dictionary)
+        refused = pa.repeat(False, len(normal)) if valid is None else pc.and_(
+            pc.not_equal(normal, ""), pc.invert(valid(normal)))
+        hashed = self._pseudonyms(domain, pc.if_else(refused, "", normal))
+        return pc.take(hashed, encoded.indices), pc.fill_null(pc.take(refused, encoded.indices), False)
 
     def _pseudonyms(self, domain: str, normal: pa.Array) -> pa.Array:
         """The pseudonym of each normalised identifier, hashing those not seen before; blank -> null."""
@@ -144,11 +159,24 @@ def _hmac(inner: hashlib._Hash, outer: hashlib._Hash, message: bytes) -> bytes:
 
 
 def normalised(texts: pa.Array) -> pa.Array:
-    """Identifiers as linked: whitespace removed, upper-cased (Python's rules, for any text)."""
+    """Identifiers as linked: whitespace and dashes removed, upper-cased (Python's rules, for any text)."""
     if pc.all(pc.string_is_ascii(texts)).as_py() is not False:
         # In ASCII text Python's \s and str.upper() are exactly these, and Arrow applies them without a loop.
-        return pc.ascii_upper(pc.replace_substring_regex(texts, _ASCII_SPACE, ""))
-    return pa.array([None if t is None else _SPACE.sub("", t).upper() for t in texts.to_pylist()], pa.string())
+        return pc.ascii_upper(pc.replace_substring_regex(texts, _ASCII_SEPARATORS, ""))
+    return pa.array([None if t is None else _SEPARATORS.sub("", t).upper() for t in texts.to_pylist()], pa.string())
+
+
+def nhs_number_valid(normal: pa.Array) -> pa.Array:
+    """Whether each normalised identifier is an NHS number: ten digits whose last is the modulus 11 check
+    digit of the first nine (weights 10 down to 2; 11 - remainder, 11 read as 0; 10 is no valid number)."""
+    ten_digits = pc.fill_null(pc.match_substring_regex(normal, r"^[0-9]{10}$"), False)
+    candidates = pc.filter(normal, ten_digits).to_pylist()
+    valid = np.zeros(len(normal), dtype=bool)
+    if candidates:
+        digits = np.frombuffer("".join(candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 10) - ord("0")
+        check = (11 - (digits[:, :9].astype(np.int64) @ NHS_WEIGHTS) % 11) % 11
+        valid[np.flatnonzero(ten_digits.to_numpy(zero_copy_only=False))] = (check != 10) & (check == digits[:, 9])
+    return pa.array(valid)
 
 
 def show(pseudonym: int | None) -> str:

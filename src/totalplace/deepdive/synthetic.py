@@ -14,9 +14,13 @@ families using most of the resources):
   (residential care, custody, an inpatient stay) grows with need too;
 - each event's cost is lognormal around an illustrative unit cost (not an
   official figure);
-- agencies record identifiers their own way: the NHS writes the shared person
-  number with spaces ('900 000 0007'), others without; only council, housing
-  and DWP files carry a household id, so households link through them.
+- the shared person number is a valid NHS number (its modulus 11 check digit
+  right), and agencies write it their own way: the NHS in a column headed
+  'NHS number' with spaces ('900 000 0018'), the police with dashes
+  ('900-000-0018'), the others as plain digits; only council, housing and DWP
+  files carry a household id, the housing office's in lower case with a dash
+  ('hh-0000020'), so households link through them once identifiers are normalised;
+- Universal Credit is a payment to the person (kind 'benefit'), not the cost of a service.
 The same seed gives the same files.
 """
 
@@ -34,7 +38,7 @@ from totalplace.errors import InputError
 
 MARKER = "SYNTHETIC.txt"
 HOUSEHOLD_SIZES = np.array([0.29, 0.34, 0.16, 0.14, 0.05, 0.02])  # 1..6 people
-PERSON_NUMBER_BASE = 9_000_000_000
+NHS_STEM_BASE = 900_000_000  # the first nine digits of the first person's number; the tenth is the check digit
 MAX_ROWS_PER_FILE = 2_000_000
 NEED_CAP = 12.0  # events grow with need up to here: nobody is seen every hour
 
@@ -54,38 +58,40 @@ class SynthAgency:
     reach: float              # chance of contact in a year at average need is 1 - exp(-reach)
     events_per_contact: float  # further events in the year of a person in contact, at average need
     records_household: bool
-    spaced_ids: bool
+    id_form: str               # how the person number is written: plain, spaced or dashed
     services: tuple[Service, ...]
+    id_header: str = "person id"
+    household_form: str = "plain"  # or lower-dashed: 'hh-0000020'
 
 
 AGENCIES: tuple[SynthAgency, ...] = (
-    SynthAgency("council-social-care", 0.25, 8.0, True, False, (
+    SynthAgency("council-social-care", 0.25, 8.0, True, "plain", (
         Service("Care Act assessment", "assessment", 350, 0.15, 0.5),
         Service("Home care visit", "appointment", 45, 0.6, 0.3),
         Service("Children's social work visit", "appointment", 120, 0.2, 0.6),
         Service("Residential care week", "payment", 850, 0.05, 1.2),
     )),
-    SynthAgency("nhs", 1.8, 6.0, False, True, (
+    SynthAgency("nhs", 1.8, 6.0, False, "spaced", (
         Service("GP appointment", "appointment", 42, 0.6, 0.0),
         Service("A&E attendance", "contact", 250, 0.2, 0.6),
         Service("Mental health assessment", "assessment", 300, 0.1, 0.7),
         Service("Inpatient day", "appointment", 450, 0.1, 1.2),
-    )),
-    SynthAgency("police", 0.15, 2.0, False, False, (
+    ), id_header="NHS number"),
+    SynthAgency("police", 0.15, 2.0, False, "dashed", (
         Service("Call for service", "contact", 90, 0.7, 0.5),
         Service("Vulnerability assessment", "assessment", 150, 0.2, 0.8),
         Service("Arrest and custody", "contact", 1800, 0.1, 1.3),
     )),
-    SynthAgency("dwp", 0.5, 12.0, True, False, (
-        Service("Universal Credit payment", "payment", 400, 0.8, 0.2),
+    SynthAgency("dwp", 0.5, 12.0, True, "plain", (
+        Service("Universal Credit payment", "benefit", 400, 0.8, 0.2),
         Service("Work capability assessment", "assessment", 200, 0.1, 0.6),
         Service("Jobcentre appointment", "appointment", 30, 0.1, 0.0),
     )),
-    SynthAgency("housing", 0.3, 4.0, True, False, (
+    SynthAgency("housing", 0.3, 4.0, True, "plain", (
         Service("Housing needs assessment", "assessment", 180, 0.2, 0.6),
         Service("Tenancy support visit", "appointment", 60, 0.6, 0.3),
         Service("Temporary accommodation night", "payment", 70, 0.2, 1.2),
-    )),
+    ), household_form="lower-dashed"),
 )
 
 
@@ -113,6 +119,7 @@ def generate(cohort_dir: Path, people: int, years: list[str], seed: int = 1,
         raise InputError(f"--agencies must be between 1 and {len(AGENCIES)}")
     rng = np.random.default_rng(seed)
     household_of, need = _households(rng, people)
+    numbers = nhs_numbers(people)
     chosen = AGENCIES[:agencies]
     contact = {a.id: 1 - np.exp(-a.reach * need) for a in chosen}
     scale = _events_scale(chosen, contact, need, events_per_person)
@@ -122,7 +129,7 @@ def generate(cohort_dir: Path, people: int, years: list[str], seed: int = 1,
         start = np.datetime64(fiscal_year_start(year))
         in_contact = _contacts(rng, chosen, contact)
         for agency in chosen:
-            table = _agency_events(rng, agency, household_of, need, in_contact[agency.id], scale, start)
+            table = _agency_events(rng, agency, household_of, need, in_contact[agency.id], scale, start, numbers)
             events += table.num_rows
             files += _write(cohort_dir / agency.id, year, table)
     _write_marker(cohort_dir, people, int(household_of.max()) + 1, years, seed, events_per_person, chosen)
@@ -163,7 +170,7 @@ def _contacts(rng, agencies: tuple[SynthAgency, ...], contact: dict[str, np.ndar
 
 
 def _agency_events(rng, agency: SynthAgency, household_of: np.ndarray, need: np.ndarray, in_contact: np.ndarray,
-                   scale: float, start: np.datetime64) -> pa.Table:
+                   scale: float, start: np.datetime64, numbers: np.ndarray) -> pa.Table:
     further = rng.poisson(scale * agency.events_per_contact * np.minimum(need, NEED_CAP))
     counts = np.where(in_contact, 1 + further, 0)
     person = np.repeat(np.arange(len(need)), counts)
@@ -177,8 +184,9 @@ def _agency_events(rng, agency: SynthAgency, household_of: np.ndarray, need: np.
     days = rng.integers(0, 365, len(person))
     order = np.lexsort((person, days))
     return pa.table({
-        "person id": _person_numbers(person[order], agency.spaced_ids),
-        **({"household id": _household_numbers(household_of[person[order]])} if agency.records_household else {}),
+        agency.id_header: _person_numbers(person[order], numbers, agency.id_form),
+        **({"household id": _household_numbers(household_of[person[order]], agency.household_form)}
+           if agency.records_household else {}),
         "date": pa.array(start + days[order].astype("timedelta64[D]"), pa.date32()),
         "service": _names([s.name for s in agency.services], service[order]),
         "kind": _names([s.kind for s in agency.services], service[order]),
@@ -186,16 +194,28 @@ def _agency_events(rng, agency: SynthAgency, household_of: np.ndarray, need: np.
     })
 
 
-def _person_numbers(person: np.ndarray, spaced: bool) -> pa.Array:
-    """A 10-digit person number, written '900 000 0007' by agencies that space it."""
+def nhs_numbers(count: int) -> np.ndarray:
+    """The first `count` valid NHS numbers from NHS_STEM_BASE, seven stems apart (a stem whose check digit
+    would be 10 has no valid number and is skipped)."""
+    stems = NHS_STEM_BASE + 7 * np.arange(count + count // 5 + 20, dtype=np.int64)  # 1 in 11 has no number
+    weighted = sum(stems // 10 ** (weight - 2) % 10 * weight for weight in range(10, 1, -1))  # weight 10: the first
+    check = (11 - weighted % 11) % 11
+    keep = check != 10
+    return (stems[keep] * 10 + check[keep])[:count]
+
+
+def _person_numbers(person: np.ndarray, numbers: np.ndarray, form: str) -> pa.Array:
+    """Each person's NHS number, written as the agency writes it: '9000000018', '900 000 0018' or '900-000-0018'."""
+    separator = {"plain": "", "spaced": " ", "dashed": "-"}[form]
+
     def text(p: int) -> str:
-        digits = str(PERSON_NUMBER_BASE + 7 * p)
-        return f"{digits[:3]} {digits[3:6]} {digits[6:]}" if spaced else digits
+        digits = str(numbers[p])
+        return f"{digits[:3]}{separator}{digits[3:6]}{separator}{digits[6:]}"
     return _labels(person, text)
 
 
-def _household_numbers(household: np.ndarray) -> pa.Array:
-    return _labels(household, lambda h: f"HH{h:07d}")
+def _household_numbers(household: np.ndarray, form: str) -> pa.Array:
+    return _labels(household, (lambda h: f"hh-{h:07d}") if form == "lower-dashed" else (lambda h: f"HH{h:07d}"))
 
 
 def _labels(numbers: np.ndarray, text) -> pa.Array:

@@ -2,13 +2,16 @@
 
 One row a building: id, agency, name, postcode, lat, lon, use, floor_area_m2, running_cost
 (a year), utilisation (share of the space in use, 0.65 or 65%), tenure, condition (A good
-to D bad), book_value, and optionally source (e.g. "synthetic"). Latitude and longitude are
+to D bad), book_value, and optionally source (e.g. "synthetic"), lease_break (the date a
+leasehold or PFI building can first be given up) and moving_cost (the one-off cost of moving
+its people out, when known better than the estimate per m²). Latitude and longitude are
 required: a postcode cannot be placed on the map offline, and no postcode table ships with
 totalplace (the ONS Postcode Directory is the source to look them up).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -56,6 +59,8 @@ class Building(BaseModel):
     condition: Condition
     book_value: Money = Field(ge=0)
     source: str = ""
+    lease_break: dt.date | None = None
+    moving_cost: Money | None = Field(default=None, ge=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -26,7 +26,10 @@ AGENCIES = [("bradford-council", ["office", "library", "depot", "children's cent
             ("probation", ["probation office"], 0.04),
             ("housing", ["housing office"], 0.06)]
 COLUMNS = ["id", "agency", "name", "postcode", "lat", "lon", "use", "floor_area_m2", "running_cost",
-           "utilisation", "tenure", "condition", "book_value", "source"]
+           "utilisation", "tenure", "condition", "book_value", "source", "lease_break"]
+# What each kind of need is for, as a use of the table of uses that can share (estate.sharing).
+NEED_USES = {"team base": "office", "clinic rooms": "clinic", "drop-in centre": "children's centre",
+             "interview rooms": "office", "office": "office", "hub": "office"}
 SPREAD_M = 1500.0
 
 
@@ -59,6 +62,10 @@ def buildings(n: int, seed: int = 2010, towns: list[tuple[str, float, float, flo
                      tenure[i], condition[i],
                      f"{Decimal(f'{area[i] * value_m2[i]:.0f}') if tenure[i] == 'freehold' else Decimal(0)}",
                      SOURCE])
+    # Drawn after every other column, so that those stay as earlier seeds made them.
+    break_year, break_month = rng.integers(2026, 2036, n), rng.integers(1, 13, n)
+    for i, row in enumerate(rows):
+        row.append(f"{break_year[i]}-{break_month[i]:02d}-01" if tenure[i] != "freehold" else "")
     return rows
 
 
@@ -80,8 +87,9 @@ def needs(estate_rows: list[list], seed: int = 2010, n: int = 6) -> list[list]:
     for k, i in enumerate(picks):
         row = estate_rows[i]
         agency = AGENCIES[(AGENCIES.index(next(a for a in AGENCIES if a[0] == row[1])) + 1) % len(AGENCIES)][0]
-        rows.append([f"N{k + 1}", agency, f"{wanted[k % len(wanted)]} (synthetic)", f"{rng.integers(2, 12) * 25}",
-                     row[4], row[5], "1000", ""])
+        kind = wanted[k % len(wanted)]
+        rows.append([f"N{k + 1}", agency, f"{kind} (synthetic)", f"{rng.integers(2, 12) * 25}",
+                     row[4], row[5], "1000", NEED_USES[kind]])
     return rows
 
 

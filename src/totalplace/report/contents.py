@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from totalplace import display
-from totalplace.count import bottomup, topdown
+from totalplace.count import bottomup, headline, topdown
 from totalplace.count.population import fiscal_year_start
 from totalplace.report.section import Section
 from totalplace.report.summary import Point, summary
@@ -19,6 +19,7 @@ from totalplace.store.connection import connect
 from totalplace.workspace import Workspace
 
 PROVIDERS = [
+    "totalplace.count.headline_report",
     "totalplace.count.topdown_report",
     "totalplace.count.bottomup_report",
     "totalplace.count.funding_streams",
@@ -65,7 +66,6 @@ def report_year(workspace: Workspace, year: str | None) -> str | None:
     if not workspace.store_path.exists():
         return None
     with closing(connect(workspace, read_only=True)) as con:
-        ledger_years = bottomup.fiscal_years(con)
-        if ledger_years:
-            return ledger_years[-1]
-        return topdown.require_loaded(con)[-1] if topdown.has_lines(con) else None
+        if bottomup.fiscal_years(con) or topdown.has_lines(con):
+            return headline.headline_year(con, None)  # the headline's year: the report is of the same one
+        return None

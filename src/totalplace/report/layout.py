@@ -66,11 +66,10 @@ class TableView:
 
 def view_of(table: Table, names: dict[str, str] | None = None) -> TableView:
     """The table's cells as people read them (codes by their `names`), and how it is laid out on the page."""
-    columns, rows = table.for_people()
-    offset = 1 if table.named else 0
+    columns, rows, precisions = table.for_people()
     legend: list[str] = []
-    texts = [[_cell(value, table.precision_of(i + offset if i else 0), legend, names or {})
-              for i, value in enumerate(row)] for row in rows]
+    texts = [[_cell(value, precision, legend, names or {}) for value, precision in zip(row, precisions)]
+             for row in rows]
     headings = [display.column_title(c) for c in columns]
     numeric = [any(_is_number(row[i]) for row in rows) for i in range(len(columns))]
     landscape, parts = lay_out(headings, texts)

@@ -36,14 +36,16 @@ class Reasons(tuple):
 class Table:
     """Figures in rows. Money is a Decimal (exact in every file); how people see it is the table's `precision`:
     to the penny for ledgers, rounded for apportioned and modelled figures (`precisions` by column where a
-    table holds both). A table whose second column is "name" holds codes in its first: people read the names,
-    the CSV and JSON keep both."""
+    table holds both). Codes stay in CSV and JSON columns of their own: a table whose second column is "name"
+    holds codes in its first (people read the names under the first column's heading), and the columns named
+    in `codes` are left out of what people read."""
     title: str
     columns: list[str]
     rows: list[list]
     notes: list[str] = field(default_factory=list)
     precision: str = display.PENNY
     precisions: dict[str, str] = field(default_factory=dict)
+    codes: tuple[str, ...] = ()
 
     @property
     def named(self) -> bool:
@@ -52,11 +54,15 @@ class Table:
     def precision_of(self, column: int) -> str:
         return self.precisions.get(self.columns[column], self.precision)
 
-    def for_people(self) -> tuple[list[str], list[list]]:
-        """The columns and rows people read: a coded table shows its names under the first column's heading."""
-        if not self.named:
-            return self.columns, self.rows
-        return [self.columns[0], *self.columns[2:]], [[row[1], *row[2:]] for row in self.rows]
+    def for_people(self) -> tuple[list[str], list[list], list[str]]:
+        """The columns and rows people read, and each column's precision: no code columns, and in a named
+        table the names under the first column's heading."""
+        shown = [i for i, column in enumerate(self.columns) if column not in self.codes]
+        if self.named:
+            shown.remove(1)
+        values = [1 if i == 0 and self.named else i for i in shown]
+        return ([self.columns[i] for i in shown], [[row[i] for i in values] for row in self.rows],
+                [self.precision_of(i) for i in values])
 
 
 def cell_text(value, precision: str = display.PENNY) -> str:
@@ -109,8 +115,7 @@ def emit(table: Table, fmt: Format, output: Path | None = None, console: Console
 
 def _print_rich(table: Table, console: Console) -> None:
     view = RichTable(title=table.title, title_justify="left")
-    columns, rows = table.for_people()
-    offset = 1 if table.named else 0
+    columns, rows, precisions = table.for_people()
     numeric = [
         any(isinstance(row[i], (Decimal, int, float)) and not isinstance(row[i], bool) for row in rows)
         for i in range(len(columns))
@@ -118,7 +123,7 @@ def _print_rich(table: Table, console: Console) -> None:
     for name, right in zip(columns, numeric):
         view.add_column(name, justify="right" if right else "left", overflow="fold")
     for row in rows:
-        view.add_row(*(cell_text(v, table.precision_of(i + offset if i else 0)) for i, v in enumerate(row)))
+        view.add_row(*(cell_text(v, p) for v, p in zip(row, precisions)))
     console.print(view)
     for note in table.notes:
         console.print(note, highlight=False)
@@ -142,7 +147,7 @@ def write_xlsx(table: Table, path: Path) -> None:
 def sheet_rows(sheet, table: Table, names: dict[str, str] | None = None) -> None:
     """The table on a worksheet: its title, a frozen header row, numbers stored as numbers with their
     formats (£, %, counts, ratios), codes by their `names`, and columns as wide as what they hold."""
-    columns, rows = table.for_people()
+    columns, rows, precisions = table.for_people()
     if names:
         rows = [[display.named(v, names) if isinstance(v, str) else v for v in row] for row in rows]
     headings = [display.column_title(c) for c in columns]
@@ -151,9 +156,7 @@ def sheet_rows(sheet, table: Table, names: dict[str, str] | None = None) -> None
     for row in rows:
         append_row(sheet, row, money=True, shares=True)
     sheet.freeze_panes = "A3"
-    offset = 1 if table.named else 0
-    for index, heading in enumerate(headings):
-        precision = table.precision_of(index + offset if index else 0)
+    for index, (heading, precision) in enumerate(zip(headings, precisions)):
         longest = max([len(heading)] + [len(cell_text(row[index], precision)) for row in rows])
         sheet.column_dimensions[_column_letter(index + 1)].width = min(longest, WIDEST_COLUMN) + 2
 

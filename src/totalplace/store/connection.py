@@ -10,7 +10,7 @@ import duckdb
 
 from totalplace.ingest import parse
 from totalplace.store import parquet
-from totalplace.store.schema import CLASSIFICATION_COLUMNS, TABLES
+from totalplace.store.schema import ADDED_COLUMNS, CLASSIFICATION_COLUMNS, TABLES
 from totalplace.store.parquet import stored_tables
 from totalplace.store.spark import SparkStore, open_store
 from totalplace.workspace import Engine, Workspace
@@ -35,6 +35,7 @@ def connect(workspace: Workspace, read_only: bool = False) -> Store:
     else:
         con = duckdb.connect(str(workspace.store_path))
         _move_classification_onto_lines(con)
+        _add_new_columns(con)
         con.execute(TABLES)
         _sync_settings(con, workspace)
     parse.install(con)
@@ -53,6 +54,21 @@ def _move_classification_onto_lines(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"""UPDATE spend_line s SET {", ".join(f"{c} = old.{c}" for c in CLASSIFICATION_COLUMNS)}
                         FROM classification old WHERE old.line_id = s.line_id""")
         con.execute("DROP TABLE classification")
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A store made before a column was added gains it (empty: `totalplace classify` fills classification columns)."""
+    have = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main'").fetchall()}
+    tables = {t for t, _ in have}
+    missing = [(t, c, kind) for t, c, kind in ADDED_COLUMNS if t in tables and (t, c) not in have]
+    if not missing:
+        return
+    with transaction(con):
+        con.execute("DROP VIEW IF EXISTS classification")  # remade with the new columns
+        for table, column, kind in missing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def _sync_settings(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:

@@ -4,6 +4,7 @@ from totalplace.ingest.parse import MONEY
 
 TOTAL = "DECIMAL(38,2)"
 CLASSIFICATION_COLUMNS = ("theme", "cofog", "rule_id", "transfer_kind", "transfer_rule", "counterpart_agency")
+PASS_THROUGH_COLUMNS = ("pass_through", "pass_through_rule")  # set after the others, from the payee and the labels
 
 TABLES = f"""
 CREATE TABLE IF NOT EXISTS place (
@@ -44,7 +45,9 @@ CREATE TABLE IF NOT EXISTS spend_line (
     theme VARCHAR, cofog VARCHAR, rule_id VARCHAR,
     transfer_kind VARCHAR,            -- kind of public body paid, when it is one
     transfer_rule VARCHAR,            -- the reference row or pattern that said so
-    counterpart_agency VARCHAR        -- the agency of this count that was paid, if any
+    counterpart_agency VARCHAR,       -- the agency of this count that was paid, if any
+    pass_through VARCHAR,             -- money passed through to the body paid: precept_or_levy, paid_over_to_government, pension_fund
+    pass_through_rule VARCHAR         -- the pass-through rule that said so
 );
 CREATE TABLE IF NOT EXISTS rejected_row (
     file_id INTEGER NOT NULL,
@@ -59,7 +62,13 @@ CREATE TABLE IF NOT EXISTS rejected_row (
 -- spend_line, as a count joining 10 million lines to 10 million
 -- classifications took four times as long as reading them from the line.
 CREATE VIEW IF NOT EXISTS classification AS
-SELECT line_id, {", ".join(CLASSIFICATION_COLUMNS)} FROM spend_line;
+SELECT line_id, {", ".join(CLASSIFICATION_COLUMNS + PASS_THROUGH_COLUMNS)} FROM spend_line;
 """
+
+# Columns added since stores were first made: (table, column, type and default), added to an older store.
+ADDED_COLUMNS = (
+    ("spend_line", "pass_through", "VARCHAR"),
+    ("spend_line", "pass_through_rule", "VARCHAR"),
+)
 
 LINE_ID_FACTOR = 100_000_000

@@ -107,9 +107,9 @@ class SparkStore:
             self.tables.add(name)
         if "spend_line" in self.tables:
             # The store's one view: each line's classification (store.schema).
-            from totalplace.store.schema import CLASSIFICATION_COLUMNS
+            from totalplace.store.schema import CLASSIFICATION_COLUMNS, PASS_THROUGH_COLUMNS
             self.spark.sql(f"CREATE OR REPLACE TEMP VIEW classification AS SELECT line_id, "
-                           f"{', '.join(CLASSIFICATION_COLUMNS)} FROM spend_line")
+                           f"{', '.join(CLASSIFICATION_COLUMNS + PASS_THROUGH_COLUMNS)} FROM spend_line")
 
     def has_table(self, name: str) -> bool:
         return name in self.tables or name in self._temporary

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException
 
-from totalplace.count import topdown
+from totalplace.count import headline, topdown
 from totalplace.errors import InputError
 from totalplace.report.section import Section
 from totalplace.report.tables import Table
@@ -120,6 +120,20 @@ class TopdownHeadline:
     """The top-down count for the overview: its figures, and its report section's two charts."""
     count: topdown.TopdownCount   # by level of control: total, £ per head, share at each level
     section: Section              # the sliding scale and the flow from funder to who decides to function
+
+
+def place_headline(store: Store) -> headline.Headline | None:
+    """The place's one headline (count.headline, as the CLI and the report give it), or None with no CRA loaded."""
+    def compute() -> headline.Headline | None:
+        with store.alone():  # the best estimate keeps its apportionment in temporary tables: read-write
+            con = connect(store.workspace)
+            try:
+                return headline.headline(con, store.workspace)
+            except InputError:
+                return None
+            finally:
+                con.close()
+    return store.cached(("headline",), compute, one_at_a_time=_making)
 
 
 def topdown_headline(store: Store) -> TopdownHeadline | None:

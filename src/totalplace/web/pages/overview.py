@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from totalplace.count import headline
+from totalplace.display import agency_name
 from totalplace.web import capabilities, figures
 from totalplace.web.auth import PUBLIC, current_principal
 from totalplace.web.db import published
@@ -32,6 +34,8 @@ def overview_page(request: Request, year: YearQuery = None) -> Response:
     view = figures.overview(store, year)
     top = capabilities.topdown_headline(store)
     return cached_page(request, "overview.html", (view.fiscal_year,), lambda: dict(
+        headline=capabilities.place_headline(store),
+        ledgers=[f"{agency_name(store.workspace, r.key)}'s ledger" for r in view.by_agency.rows],
         view=view, years=figures.years(store), agency_table=table_of(request, view.by_agency),
         theme_table=table_of(request, view.by_theme), theme_chart=chart_svg(request, view.by_theme, None),
         drill=principal.sees_rows, top=top, top_view=_topdown_view(top)))
@@ -54,6 +58,25 @@ def _topdown_view(top: capabilities.TopdownHeadline | None) -> dict | None:
     capability = capabilities.by_key("topdown")
     return {"section": top.section, "tables": [], "charts": [
         (chart, capabilities.csv_path(capability, top.section, n)) for n, chart in enumerate(top.section.charts)]}
+
+
+def _pounds(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _headline_json(found: headline.Headline | None) -> dict | None:
+    if found is None:
+        return None
+    money = _pounds
+    return {"sentence": found.sentence(), "fiscal_year": found.fiscal_year, "top_down_year": found.top_down_year,
+            "years_differ": found.years_differ, "amount": money(found.amount), "per_head": money(found.per_head),
+            "population": found.population, "region": found.region, "region_per_head": money(found.region_per_head),
+            "england_per_head": money(found.england_per_head), "from_ledgers": money(found.from_ledgers),
+            "from_top_down": money(found.from_top_down), "ledger_share": found.ledger_share,
+            "part_year": found.part_year,
+            "ledgers": [{"agency": p.agency, "name": p.name, "amount": money(p.amount),
+                         "months_covered": p.months_covered, "coverage": p.coverage} for p in found.ledgers],
+            "missing": list(found.missing), "sources": list(found.sources)}
 
 
 def _topdown_json(top: capabilities.TopdownHeadline | None) -> dict | None:
@@ -87,6 +110,7 @@ def overview_api(request: Request, year: YearQuery = None) -> dict:
             "files": view.files, "rows_rejected": view.rows_rejected, "gaps": [f"{agency} {month}" for agency, month in view.gaps],
             "by_agency": table_json(table_of(request, view.by_agency)),
             "by_theme": table_json(table_of(request, view.by_theme)),
+            "headline": _headline_json(capabilities.place_headline(request.app.state.store)),
             "topdown": _topdown_json(capabilities.topdown_headline(request.app.state.store))}
 
 
