@@ -93,9 +93,9 @@ def _headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topd
     others = ", ".join(f"{c.name} {_money(p)}" for c, p in zip(beside.columns[1:], beside.total_per_head()[1:]))
     headline = (f"Top-down, {result.fiscal_year}: {_money(result.total)} of identifiable public spending in {place}, "
                 f"{_money(result.per_head)} per head; beside it, per head: {others}.")
-    say_text = (f"{place} has a say over {say.share:.0%} of it ({_money(say_amount)}); the local NHS spends "
-                f"{say.nhs_share:.0%} beside that, and the council's own discretion is "
-                f"{say.council_discretion_share:.0%}.")
+    say_text = (f"Of the top-down count for {result.fiscal_year}, {place} has a say over {say.share:.0%} "
+                f"({_money(say_amount)}); the local NHS spends {say.nhs_share:.0%} beside that, and the council's own "
+                f"discretion is {say.council_discretion_share:.0%}.")
     return Section(
         "topdown-headline", "The whole place: how much, and how much say",
         [headline, f"{say_text} {say.definition}.", *[f"Missing: {m.words}." for m in result.missing]],
