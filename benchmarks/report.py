@@ -18,10 +18,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from topdown import extract  # the baseline's code from a git ref, as benchmarks/topdown.py takes it
 
 PROJECT = Path(__file__).resolve().parents[1]
 TIME = "/usr/bin/time"  # GNU time: the peak memory of the process it runs
@@ -38,14 +39,6 @@ def build(source: Path, workspace: Path, output: Path) -> dict:
     wall = time.perf_counter() - started
     peak_kb = int(done.stderr.strip().splitlines()[-1])  # GNU time's maximum resident set size
     return {"wall": wall, "peak_mb": peak_kb / 1024, "pages": len(PdfReader(output / "report.pdf").pages)}
-
-
-def extract(ref: str, folder: Path) -> Path:
-    archive = folder / "baseline.tar"
-    subprocess.run(["git", "-C", str(PROJECT), "archive", "-o", str(archive), ref, "src"], check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-    return folder / "src"
 
 
 def main() -> None:

@@ -70,7 +70,7 @@ def significant(value: Decimal, figures: int = 3) -> Decimal:
 
 
 def _figures(value: Decimal) -> str:
-    places = max(0, -value.as_tuple().exponent)
+    places = max(0, -int(value.as_tuple().exponent))
     return f"{value:,.{places}f}"
 
 

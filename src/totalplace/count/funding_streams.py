@@ -398,7 +398,7 @@ def report_sections(workspace: Workspace, year: str | None = None) -> list[Secti
     return [Section(
         id="funding-streams", title="Funding streams",
         paragraphs=[
-            f"The register holds {len(streams)} funding streams worth {display.money(sum(s.amount for s in streams))} "
+            f"The register holds {len(streams)} funding streams worth {display.money(sum((s.amount for s in streams), Decimal(0)))} "
             f"from {len({s.funder for s in streams})} funders to {len({s.recipient for s in streams})} recipients.",
             HHI_MEANING,
             *[f.text for f in findings],

@@ -469,7 +469,7 @@ def _missing_words(year: str, region: str, spender: str, cofog: str | None, rele
 
 
 def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
-          year: str | None = None, keep: int = 8) -> list[tuple[str, str, Decimal]]:
+          year: str | None = None, keep: int = 8) -> list[tuple[str, str, str, Decimal]]:
     """Money from funder (department) to who spends it (level of control) to function, for a flow diagram.
 
     The `keep` largest departments and functions are named; the rest are
