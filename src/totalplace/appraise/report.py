@@ -75,7 +75,8 @@ def intervention_sections(appraisal: Appraisal, library: UnitCostLibrary | None 
     sections = [
         Section(f"{slug}-summary", f"Invest to save: {iv.name}",
                 ([iv.description.strip()] if iv.description else []) + [case.text],
-                tables=[tables.summary_table(appraisal), tables.agency_table(appraisal), tables.return_table(appraisal)],
+                tables=[tables.summary_table(appraisal), tables.agency_table(appraisal),
+                        tables.return_table(appraisal)],
                 provenance=tables.provenance(appraisal), year=said, appendix=[tables.outcome_table(appraisal), *used],
                 findings=[case]),
         Section(f"{slug}-matrix", "Who pays and who gains: the wrong-pocket matrix",

@@ -262,7 +262,8 @@ def montecarlo_tables(appraisal: Appraisal, run: MonteCarlo) -> list[Table]:
     percentiles = [[names.get(k, k), *[Decimal(str(round(x, 2))) for x in values]]
                    for k, values in run.percentile_table().items()]
     note = (f"{run.draws:,} draws, seed {run.seed}; NumPy binary floats (the central case is exact in Decimal). "
-            f"Inputs drawn: {', '.join(input_name(appraisal, k) for k in appraisal.intervention.uncertainty) or 'none'}.")
+            "Inputs drawn: " + (", ".join(input_name(appraisal, k) for k in appraisal.intervention.uncertainty)
+                                or "none") + ".")
     return [Table("Monte Carlo: chance the NPV is above zero", ["who", "P(NPV > 0)"], chances, [note]),
             Table("Monte Carlo: NPV percentiles", ["who", *[f"P{p}" for p in run.percentiles]], percentiles, [note])]
 

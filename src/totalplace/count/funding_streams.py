@@ -395,10 +395,11 @@ def report_sections(workspace: Workspace, year: str | None = None) -> list[Secti
                  [[a, b, amount] for a, b, amount in _flow_links(streams)])
     bases = sorted({s.basis for s in streams})
     findings = [_flag_finding(flag) for flag in found]
+    worth = display.money(sum((s.amount for s in streams), Decimal(0)))
     return [Section(
         id="funding-streams", title="Funding streams",
         paragraphs=[
-            f"The register holds {len(streams)} funding streams worth {display.money(sum((s.amount for s in streams), Decimal(0)))} "
+            f"The register holds {len(streams)} funding streams worth {worth} "
             f"from {len({s.funder for s in streams})} funders to {len({s.recipient for s in streams})} recipients.",
             HHI_MEANING,
             *[f.text for f in findings],

@@ -55,7 +55,8 @@ def method_notes(estate: Estate, found: list[Opportunity], settings: Settings, s
              f"{_estimate(sum((o.receipt for o in found), Decimal(0)))} in capital receipts.",
              f"Estimate: saving = running cost of disposals less {settings.variable_share:.0%} that moves with the "
              f"people; a leasehold or PFI disposal saves only from its lease break; moving cost = a building's own "
-             f"figure, or its occupied m² at {_estimate(settings.moving_cost_m2)} a m² (an assumption: give the partners' "
+             f"figure, or its occupied m² at {_estimate(settings.moving_cost_m2)} a m² (an assumption: give the "
+             "partners' "
              "own); receipt = book value of freehold disposals. Confidence: indicative, before surveys.",
              f"Only uses that can share a building are put together: the table {where or sharing.path} "
              f"({len(sharing.pairs)} pairs of uses; a use always shares with itself).",
