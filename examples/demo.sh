@@ -49,6 +49,14 @@ bradford_deep_dive() {  # funding streams, provision, a journey, a cohort, an ap
   totalplace streams load -w "$ws"
   totalplace streams show -w "$ws"
   totalplace streams flags -w "$ws"
+  say "bradford: names in the registers that may be one body (funders, renamed headings, respelt providers)"
+  totalplace streams review -w "$ws" --theme "Drugs and alcohol"
+  # Decided as an analyst who checked the files would: Bradford relabelled its 'Health & Wellbeing' headings
+  # 'Public Health' in September 2018, and the same find-and-replace respelt Bevan Healthcare in the earlier months.
+  totalplace streams review -w "$ws" --theme "Drugs and alcohol" --by demo \
+    --accept "Health & Wellbeing / PH1 DrugsAlco misuse" --accept "Health & Wellbeing / PH2 DrugsAlco misuse" \
+    --accept "Health & Wellbeing / PH3 DrugsAlco misuse" --accept "Health & Wellbeing / PH4 DrugsAlco misuse" \
+    --accept "Health & Wellbeing / PH6 DrugsAlco misuse" --accept "BEVAN Health & WellbeingCARE CIC"
   totalplace provision -w "$ws" --theme "Drugs and alcohol" --limit 15
   say "bradford: a customer journey (leaving prison), as-is against the redesign"
   totalplace journey show prison-leaver -w "$ws" --part summary

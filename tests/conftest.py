@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from totalplace.ingest import cra_files
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
 from totalplace.workspace import init_workspace
@@ -59,3 +60,10 @@ def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
 def small_place(tmp_path):
     """An empty Bradford workspace in a temp folder."""
     return init_workspace(tmp_path / "bradford", "Bradford", [BRADFORD])
+
+
+def only_cra_releases(workspace, keep: set[str] = frozenset()) -> None:
+    """Every shipped CRA release left out of cra/ but those named, as an analyst deleting them would."""
+    for shipped in cra_files.workbook_paths(workspace)[0]:
+        if shipped.name not in keep:
+            shipped.unlink()

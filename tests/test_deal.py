@@ -19,7 +19,7 @@ from totalplace.deal import asks as asks_model
 from totalplace.deal.burden import load_burden, replacement
 from totalplace.deal.evidence import Context, EvidenceMissing, parse_link, resolve
 from totalplace.inputs import money_text
-from totalplace.deal.pool import pooling
+from totalplace.deal.pool import PoolKind, Scope, pooling
 from totalplace.deal.proposition import render_html
 from totalplace.deal.report import report_sections
 from totalplace.deal.review import review, submit
@@ -183,7 +183,8 @@ def test_pooled_share_and_misaligned_timetables(place):
     summary = result.pools[0]
     assert (summary.contributed, summary.drawn, summary.balance) == (Decimal("51.55"), Decimal("60.00"),
                                                                      Decimal("-8.45"))
-    assert result.pooled_share("2018-19") == pytest.approx(51.55 / 157.75)
+    ledgers = result.share("2018-19", PoolKind.pooled, Scope.ledgers)  # 'council' and 'college' name no agency:
+    assert (ledgers.pooled, ledgers.base, len(ledgers.left_out)) == (0, Decimal("157.75"), 2)  # none of it is theirs
     problems = [m.problem for m in result.misalignments]
     assert all(m.partner == "college" for m in result.misalignments) and len(problems) == 3
     assert "starts in September" in problems[0]

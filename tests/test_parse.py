@@ -156,6 +156,39 @@ def test_amount_with_three_decimal_places_is_rejected(value, commas, extra_digit
 
 
 @FAST
+@given(money(), st.booleans(), st.integers(1, 99))
+def test_excel_float_noise_within_a_tenth_of_a_penny_rounds_to_the_penny(value, commas, noise):
+    """1234.5600000000002 is 1234.56 as Excel stores it; 1234.561 is not a whole penny, and a third
+    decimal place alone is never noise (in a decimal-comma file '1,000' must not read as £1.00)."""
+    pence = abs(value).quantize(Decimal("0.01"))
+    above = format(pence, ",f" if commas else "f") + "0" * 10 + str(noise)
+    below = format(pence - Decimal("0.01"), ",f" if commas else "f") + "9" * 10 + str(noise) if pence else above
+    check("tp_amount", [(above, pence), (f"-{above}", -pence), (below, pence), (f"£({above})", -pence),
+                        (format(pence, "f") + "1", None), (format(pence, "f") + "0", None),
+                        (format(pence, "f") + "0009", pence), (format(pence, "f") + "0090", pence)])
+
+
+@pytest.mark.parametrize("text", ["234,56", "1,23", "12,5", "1,2,3,4", "12,34.56", "1,0000", "1234,567"])
+def test_a_comma_not_between_groups_of_three_digits_is_no_amount(text):
+    assert amount(text) is None
+
+
+@FAST
+@given(money(), st.booleans())
+def test_a_decimal_comma_file_reads_every_rendering_with_its_marks_swapped(value, commas):
+    """'1.234,56' in a decimal-comma file is what '1,234.56' is in a decimal-point file; text in the
+    other convention is never read there as a different amount (no text is a valid amount both ways)."""
+    points = renderings(value, commas)
+    swapped = [text.translate(str.maketrans(",.", ".,")) for text in points]
+    rows = CON.execute(f"SELECT s, {parse.amount_sql('s', True)}, {parse.amount_sql('s', False)} "
+                       "FROM unnest(?::VARCHAR[]) u(s)", [points + swapped]).fetchall()
+    read = {text: (with_commas, with_points) for text, with_commas, with_points in rows}
+    for point, comma in zip(points, swapped):
+        assert read[comma][0] == value and read[point][1] == value
+        assert read[comma][1] in (None, value) and read[point][0] in (None, value)
+
+
+@FAST
 @given(money(), st.booleans())
 def test_amount_with_two_negative_marks_or_unbalanced_brackets_is_rejected(value, commas):
     text = plain(value, commas)

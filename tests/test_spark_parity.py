@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BRADFORD, CRA_DIR, LEEDS, SPEND
+from conftest import BRADFORD, CRA_DIR, LEEDS, SPEND, only_cra_releases
 from totalplace.count import bottomup, topdown
 from totalplace.deepdive import cohort_report, cohorts
 from totalplace.deepdive.synthetic import generate
@@ -56,6 +56,7 @@ def build(root: Path, engine: Engine) -> Workspace:
         for name in names:
             shutil.copyfile(SPEND / folder / name, workspace.agency_dir(agency) / name)
     ingest(workspace)
+    only_cra_releases(workspace, {CRA})
     with writable(workspace) as con:
         topdown.load(con, workspace, [CRA_DIR / CRA])
     generate(workspace.root / cohorts.COHORT_DIR, people=400, years=["2022-23", "2023-24"], seed=3)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import CRA_DIR
+from conftest import CRA_DIR, only_cra_releases
 from typer.testing import CliRunner
 
 from totalplace import reference
@@ -23,6 +23,7 @@ BRADFORD = "E08000032"
 def cra_place(tmp_path_factory):
     """A Bradford workspace with both shipped CRA workbooks loaded."""
     workspace = init_workspace(tmp_path_factory.mktemp("cra") / "bradford", "Bradford", [BRADFORD])
+    only_cra_releases(workspace, {path.name for path in CRA_DIR.glob("*.xlsx")})
     con = duckdb.connect(str(workspace.store_path))
     topdown.load(con, workspace, sorted(CRA_DIR.glob("*.xlsx")))
     con.close()

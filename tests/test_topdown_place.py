@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import CRA_2014, CRA_DIR, GEOGRAPHY, SHARED_DATA
+from conftest import CRA_2014, CRA_DIR, GEOGRAPHY, SHARED_DATA, only_cra_releases
 from typer.testing import CliRunner
 
 from totalplace import reference
@@ -46,6 +46,7 @@ def con(shipped_place):
 def one_release_place(root: Path, workbook: Path):
     """A workspace holding one CRA release only."""
     workspace = init_workspace(root, "Bradford", [BRADFORD])
+    only_cra_releases(workspace, {workbook.name})
     connection = connect(workspace)
     topdown.load(connection, workspace, [workbook])
     shutil.rmtree(workspace.root / "cra")  # keep only the one release: nothing shipped is added back by count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import closing
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +16,8 @@ from totalplace.count import bottomup, coverage
 from totalplace.commands.common import (
     FormatOption, OutputOption, WorkspaceOption, YearOption, err, money, out, user_errors,
 )
-from totalplace.ingest.load import FileReport, ingest as ingest_files, spend_files
-from totalplace.report.tables import Format, Table, emit
+from totalplace.ingest.load import FileReport, changes_not_loaded, ingest as ingest_files, spend_files
+from totalplace.report.tables import Format, Table, emit, emit_sections
 from totalplace.store.connection import connect, transaction, writable
 from totalplace.workspace import Agency, AgencyKind, Workspace, init_workspace, open_workspace, slug
 
@@ -107,24 +108,33 @@ def ingest(
         task = progress.add_task("loading", total=len(pending) + len(files or []))
         result = ingest_files(ws, agency, files, lambda path: progress.update(task, advance=1,
                               description=f"loading {Path(path).name}"))
+    for note in result.notes:
+        out.print(f"[yellow]dropped:[/] {note}", highlight=False)
     for gone in result.removed:
-        out.print(f"[yellow]forgot[/] {gone} (deleted or changed since it was loaded)")
+        out.print(f"[yellow]forgot[/] {gone} (deleted or changed since it was loaded)", highlight=False)
+    for path in result.pending:
+        out.print(f"[yellow]pending[/] {path}: edited, new, deleted or of a removed agency since the last "
+                  "ingest; left as it was (run `totalplace ingest` without --agency to bring it in)", highlight=False)
     for report in result.files:
         _print_file_report(report, explain)
     loaded = [r for r in result.files if r.outcome == "loaded"]
-    out.print(f"{len(loaded)} file(s) loaded, {len(result.files) - len(loaded)} unchanged. "
+    unchanged = [r for r in result.files if r.outcome.startswith("unchanged")]
+    out.print(f"{len(loaded)} file(s) loaded, {len(unchanged)} unchanged. "
               f"Rows rejected: {sum(r.rows_rejected for r in loaded):,} (see `totalplace rejects`).")
 
 
 def _print_file_report(report: FileReport, explain: bool) -> None:
+    name = report.path + (f" sheet {report.sheet}" if report.sheet else "")
     if report.outcome != "loaded":
-        out.print(f"{report.path}: {report.outcome}", highlight=False)
+        out.print(f"{name}: {report.outcome}", highlight=False)
         return
     out.print(
-        f"{report.path}: read {report.rows_read:,} rows {money(report.money_read)} = "
+        f"{name}: read {report.rows_read:,} rows {money(report.money_read)} = "
         f"loaded {report.rows_loaded:,} {money(report.money_loaded)} + "
         f"rejected {report.rows_rejected:,} {money(report.money_rejected)}", highlight=False,
     )
+    for note in report.notes:
+        out.print(f"    note: {note}", highlight=False)
     if explain:
         for field, header in report.mapping.items():
             out.print(f"    {field:<17} <- {header!r}: {report.reasons[field]}", highlight=False)
@@ -136,30 +146,39 @@ def _print_file_report(report: FileReport, explain: bool) -> None:
 @user_errors
 def status(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table,
            output: OutputOption = None) -> None:
-    """Files loaded and their balance, coverage by agency and month (gaps), likely duplicates."""
+    """Files loaded and their balance, coverage by agency and month (gaps), payments in two files, and what
+    the next ingest would change. Every format carries all of it."""
     ws = open_workspace(workspace)
     with closing(connect(ws, read_only=True)) as con:
         balances = coverage.file_balances(con)
         months = coverage.month_coverage(con)
         duplicates = coverage.likely_duplicates(con)
-    if fmt != Format.table:
-        rows = [[m.agency_id, m.month, m.files, m.lines, m.amount, "GAP" if m.gap else "covered"] for m in months]
-        emit(Table("Coverage by agency and month", ["agency", "month", "files", "lines", "amount", "coverage"], rows),
-             fmt, output, out)
-        return
-    emit(Table("Files", ["file", "agency", "period", "rows read", "loaded", "rejected", "money read",
-                         "money loaded", "money rejected"],
-               [[b.path, b.agency_id, b.period, b.rows_read, b.rows_loaded, b.rows_rejected, b.money_read,
-                 b.money_loaded, b.money_rejected] for b in balances]), fmt, console=out)
-    emit(Table("Coverage by agency and month (a gap is unknown spending, not zero)",
-               ["agency", "month", "files", "lines", "amount", "coverage"],
-               [[m.agency_id, m.month, m.files, m.lines, m.amount, "[red]GAP: no file[/]" if m.gap else "covered"]
-                for m in months]), fmt, console=out)
+        not_loaded = changes_not_loaded(con, ws)
+    plain = fmt != Format.table
     gaps = [f"{m.agency_id} {m.month}" for m in months if m.gap]
-    out.print(f"Gaps: {', '.join(gaps) if gaps else 'none'}")
-    emit(Table(f"Likely duplicate payments (same reference and amount in more than one file): {len(duplicates)}",
-               ["agency", "transaction", "amount", "where"],
-               [[d.agency_id, d.transaction_ref, d.amount, d.places] for d in duplicates]), fmt, console=out)
+    sections = {
+        "files": Table("Files", ["file", "agency", "period", "rows read", "loaded", "rejected", "money read",
+                                 "money loaded", "money rejected", "notes"],
+                       [[b.path, b.agency_id, b.period, b.rows_read, b.rows_loaded, b.rows_rejected, b.money_read,
+                         b.money_loaded, b.money_rejected, "; ".join(b.notes)] for b in balances]),
+        "coverage": Table("Coverage by agency and month (a gap is unknown spending, not zero)",
+                          ["agency", "month", "files", "lines", "amount", "coverage"],
+                          [[m.agency_id, m.month, m.files, m.lines, m.amount,
+                            ("GAP" if plain else "[red]GAP: no file[/]") if m.gap else "covered"] for m in months],
+                          [f"Gaps: {', '.join(gaps) if gaps else 'none'}"]),
+        "duplicates": Table(
+            "Likely duplicate payments (the same payment in more than one file)",
+            ["agency", "date", "amount", "supplier", "transaction", "files", "money counted twice", "where"],
+            [[d.agency_id, d.payment_date, d.amount, d.supplier, d.transaction_ref, d.files, d.counted_twice,
+              d.places] for d in duplicates],
+            [f"{len(duplicates):,} payments in more than one file; money counted more than once: "
+             f"{money(sum((d.counted_twice for d in duplicates), Decimal(0)))}"]),
+        "not_loaded": Table("Changes not loaded yet (the store follows the inputs at the next ingest)",
+                            ["change"], [[line] for line in not_loaded]),
+    }
+    written = emit_sections(sections, fmt, output, out)
+    if written:
+        err.print(f"wrote {written}")
 
 
 @app.command()

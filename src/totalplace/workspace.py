@@ -65,6 +65,9 @@ class Agency(StrictInput):
         default_factory=dict,
         description="field -> header, for files the column detector cannot place",
     )
+    sheet: str | None = Field(
+        default=None, description="the one sheet of its workbooks to read (default: every sheet with payments)",
+    )
 
     @field_validator("id")
     @classmethod

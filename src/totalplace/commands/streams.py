@@ -1,4 +1,5 @@
-"""`totalplace streams load|show|flags` (the funding-stream register) and `totalplace provision --theme`."""
+"""`totalplace streams load|show|flags|review` (the funding-stream register, and the review of the names in the
+registers) and `totalplace provision --theme`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from totalplace.commands.common import (
 )
 from totalplace.count import funding_streams
 from totalplace.deepdive import provision as mapping
+from totalplace.deepdive import register_review
 from totalplace.errors import InputError
 from totalplace.report.tables import Format, Table, emit
 from totalplace.store.connection import connect, writable
@@ -68,6 +70,37 @@ def flags(
     """Theme and client groups where several funders pay several recipients."""
     _, streams = _register(workspace)
     _emit(funding_streams.flags_table(funding_streams.flags(streams, min_funders, min_recipients)), fmt, output)
+
+
+@app.command("review")
+@user_errors
+def review(
+    theme: Annotated[str | None, typer.Option(help="Also review this theme's programmes and providers.")] = None,
+    year: YearOption = None,
+    accept: Annotated[list[str] | None, typer.Option(help="Accept the suggestion for this name (repeat).")] = None,
+    reject: Annotated[list[str] | None, typer.Option(help="Reject the suggestion for this name (repeat).")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who decides (written beside the decision).")] = "",
+    workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
+) -> None:
+    """List names in the registers that may be one body, with the evidence; accept or reject them.
+
+    Funders of the funding-stream register always; with --theme, the provision map's programmes (a ledger
+    heading renamed) and providers (a supplier spelt two ways). An accepted name is counted under the other
+    from then on (rules/funder_aliases.csv, programme_aliases.csv, provider_aliases.csv: editable by hand).
+    """
+    ws = open_workspace(workspace)
+    if accept or reject:
+        for register, d in register_review.review(ws, accept or [], reject or [], by, theme, year):
+            out.print(f"{d.decision}ed: {d.name!r} as {d.target!r}; written to "
+                      f"{ws.root / 'rules' / register_review.TABLES[register].file}", highlight=False)
+    found = register_review.suggestions(ws, theme, year)
+    rows = [[f.register, f.suggestion.name, f.suggestion.target, round(f.suggestion.score),  # out of 100, not a share
+             "; ".join(f.suggestion.evidence)] for f in found]
+    _emit(Table("Suggested merges: names in the registers that may be one body",
+                ["register", "name", "may be", "score", "evidence"], rows,
+                [f"{len(rows)} left for review. Accept with --accept 'NAME', reject with --reject 'NAME' "
+                 "(repeat either)."]),
+          fmt, output)
 
 
 def _emit(table: Table, fmt: Format, output: Path | None) -> None:

@@ -36,7 +36,8 @@ def review(
         out.print(f"Written to {ws.root / 'rules' / transfers.ALIAS_FILE}; the store is re-classified.",
                   highlight=False)
     found = transfers.match_payees(ws)
-    rows = [[s.name, s.target, s.target_name, s.score, "; ".join(s.evidence)] for s in found.suggestions]
+    rows = [[s.name, s.target, s.target_name, round(s.score), "; ".join(s.evidence)]  # out of 100, not a share
+            for s in found.suggestions]
     notes = [f"{found.payees:,} payees; {len(found.matched):,} are agencies of the count by the rules "
              f"({found.accepted_by_rules:,} by name, alias or the shipped list of public bodies, "
              f"{found.accepted_on_review:,} accepted on review); {len(found.suggestions):,} left for review.",

@@ -1,8 +1,9 @@
-"""What the store holds: files and their balance, months covered and gaps, duplicates.
+"""What the store holds: files and their balance, months covered and gaps, payments in two files.
 
 A month counts as covered when a loaded file reports on it (see the loader's
 file period). A month inside an agency's span that no file covers is a gap:
-unknown, not zero.
+unknown, not zero. A sheet of a workbook is a file of its own here, named
+with its sheet.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from datetime import date
 from decimal import Decimal
 
 import duckdb
+
+from totalplace.store.schema import PAYMENT_KEY
+
+# How a file (or a sheet of a workbook) is named to a user.
+FILE_NAME = "f.path || coalesce(' (sheet ' || f.sheet || ')', '')"
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class FileBalance:
     money_loaded: Decimal
     money_rejected: Decimal
     period: str
+    notes: list[str]  # how it was read, where a user should know
 
 
 @dataclass(frozen=True)
@@ -39,20 +46,27 @@ class MonthCoverage:
 
 @dataclass(frozen=True)
 class LikelyDuplicate:
+    """One payment found in more than one file (see schema.PAYMENT_KEY)."""
+
     agency_id: str
-    transaction_ref: str
+    payment_date: str
     amount: Decimal
+    supplier: str | None
+    transaction_ref: str | None
+    files: int
+    counted_twice: Decimal  # the money counted more than once: the amount for each copy after the first
     places: str  # 'file row; file row'
 
 
 def file_balances(con: duckdb.DuckDBPyConnection) -> list[FileBalance]:
     rows = con.execute(
-        """SELECT path, agency_id, rows_read, rows_loaded, rows_rejected,
+        f"""SELECT {FILE_NAME}, agency_id, rows_read, rows_loaded, rows_rejected,
                   money_read, money_loaded, money_rejected,
                   coalesce(strftime(period_start, '%Y-%m') ||
                       CASE WHEN period_end > period_start THEN ' to ' || strftime(period_end, '%Y-%m') ELSE '' END,
-                      '(no dated rows)')
-           FROM source_file ORDER BY agency_id, path"""
+                      '(no dated rows)'),
+                  coalesce(reading_notes, [])
+           FROM source_file f ORDER BY agency_id, path, sheet"""
     ).fetchall()
     return [FileBalance(*r) for r in rows]
 
@@ -83,16 +97,18 @@ def month_coverage(con: duckdb.DuckDBPyConnection) -> list[MonthCoverage]:
     return [MonthCoverage(*r) for r in rows]
 
 
-def likely_duplicates(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[LikelyDuplicate]:
-    """Payments whose transaction reference and amount appear in more than one file."""
+def likely_duplicates(con: duckdb.DuckDBPyConnection) -> list[LikelyDuplicate]:
+    """Every payment found in more than one file, by its content, largest first."""
     rows = con.execute(
-        f"""SELECT s.agency_id, s.transaction_ref, s.amount,
-                   string_agg(f.path || ' row ' || s.row_number, '; ' ORDER BY f.path, s.row_number)
-            FROM spend_line s JOIN source_file f USING (file_id)
-            WHERE s.transaction_ref IS NOT NULL
-            GROUP BY 1, 2, 3
-            HAVING count(DISTINCT s.file_id) > 1
-            ORDER BY abs(s.amount) DESC LIMIT {int(limit)}"""
+        f"""WITH keyed AS (SELECT *, {PAYMENT_KEY} AS payment FROM spend_line),
+            repeated AS (SELECT payment FROM keyed GROUP BY payment HAVING count(DISTINCT file_id) > 1)
+            SELECT k.agency_id, strftime(k.payment_date, '%Y-%m-%d'), k.amount, any_value(k.supplier_name),
+                   any_value(k.transaction_ref), count(DISTINCT k.file_id),
+                   k.amount * (count(DISTINCT k.file_id) - 1),
+                   string_agg({FILE_NAME} || ' row ' || k.row_number, '; ' ORDER BY f.path, k.row_number)
+            FROM keyed k JOIN repeated USING (payment) JOIN source_file f USING (file_id)
+            GROUP BY k.payment, k.agency_id, k.payment_date, k.amount
+            ORDER BY abs(k.amount) DESC, 2, 8"""
     ).fetchall()
     return [LikelyDuplicate(*r) for r in rows]
 
@@ -108,9 +124,9 @@ class Rejection:
 
 def rejections(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[Rejection]:
     rows = con.execute(
-        f"""SELECT f.path, r.row_number, r.column_name, r.reason, r.raw_text
+        f"""SELECT {FILE_NAME}, r.row_number, r.column_name, r.reason, r.raw_text
             FROM rejected_row r JOIN source_file f USING (file_id)
-            ORDER BY f.path, r.row_number {f'LIMIT {int(limit)}' if limit else ''}"""
+            ORDER BY f.path, f.sheet, r.row_number {f'LIMIT {int(limit)}' if limit else ''}"""
     ).fetchall()
     return [Rejection(*r) for r in rows]
 

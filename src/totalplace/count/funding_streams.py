@@ -7,19 +7,26 @@ funders and recipients, the ring-fenced share of the money, the reporting
 returns the streams demand, and how fragmented the money is; and flags where
 several funders pay several recipients for the same theme and client group
 (the pilots found 47 housing streams in one place, 18 from one funder).
+
+A funder is counted once whatever it is called: names that differ only in case,
+spacing or punctuation are one funder, and so are the names the workspace's
+`rules/funder_aliases.csv` accepts as another's ('DWP' as 'Department for Work
+and Pensions'). Other names that may be one funder are suggested for review by
+the count's name matcher (`funder_merges`), never merged on trust.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
+from totalplace.classify import names
 from totalplace.classify.rules import themes
 from totalplace.count.reconcile import nearest_year
 from totalplace.errors import InputError
@@ -37,6 +44,13 @@ OPTIONAL = ("fiscal_year", "reporting_duties", "service_pattern", "basis", "sour
 BASES = ("published", "spend-file", "estimate", "illustrative")
 YES = {"yes", "y", "true", "1", "ring-fenced", "ringfenced"}
 NO = {"no", "n", "false", "0"}
+FUNDER_ALIASES = names.AliasTable("funder_aliases.csv", "funder")
+# Words of funders' names that alone never make two funders one ("Department for" is every department,
+# and NHS England is not Homes England).
+FUNDER_GENERIC = names.GENERIC_WORDS | frozenset({
+    "DEPARTMENT", "DEPT", "MINISTRY", "OFFICE", "AGENCY", "EXECUTIVE", "HM", "UK", "NATIONAL", "COUNCIL", "NHS",
+    "AUTHORITY", "COMMISSIONER", "FUND", "GRANT", "TRUST", "BOARD", "SERVICE", "SERVICES", "ENGLAND", "WALES",
+    "SCOTLAND", "BRITAIN", "GREAT", "BRITISH", "ROYAL", "CITY", "COUNTY"})
 TABLE = """
 CREATE TABLE IF NOT EXISTS funding_stream (
     stream_id INTEGER PRIMARY KEY,    -- the register row number
@@ -68,6 +82,7 @@ class FundingStream:
     basis: str
     source: str
     notes: str
+    funder_as_written: str = ""  # when the funder is known by another name (rules/funder_aliases.csv)
 
 
 def register_path(workspace: Workspace) -> Path | None:
@@ -79,9 +94,34 @@ def register_path(workspace: Workspace) -> Path | None:
 
 
 def read_register(workspace: Workspace) -> list[FundingStream]:
-    """Every stream in the workspace's register, checked; an empty list when there is no register."""
+    """Every stream in the workspace's register, checked, each funder by the one name it is counted under;
+    an empty list when there is no register."""
     path = register_path(workspace)
-    return [] if path is None else read_streams(path, workspace.root)
+    if path is None:
+        return []
+    streams = read_streams(path, workspace.root)
+    aliases = FUNDER_ALIASES.read(workspace.root / "rules")
+    named = names.one_spelling([aliases.canonical(s.funder) for s in streams])
+    return [replace(s, funder=named[aliases.canonical(s.funder)], funder_as_written=s.funder) for s in streams]
+
+
+def funder_merges(workspace: Workspace) -> list[names.Suggestion]:
+    """Funders of the register that may be one funder under two names, with the evidence, left for review.
+
+    The funder with more streams (then more money) is the name the other would merge into; a name
+    that is the initials of another (DWP) is suggested for it."""
+    streams = read_register(workspace)
+    per_funder: Counter[str] = Counter(s.funder for s in streams)
+    money: dict[str, Decimal] = defaultdict(Decimal)
+    for s in streams:
+        money[s.funder] += s.amount
+    ranked = sorted(per_funder, key=lambda f: (-per_funder[f], -money[f], f))
+    rejected = FUNDER_ALIASES.read(workspace.root / "rules").rejected
+    found = names.merges([names.Target(f, f) for f in ranked], rejected, generic=FUNDER_GENERIC, by_initials=True)
+    return [names.Suggestion(s.name, s.target, s.target_name, s.score,
+                             s.evidence + (f"{s.name!r} funds {per_funder[s.name]} stream(s), £{money[s.name]:,.2f}; "
+                                           f"{s.target!r} {per_funder[s.target]}, £{money[s.target]:,.2f}",))
+            for s in found]
 
 
 def read_streams(path: Path, root: Path | None = None) -> list[FundingStream]:
@@ -358,12 +398,17 @@ def streams_table(streams: list[FundingStream], theme: str) -> Table:
     chosen = [s for s in streams if s.theme == theme]
     if not chosen:
         raise InputError(f"no funding streams for theme {theme!r} in the register")
-    rows = [[s.row_number, s.name, s.funder, s.recipient, s.client_group, s.amount,
+    rows = [[s.row_number, s.name, _funder_said(s), s.recipient, s.client_group, s.amount,
              "yes" if s.ring_fenced else "no", s.reporting_returns, s.basis] for s in chosen]
     return Table(f"Funding streams: {theme}", ["row", "stream", "funder", "recipient", "client group", "amount",
                                                "ring-fenced", "returns", "basis"], rows,
                  [f"From {chosen[0].path}; 'basis' says whether a figure is published, from the spend files, "
                   "an estimate or illustrative."])
+
+
+def _funder_said(stream: FundingStream) -> str:
+    written = stream.funder_as_written
+    return stream.funder if written in ("", stream.funder) else f"{stream.funder} (written {written!r})"
 
 
 def flags_table(found: list[OverlapFlag]) -> Table:

@@ -28,7 +28,7 @@ from totalplace import display, reference
 from totalplace.classify import control
 from totalplace.count.drivers import DriverSet, DriverUse, driver_set
 from totalplace.errors import InputError
-from totalplace.ingest import cra
+from totalplace.ingest import cra, cra_files
 from totalplace.store.connection import Store, fetch_one, has_table, transaction
 from totalplace.workspace import Workspace
 
@@ -55,7 +55,6 @@ CREATE TABLE IF NOT EXISTS count_figure (
 );
 """
 CACHE_DIR = Path("store") / "cache"
-CRA_DIR = "cra"
 SHIPPED_RULES = (control.RULE_FILE, control.LEVEL_FILE, "topdown_drivers.csv", "counterparts.csv")
 DIMENSIONS = {
     "control": "a.control_level",
@@ -103,32 +102,6 @@ def ensure_rules(workspace: Workspace) -> None:
             shutil.copyfile(str(reference.data_path(name)), target)
 
 
-def workbook_paths(workspace: Workspace, new_files: list[Path] | None = None) -> list[Path]:
-    """The workspace's CRA workbooks, after copying in any new ones."""
-    folder = workspace.root / CRA_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in new_files or []:
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        if path.resolve().parent != folder.resolve():
-            shutil.copyfile(path, folder / path.name)
-    found = sorted(p for p in folder.glob("*.xlsx") if not p.name.startswith("~$"))
-    if not found:
-        found = _copy_shipped_workbooks(folder)
-    return found
-
-
-def _copy_shipped_workbooks(folder: Path) -> list[Path]:
-    """A new workspace starts from the CRA releases shipped with totalplace (HM Treasury, 2010 and 2018).
-
-    They are copied in, so the workspace holds every input it was counted from.
-    """
-    shipped = sorted(Path(str(reference.data_path("cra"))).glob("*.xlsx"))
-    for path in shipped:
-        shutil.copyfile(path, folder / path.name)
-    return sorted(folder / path.name for path in shipped)
-
-
 def read_releases(workspace: Workspace, paths: list[Path],
                   progress: Callable[[Path], None] | None = None) -> list[cra.Release]:
     releases = []
@@ -143,7 +116,13 @@ def load(con: duckdb.DuckDBPyConnection, workspace: Workspace, new_files: list[P
          progress: Callable[[Path], None] | None = None) -> LoadResult:
     """Read the workspace's CRA workbooks into the store, each year from the newest release covering it."""
     ensure_rules(workspace)
-    releases = read_releases(workspace, workbook_paths(workspace, new_files), progress)
+    read_releases(workspace, new_files or [], progress)  # a workbook that cannot be read is refused, not copied in
+    paths, placed = cra_files.workbook_paths(workspace, new_files)
+    try:
+        releases = read_releases(workspace, paths, progress)  # the new ones from the cache just made
+    except BaseException:
+        cra_files.remove(placed)
+        raise
     choices = cra.choose_years(releases)
     create_tables(con)
     with transaction(con):

@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from totalplace.classify import names
 from totalplace.classify.apply import PAYEE_ALIASES, classify_all, payee_decisions
-from totalplace.errors import InputError
 from totalplace.store.connection import Store, connect, transaction, writable
 from totalplace.workspace import Agency, Workspace
 
@@ -97,9 +96,9 @@ def _with_payment(suggestion: names.Suggestion, payee: Payee) -> names.Suggestio
 
 def review(workspace: Workspace, accept: list[str], reject: list[str], decided_by: str) -> list[names.Decision]:
     """Accept or reject suggestions by payee name; the decisions are written to the rules and the store re-classified."""
-    suggested = {names.normalised_name(s.name): s for s in match_payees(workspace).suggestions}
-    decisions = [_decision(suggested, name, verdict, decided_by)
-                 for verdict, chosen in (("accept", accept), ("reject", reject)) for name in chosen]
+    decisions = names.decide(match_payees(workspace).suggestions, accept, reject, decided_by,
+                             "run `totalplace transfers review` to list them (a payee is suggested only when the "
+                             "rules know it as a public body of the same kind as an agency)")
     if not decisions:
         return []
     names.record_decisions(workspace.root / "rules" / ALIAS_FILE, "agency", decisions)
@@ -107,12 +106,3 @@ def review(workspace: Workspace, accept: list[str], reject: list[str], decided_b
         with transaction(con):
             classify_all(con, workspace)
     return decisions
-
-
-def _decision(suggested: dict[str, names.Suggestion], name: str, verdict: str, decided_by: str) -> names.Decision:
-    found = suggested.get(names.normalised_name(name))
-    if found is None:
-        raise InputError(f"no suggestion for the payee {name!r} to {verdict}: run `totalplace transfers review` "
-                         "to list them (a payee is suggested only when the rules know it as a public body of the "
-                         "same kind as an agency)")
-    return names.Decision(found.name, found.target, verdict, found.score, "; ".join(found.evidence), decided_by)

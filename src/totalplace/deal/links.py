@@ -186,7 +186,7 @@ def topdown_figure(context: Context, link: Link) -> Figure:
 @register("streams")
 def streams_figure(context: Context, link: Link) -> Figure:
     """Streams of the funding stream register: streams:name=<stream>, or any of theme, funder, recipient and year."""
-    from totalplace.count.funding_streams import read_register
+    from totalplace.count.funding_streams import FUNDER_ALIASES, read_register
 
     _only(link, {"name", "theme", "funder", "recipient", "year"})
     if not link.fields:
@@ -196,6 +196,8 @@ def streams_figure(context: Context, link: Link) -> Figure:
     except InputError as error:
         raise EvidenceMissing(str(error)) from None
     wanted = {("fiscal_year" if k == "year" else k): v for k, v in link.fields.items()}
+    if "funder" in wanted:  # the funder by the name the register counts it under ('DWP' is its full name)
+        wanted["funder"] = FUNDER_ALIASES.read(context.workspace.root / "rules").canonical(wanted["funder"])
     chosen = [s for s in streams if all(getattr(s, k) in (v, None if k == "fiscal_year" else v)
                                         for k, v in wanted.items())]
     if not chosen:

@@ -19,18 +19,13 @@ from totalplace.workspace import Workspace
 
 
 def pool_notes(result: pool_model.Pooling) -> list[str]:
-    notes = []
-    for year in result.years:
-        total = result.count_totals.get(year)
-        if total is None:
-            notes.append(f"{year}: the count has no spending for this year, so no pooled share.")
-            continue
-        for kind in pool_model.PoolKind:
-            notes.append(f"{year}: {kind.value} budgets are {result.pooled_share(year, kind):.1%} of the "
-                         f"{money(total)} the count holds.")
+    notes = ["Share of themes: the money in the pool of the agencies whose ledgers the count holds, of those "
+             "ledgers' spending on the pool's themes (the same agencies on both sides)."]
+    notes += [share.sentence() for share in result.shares]
     notes += [f"OVERDRAWN: pool {p.pool.pool} by {money(-p.balance)}" for p in result.pools if p.balance < 0]
     notes += [f"MISALIGNED: {m.pool} {m.partner} / {m.funding_stream}: {m.problem}" for m in result.misalignments]
-    notes.append(POOLED_HEALTH_AND_CARE_2008.citation())
+    notes.append(f"{POOLED_HEALTH_AND_CARE_2008.citation()} That is a share of health and social care funding, "
+                 "nearer to a pool's share of its themes than to a share of all the place's money.")
     return notes
 
 

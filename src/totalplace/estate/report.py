@@ -19,7 +19,7 @@ from totalplace.workspace import Workspace
 
 
 def uses_table(sharing: Sharing, where: str | None = None) -> Table:
-    return Table(f"Uses that can share a building ({where or sharing.path})", ["use", "shares with", "note"],
+    return Table(f"Uses that can share a building ({where or sharing.path.name})", ["use", "shares with", "note"],
                  [[p.use, p.shares_with, p.note] for p in sharing.pairs],
                  ["A use always shares with itself; a pair not listed cannot share. Edit estate/uses.csv "
                   "(`totalplace estate uses --write` copies this table there)."])

@@ -2,18 +2,19 @@
 
 Every record of a file is loaded, rejected with its reason and raw text, or
 counted as blank; rows and money balance (read = loaded + rejected). A file is
-known by its content hash: loading it again adds nothing. An ingest is all or
-nothing: if any file fails, the store is left as it was (see `ingest`).
+known by its content hash: loading it again adds nothing, and a file whose
+payments are mostly loaded already (from another file) is refused. An ingest
+is all or nothing: if any file fails, the store, and the agency folders, are
+left as they were (see `ingest`). An ingest of one agency touches no other's.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from decimal import Decimal
 from pathlib import Path
@@ -25,10 +26,11 @@ import pyarrow as pa
 from totalplace.classify.apply import Rules, publish_lines
 from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
-from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_file, sha256_of
-from totalplace.store.connection import pending_tables, temp_table, transaction, writable
+from totalplace.ingest.placing import clear_unfinished, place_file
+from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_tables, sha256_of
+from totalplace.store.connection import fetch_one, pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
-from totalplace.store.schema import LINE_ID_FACTOR
+from totalplace.store.schema import LINE_ID_FACTOR, PAYMENT_KEY
 from totalplace.workspace import Agency, Workspace
 
 TEXT_FIELDS = (
@@ -46,6 +48,10 @@ INGEST_TABLES = ("source_file", "spend_line", "rejected_row")
 # bounds memory (about 400 MB a million rows) and keeps commits few. An ingest
 # of fewer rows is committed once, and its pending tables are kept in memory.
 COMMIT_ROWS = 500_000
+# A file more than this share of whose payments are already loaded (from other files) is refused:
+# it repeats them (a .csv beside its .csv.gz, a re-export), and loading it would count them twice.
+MOSTLY_REPEATED = 0.5
+SAMPLE_ROWS = 2_000  # a file's first rows, in which its date form and decimal mark are looked for
 
 
 @dataclass
@@ -54,7 +60,8 @@ class FileReport:
 
     path: str
     agency_id: str
-    outcome: str  # loaded | unchanged | replaced
+    outcome: str  # loaded | unchanged (...) | not read: ... (a sheet with no payments)
+    sheet: str | None = None  # the sheet of a workbook
     mapping: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     unused_headers: list[str] = field(default_factory=list)
@@ -64,12 +71,15 @@ class FileReport:
     money_read: Decimal = Decimal(0)
     money_loaded: Decimal = Decimal(0)
     money_rejected: Decimal = Decimal(0)
+    notes: list[str] = field(default_factory=list)  # how the file was read, where a user should know it
 
 
 @dataclass
 class IngestResult:
     files: list[FileReport]
-    removed: list[str]
+    removed: list[str]  # files whose rows left the store: edited, deleted, or of a removed agency
+    pending: list[str] = field(default_factory=list)  # other agencies' changed or new files, left as they were
+    notes: list[str] = field(default_factory=list)  # whole agencies that left the store, and why
 
 
 def spend_files(folder: Path) -> list[Path]:
@@ -88,49 +98,140 @@ def ingest(
     new_files: list[Path] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
-    """Bring the store in line with the agencies' folders, adding any new files given.
+    """Bring the store in line with the agencies' folders (or one agency's), adding any new files given.
 
-    Files are loaded into a pending file beside the store, committed every
-    COMMIT_ROWS rows (DuckDB keeps every Arrow table a transaction has read
-    until it ends, so one transaction for 10 million rows would hold them all
-    in memory). An ingest of fewer rows has one commit, and nothing to gain
-    from a file: its pending tables are in memory, which saves writing them
-    to disk and reading them back. One last transaction then moves the
-    pending rows into the store, classifying them on the way in, drops the files
-    that were edited or deleted and re-applies the rules to the lines already
-    there. Until that commit the store is untouched, and readers never see
-    half an ingest; a failure or a crash anywhere leaves the store as it was.
+    New files are copied into the agency's folder first (whole or not at all,
+    see placing.place_file), unless their content is loaded already; if the
+    ingest then fails they are removed again. Files are loaded into a pending
+    file beside the store, committed every COMMIT_ROWS rows (DuckDB keeps every
+    Arrow table a transaction has read until it ends, so one transaction for
+    10 million rows would hold them all in memory). An ingest of fewer rows has
+    one commit, and nothing to gain from a file: its pending tables are in
+    memory. The new files' payments are checked against those already loaded
+    (see _refuse_repeated_files). One last transaction then moves the pending
+    rows into the store, classifying them on the way in, drops the files that
+    were edited or deleted (and those of agencies no longer in totalplace.toml)
+    and re-applies the rules to the lines already there. Until that commit the
+    store is untouched, and readers never see half an ingest; a failure or a
+    crash anywhere leaves the store as it was. With `agency_id`, other
+    agencies' edited, new or deleted files are only reported as pending.
     """
     if new_files and not agency_id:
         raise InputError("say which agency the files belong to with --agency")
     for path in new_files or []:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
-        target = workspace.agency_dir(agency_id) / path.name
-        if target.exists() and target.resolve() != path.resolve() and sha256_of(target) != sha256_of(path):
-            raise InputError(f"{path}: a different file named {path.name} is already in {target.parent}; rename one")
-    agencies = [workspace.agency(agency_id)] if agency_id else workspace.settings.agencies
+    scope = [workspace.agency(agency_id)] if agency_id else workspace.settings.agencies
     with writable(workspace) as con:
+        for agency in workspace.settings.agencies:
+            clear_unfinished(workspace.agency_dir(agency.id))
         digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
-        changed = changed_files(con, workspace, "source_file", digest_of)
-        into = Destination.of(con, changed)
-        files = [
-            (agency, path)
-            for agency in agencies
-            for path in spend_files(workspace.agency_dir(agency.id))
-            + [p for p in new_files or [] if agency_id == agency.id]
-        ]
+        changes = _Changes.of(con, workspace, {a.id for a in scope}, digest_of, whole=agency_id is None)
+        into = Destination.of(con, changes.dropped)
         reports: list[FileReport] = []
-        one_commit, batches = _fits_one_commit(_read_batches(workspace, files, into, digest_of, progress, reports))
-        with pending_tables(con, workspace, INGEST_TABLES, in_memory=one_commit) as prefix:
-            rules = _write_pending(con, workspace, batches, prefix)
-            with transaction(con):
-                drop_files(con, changed, ("spend_line", "rejected_row", "source_file"))
-                con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
-                publish_lines(con, rules, f"{prefix}spend_line")
-                con.execute(f"INSERT INTO rejected_row SELECT * FROM {prefix}rejected_row")
-    _keep_new_files(workspace, agency_id, new_files or [])
-    return IngestResult(reports, list(changed.values()))
+        placed: list[Path] = []
+        try:
+            if agency_id and new_files:
+                _place_new_files(workspace, workspace.agency(agency_id), new_files, into, digest_of, reports, placed)
+            files = [(agency, path) for agency in scope for path in spend_files(workspace.agency_dir(agency.id))]
+            one_commit, batches = _fits_one_commit(_read_batches(workspace, files, into, digest_of, progress, reports))
+            with pending_tables(con, workspace, INGEST_TABLES, in_memory=one_commit) as prefix:
+                rules = _write_pending(con, workspace, batches, prefix)
+                _refuse_repeated_files(con, prefix, changes.dropped)
+                with transaction(con):
+                    drop_files(con, changes.dropped, ("spend_line", "rejected_row", "source_file"))
+                    con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
+                    publish_lines(con, rules, f"{prefix}spend_line")
+                    con.execute(f"INSERT INTO rejected_row SELECT * FROM {prefix}rejected_row")
+        except BaseException:
+            for target in placed:  # a failed ingest leaves the agency's folder as it was
+                target.unlink(missing_ok=True)
+            raise
+    return IngestResult(reports, changes.removed_paths(), changes.pending, changes.notes)
+
+
+def _place_new_files(workspace: Workspace, agency: Agency, new_files: list[Path], into: Destination,
+                     digest_of: Callable[[Path], str], reports: list[FileReport], placed: list[Path]) -> None:
+    """Copy the files given into the agency's folder, adding each one placed to `placed` (to be removed if
+    the ingest fails).
+
+    A file whose content is loaded already is not copied: its report says where
+    that content is. A different file of the same name in the folder is refused.
+    """
+    for path in new_files:
+        target = workspace.agency_dir(agency.id) / path.name
+        if target.exists() and target.resolve() == path.resolve():
+            continue
+        known = into.known.get(digest_of(path))
+        if known and known != _relative(workspace, agency, target):
+            reports.append(FileReport(path=str(path), agency_id=agency.id, outcome=f"unchanged (same content as "
+                                      f"{known}): not copied"))
+            continue
+        if target.exists():
+            if digest_of(target) != digest_of(path):
+                raise InputError(f"{path}: a different file named {path.name} is already in {target.parent}; "
+                                 "rename one")
+            continue
+        place_file(path, target)
+        placed.append(target)
+
+
+@dataclass
+class _Changes:
+    """What changed in the agencies' folders since the last ingest, and what this ingest does about it."""
+
+    dropped: dict[int, str]  # file id -> path: files whose rows leave the store now
+    pending: list[str]  # other agencies' edited, deleted or new files, left for an ingest of theirs
+    notes: list[str]  # whole agencies whose files leave the store, and why
+    summarised: set[int]  # dropped files said by a note, not one by one
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection, workspace: Workspace, scope: set[str],
+           digest_of: Callable[[Path], str], whole: bool) -> _Changes:
+        """Edited or deleted files of the agencies in scope are dropped (to be loaded again if edited).
+        Files of agencies no longer in totalplace.toml are dropped by a whole ingest, else pending."""
+        loaded = con.execute("SELECT file_id, agency_id, path, money_loaded FROM source_file").fetchall()
+        changed = changed_files(con, workspace, "source_file", digest_of)
+        agencies = {a.id for a in workspace.settings.agencies}
+        removed = {f: path for f, agency, path, _ in loaded if agency not in agencies}
+        dropped = {f: path for f, agency, path, _ in loaded
+                   if (f in changed and agency in scope) or (f in removed and whole)}
+        pending = sorted({path for f, agency, path, _ in loaded if f in changed or f in removed} - set(dropped.values())
+                         | _new_files_outside(workspace, scope, {path for _, _, path, _ in loaded}))
+        notes, summarised = _whole_agencies_gone(workspace, loaded, dropped, agencies)
+        return cls(dropped, pending, notes, summarised)
+
+    def removed_paths(self) -> list[str]:
+        """The dropped files not said by a note, each once (a workbook's sheets share a path)."""
+        return sorted({path for f, path in self.dropped.items() if f not in self.summarised})
+
+
+def _new_files_outside(workspace: Workspace, scope: set[str], loaded_paths: set[str]) -> set[str]:
+    """Files in the folders of agencies outside the scope that were never loaded."""
+    return {str(path.relative_to(workspace.root)) for agency in workspace.settings.agencies if agency.id not in scope
+            for path in spend_files(workspace.agency_dir(agency.id))} - loaded_paths
+
+
+def _whole_agencies_gone(workspace: Workspace, loaded: list[tuple], dropped: dict[int, str],
+                         agencies: set[str]) -> tuple[list[str], set[int]]:
+    """One line for each agency all of whose files leave the store at once: removed from totalplace.toml,
+    or its folder gone. Their file ids, said by these lines."""
+    notes, said = [], set()
+    by_agency: dict[str, list[tuple]] = {}
+    for row in loaded:
+        by_agency.setdefault(row[1], []).append(row)
+    for agency, rows in sorted(by_agency.items()):
+        gone = agency not in agencies or not workspace.agency_dir(agency).exists()
+        if not gone or not all(f in dropped for f, *_ in rows):
+            continue
+        files = len({path for _, _, path, _ in rows})
+        money = sum((m for *_, m in rows), Decimal(0))
+        why = (f"{agency} is no longer in totalplace.toml" if agency not in agencies
+               else f"{agency}: its folder is gone ({workspace.agency_dir(agency).relative_to(workspace.root)})")
+        notes.append(f"{why}: its {files} file{'s' if files > 1 else ''} (£{money:,.2f} loaded) "
+                     f"leave{'s' if files == 1 else ''} the store")
+        said |= {f for f, *_ in rows}
+    return notes, said
 
 
 def _read_batches(workspace: Workspace, files: list[tuple[Agency, Path]], into: Destination,
@@ -144,9 +245,9 @@ def _read_batches(workspace: Workspace, files: list[tuple[Agency, Path]], into: 
     for agency, path in files:
         if progress:
             progress(str(path))
-        report, read = _read_file(workspace, agency, path, digest_of(path), into)
-        reports.append(report)
-        batch += [read] if read else []
+        file_reports, reads = _read_file(workspace, agency, path, digest_of(path), into)
+        reports += file_reports
+        batch += reads
         if _records(batch) >= COMMIT_ROWS:
             yield batch
             batch = []
@@ -210,15 +311,6 @@ def _learn_suppliers(rules: Future[Rules], cells: list[pa.ChunkedArray]) -> None
     rules.result().learn_suppliers(names - {""})
 
 
-def _keep_new_files(workspace: Workspace, agency_id: str | None, new_files: list[Path]) -> None:
-    """Files given on the command line join the agency's folder: inputs live in the workspace."""
-    for path in new_files:
-        target = workspace.agency_dir(agency_id) / path.name
-        if path.resolve() != target.resolve():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-
-
 def _relative(workspace: Workspace, agency: Agency, path: Path) -> str:
     """Where the file lives (or will live) inside the workspace."""
     try:
@@ -264,43 +356,112 @@ class _ReadFile:
 
 def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
               digest: str, into: Destination | None = None) -> FileReport:
-    """Load one file into the store's tables unless the same content is already there."""
+    """Load one file into the store's tables unless the same content is already there; its (first sheet's)
+    report."""
     into = into or Destination.of(con)
-    report, read = _read_file(workspace, agency, path, digest, into)
-    _write_batch(con, [read] if read else [], "")
-    return report
+    reports, reads = _read_file(workspace, agency, path, digest, into)
+    _write_batch(con, reads, "")
+    return reports[0]
 
 
 def _read_file(workspace: Workspace, agency: Agency, path: Path, digest: str,
-               into: Destination) -> tuple[FileReport, _ReadFile | None]:
-    """Read a file and find its columns, unless the same content is loaded already (then None)."""
+               into: Destination) -> tuple[list[FileReport], list[_ReadFile]]:
+    """Read a file (each sheet of a workbook) and find its columns, unless the same content is loaded already.
+
+    A sheet without the columns a payment needs is reported as not read, if
+    another sheet of the workbook has them; the file is refused if none has.
+    """
     rel = _relative(workspace, agency, path)
     known = into.known.get(digest)
     if known:
-        return FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known})"
-                          if known != rel else "unchanged"), None
-    table = read_spend_file(path, columns.header_score, digest)
-    mapping = columns.detect(table.headers, agency.columns)
-    columns.require(mapping, rel)
-    report = FileReport(path=rel, agency_id=agency.id, outcome="loaded", mapping=mapping.as_dict(),
-                        reasons=mapping.reasons, unused_headers=mapping.unused_headers())
-    read = _ReadFile(report, into.next_file_id, agency, table, mapping)
+        return [FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known})"
+                           if known != rel else "unchanged")], []
+    tables = read_spend_tables(path, columns.header_score, digest, agency.sheet)
+    mappings = [columns.detect(table.headers, agency.columns) for table in tables]
+    usable = [all(f in m.columns for f in columns.REQUIRED) for m in mappings]
+    if not any(usable):
+        columns.require(mappings[0], rel if tables[0].sheet is None else f"{rel} (sheet {tables[0].sheet})")
+    reports, reads = [], []
+    for table, mapping, has_payments in zip(tables, mappings, usable):
+        if not has_payments:
+            reports.append(FileReport(path=rel, agency_id=agency.id, sheet=table.sheet, outcome=(
+                "not read: no payment date and amount columns among its headers "
+                f"{', '.join(repr(h) for h in table.headers if h.strip()) or '(none)'}")))
+            continue
+        _refuse_ambiguous_headers(table, mapping, rel)
+        report = FileReport(path=rel, agency_id=agency.id, outcome="loaded", sheet=table.sheet,
+                            mapping=mapping.as_dict(), reasons=mapping.reasons,
+                            unused_headers=mapping.unused_headers())
+        reads.append(_ReadFile(report, into.next_file_id, agency, table, mapping))
+        reports.append(report)
+        into.next_file_id += 1
     into.known[digest] = rel
-    into.next_file_id += 1
-    return report, read
+    return sorted(reports, key=lambda r: r.outcome != "loaded"), reads
 
 
-def _likely_date_formats(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile]) -> dict[int, str | None]:
-    """The form of each file's own dates (files of one layout may write them differently), by file id."""
-    con.register("date_cells", pa.concat_tables(
-        read.table.rows.select([f"c{read.mapping.columns['payment_date']}", "row_number"])
-        .rename_columns(["cell", "row_number"])
-        .append_column("file_id", int64_array(np.full(read.table.rows.num_rows, read.file_id)))
+def _refuse_ambiguous_headers(table: TextTable, mapping: columns.ColumnMapping, rel: str) -> None:
+    """One clear error when a column the load uses shares its header with another column holding other values
+    (which of them is meant cannot be told); twins holding the same values are harmless."""
+    for field, index in mapping.columns.items():
+        name = columns.normalise(table.headers[index])
+        for twin, header in enumerate(table.headers):
+            if twin != index and columns.normalise(header) == name \
+                    and not table.rows[f"c{index}"].equals(table.rows[f"c{twin}"]):
+                first, second = sorted((index, twin))
+                raise InputError(f"{rel}: the header {table.headers[index]!r} names columns {first + 1} and "
+                                 f"{second + 1}, which hold different values, so which is the {field} cannot "
+                                 "be told; rename one of them")
+
+
+@dataclass(frozen=True)
+class _Forms:
+    """How each file of a batch writes its dates and amounts, by file id, and the latest plausible date."""
+
+    dates: dict[int, str | None]  # the likely date form
+    decimal_commas: dict[int, bool]  # amounts written '1.234,56'
+    latest: date  # a payment date after this is a typing error (see parse.latest_plausible_date)
+
+    def date_sql(self, reads: list[_ReadFile]) -> str:
+        """SQL for the date of a row of these files (one layout), tried first in its own file's likely form."""
+        cell = f"c{reads[0].mapping.columns['payment_date']}"
+        return _per_file(reads, self.dates, lambda form: parse.date_sql(cell, form))
+
+    def amount_sql(self, reads: list[_ReadFile], sql_of: Callable[[str, bool], str]) -> str:
+        """SQL (made by `sql_of(cell, decimal_comma)`) about the amount of a row, in its own file's decimal mark."""
+        cell = f"c{reads[0].mapping.columns['amount']}"
+        return _per_file(reads, self.decimal_commas, lambda comma: sql_of(cell, bool(comma)))
+
+    def comma_files(self, reads: list[_ReadFile]) -> list[int]:
+        return [read.file_id for read in reads if self.decimal_commas.get(read.file_id)]
+
+
+def _per_file(reads: list[_ReadFile], choice: dict, sql_of: Callable) -> str:
+    """SQL choosing, by file id, the SQL `sql_of` makes for each file's own choice (one CASE for them all)."""
+    files_of: dict = {}
+    for read in reads:
+        files_of.setdefault(choice.get(read.file_id), []).append(str(read.file_id))
+    *others, (last, _) = files_of.items()
+    if not others:
+        return sql_of(last)
+    return "CASE " + " ".join(f"WHEN file_id IN ({', '.join(ids)}) THEN {sql_of(option)}"
+                              for option, ids in others) + f" ELSE {sql_of(last)} END"
+
+
+def _likely_forms(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile]) -> _Forms:
+    """The form of each file's own dates and amounts (files of one layout may write them differently), from
+    each file's first SAMPLE_ROWS rows: a slice of its Arrow table, not a scan of all its rows."""
+    con.register("sample_cells", pa.concat_tables(
+        read.table.rows.slice(0, SAMPLE_ROWS)
+        .select([f"c{read.mapping.columns['payment_date']}", f"c{read.mapping.columns['amount']}", "row_number"])
+        .rename_columns(["date_cell", "amount_cell", "row_number"])
+        .append_column("file_id", int64_array(np.full(min(read.table.rows.num_rows, SAMPLE_ROWS), read.file_id)))
         for read in batch))
     try:
-        return parse.likely_date_formats(con, "date_cells", "cell", "file_id", "row_number")
+        return _Forms(parse.likely_date_formats(con, "sample_cells", "date_cell", "file_id", "row_number"),
+                      parse.likely_decimal_commas(con, "sample_cells", "amount_cell", "file_id", "row_number"),
+                      parse.latest_plausible_date(date.today()))
     finally:
-        con.unregister("date_cells")
+        con.unregister("sample_cells")
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile], prefix: str) -> None:
@@ -311,30 +472,17 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile], prefix:
     """
     if not batch:
         return
-    date_forms = _likely_date_formats(con, batch)
+    forms = _likely_forms(con, batch)
     groups: dict[tuple, list[_ReadFile]] = {}
     for read in batch:
         groups.setdefault((read.agency.id, read.layout), []).append(read)
     for (agency_id, _layout), reads in groups.items():
-        _stage_rows(con, reads, _date_sql(reads, date_forms))
-        _write_rows(con, reads, agency_id, prefix)
+        _stage_rows(con, reads, forms)
+        _write_rows(con, reads, agency_id, prefix, forms)
         con.execute("DROP TABLE staged")
 
 
-def _date_sql(reads: list[_ReadFile], date_forms: dict[int, str | None]) -> str:
-    """SQL for the date of a row of these files (one layout), tried first in its own file's likely form."""
-    cell = f"c{reads[0].mapping.columns['payment_date']}"
-    files_of: dict[str | None, list[str]] = {}
-    for read in reads:
-        files_of.setdefault(date_forms.get(read.file_id), []).append(str(read.file_id))
-    *others, (last_form, _) = files_of.items()
-    if not others:
-        return parse.date_sql(cell, last_form)
-    return "CASE " + " ".join(f"WHEN file_id IN ({', '.join(ids)}) THEN {parse.date_sql(cell, form)}"
-                              for form, ids in others) + f" ELSE {parse.date_sql(cell, last_form)} END"
-
-
-def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], date_sql: str) -> None:
+def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], forms: _Forms) -> None:
     """Parse every row of these files (one layout) into the temp table `staged`, with the first problem found.
 
     A temp table, not Arrow: DuckDB writes it without converting every cell out
@@ -347,8 +495,7 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], date_sql
     odd_rows = any(r.table.odd_rows for r in reads)
     if odd_rows:
         _odd_rows_table(con, reads)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS "
-                f"{_staging_sql(reads[0].table, reads[0].mapping, date_sql, odd_rows)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {_staging_sql(reads, forms, odd_rows)}")
     con.unregister("file_rows")
     if odd_rows:
         con.execute("DROP TABLE odd_rows")
@@ -358,9 +505,12 @@ def _odd_rows_table(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile]) -> N
     """Temp table `odd_rows`: rows with too few cells, padded; rows whose extra cells are all blank, trimmed.
 
     Spreadsheet exports often end some lines with a stray comma. Rows with
-    values beyond the header are marked `overflow`, to be rejected with their text.
+    values beyond the header are marked `overflow`, to be rejected with their
+    text; a row whose quote never closes carries that problem and the column
+    the quote opens in.
     """
-    width = len(reads[0].table.headers)
+    headers = reads[0].table.headers
+    width = len(headers)
     odd = [(r.file_id, o) for r in reads for o in r.table.odd_rows]
     padded = [(o.cells + [""] * width)[:width] for _, o in odd]
     temp_table(con, "odd_rows", {
@@ -369,7 +519,16 @@ def _odd_rows_table(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile]) -> N
         "file_id": ("BIGINT", [file_id for file_id, _ in odd]),
         "raw_line": ("VARCHAR", [o.text.rstrip("\r\n") for _, o in odd]),
         "overflow": ("BOOLEAN", [any(v.strip() for v in o.cells[width:]) for _, o in odd]),
+        "quote_problem": ("VARCHAR", [o.problem for _, o in odd]),
+        "quote_column": ("VARCHAR", [_column_name(headers, len(o.cells) - 1) if o.problem else None
+                                     for _, o in odd]),
     })
+
+
+def _column_name(headers: list[str], index: int) -> str:
+    if index >= len(headers):
+        return "(beyond the last column)"
+    return headers[index] or f"column {index + 1} (no header)"
 
 
 def _sql_text(value: str) -> str:
@@ -381,7 +540,8 @@ def _all_blank(cells: list[str]) -> str:
     return f"tp_blank(concat({', '.join(cells)}))" if cells else "TRUE"
 
 
-def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str, odd_rows: bool) -> str:
+def _staging_sql(reads: list[_ReadFile], forms: _Forms, odd_rows: bool) -> str:
+    table, mapping = reads[0].table, reads[0].mapping
     cell = {field: f"c{index}" for field, index in mapping.columns.items()}
     width = len(table.headers)
     all_cells = [f"c{i}" for i in range(width)]
@@ -399,22 +559,27 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
     amount_cell, date_cell = cell["amount"], cell["payment_date"]
     unnamed = [f"c{i}" for i, h in enumerate(table.headers) if not h.strip()]
     problems = [
+        ("quote_problem IS NOT NULL", "quote_column", "quote_problem"),
         ("overflow", "'(beyond the last column)'",
          f"'the row has more values than the file has columns ({width})'"),
         *[(f"NOT tp_blank({c})", f"'column {int(c[1:]) + 1} (no header)'",
            f"'the value ' || {c} || ' is in a column with no header'") for c in unnamed],
         (f"tp_blank({amount_cell})", amount_header, "'the amount is blank'"),
+        *[(condition, amount_header, reason) for condition, reason in _amount_problems(reads, forms, amount_cell)],
         ("amount IS NULL", amount_header,
          f"'''' || {amount_cell} || ''' is not an amount in pounds and pence'"),
         (_all_blank([c for f, c in cell.items() if f != "amount"]), date_header,
          "'the date is blank and only the amount is filled in: a total row, not a payment'"),
         (f"tp_blank({date_cell})", date_header, "'the date is blank'"),
+        *[(condition, date_header, reason)
+          for condition, reason in parse.date_problems("any_date", date_cell, forms.latest)],
         ("payment_date IS NULL", date_header,
          f"'''' || {date_cell} || ''' is not a date in a form this tool reads'"),
     ]
     # Most rows are fine: one cheap test settles them, and only the others are
     # asked which problem comes first (CASE evaluates a branch only for the rows that reach it).
-    fine = f"amount IS NOT NULL AND payment_date IS NOT NULL AND NOT overflow AND {_all_blank(unnamed)}"
+    fine = (f"amount IS NOT NULL AND payment_date <= DATE '{forms.latest}' AND NOT overflow "
+            f"AND quote_problem IS NULL AND {_all_blank(unnamed)}")
     problem_no = f"CASE WHEN {fine} THEN NULL " + " ".join(
         f"WHEN {w} THEN {n}" for n, (w, _, _) in enumerate(problems)) + " END"
     column_case = "CASE problem_no " + " ".join(f"WHEN {n} THEN {c}" for n, (_, c, _) in enumerate(problems)) + " END"
@@ -423,24 +588,41 @@ def _staging_sql(table: TextTable, mapping: columns.ColumnMapping, date_sql: str
     is_blank = f"CASE WHEN amount IS NULL AND NOT overflow THEN {_all_blank(all_cells)} ELSE FALSE END"
     return f"""
         WITH raw_rows AS (
-            SELECT *, CAST(NULL AS VARCHAR) AS raw_line, FALSE AS overflow FROM file_rows
+            SELECT *, CAST(NULL AS VARCHAR) AS raw_line, FALSE AS overflow,
+                   CAST(NULL AS VARCHAR) AS quote_problem, CAST(NULL AS VARCHAR) AS quote_column FROM file_rows
             {"UNION ALL SELECT * FROM odd_rows" if odd_rows else ""}),
         parts AS (
-            SELECT *, tp_amount({amount_cell}) AS amount,
-                   {date_sql} AS any_date
+            SELECT *, {forms.amount_sql(reads, parse.amount_sql)} AS amount,
+                   {forms.amount_sql(reads, parse.rounded_amount_sql)} AS amount_rounded,
+                   {forms.date_sql(reads)} AS any_date
             FROM raw_rows),
         parsed AS (SELECT *, tp_date_value(any_date) AS payment_date FROM parts),
         checked AS (
             SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM parsed)
         SELECT file_id, row_number, {texts}, payment_date, amount,
             CASE WHEN problem_no IS NOT NULL THEN {amount_cell} END AS amount_text,
+            amount_rounded AND amount IS NOT NULL AS amount_rounded,
             is_blank, {column_case} AS problem_column, {reason_case} AS problem,
             CASE WHEN problem_no IS NOT NULL THEN {raw_text} END AS raw_text
         FROM checked
     """
 
 
-def _write_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], agency_id: str, prefix: str) -> None:
+def _amount_problems(reads: list[_ReadFile], forms: _Forms, amount_cell: str) -> list[tuple[str, str]]:
+    """The reasons an amount did not read beyond 'not an amount', each for the files of its decimal mark."""
+    comma_files = forms.comma_files(reads)
+    marks = [mark for mark, files in ((False, len(reads) - len(comma_files)), (True, len(comma_files))) if files]
+    return [(f"{_in_files(comma_files, mark) if len(marks) > 1 else 'TRUE'} AND {condition}", reason)
+            for mark in marks for condition, reason in parse.amount_problems(amount_cell, mark)]
+
+
+def _in_files(file_ids: list[int], inside: bool) -> str:
+    """SQL: the row's file is (or, not `inside`, is not) one of these."""
+    return f"{'' if inside else 'NOT '}file_id IN ({', '.join(map(str, file_ids))})"
+
+
+def _write_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], agency_id: str, prefix: str,
+                forms: _Forms) -> None:
     """Write the staged rows of these files to the lines and the rejected rows, and each file's account."""
     line_id = f"file_id::BIGINT * {LINE_ID_FACTOR} + row_number"
     con.execute(
@@ -461,28 +643,48 @@ def _write_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], agency_i
                   coalesce(sum(amount) FILTER (WHERE problem IS NULL AND NOT is_blank), 0),
                   count(*) FILTER (WHERE problem IS NOT NULL AND NOT is_blank),
                   coalesce(sum(amount) FILTER (WHERE problem IS NOT NULL AND NOT is_blank), 0),
-                  count(*) FILTER (WHERE is_blank)
+                  count(*) FILTER (WHERE is_blank),
+                  count(*) FILTER (WHERE amount_rounded AND NOT is_blank)
            FROM staged GROUP BY file_id""").fetchall()}
     periods = _periods(con)
     for read in reads:
-        _account(con, read, prefix, totals.get(read.file_id, (0, Decimal(0), 0, Decimal(0), 0)),
-                 periods.get(read.file_id, (None, None)))
+        *counts, rounded = totals.get(read.file_id, (0, Decimal(0), 0, Decimal(0), 0, 0))
+        _account(con, read, prefix, tuple(counts), periods.get(read.file_id, (None, None)),
+                 _reading_notes(read, forms, rounded))
 
 
-def _account(con: duckdb.DuckDBPyConnection, read: _ReadFile, prefix: str, totals: tuple, period: tuple) -> None:
+def _reading_notes(read: _ReadFile, forms: _Forms, rounded: int) -> list[str]:
+    """What a user should know about how the file was read, beyond its rows' own reasons."""
+    notes = list(read.table.notes)
+    if forms.decimal_commas.get(read.file_id):
+        notes.append("amounts are written with a decimal comma (1.234,56) and were read with it")
+    if rounded:
+        notes.append(f"{rounded:,} amount{'s' if rounded > 1 else ''} carried float noise beyond the penny "
+                     "(within a tenth of a penny, as Excel leaves it) and "
+                     f"{'were' if rounded > 1 else 'was'} rounded to the penny")
+    return notes
+
+
+def _account(con: duckdb.DuckDBPyConnection, read: _ReadFile, prefix: str, totals: tuple, period: tuple,
+             notes: list[str]) -> None:
     """The file's row in source_file, and its report: rows and money read = loaded + rejected."""
     loaded, money_loaded, rejected, money_rejected, blanks = totals
     table, mapping, report = read.table, read.mapping, read.report
     con.execute(
-        f"""INSERT INTO {prefix}source_file VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        f"""INSERT INTO {prefix}source_file BY NAME SELECT
+            ? AS file_id, ? AS agency_id, ? AS path, ? AS sha256, ? AS format, ? AS encoding, ? AS sheet,
+            ? AS header_row, ? AS mapping, ? AS mapping_reasons, ? AS unused_headers, ? AS rows_read,
+            ? AS rows_loaded, ? AS rows_rejected, ? AS blank_rows, ? AS money_read, ? AS money_loaded,
+            ? AS money_rejected, ? AS period_start, ? AS period_end, ? AS loaded_at, ?::VARCHAR[] AS reading_notes""",
         [read.file_id, read.agency.id, report.path, table.sha256, table.format, table.encoding, table.sheet,
          table.header_row, json.dumps(mapping.as_dict()), json.dumps(mapping.reasons),
          mapping.unused_headers(), loaded + rejected, loaded, rejected, blanks + table.blank_rows,
-         money_loaded + money_rejected, money_loaded, money_rejected, *period, datetime.now()],
+         money_loaded + money_rejected, money_loaded, money_rejected, *period, datetime.now(), notes],
     )
     report.rows_read, report.rows_loaded, report.rows_rejected = loaded + rejected, loaded, rejected
     report.money_read, report.money_loaded = money_loaded + money_rejected, money_loaded
     report.money_rejected = money_rejected
+    report.notes = notes
 
 
 def _periods(con: duckdb.DuckDBPyConnection) -> dict[int, tuple]:
@@ -494,3 +696,62 @@ def _periods(con: duckdb.DuckDBPyConnection) -> dict[int, tuple]:
             busiest AS (SELECT file_id, max(n) AS most FROM months GROUP BY ALL)
             SELECT file_id, min(month)::DATE, max(month)::DATE FROM months JOIN busiest USING (file_id)
             WHERE n >= {PERIOD_SHARE} * most GROUP BY file_id""").fetchall()}
+
+
+# ---------------------------------------------------------------------------- payments loaded twice
+
+def _refuse_repeated_files(con: duckdb.DuckDBPyConnection, prefix: str, dropped: Collection[int]) -> None:
+    """One clear error if a new file's payments are mostly loaded already, from other files: it repeats them.
+
+    A payment is known by its content (see schema.PAYMENT_KEY). Its first copy
+    is the one in the earliest file (the store's files come before this
+    ingest's); a new file more than MOSTLY_REPEATED of whose payments have an
+    earlier copy is refused, naming the file holding most of them. Fewer
+    repeats are loaded, and `status` lists each one. Only the store's lines of
+    the new files' agencies and dates are looked at.
+    """
+    worst = fetch_one(con, f"""
+        WITH new AS (SELECT file_id, {PAYMENT_KEY} AS payment FROM {prefix}spend_line),
+        span AS (SELECT min(payment_date) AS first, max(payment_date) AS last,
+                        list(DISTINCT agency_id) AS agencies FROM {prefix}spend_line),
+        old AS (SELECT file_id, {PAYMENT_KEY} AS payment FROM spend_line
+                WHERE payment_date BETWEEN (SELECT first FROM span) AND (SELECT last FROM span)
+                  AND list_contains((SELECT agencies FROM span), agency_id)
+                  AND NOT list_contains(?::INTEGER[], file_id)),
+        in_two_files AS (SELECT payment, min(file_id) AS first FROM (FROM new UNION ALL FROM old) GROUP BY payment
+                         HAVING min(file_id) <> max(file_id)),
+        repeated AS (SELECT n.file_id, c.first AS earlier, count(*) AS payments
+                     FROM new n JOIN in_two_files c USING (payment) WHERE c.first < n.file_id GROUP BY ALL),
+        by_file AS (SELECT file_id, sum(payments) AS payments, arg_max(earlier, payments) AS earlier
+                    FROM repeated GROUP BY file_id)
+        SELECT r.payments, f.rows_loaded, f.path, coalesce(e.path, p.path)
+        FROM by_file r JOIN {prefix}source_file f USING (file_id)
+        LEFT JOIN source_file e ON e.file_id = r.earlier LEFT JOIN {prefix}source_file p ON p.file_id = r.earlier
+        WHERE r.payments > {MOSTLY_REPEATED} * f.rows_loaded
+        ORDER BY r.file_id LIMIT 1""", [list(dropped)])
+    if worst:
+        payments, loaded, path, earlier = worst
+        raise InputError(f"{path}: {payments:,} of its {loaded:,} payments are already in {earlier}: it repeats "
+                         "that file, and loading it would count them twice; remove one of the two")
+
+
+# ---------------------------------------------------------------------------- what an ingest would change
+
+def changes_not_loaded(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[str]:
+    """What the next ingest would change, found without reading any file: agencies no longer in
+    totalplace.toml, loaded files now gone, files not loaded yet. (An edited file needs reading to tell.)"""
+    loaded = con.execute("SELECT agency_id, path, money_loaded FROM source_file").fetchall()
+    agencies = {a.id for a in workspace.settings.agencies}
+    removed: dict[str, tuple[set[str], Decimal]] = {}
+    for agency, path, money in loaded:
+        if agency not in agencies:
+            paths, total = removed.get(agency, (set(), Decimal(0)))
+            removed[agency] = (paths | {path}, total + money)
+    lines = [f"{agency} is no longer in totalplace.toml: {len(paths)} file{'s' if len(paths) > 1 else ''} of it "
+             f"(£{money:,.2f}) still in the store until the next `totalplace ingest`"
+             for agency, (paths, money) in sorted(removed.items())]
+    lines += [f"{path} is gone: its rows are still in the store until the next `totalplace ingest`"
+              for path in sorted({p for a, p, _ in loaded if a in agencies and not (workspace.root / p).exists()})]
+    lines += [f"{path} is not loaded yet: run `totalplace ingest`"
+              for path in sorted(_new_files_outside(workspace, set(), {p for _, p, _ in loaded}))]
+    return lines

@@ -3,16 +3,24 @@
 The macros are the only parser: the loader and the tests both use them.
 
 Amounts: '£1,234.56', ' 1,234.56 ', '(1,234.56)' and '1,234.56-' (negatives),
-'-£12', '£-12'. At most two decimal places: money is held in pence, exactly.
+'-£12', '£-12'. A comma is a thousands separator only between groups of three
+digits ('234,56' is no amount). At most two decimal places: money is held in
+pence, exactly; four or more are Excel's float noise ('1234.5600000000002')
+when they are within a tenth of a penny of a whole penny, and are rounded to it. A file
+written with decimal commas ('1.234,56') is read with them (see amount_sql).
 Dates: ISO '2018-04-12', '12/04/2018', '12/04/18', '06-Apr-2011', '30-May-12',
 '6 April 2011', ISO date-times, and Excel serial day numbers (e.g. 43202).
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 
 MONEY = "DECIMAL(18,2)"
+NOISE = "0.001"  # Excel's float noise: within a tenth of a penny of a whole penny
+PLAIN_AMOUNT = r"-?\d{1,16}(\.\d{1,2})?"  # most amounts: a cast reads them
 EXCEL_EPOCH = "DATE '1899-12-30'"  # Excel's day 0, allowing for its 1900 leap-year bug
 # Two-digit-year forms come first: '%Y' would read '18' in '12/04/18' as the year 18.
 DATE_FORMATS = [
@@ -30,19 +38,26 @@ LIKELY_SAMPLE = 100  # filled-in date cells looked at to find a column's likely 
 MACROS = f"""
 CREATE OR REPLACE TEMP MACRO tp_blank(s) AS coalesce(trim(s), '') = '';
 CREATE OR REPLACE TEMP MACRO tp_amount_parts(s) AS regexp_extract(
-    regexp_replace(coalesce(s, ''), '[£\\s,]|GBP', '', 'g'),
-    '^([(]?)([-+]?)(\\d{{1,16}}(?:\\.\\d{{0,2}})?|\\.\\d{{1,2}})(-?)([)]?)$',
+    regexp_replace(coalesce(s, ''), '[£\\s]|GBP', '', 'g'),
+    '^([(]?)([-+]?)((?:\\d{{1,3}}(?:,\\d{{3}})+|\\d{{1,16}})(?:\\.\\d{{0,20}})?|\\.\\d{{1,20}})(-?)([)]?)$',
     ['open', 'sign', 'digits', 'trail', 'close']);
+-- Pounds and pence from plain digits. Four or more decimal places may be float noise; three never
+-- are, so that no text is an amount both with a decimal point and with a decimal comma ('1,000').
+CREATE OR REPLACE TEMP MACRO tp_penny_of_noise(x) AS CASE
+    WHEN abs(x - round(x, 2)) < {NOISE} THEN CAST(round(x, 2) AS {MONEY}) END;
+CREATE OR REPLACE TEMP MACRO tp_amount_number(d) AS CASE
+    WHEN NOT regexp_matches(d, '\\.\\d{{3}}') THEN TRY_CAST(d AS {MONEY})
+    WHEN regexp_matches(d, '\\.\\d{{4}}') THEN tp_penny_of_noise(TRY_CAST(d AS DECIMAL(38,20))) END;
 CREATE OR REPLACE TEMP MACRO tp_amount_value(p) AS CASE
     WHEN p.digits <> '' AND (p.open = '') = (p.close = '')
          AND (p.open <> '')::INT + (p.sign = '-')::INT + (p.trail = '-')::INT <= 1
-    THEN TRY_CAST(p.digits AS {MONEY})
+    THEN tp_amount_number(replace(p.digits, ',', ''))
          * CASE WHEN p.open <> '' OR p.sign = '-' OR p.trail = '-' THEN -1 ELSE 1 END
     END;
 -- Most amounts are plainly written ('1234.56', '-12'): a cast reads them without
 -- the extraction; every other form goes through parts and value.
 CREATE OR REPLACE TEMP MACRO tp_amount(s) AS CASE
-    WHEN regexp_full_match(s, '-?\\d{{1,16}}(\\.\\d{{1,2}})?') THEN CAST(s AS {MONEY})
+    WHEN regexp_full_match(s, '{PLAIN_AMOUNT}') THEN CAST(s AS {MONEY})
     ELSE tp_amount_value(tp_amount_parts(s)) END;
 -- A blank cell is no date; testing that first spares trying every form on it.
 CREATE OR REPLACE TEMP MACRO tp_date_any(s) AS CASE WHEN NOT tp_blank(s) THEN coalesce(
@@ -107,3 +122,82 @@ def date_sql(column: str, likely_form: str | None) -> str:
 def install(con: duckdb.DuckDBPyConnection) -> None:
     """Define the parsing macros on a connection (they are temporary: per connection)."""
     con.execute(MACROS)
+
+
+# --------------------------------------------------------------------------- decimal commas
+
+DECIMAL_SAMPLE = 200  # amount cells with a '.' or ',' looked at to tell a file's decimal mark
+
+
+def amount_sql(cell: str, decimal_comma: bool) -> str:
+    """SQL for the amount in a cell of a file written with decimal points or (decimal_comma) commas.
+
+    A decimal-comma file is read by swapping its marks: '1.234,56' becomes
+    '1,234.56'. Either way a cell in the other convention reads as no amount,
+    never as another amount: no text is a valid amount both ways.
+    """
+    return f"tp_amount({_with_decimal_point(cell, decimal_comma)})"
+
+
+def _with_decimal_point(cell: str, decimal_comma: bool) -> str:
+    return f"translate({cell}, '.,', ',.')" if decimal_comma else cell
+
+
+def rounded_amount_sql(cell: str, decimal_comma: bool) -> str:
+    """SQL: the cell's amount has four or more decimal places (so, if it is read, it was rounded from noise)."""
+    text = _with_decimal_point(cell, decimal_comma)
+    return f"CASE WHEN regexp_full_match({cell}, '{PLAIN_AMOUNT}') THEN FALSE ELSE regexp_matches({text}, '\\.\\d{{4}}') END"
+
+
+def amount_problems(cell: str, decimal_comma: bool) -> list[tuple[str, str]]:
+    """(SQL condition, SQL reason) for an amount that did not read, where the reason is more than 'not an amount'."""
+    mark, other = ("comma", "point") if decimal_comma else ("point", "comma")
+    separator = r"\d\.\d{1,2}(\D|$)" if decimal_comma else r"\d,\d{1,2}(\D|$)"
+    quoted = f"'''' || {cell} || ''''"
+    return [
+        (f"amount IS NULL AND regexp_matches({cell}, '{separator}')",
+         f"{quoted} || ' is not an amount: its {other} is not a thousands separator, and this file writes "
+         f"decimals with a {mark}'"),
+        (f"amount IS NULL AND regexp_matches({_with_decimal_point(cell, decimal_comma)}, '\\d\\.\\d{{3}}')",
+         f"{quoted} || ' has more than two decimal places: amounts are in pounds and pence (Excel''s float "
+         f"noise, four or more places within a tenth of a penny, is rounded; this is not)'"),
+    ]
+
+
+def likely_decimal_commas(con: duckdb.DuckDBPyConnection, relation: str, column: str, key: str,
+                          order: str) -> dict:
+    """For each value of `key`: whether its amounts are written with decimal commas ('1.234,56', '12,5').
+
+    Among its first cells with a '.' or ',' (in `order`), those that read only
+    with a decimal comma must outnumber those that read only with a point.
+    """
+    sample = (f"SELECT {key} AS k, {column} AS cell FROM {relation} WHERE regexp_matches({column}, '[.,]') "
+              f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}) <= {DECIMAL_SAMPLE}")
+    parts = (f"SELECT k, tp_amount_parts(cell) AS point, tp_amount_parts({_with_decimal_point('cell', True)}) "
+             f"AS comma FROM ({sample})")  # the parts once (see MACROS), then the values
+    rows = con.execute(f"""
+        SELECT k, count(*) FILTER (WHERE tp_amount_value(point) IS NULL AND tp_amount_value(comma) IS NOT NULL),
+                  count(*) FILTER (WHERE tp_amount_value(point) IS NOT NULL AND tp_amount_value(comma) IS NULL)
+        FROM ({parts}) GROUP BY k""").fetchall()
+    return {k: comma_only > point_only for k, comma_only, point_only in rows}
+
+
+# --------------------------------------------------------------------------- plausible dates
+
+EARLIEST_PLAUSIBLE = date(EARLIEST_YEAR, 1, 1)
+
+
+def latest_plausible_date(today: date) -> date:
+    """The last day of the fiscal year after today's: a later payment date is a typing error."""
+    return date(today.year + (2 if today.month >= 4 else 1), 3, 31)
+
+
+def date_problems(any_date: str, cell: str, latest: date) -> list[tuple[str, str]]:
+    """(SQL condition, SQL reason) for a date that reads but cannot be a payment's."""
+    quoted = f"'''' || {cell} || ''''"
+    year = f"{latest.year - 1}-{latest.year % 100:02d}"
+    return [
+        (f"{any_date} < DATE '{EARLIEST_PLAUSIBLE}'", f"{quoted} || ' is before {EARLIEST_YEAR}: not a plausible payment date'"),
+        (f"{any_date} > DATE '{latest}'",
+         f"{quoted} || ' is after the end of the next fiscal year ({year}): not a plausible payment date'"),
+    ]

@@ -1,8 +1,15 @@
 """Read one published spend file (CSV, CSV.gz or XLSX) into a table of text cells.
 
 Every record of the file is accounted for: it becomes a row of the table, a
-row with the wrong number of cells (kept with its raw text), or a blank row.
-Row numbers are the record numbers a spreadsheet shows (the first line is 1).
+row with the wrong number of cells or a quote that never closes (kept with its
+raw text), or a blank row. Row numbers are the record numbers a spreadsheet
+shows (the first line is 1). A workbook gives one table per sheet that holds
+something.
+
+Two readings of each CSV must agree: Arrow's records and the file's lines
+(a record spans several lines only inside a quoted cell). When they differ, a
+careful line-by-line reading decides where each record ends, and a quote that
+never closes costs its own line, never the lines after it.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import gzip
 import hashlib
 import io
 import re
+from collections.abc import Iterator
+from itertools import islice
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,20 +37,31 @@ HEADER_SEARCH_ROWS = 30
 GOOD_HEADER = 4  # recognised column names that make a row surely the header
 HEAD_CHARS = 1 << 16  # the header is looked for in this much of the file's start
 _ASCII_SPACE = re.compile(rb"[\t-\r\x1c- ]*")  # the ASCII characters str.isspace() accepts
+UNCLOSED_QUOTE = "a quote opened in this row never closes: the row is kept as written, and the rows after it are read"
+# A record whose quoted cells all close. A field is quoted ("...", then anything up to the
+# next comma but a quote) or plain (not starting with a quote); no line end outside quotes.
+_FIELD = r'(?:"(?:[^"]|"")*"[^,"\r\n]*|[^,"\r\n][^,\r\n]*|)'
+_CLOSED_RECORD = re.compile(f"{_FIELD}(?:,{_FIELD})*")
+_LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")  # after \n, \r\n or a lone \r: every line end Arrow knows
+# Files that are not text, by how they start: said by name, as a user would know them.
+_BINARY_KINDS = ((b"PK\x03\x04", "a zip archive or Excel workbook: if it is a workbook, name it .xlsx"),
+                 (b"\x89PNG", "a PNG image"), (b"%PDF", "a PDF document"),
+                 (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook: save it as .xlsx or .csv"))
 
 
 @dataclass
 class OddRow:
-    """A record whose number of cells differs from the header's."""
+    """A record whose number of cells differs from the header's, or whose quotes do not close."""
 
     row_number: int
     text: str
     cells: list[str]
+    problem: str | None = None  # why the record cannot be read, when it is not only its number of cells
 
 
 @dataclass
 class TextTable:
-    """A spend file read as text: the header, its rows and how each record was read."""
+    """A spend file (or one sheet of a workbook) read as text: the header, its rows and how each record was read."""
 
     path: Path
     sha256: str
@@ -53,6 +73,7 @@ class TextTable:
     rows: pa.Table  # one string column per header, plus row_number
     odd_rows: list[OddRow] = field(default_factory=list)
     blank_rows: int = 0
+    notes: list[str] = field(default_factory=list)  # how the file was read, where a user should know it
 
 
 def spend_format(path: Path) -> str:
@@ -72,23 +93,102 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    """Text and the name of its encoding: UTF-8 (with or without BOM), else Windows-1252.
+# ---------------------------------------------------------------------------- encodings
 
-    Windows-1252 leaves five bytes undefined; a file using them is read as
-    Latin-1 so that no byte is ever lost.
+def decode(raw: bytes) -> tuple[str, str]:
+    """Text and the name of its encoding (see decode_lines, which also says which lines were not UTF-8)."""
+    text, encoding, _ = decode_lines(raw)
+    return text, encoding
+
+
+def decode_lines(raw: bytes) -> tuple[str, str, list[int]]:
+    """Text, its encoding, and the lines (from 1) of a UTF-8 file that were read as Windows-1252.
+
+    UTF-16 is known by its byte-order mark. A file that is not valid UTF-8 is
+    decoded line by line, never whole: each line is UTF-8 if it can be, else
+    Windows-1252, else Latin-1 (Windows-1252 leaves five bytes undefined; Latin-1
+    loses no byte). A file with no UTF-8 line at all is Windows-1252 (or Latin-1).
     """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16", []
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+        text, encoding, others = decode_lines(raw[3:])
+        return text, encoding.replace("utf-8", "utf-8-sig", 1), others
     try:
-        return raw.decode("utf-8"), "utf-8"
+        return raw.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
+        # Nothing but ASCII and bytes UTF-8 cannot read: no line is UTF-8, so the whole file is one encoding.
+        raw.decode("utf-8", "surrogateescape").encode("ascii", "surrogateescape")
+        return _single_byte(raw)
+    except UnicodeEncodeError:
+        return _line_by_line(raw)
 
+
+def _single_byte(raw: bytes) -> tuple[str, str, list[int]]:
+    try:
+        return raw.decode("cp1252"), "windows-1252", []
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1", []
+
+
+def _line_by_line(raw: bytes) -> tuple[str, str, list[int]]:
+    """A file with some lines in UTF-8 and others not: each line in its own encoding. A file none of whose
+    UTF-8 lines holds more than ASCII is a Windows-1252 file."""
+    texts, others, utf8_beyond_ascii = [], [], False
+    for number, line in enumerate(re.split(rb"(?<=\n)|(?<=\r)(?!\n)", raw), start=1):
+        try:
+            texts.append(line.decode("utf-8"))
+            utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
+        except UnicodeDecodeError:
+            texts.append(_single_byte(line)[0])
+            others.append(number)
+    if not utf8_beyond_ascii:
+        return "".join(texts), "windows-1252", []
+    return "".join(texts), "utf-8+windows-1252", others
+
+
+def _refuse_binary(path: Path, head: bytes) -> None:
+    """One clear error for a file that is not text (an image, a workbook, junk) named as a CSV."""
+    if b"\x00" not in head:
+        return
+    kind = next((name for magic, name in _BINARY_KINDS if head.startswith(magic)), "binary data")
+    raise InputError(f"{path}: not a text file: it holds {kind}, not rows of comma-separated values")
+
+
+def _utf16_without_mark(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for text written two bytes a character with no byte-order mark."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    for encoding, nuls, others in (("utf-16-le", head[1::2], head[0::2]), ("utf-16-be", head[0::2], head[1::2])):
+        if nuls[:pairs].count(0) >= 0.9 * pairs and others[:pairs].count(0) == 0:
+            return encoding
+    return None
+
+
+def _csv_text(path: Path, raw: bytes) -> tuple[str, str, list[str]]:
+    """A CSV file's text, its encoding and notes on how it was decoded; one clear error if it is not text."""
+    encoding = _utf16_without_mark(raw[:HEAD_CHARS])
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding, []
+        except UnicodeDecodeError as error:
+            raise InputError(f"{path}: not valid {encoding.upper()} text: {error.reason} at byte {error.start}") from None
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        _refuse_binary(path, raw[:HEAD_CHARS])
+    try:
+        text, encoding, others = decode_lines(raw)
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not valid UTF-16 text: {error.reason} at byte {error.start}") from None
+    notes = [f"{len(others):,} line{'s' if len(others) > 1 else ''} not in UTF-8, read as Windows-1252 "
+             f"(line{'s' if len(others) > 1 else ''} {', '.join(map(str, others[:10]))}"
+             f"{', ...' if len(others) > 10 else ''})"] if others else []
+    return text, encoding, notes
+
+
+# ---------------------------------------------------------------------------- reading
 
 def find_header(records: list[list[str]], score) -> int:
     """Index of the record that looks most like the header (title rows may sit above it).
@@ -106,8 +206,10 @@ def find_header(records: list[list[str]], score) -> int:
     return best
 
 
-def read_spend_file(path: Path, header_score, digest: str | None = None) -> TextTable:
-    """Read a spend file of any supported format into text cells.
+def read_spend_tables(path: Path, header_score, digest: str | None = None,
+                      sheet: str | None = None) -> list[TextTable]:
+    """Read a spend file of any supported format into text cells: one table, or one per sheet of a workbook
+    that holds something (only the sheet named, when one is).
 
     ``header_score`` rates a record as a header row (the column detector's
     count of recognised names), so that title rows above the header are skipped.
@@ -115,74 +217,215 @@ def read_spend_file(path: Path, header_score, digest: str | None = None) -> Text
     fmt = spend_format(path)
     digest = digest or sha256_of(path)
     if fmt == "xlsx":
-        text, sheet = xlsx_to_csv_text(path, header_score)
-        encoding, utf8 = "xlsx", text.encode("utf-8")
-    else:
-        raw = path.read_bytes()
-        if fmt == "csv.gz":
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError) as error:
-                raise InputError(f"{path}: not a readable gzip file: {error}") from None
-        sheet = None
-        if raw.isascii():  # UTF-8 as it stands: decoding all of a big file would only copy it
-            if _ASCII_SPACE.match(raw).end() == len(raw):
-                raise InputError(f"{path}: the file is empty")
-            head = _head_text(raw[: HEAD_CHARS + 1].decode("ascii"))
-            return _parse_text(path, digest, fmt, "utf-8", sheet, head, raw, header_score)
-        text, encoding = decode(raw)
-        utf8 = raw if encoding == "utf-8" else text.encode("utf-8")
-        del raw
+        return [_parse_text(path, digest, fmt, "xlsx", title, _head_text(text), text.encode("utf-8"), header_score)
+                for title, text in xlsx_sheets_as_csv_text(path, sheet)]
+    raw = path.read_bytes()
+    if fmt == "csv.gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise InputError(f"{path}: not a readable gzip file: {error}") from None
+    if raw.isascii() and b"\x00" not in raw[:HEAD_CHARS]:  # UTF-8 as it stands: decoding would only copy it
+        if _ASCII_SPACE.match(raw).end() == len(raw):
+            raise InputError(f"{path}: the file is empty")
+        head = _head_text(raw[: HEAD_CHARS + 1].decode("ascii"))
+        return [_parse_text(path, digest, fmt, "utf-8", None, head, raw, header_score)]
+    text, encoding, notes = _csv_text(path, raw)
+    utf8 = raw if encoding == "utf-8" else text.encode("utf-8")
+    del raw
     if not text or text.isspace():
         raise InputError(f"{path}: the file is empty")
     head = _head_text(text)
     del text  # only the UTF-8 bytes are parsed: a big file's text need not stay in memory beside them
-    return _parse_text(path, digest, fmt, encoding, sheet, head, utf8, header_score)
+    table = _parse_text(path, digest, fmt, encoding, None, head, utf8, header_score)
+    table.notes[:0] = notes
+    return [table]
+
+
+def read_spend_file(path: Path, header_score, digest: str | None = None) -> TextTable:
+    """One table of a spend file: of a workbook, the sheet whose header is recognised best."""
+    tables = read_spend_tables(path, header_score, digest)
+    return max(tables, key=lambda table: header_score(table.headers))
 
 
 def _parse_text(path, digest, fmt, encoding, sheet, head_text: str, utf8: bytes, header_score) -> TextTable:
-    head = list(csv.reader(io.StringIO(head_text)))
-    header_index = find_header(head, header_score)
-    headers = [cell.strip() for cell in head[header_index]]
-    width = len(headers)
-    names = [f"c{i}" for i in range(width)]
-    odd: list[OddRow] = []
-    blank_numbers: list[int] = []
-
-    def on_invalid(row) -> str:
-        if not row.text.strip(", \t\r\n"):
-            blank_numbers.append(row.number)
-        else:
-            odd.append(OddRow(row.number, row.text, next(csv.reader([row.text]), [])))
-        return "skip"
-
-    # Threads read a big file about twice as fast but need not know an odd record's number:
-    # a file with any odd record is read again on one thread, which numbers them.
-    odd_seen: list[bool] = []
-    table = _read_csv(utf8, header_index + 1, names, lambda row: odd_seen.append(True) or "skip", threads=True)
-    if odd_seen:
-        table = _read_csv(utf8, header_index + 1, names, on_invalid, threads=False)
-    first = header_index + 2
-    total = table.num_rows + len(odd) + len(blank_numbers)
-    numbers = np.arange(first, first + total, dtype=np.int64)
-    if odd or blank_numbers:  # the rows Arrow kept are the records not set aside
-        taken = np.array(sorted([o.row_number for o in odd] + blank_numbers), dtype=np.int64)
-        numbers = np.setdiff1d(numbers, taken, assume_unique=True)
-    table = table.append_column("row_number", int64_array(numbers))
+    """The header found in the head, then every record after it (see _read_records)."""
+    head_lines = _lines(head_text)
+    head = list(islice(_careful_records(head_lines, None), HEADER_SEARCH_ROWS))
+    header_index = find_header([cells for _, _, cells, _ in head], header_score)
+    first_line, spanned, header_cells, _ = head[header_index]
+    headers = [cell.strip() for cell in header_cells]
+    data_offset = len("".join(head_lines[: first_line + spanned]).encode("utf-8"))
+    table, odd, blanks = _read_records(path, utf8, data_offset, headers, header_index + 2)
     return TextTable(
         path=path, sha256=digest, format=fmt, encoding=encoding, sheet=sheet,
-        header_row=header_index + 1, headers=headers, rows=table, odd_rows=odd,
-        blank_rows=len(blank_numbers),
+        header_row=header_index + 1, headers=headers, rows=table, odd_rows=odd, blank_rows=blanks,
     )
 
 
-def _read_csv(utf8: bytes, skip_rows: int, names: list[str], on_invalid, threads: bool) -> pa.Table:
+def _read_records(path: Path, utf8: bytes, offset: int, headers: list[str],
+                  first: int) -> tuple[pa.Table, list[OddRow], int]:
+    """The records from `offset` on (numbered from `first`): rows of the header's width, odd rows, blank count.
+
+    Arrow reads them. Without a quote in the data no record can span lines;
+    with quotes, they must pair up (an odd one may be a quote left open at the
+    end) and Arrow's records must match the lines. Otherwise a careful reading
+    (see _careful_records) finds each record's lines, sets aside the line of a
+    quote that never closes, and Arrow reads the rest, which must then give
+    the records the careful reading found.
+    """
+    data = memoryview(utf8)[offset:]
+    width = len(headers)
+    try:
+        table, odd, blanks = _arrow_records(data, width, first)
+        quotes = utf8.count(b'"', offset)
+        if not quotes or quotes % 2 == 0 and table.num_rows + len(odd) + len(blanks) == count_lines(data):
+            return table, odd, len(blanks)
+    except pa.ArrowInvalid:
+        pass  # e.g. a quote never closed in a file too big for one block: the careful reading copes
+    return _read_carefully(path, data, width, first)
+
+
+def count_lines(data: bytes | memoryview) -> int:
+    """The lines of CSV data: ended by \\n, \\r\\n or a lone \\r (as Arrow ends records), the last perhaps by nothing."""
+    codes = np.frombuffer(data, dtype=np.uint8)
+    if not len(codes):
+        return 0
+    returns = np.flatnonzero(codes == 13)
+    lone_returns = 0
+    if len(returns):
+        following = codes[np.minimum(returns + 1, len(codes) - 1)]
+        lone_returns = int(np.count_nonzero((following != 10) | (returns == len(codes) - 1)))
+    return int(np.count_nonzero(codes == 10)) + lone_returns + int(codes[-1] not in (10, 13))
+
+
+def _arrow_records(data: bytes | memoryview, width: int, first: int,
+                   numbers: np.ndarray | None = None) -> tuple[pa.Table, list[OddRow], list[int]]:
+    """Arrow's reading: rows of the header's width; odd records and blank records set aside.
+
+    The records are numbered from `first`, or by `numbers` in order. Threads
+    read a big file about twice as fast but cannot number an odd record: a
+    file with any is read again on one thread, which numbers them.
+    """
+    names = [f"c{i}" for i in range(width)]
+    odd: list[OddRow] = []
+    blanks: list[int] = []
+    if not len(data):  # nothing after the header (Arrow calls that an error)
+        empty = pa.table({name: pa.array([], pa.string()) for name in names})
+        return empty.append_column("row_number", int64_array(np.array([], dtype=np.int64))), odd, blanks
+
+    def on_invalid(row) -> str:
+        number = first + row.number - 1 if numbers is None else int(numbers[row.number - 1])
+        if not row.text.strip(", \t\r\n"):
+            blanks.append(number)
+        else:
+            odd.append(OddRow(number, row.text, next(csv.reader([row.text.rstrip("\r\n")]), [])))
+        return "skip"
+
+    odd_seen: list[bool] = []
+    table = _read_csv(data, names, lambda row: odd_seen.append(True) or "skip", threads=True)
+    if odd_seen:
+        table = _read_csv(data, names, on_invalid, threads=False)
+    records = table.num_rows + len(odd) + len(blanks)
+    kept = np.arange(first, first + records, dtype=np.int64) if numbers is None else numbers[:records]
+    if odd or blanks:  # the rows Arrow kept are the records not set aside
+        kept = np.setdiff1d(kept, np.array(sorted([o.row_number for o in odd] + blanks), dtype=np.int64),
+                            assume_unique=True)
+    return table.append_column("row_number", int64_array(kept)), odd, blanks
+
+
+def _read_carefully(path: Path, data: memoryview, width: int, first: int) -> tuple[pa.Table, list[OddRow], int]:
+    """The careful reading: each record's lines found line by line; a line whose quote never closes set aside."""
+    lines = _lines(bytes(data).decode("utf-8"))
+    kept_lines: list[str] = []
+    kept_numbers: list[int] = []
+    unclosed: list[OddRow] = []
+    for number, (start, spanned, cells, problem) in enumerate(_careful_records(lines, width), start=first):
+        if problem:
+            unclosed.append(OddRow(number, lines[start], cells, problem))
+        else:
+            kept_lines += lines[start: start + spanned]
+            kept_numbers.append(number)
+    read_lines = len(lines)
+    if read_lines != count_lines(data):
+        raise InputError(f"{path}: the file reads as {read_lines:,} lines one way and {count_lines(data):,} lines "
+                         "another, so its rows cannot be accounted for; it is not loaded")
+    kept = "".join(kept_lines).encode("utf-8")
+    table, odd, blanks = _arrow_records(kept, width, first, np.array(kept_numbers, dtype=np.int64))
+    if table.num_rows + len(odd) + len(blanks) != len(kept_numbers):
+        raise InputError(f"{path}: the file reads as {len(kept_numbers):,} records one way and "
+                         f"{table.num_rows + len(odd) + len(blanks):,} another, so its rows cannot be "
+                         "accounted for; it is not loaded")
+    return table, sorted(odd + unclosed, key=lambda o: o.row_number), len(blanks)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a text, each with its line end."""
+    if text.count("\r") == text.count("\r\n"):  # no lone \r: \n ends every line, and a split finds them fast
+        parts = text.split("\n")
+        return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    lines = _LINE_END.split(text)
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
+def _careful_records(lines: list[str], width: int | None) -> Iterator[tuple[int, int, list[str], str | None]]:
+    """Each record of these lines: (first line, lines it spans, its cells, its problem or None).
+
+    A line whose quotes all close is a record. A quote left open is followed
+    to the line that closes it; the lines between are one record if they read
+    as well-formed CSV with the header's width (`width`, None for any). If not,
+    or if the quote never closes, the line alone is a record with the problem
+    UNCLOSED_QUOTE and reading goes on with the next line. Each line is looked
+    at a bounded number of times, so a stray quote costs no more than a reading.
+    """
+    index = 0
+    while index < len(lines):
+        line = lines[index].rstrip("\r\n")
+        if '"' not in line or _CLOSED_RECORD.fullmatch(line):
+            yield index, 1, _cells(line), None
+            index += 1
+            continue
+        end = _closing_line(lines, index + 1)
+        cells = _well_formed_cells("".join(lines[index:end + 1]).rstrip("\r\n")) if end is not None else None
+        if cells is not None and (width is None or _fits(cells, width)):
+            yield index, end + 1 - index, cells, None
+            index = end + 1
+        else:
+            yield index, 1, _cells(line), UNCLOSED_QUOTE
+            index += 1
+
+
+def _closing_line(lines: list[str], start: int) -> int | None:
+    """The first line from `start` that closes a quote open when it begins, or None if none does."""
+    for index in range(start, len(lines)):
+        line = lines[index].rstrip("\r\n")
+        if '"' in line and _CLOSED_RECORD.fullmatch('"' + line):  # the quote open at its start, written out
+            return index
+    return None
+
+
+def _cells(line: str) -> list[str]:
+    return next(csv.reader([line]), [])
+
+
+def _well_formed_cells(text: str) -> list[str] | None:
+    """The cells of a record that is strictly well-formed CSV, else None."""
+    try:
+        return next(csv.reader([text], strict=True), [])
+    except csv.Error:
+        return None
+
+
+def _fits(cells: list[str], width: int) -> bool:
+    """A record of the header's width (cells beyond it all blank, as a stray trailing comma leaves)."""
+    return len(cells) >= width and not any(cell.strip() for cell in cells[width:])
+
+
+def _read_csv(data: bytes | memoryview, names: list[str], on_invalid, threads: bool) -> pa.Table:
     """Every record with as many cells as the header, as text; the others go to `on_invalid`."""
     return pacsv.read_csv(
-        pa.BufferReader(utf8),
-        read_options=pacsv.ReadOptions(
-            skip_rows=skip_rows, column_names=names, use_threads=threads, block_size=1 << 24,
-        ),
+        pa.BufferReader(pa.py_buffer(data)),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=threads, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
         ),
@@ -206,12 +449,15 @@ def _head_text(text: str, limit: int = HEAD_CHARS) -> str:
     """Enough of the file's start to find its header, cut at a line end."""
     if len(text) <= limit:
         return text
-    cut = text.rfind("\n", 0, limit)
-    return text[: cut if cut > 0 else limit]
+    cut = max(text.rfind("\n", 0, limit), text.rfind("\r", 0, limit - 1))
+    return text[: cut + 1 if cut > 0 else limit]
 
 
-def xlsx_to_csv_text(path: Path, header_score) -> tuple[str, str]:
-    """The sheet that holds the spend table, as CSV text; cells keep what Excel shows."""
+# ---------------------------------------------------------------------------- workbooks
+
+def xlsx_sheets_as_csv_text(path: Path, chosen: str | None = None) -> list[tuple[str, str]]:
+    """Each sheet that holds something (or only the one chosen), as its title and CSV text; cells keep what
+    Excel shows."""
     from openpyxl import load_workbook  # slow import; only xlsx files need it
 
     try:
@@ -219,23 +465,31 @@ def xlsx_to_csv_text(path: Path, header_score) -> tuple[str, str]:
     except Exception as error:  # openpyxl raises many kinds for a broken file
         raise InputError(f"{path}: not a readable .xlsx workbook: {error}") from None
     try:
-        sheet = _spend_sheet(book, header_score)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        for values in sheet.iter_rows(values_only=True):
-            writer.writerow([excel_cell_text(v) for v in values])
-        return out.getvalue(), sheet.title
+        sheets = book.worksheets
+        if chosen is not None:
+            sheets = [s for s in sheets if s.title.strip().lower() == chosen.strip().lower()]
+            if not sheets:
+                raise InputError(f"{path}: no sheet named {chosen!r} (its sheets: "
+                                 f"{', '.join(repr(s.title) for s in book.worksheets)})")
+        texts = [(sheet.title, _sheet_csv_text(sheet)) for sheet in sheets]
+    except InputError:
+        raise
+    except Exception as error:  # a workbook cut short fails part way through its sheets
+        raise InputError(f"{path}: not a readable .xlsx workbook: {error}") from None
     finally:
         book.close()
+    texts = [(title, text) for title, text in texts if text.strip(", \n")]
+    if not texts:
+        raise InputError(f"{path}: the file is empty")
+    return texts
 
 
-def _spend_sheet(book, header_score):
-    """The worksheet whose header row is recognised best."""
-    def rating(sheet) -> int:
-        rows = sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
-        return max((header_score([excel_cell_text(v) for v in r]) for r in rows), default=0)
-
-    return max(book.worksheets, key=rating)
+def _sheet_csv_text(sheet) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for values in sheet.iter_rows(values_only=True):
+        writer.writerow([excel_cell_text(v) for v in values])
+    return out.getvalue()
 
 
 def excel_cell_text(value) -> str:

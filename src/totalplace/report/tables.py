@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import IO, Callable
 
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -89,28 +90,84 @@ def emit(table: Table, fmt: Format, output: Path | None = None, console: Console
         _print_rich(table, console)
         return None
     if fmt == Format.xlsx:
-        if output is None:
-            raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
-        write_xlsx(table, output)
+        write_xlsx(table, _workbook_path(output))
         return output
+    if fmt == Format.csv:
+        return _write_text(output, lambda handle: _write_csv(handle, table, titled=False))
+    return _write_text(output, lambda handle: _write_json(handle, _json_table(table)))
+
+
+def emit_sections(sections: dict[str, Table], fmt: Format, output: Path | None = None,
+                  console: Console | None = None) -> Path | None:
+    """Several tables as one output: printed one after another (an empty one as its title and 'none'); in
+    JSON one object keyed by section; in CSV each table under a row holding its title, a blank row between;
+    in a workbook a sheet each."""
+    console = console or Console()
+    if fmt == Format.table:
+        for table in sections.values():
+            if table.rows:
+                _print_rich(table, console)
+            else:  # an empty table drawn on a terminal is only a frame
+                console.print(f"{table.title}: none", highlight=False)
+        return None
+    if fmt == Format.xlsx:
+        write_xlsx_sheets(sections, _workbook_path(output))
+        return output
+    if fmt == Format.csv:
+        def write_all(handle) -> None:
+            for number, table in enumerate(sections.values()):
+                handle.write("\r\n" if number else "")  # the rows' own line end (see tabular.write_csv)
+                _write_csv(handle, table, titled=True)
+        return _write_text(output, write_all)
+    return _write_text(output, lambda handle: _write_json(handle, {key: _json_table(table)
+                                                                   for key, table in sections.items()}))
+
+
+def _workbook_path(output: Path | None) -> Path:
+    if output is None:
+        raise InputError("--format xlsx writes a workbook: give --output FILE.xlsx")
+    return output
+
+
+def _write_text(output: Path | None, write: Callable[[IO[str]], None]) -> Path | None:
+    """Text written to the output file, or to the terminal when there is none; the file written, if any."""
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        if fmt == Format.csv:
-            write_csv(handle, table.columns, table.rows)
-        else:
-            json.dump(
-                {"title": table.title, "columns": table.columns,
-                 "rows": [dict(zip(table.columns, map(plain_value, row))) for row in table.rows],
-                 "notes": table.notes},
-                handle, indent=2,
-            )
-            handle.write("\n")
+        write(handle)
     finally:
         if output:
             handle.close()
     return output
+
+
+def _write_csv(handle: IO[str], table: Table, titled: bool) -> None:
+    if titled:
+        write_csv(handle, [table.title], [])
+    write_csv(handle, table.columns, table.rows)
+
+
+def _write_json(handle: IO[str], value: dict) -> None:
+    json.dump(value, handle, indent=2)
+    handle.write("\n")
+
+
+def _json_table(table: Table) -> dict:
+    return {"title": table.title, "columns": table.columns,
+            "rows": [dict(zip(table.columns, map(plain_value, row))) for row in table.rows], "notes": table.notes}
+
+
+def write_xlsx_sheets(sections: dict[str, Table], path: Path) -> None:
+    """One sheet per table, named by its section."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for key, table in sections.items():
+        sheet_rows(book.create_sheet(key[:31]), table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
 
 
 def _print_rich(table: Table, console: Console) -> None:

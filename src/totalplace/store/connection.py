@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 
 import duckdb
 
+from totalplace.errors import InputError
 from totalplace.ingest import parse
 from totalplace.store import parquet
 from totalplace.store.schema import ADDED_COLUMNS, CLASSIFICATION_COLUMNS, TABLES
@@ -29,17 +31,53 @@ def connect(workspace: Workspace, read_only: bool = False) -> Store:
     if read_only and workspace.settings.engine is Engine.SPARK:
         ensure_published(workspace)
         return open_store(workspace)
-    workspace.store_path.parent.mkdir(parents=True, exist_ok=True)
-    if read_only and workspace.store_path.exists():
-        con = duckdb.connect(str(workspace.store_path), read_only=True)
-    else:
-        con = duckdb.connect(str(workspace.store_path))
-        _move_classification_onto_lines(con)
-        _add_new_columns(con)
-        con.execute(TABLES)
-        _sync_settings(con, workspace)
-    parse.install(con)
+    with store_errors(workspace):
+        workspace.store_path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and workspace.store_path.exists():
+            con = duckdb.connect(str(workspace.store_path), read_only=True)
+        else:
+            con = duckdb.connect(str(workspace.store_path))
+            _move_classification_onto_lines(con)
+            _add_new_columns(con)
+            _let_sheets_share_a_file(con)
+            con.execute(TABLES)
+            _sync_settings(con, workspace)
+        parse.install(con)
     return con
+
+
+_HELD = re.compile(r"Conflicting lock is held in .*\(PID (\d+)\)")
+_NOT_WRITABLE = ("Permission denied", "Operation not permitted", "Read-only file system")
+_NO_SPACE = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+@contextmanager
+def store_errors(workspace: Workspace) -> Iterator[None]:
+    """The store's own failures (held by another command, not writable, no space) as one clear line.
+
+    DuckDB commits through its write-ahead log: a transaction whose log could
+    not be written was never committed; one whose log was written is committed
+    even if writing it into the store then fails (it is replayed when the
+    store is next opened). Either way the store holds all of the command's
+    changes or none.
+    """
+    try:
+        yield
+    except (duckdb.Error, OSError) as error:
+        text = str(error)
+        held = _HELD.search(text)
+        if held:
+            raise InputError(f"The store is in use by another command (PID {held[1]}): try again when it ends") \
+                from None
+        reason = next((r for r in _NO_SPACE + _NOT_WRITABLE if r in text), None)
+        if reason in _NO_SPACE:
+            raise InputError(f"{workspace.store_path}: not enough space to write the store ({reason}): free some "
+                             "disk space and run the command again (the store holds all of this command's changes "
+                             "or none of them)") from None
+        if reason:
+            raise InputError(f"{workspace.store_path}: the store cannot be written ({reason}): make the file and "
+                             "its folder writable, or work on a copy of the workspace") from None
+        raise
 
 
 def _move_classification_onto_lines(con: duckdb.DuckDBPyConnection) -> None:
@@ -71,6 +109,20 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
+def _let_sheets_share_a_file(con: duckdb.DuckDBPyConnection) -> None:
+    """A store made when a workbook gave one sheet: source_file made again without its one-row-per-file
+    constraint (DuckDB cannot drop a constraint), once."""
+    unique = con.execute("SELECT 1 FROM duckdb_constraints() WHERE database_name = current_database() "
+                         "AND table_name = 'source_file' AND constraint_type = 'UNIQUE'").fetchall()
+    if not unique:
+        return
+    with transaction(con):
+        con.execute("ALTER TABLE source_file RENAME TO source_file_before_sheets")
+        con.execute(TABLES)
+        con.execute("INSERT INTO source_file BY NAME SELECT * FROM source_file_before_sheets")
+        con.execute("DROP TABLE source_file_before_sheets")
+
+
 def _sync_settings(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None:
     """The place and agency tables mirror totalplace.toml: the file is the truth."""
     settings = workspace.settings
@@ -90,13 +142,14 @@ def _sync_settings(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> None
 @contextmanager
 def writable(workspace: Workspace) -> Iterator[duckdb.DuckDBPyConnection]:
     """The store, for a command that changes it; on Spark, published to the Parquet store when it succeeds."""
-    con = connect(workspace)
-    try:
-        yield con
-        if workspace.settings.engine is Engine.SPARK:
-            parquet.publish(con, workspace.parquet_store)
-    finally:
-        con.close()
+    with store_errors(workspace):  # closing checkpoints the store, which writes too
+        con = connect(workspace)
+        try:
+            yield con
+            if workspace.settings.engine is Engine.SPARK:
+                parquet.publish(con, workspace.parquet_store)
+        finally:
+            con.close()
 
 
 def ensure_published(workspace: Workspace) -> None:

@@ -14,11 +14,11 @@ CREATE TABLE IF NOT EXISTS agency (
     agency_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, kind VARCHAR NOT NULL,
     area VARCHAR, aliases VARCHAR[]
 );
-CREATE TABLE IF NOT EXISTS source_file (
+CREATE TABLE IF NOT EXISTS source_file (  -- one row per file, or per sheet of a workbook
     file_id INTEGER PRIMARY KEY,
     agency_id VARCHAR NOT NULL,
     path VARCHAR NOT NULL,            -- relative to the workspace
-    sha256 VARCHAR NOT NULL UNIQUE,
+    sha256 VARCHAR NOT NULL,          -- of the file's content: the sheets of a workbook share it
     format VARCHAR, encoding VARCHAR, sheet VARCHAR, header_row INTEGER,
     mapping JSON,                     -- field -> header used
     mapping_reasons JSON,             -- field -> why that header
@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS source_file (
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, blank_rows BIGINT,
     money_read {TOTAL}, money_loaded {TOTAL}, money_rejected {TOTAL},
     period_start DATE, period_end DATE,  -- the months the file reports on
-    loaded_at TIMESTAMP
+    loaded_at TIMESTAMP,
+    reading_notes VARCHAR[]           -- how it was read, where a user should know: decimal commas, encodings...
 );
 CREATE TABLE IF NOT EXISTS spend_line (
     line_id BIGINT NOT NULL,          -- file_id * 100000000 + row_number
@@ -69,6 +70,13 @@ SELECT line_id, {", ".join(CLASSIFICATION_COLUMNS + PASS_THROUGH_COLUMNS)} FROM 
 ADDED_COLUMNS = (
     ("spend_line", "pass_through", "VARCHAR"),
     ("spend_line", "pass_through_rule", "VARCHAR"),
+    ("source_file", "reading_notes", "VARCHAR[]"),
 )
 
 LINE_ID_FACTOR = 100_000_000
+
+# A payment known by its content, to find the same payment in two files: its agency, date, amount,
+# supplier and reference, or (with no reference) everything else the line says. Columns of spend_line.
+PAYMENT_KEY = """hash(agency_id, payment_date, amount, supplier_name, coalesce(transaction_ref, hash(
+    body_name, service_code, service_label, service_division, expense_code, expense_category, expense_type,
+    supplier_id, capital_revenue)::VARCHAR))"""
