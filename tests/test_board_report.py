@@ -23,8 +23,11 @@ from conftest import PROJECT
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from totalplace import display
 from totalplace.appraise.model import NATIONAL_BODIES
 from totalplace.cli import app
+from totalplace.count import headline
+from totalplace.store.connection import connect
 from totalplace.workspace import AgencyKind, open_workspace
 
 RUNNER = CliRunner()
@@ -325,6 +328,29 @@ def test_the_executive_summary_comes_first_and_links_every_point_to_its_section(
     assert kinds[:2] == ["headline", "say"]
     assert {"funding-streams", "provision", "assessments"} <= set(kinds)
     assert "invest" in kinds and "ask" in kinds
+
+
+def first_page_summary_problems(pdf_path: Path, found: headline.Headline) -> list[str]:
+    """What is wrong with the PDF's first page as a board member opens it: the executive summary must come first
+    (under the title), and its headline must be the figure count.headline gives, rounded as people read it."""
+    with pdfplumber.open(pdf_path) as pdf:
+        lines = (pdf.pages[0].extract_text() or "").splitlines()
+    text = " ".join(lines)
+    problems = [] if "Executive summary" in lines[:6] else [f"no executive summary at the top: {lines[:6]}"]
+    wanted = [display.money(found.amount, display.ROUNDED), found.fiscal_year]
+    wanted += [f"{display.money(found.per_head, display.ROUNDED)} per head"] if found.per_head is not None else []
+    return problems + [f"{figure} is not on page 1" for figure in wanted if figure not in text]
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_the_pdfs_first_page_is_the_summary_with_the_headline_the_count_gives(demo, place):
+    ws = open_workspace(demo[place])
+    con = connect(ws, read_only=True)
+    try:
+        found = headline.headline(con, ws)
+    finally:
+        con.close()
+    assert not first_page_summary_problems(report_dir(demo[place]) / "report.pdf", found)
 
 
 FIGURE = re.compile(r"-?£[\d,]+(?:\.\d+)?(?:bn|m|k)?|\d+(?:\.\d+)?%")
