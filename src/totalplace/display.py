@@ -24,7 +24,7 @@ ROUNDED = "rounded"
 
 # Words written in capitals wherever they appear in a code.
 _ACRONYMS = {"nhs": "NHS", "dwp": "DWP", "cg": "CG", "lg": "LG", "pc": "PC", "cofog": "COFOG", "cra": "CRA",
-             "uk": "UK"}
+             "uk": "UK", "ni": "NI", "ae": "A&E", "npv": "NPV", "pv": "PV", "hmrc": "HMRC"}
 # Column names as a table's heading reads them.
 _COLUMNS = {"lines": "Payments", "cofog": "COFOG function", "amount": "Amount", "share": "Share",
             "£ per head": "£ per head", "supplier": "Supplier", "agency": "Agency", "theme": "Theme",
@@ -102,11 +102,17 @@ def cell(value, precision: str = PENNY) -> str:
 
 def code_name(code: str) -> str:
     """A snake_case code as words: central_government -> 'Central government', nhs -> 'NHS'."""
-    words = [_ACRONYMS.get(word, word) for word in code.split("_") if word]
+    words = code_words(code).split()
     if not words:
         return code
     first = words[0] if words[0].isupper() else words[0].capitalize()
     return " ".join([first, *words[1:]])
+
+
+def code_words(code: str) -> str:
+    """A code as words inside a sentence, acronyms in capitals: public_value_npv -> 'public value NPV',
+    tax-and-ni -> 'tax and NI'."""
+    return " ".join(_ACRONYMS.get(word, word) for word in re.split(r"[_\s-]+", code) if word)
 
 
 def agency_name(workspace: Workspace, agency_id: str) -> str:

@@ -42,7 +42,7 @@ def input_name(appraisal: Appraisal, key: str) -> str:
         return f"Costs borne by {partner.name if partner else agency}"
     if key.startswith("outcome:"):
         outcome, _, name = key.split(":", 1)[1].rpartition(".")
-        return f"{display.code_name(name)} of {outcome.replace('-', ' ').replace('_', ' ')}"
+        return f"{display.code_name(name)} of {display.code_words(outcome)}"
     return display.code_name(key)
 
 
@@ -251,8 +251,10 @@ def switching_table(appraisal: Appraisal, values: list[SwitchingValue], measure:
             low, high = (display.cell(Number(f"{x:.6g}")) for x in v.searched)
             rows.append([v.key, name, Number(v.base), "none", None, f"NPV keeps its sign for {low} to {high}"])
         else:
-            rows.append([v.key, name, Number(v.base), Number(f"{v.value:.6g}"), v.change, ""])
-    return Table(f"Switching values: the value of each input, alone, at which {measure.replace('_', ' ')} is zero",
+            # a search's answer to its tolerance: three significant figures are what it can claim
+            rows.append([v.key, name, Number(v.base), Number(display.significant(Decimal(f"{v.value:.6g}"))),
+                         v.change, ""])
+    return Table(f"Switching values: the value of each input, alone, at which {display.code_words(measure)} is zero",
                  ["input", "name", "central", "switching value", "change from central", "note"], rows)
 
 
