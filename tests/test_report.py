@@ -98,3 +98,20 @@ def test_flow_chart_bands_are_proportional_to_money():
     for name in ("DfE", "Council", "Schools", "Roads"):
         assert f">{name}<" in svg
     assert svg.count("<path") >= 3
+
+
+def test_a_table_both_drawn_and_shown_is_printed_and_written_once():
+    """The sliding scale of control was a chart's table in the appendix (A1), the same table under the chart, and
+    two workbook sheets ('The sliding scale of control', 'The sliding scale of (2)')."""
+    from totalplace.report.document import section_views
+    from totalplace.report.section import Chart, Section
+    from totalplace.report.tables import Table
+
+    scale = Table("The sliding scale of control, 2017-18", ["level", "amount"], [["Police and fire", Decimal(1)]])
+    detail = Table("Files loaded", ["file", "rows"], [["a.csv", 3]])
+    section = Section("say", "How much say", ["text"], charts=[Chart("The sliding scale", "<svg/>", scale)],
+                      tables=[scale], appendix=[detail])
+    assert [t.title for t in section.all_tables()] == [scale.title, detail.title]
+    (view,) = section_views([section])
+    assert [v.table.title for v in view.appendix] == [detail.title]
+    assert view.charts[0][1] is view.tables[0]  # the chart points to the table under it

@@ -238,7 +238,7 @@ def asks_table(appraisal: Appraisal, proposal: Proposal) -> Table:
 def tornado_table(appraisal: Appraisal, bars: list[TornadoBar], measure: str) -> Table:
     rows = [[b.key, input_name(appraisal, b.key), Number(b.base), Number(b.low), Number(b.high), pence(b.npv_low),
              pence(b.npv_high), pence(b.swing)] for b in bars]
-    return Table(f"Sensitivity of {measure.replace('_', ' ')} to each input (one at a time)",
+    return Table(f"Sensitivity of {display.code_words(measure)} to each input (one at a time)",
                  ["input", "name", "central", "low", "high", "NPV at low", "NPV at high", "swing"], rows,
                  ["Each input moved 20% down and up from its central value (lag: one year), within its range."])
 

@@ -65,11 +65,12 @@ def section_views(sections: list[Section], names: dict[str, str] | None = None) 
     wide or long ones in the appendix, numbered A1, A2, ... in reading order."""
     views = []
     for section in sections:
-        charts = [(chart, view_of(chart.table, names)) for chart in section.charts]
         tables = [view_of(table, names) for table in section.tables]
         body = [v for v in tables if v.fits_body]
+        in_body = {id(v.table): v for v in body}  # a chart's table the body shows already points there
+        charts = [(chart, in_body.get(id(chart.table)) or view_of(chart.table, names)) for chart in section.charts]
         moved = [v for v in tables if not v.fits_body]
-        views.append(SectionView(section, charts, body, [v for _, v in charts] + moved
+        views.append(SectionView(section, charts, body, [v for _, v in charts if id(v.table) not in in_body] + moved
                                  + [view_of(table, names) for table in section.appendix]))
     number = 0
     for view in views:

@@ -68,8 +68,13 @@ class Section:
         return bool(self.paragraphs or self.charts or self.tables)
 
     def all_tables(self) -> list[Table]:
-        """Every table of the section in reading order: each chart's, the body's, the appendix's."""
-        return [chart.table for chart in self.charts] + self.tables + self.appendix
+        """Every table of the section in reading order: each chart's, the body's, the appendix's; a table both
+        drawn and shown once."""
+        found: list[Table] = []
+        for table in [chart.table for chart in self.charts] + self.tables + self.appendix:
+            if not any(table is seen for seen in found):
+                found.append(table)
+        return found
 
 
 def year_line(what: str, used: str, wanted: str | None, covered_by: str = "the data") -> str:
