@@ -158,7 +158,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(bradford):
 
 
 def test_inputs_and_measures_read_with_their_acronyms():
-    """'Unit value of tax and NI', 'A&E attendances', 'public value NPV': never 'ni', 'ae' or 'npv' where people read."""
+    """'Unit value of tax and NI', 'A&E attendances', 'public value NPV': never 'ni', 'ae' or 'npv' where people
+    read."""
     from totalplace.appraise.tables import input_name, switching_table
 
     data = {"id": "acr", "name": "Acronyms", "price_year": "2023-24", "horizon": 1, "cohort": 20,

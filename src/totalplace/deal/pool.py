@@ -243,7 +243,8 @@ def _counted(workspace: Workspace, years: list[str]) -> dict[str, _Counted]:
             result = bottomup.count(con, workspace, "theme", year) if year in loaded else None
             found[year] = _Counted(
                 result.total if result else None, {r.key: r.amount for r in result.rows} if result else {},
-                {c.agency_id: c.said(agency_name(workspace, c.agency_id)) for c in result.coverage if c.months_covered} if result else {},
+                {c.agency_id: c.said(agency_name(workspace, c.agency_id))
+                 for c in result.coverage if c.months_covered} if result else {},
                 None if no_cra else headline.headline(con, workspace, year), no_cra)
     finally:
         con.close()
