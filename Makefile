@@ -23,7 +23,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-java.sh
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The quick check for your own loop: everything but the Spark, browser and PostgreSQL tests.
 test-fast: $(STAMP)

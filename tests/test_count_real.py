@@ -102,3 +102,28 @@ def test_money_between_two_agencies_of_the_count_is_counted_once(real_place, rea
                                "(counterpart_agency IS NULL OR counterpart_agency = agency_id)").fetchall()[0][0]
     assert result.within_count_transfers == paid_between
     assert result.total == everything - paid_between - passing
+
+
+def test_a_count_cut_by_agency_is_that_agencys_part_of_the_whole(real_place, real_con):
+    """Cuts narrow a count and a trace by another dimension (the web's drill-down and an analyst's view):
+    the cut counts of the two councils add up, key by key, to the whole count, each trace stays in its agency,
+    and its sum is the cut count's figure."""
+    workspace, _ = real_place
+    whole = bottomup.count(real_con, workspace, "theme", "all")
+    parts = {agency: bottomup.count(real_con, workspace, "theme", "all", cuts={"agency": agency})
+             for agency in ("leeds-council", "bradford-council")}
+    assert parts["leeds-council"].total + parts["bradford-council"].total == whole.total
+    assert 0 < parts["bradford-council"].total < whole.total
+    both = {}
+    for part in parts.values():
+        for row in part.rows:
+            both[row.key] = both.get(row.key, Decimal(0)) + row.amount
+    assert both == {row.key: row.amount for row in whole.rows}
+    figure = parts["leeds-council"].rows[0]
+    lines, total, n = bottomup.trace(real_con, "theme", figure.key, "2018-19", cuts={"agency": "leeds-council"})
+    assert (lines, total, n) == ([], 0, 0)
+    lines, total, n = bottomup.trace(real_con, "theme", figure.key, "all", limit=3, cuts={"agency": "leeds-council"})
+    assert total == figure.amount and n == figure.lines and len(lines) == 3
+    assert {line.agency_id for line in lines} == {"leeds-council"}
+    # A cut is never overridden by the figure asked for: another agency's figure under an agency's cut is empty.
+    assert bottomup.trace(real_con, "agency", "leeds-council", "all", cuts={"agency": "bradford-council"})[2] == 0

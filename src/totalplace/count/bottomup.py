@@ -16,10 +16,12 @@ labelled as an estimate with its method.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import duckdb
+from rapidfuzz import fuzz, process
 
 from totalplace import display
 from totalplace.classify.pass_through import PASS_THROUGH_LABELS
@@ -47,6 +49,7 @@ DIMENSIONS = {
     "year": "s.fiscal_year",
 }
 CODED = ("agency", "cofog", "month", "transfer")  # dimensions whose keys are codes: people read names beside them
+TIME_ORDERED = {"month", "year"}  # dimensions read in date order, not largest first
 NOT_WITHIN = "(s.counterpart_agency IS NULL OR s.counterpart_agency = s.agency_id)"  # not paid to another agency of it
 COUNTED_ONCE = f"({NOT_WITHIN} AND s.pass_through IS NULL)"  # spending on services, each pound once
 MONTHS = 12
@@ -122,8 +125,13 @@ def scope(by: str) -> str:
     return NOT_WITHIN if by == "transfer" else COUNTED_ONCE
 
 
-def figure_filter(by: str, key: str | None, fiscal_year: str | None) -> tuple[str, list]:
-    """The WHERE clause (and its parameters) that selects the lines behind a figure."""
+def figure_filter(by: str, key: str | None, fiscal_year: str | None,
+                  cuts: Mapping[str, str] | None = None) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) that selects the lines behind a figure.
+
+    `cuts` narrow the lines by any other dimensions (as {"agency": "bradford-council"}),
+    the way a drill-down or a role's view asks: one filter for counts and traces alike.
+    """
     clauses, params = [scope(by)], []
     if fiscal_year:
         clauses.append("s.fiscal_year = ?")
@@ -131,18 +139,23 @@ def figure_filter(by: str, key: str | None, fiscal_year: str | None) -> tuple[st
     if key is not None:
         clauses.append(f"{dimension(by)} = ?")
         params.append(key)
-    return " AND ".join(clauses), params
+    # Cuts are added, never merged with the key: a cut by agency holds even when the figure is another agency's.
+    narrowing, narrowing_params = _cut_clause(cuts)
+    return " AND ".join([*clauses, narrowing]), [*params, *narrowing_params]
 
 
 def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: str | None = None,
-          annualise: bool = False) -> Count:
+          annualise: bool = False, cuts: Mapping[str, str] | None = None) -> Count:
     """Total spending by one dimension, counted once, with £ per head and coverage for a single year.
 
     With `annualise`, each agency's part of each figure is scaled to the full year
     (12 / the months its files cover), to the penny: an estimate, and said to be one.
+    With `cuts`, only the lines of those keys of other dimensions (figure_filter).
     """
     fiscal_year = choose_year(con, year)
+    narrowing, narrowing_params = _cut_clause(cuts)
     year_clause, year_params = ("s.fiscal_year = ?", [fiscal_year]) if fiscal_year else ("TRUE", [])
+    year_clause, year_params = f"{year_clause} AND {narrowing}", [*year_params, *narrowing_params]
     # One pass over the lines gives the figures, the transfers within the count and the pass-through payments.
     cells = con.execute(
         f"""SELECT {dimension(by)} AS key, s.agency_id,
@@ -153,7 +166,8 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
             FROM {LINES} WHERE {year_clause} GROUP BY 1, 2""",
         year_params,
     ).fetchall()
-    covered = agency_years(con, fiscal_year) if fiscal_year else []
+    covered = [c for c in (agency_years(con, fiscal_year) if fiscal_year else [])
+               if (cuts or {}).get("agency", c.agency_id) == c.agency_id]
     factors = _annual_factors(covered) if annualise and fiscal_year else {}
     grouped: dict[str, tuple[Decimal, int]] = {}
     for key, agency, amount, lines, _, _ in cells:
@@ -162,7 +176,8 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
             grouped[key] = (before[0] + _scaled(amount, factors.get(agency)), before[1] + lines)
     within = sum((Decimal(c[4]) for c in cells), Decimal(0))
     passing = sum((_scaled(Decimal(c[5]), factors.get(c[1])) for c in cells), Decimal(0))
-    order = sorted(grouped.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    in_order = (lambda kv: kv[0]) if by in TIME_ORDERED else (lambda kv: (-kv[1][0], kv[0]))
+    order = sorted(grouped.items(), key=in_order)
     pop = population(workspace, fiscal_year) if fiscal_year else None
     total = sum((a for k, (a, _) in order if not k.startswith(PASS_THROUGH_KEY)), Decimal(0))
     paid_out = total + passing if by == "transfer" else total
@@ -174,6 +189,11 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
     ]
     return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows if r.counted), within, pop, passing,
                  covered, _estimate_method(covered, factors) if factors else None)
+
+
+def _cut_clause(cuts: Mapping[str, str] | None) -> tuple[str, list]:
+    clauses = [f"{dimension(name)} = ?" for name in (cuts or {})]
+    return (" AND ".join(clauses) or "TRUE"), list((cuts or {}).values())
 
 
 def _annual_factors(covered: list[AgencyYear]) -> dict[str, tuple[int, int]]:
@@ -224,6 +244,23 @@ def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str) -> li
     return [(display.agency_name(workspace, agency), theme, amount) for agency, theme, amount in rows]
 
 
+def figure_key(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = None) -> str:
+    """The key of a figure as the count writes it, for a key a person typed: matched ignoring
+    case, and a near miss named ('did you mean'), a key far from any listing the keys."""
+    fiscal_year = choose_year(con, year)
+    where, params = figure_filter(by, None, fiscal_year)
+    keys = [r[0] for r in con.execute(f"SELECT DISTINCT {dimension(by)} FROM {LINES} WHERE {where}", params).fetchall()]
+    if key in keys:
+        return key
+    same = [k for k in keys if k.casefold() == key.casefold()]
+    if same:
+        return same[0]
+    near = process.extractOne(key, keys, scorer=fuzz.WRatio, processor=str.casefold, score_cutoff=75)
+    hint = f"did you mean {near[0]!r}?" if near else f"the keys are: {', '.join(sorted(keys)[:12])}" + (
+        ", ..." if len(keys) > 12 else "")
+    raise InputError(f"no {by} {key!r} in the count of {fiscal_year or 'all years'}; {hint}")
+
+
 @dataclass(frozen=True)
 class TracedLine:
     path: str
@@ -239,13 +276,15 @@ class TracedLine:
 
 
 def trace(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = None,
-          limit: int | None = None) -> tuple[list[TracedLine], Decimal, int]:
-    """The source rows behind one figure of a count: file, row and rule; with their sum."""
+          limit: int | None = None, cuts: Mapping[str, str] | None = None) -> tuple[list[TracedLine], Decimal, int]:
+    """The source rows behind one figure of a count: file, row and rule; with their sum (narrowed by `cuts`)."""
     fiscal_year = choose_year(con, year)
-    where, params = figure_filter(by, key, fiscal_year)
+    where, params = figure_filter(by, key, fiscal_year, cuts)
     total, lines = fetch_one(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}", params)
     rows = con.execute(
-        f"""SELECT f.path, s.row_number, s.agency_id, strftime(s.payment_date, '%Y-%m-%d'),
+        f"""SELECT f.path, s.row_number, s.agency_id,
+                   CASE WHEN s.date_precision = 'month' THEN strftime(s.payment_date, '%Y-%m')
+                        ELSE strftime(s.payment_date, '%Y-%m-%d') END,
                    s.supplier_name,
                    concat_ws(' / ', s.service_label, s.service_division),
                    concat_ws(' / ', s.expense_category, s.expense_type),

@@ -21,7 +21,6 @@ import duckdb
 from totalplace import display
 from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count, CountRow
-from totalplace.count.population import population
 from totalplace.errors import InputError
 from totalplace.report.tables import Table
 from totalplace.store.connection import connect, fetch_one
@@ -178,26 +177,8 @@ def breakdown(store: Store, by: str, year: str | None, agency: str | None = None
 
     def compute() -> Count:
         with store.cursor() as cur:
-            if not agency:
-                return bottomup.count(cur, store.workspace, by, year)
-            return _agency_count(cur, store.workspace, by, year, agency)
+            return bottomup.count(cur, store.workspace, by, year, cuts={"agency": agency} if agency else None)
     return store.cached(("breakdown", by, year, agency), compute)
-
-
-def _agency_count(cur, workspace: Workspace, by: str, year: str | None, agency: str) -> Count:
-    """Group the lines behind one agency's figure (bottomup.figure_filter) by another dimension."""
-    fiscal_year = bottomup.choose_year(cur, year)
-    where, params = bottomup.figure_filter("agency", agency, fiscal_year)
-    grouped = cur.execute(
-        f"""SELECT {bottomup.dimension(by)} AS key, sum(s.amount) AS amount, count(*) AS lines
-            FROM {bottomup.LINES} WHERE {where} GROUP BY 1 ORDER BY amount DESC, key""", params,
-    ).fetchall()
-    pop = population(workspace, fiscal_year) if fiscal_year else None
-    total = sum((Decimal(r[1]) for r in grouped), Decimal(0))
-    labels = bottomup.cofog_codes() if by == "cofog" else {}
-    rows = [CountRow(key, labels.get(key, key), amount, lines, bottomup.per_head(amount, pop),
-                     float(amount / total) if total else 0.0) for key, amount, lines in grouped]
-    return Count(by, fiscal_year, rows, total, sum(r.lines for r in rows), Decimal(0), pop)
 
 
 @dataclass(frozen=True)
@@ -284,14 +265,10 @@ def trace(store: Store, principal: Principal, by: str, key: str, year: str | Non
     agency = principal.row_agency
 
     def compute() -> Trace:
+        # An analyst sees their own agency's rows of the figure, and their sum: never the rest.
         with store.cursor() as cur:
-            if agency is None:
-                lines, total, n = bottomup.trace(cur, by, key, year, limit)
-                return Trace(lines, total, n)
-            # An analyst sees their own agency's rows of the figure, and their sum: never the rest.
-            lines, _, _ = bottomup.trace(cur, by, key, year)
-            own = [line for line in lines if line.agency_id == agency]
-            return Trace(own[:limit], sum((line.amount for line in own), Decimal(0)), len(own))
+            lines, total, n = bottomup.trace(cur, by, key, year, limit, cuts={"agency": agency} if agency else None)
+        return Trace(lines, total, n)
     return store.cached(("trace", by, key, year, limit, agency), compute)
 
 
