@@ -109,8 +109,8 @@ def sensitivity(
     """Tornado (NPV with each input 20% down and up) and switching values (where NPV crosses zero)."""
     measure = _measure(measure)
     _, appraisal = appraise_target(open_workspace(workspace), target)
-    _show([tables.tornado_table(tornado(appraisal, measure), measure),
-           tables.switching_table(switching_values(appraisal, measure), measure)], fmt, output)
+    _show([tables.tornado_table(appraisal, tornado(appraisal, measure), measure),
+           tables.switching_table(appraisal, switching_values(appraisal, measure), measure)], fmt, output)
 
 
 @app.command("montecarlo")

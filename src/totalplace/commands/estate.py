@@ -64,7 +64,7 @@ def load(source: Annotated[Path | None, typer.Argument(help="A register (CSV or 
     """Check a register of buildings (every row, or one clear error) and summarise it by agency."""
     ws = open_workspace(workspace)
     estate = import_register(ws, source) if source else load_estate(ws)
-    emit(register_table(estate), fmt, output, out)
+    emit(register_table(estate, ws), fmt, output, out)
 
 
 @app.command("colocate")

@@ -121,9 +121,9 @@ def provision(
     with closing(connect(ws, read_only=True)) as con:
         found = mapping.provision(con, ws, theme, year)
     if fmt != Format.table:
-        _emit(mapping.commissions_table(found, None), fmt, output)
+        _emit(mapping.commissions_table(found, None, ws), fmt, output)
         return
     out.print(f"{found.theme}, {found.fiscal_year}: {found.headline}; {money(found.amount)} mapped.",
               highlight=False)
-    _emit(mapping.commissions_table(found, limit), fmt, None)
-    _emit(mapping.overlaps_table(found), fmt, None)
+    _emit(mapping.commissions_table(found, limit, ws), fmt, None)
+    _emit(mapping.overlaps_table(found, ws), fmt, None)
