@@ -19,7 +19,7 @@ from totalplace.commands.common import (
 from totalplace.errors import InputError
 from totalplace.ingest.load import FileReport, changes_not_loaded, ingest as ingest_files, spend_files
 from totalplace.ingest.reading import propose, remember
-from totalplace.report.tables import Format, Table, emit, emit_sections
+from totalplace.present.tables import Format, Table, emit, emit_sections
 from totalplace.store.connection import connect, transaction, writable
 from totalplace.workspace import Agency, AgencyKind, Workspace, init_workspace, open_workspace, slug
 

@@ -13,7 +13,7 @@ from importlib import import_module
 from totalplace import display
 from totalplace.count import bottomup, headline, topdown
 from totalplace.count.population import fiscal_year_start
-from totalplace.report.section import Section
+from totalplace.present.section import Section
 from totalplace.report.summary import Point, summary
 from totalplace.store.connection import connect
 from totalplace.workspace import Workspace

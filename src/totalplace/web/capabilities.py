@@ -2,7 +2,7 @@
 library), appraisals, deal, estate.
 
 Each capability hands the place report `report_sections(workspace) -> list[Section]`
-(`report.section`): paragraphs, charts with their tables, tables and provenance.
+(`present.section`): paragraphs, charts with their tables, tables and provenance.
 The web shows exactly those sections, so a page never computes a figure the
 capability does not return. They are made once per store generation.
 """
@@ -17,8 +17,8 @@ from fastapi import HTTPException
 
 from totalplace.count import headline, topdown
 from totalplace.errors import InputError
-from totalplace.report.section import Section
-from totalplace.report.tables import Table
+from totalplace.present.section import Section
+from totalplace.present.tables import Table
 from totalplace.store.connection import connect
 from totalplace.web.charts import drawn
 from totalplace.web.figures import Store

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 
-from totalplace.report.section import Section
+from totalplace.present.section import Section
 from totalplace.web import capabilities
 from totalplace.web.auth import current_principal, require
 from totalplace.web.capabilities import Capability
