@@ -48,15 +48,45 @@ def parse_money(value: object) -> Decimal:
     return -amount if negative else amount
 
 
-def format_money(amount: Decimal | float | None, missing: str = "n/a", places: int = 2) -> str:
+def format_money(amount: Decimal | float | None, missing: str = "n/a", places: int = 2, rounded: bool = False) -> str:
     """£1,234.56 and -£12.00 (the sign before the pound sign); `missing` when there is no figure.
 
     Each place says why a figure is missing in its own word: 'n/a' where there is none to give,
-    'suppressed' where one is withheld to protect people in small numbers.
+    'suppressed' where one is withheld to protect people in small numbers. `rounded` shows a figure
+    apportioned or modelled as people read an estimate: under £100,000 to the pound, above it to three
+    significant figures in £k, £m or £bn (£8,935, £457k, £12.3m, £4.83bn).
     """
     if amount is None:
         return missing
-    return f"-£{-amount:,.{places}f}" if amount < 0 else f"£{amount:,.{places}f}"
+    size = abs(Decimal(amount)) if rounded else abs(amount)
+    text = _rounded_pounds(size) if rounded else f"£{size:,.{places}f}"
+    return "-" + text if amount < 0 else text
+
+
+def _rounded_pounds(amount: Decimal) -> str:
+    if amount < 100_000:
+        return f"£{amount.quantize(Decimal(1), rounding=ROUNDING):,}"
+    figures = significant(amount)
+    for size, suffix in ((10**9, "bn"), (10**6, "m"), (10**3, "k")):
+        if figures >= size:
+            return f"£{as_written(significant(figures / size))}{suffix}"
+    return f"£{figures:,.0f}"  # pragma: no cover - every amount over £100,000 has a unit above
+
+
+def significant(value: Decimal, figures: int = 3) -> Decimal:
+    """A value to so many significant figures by the one rounding rule: 4.6089 -> 4.61, 9.995 -> 10.0."""
+    if value == 0:
+        return Decimal(0)
+    rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - figures + 1), rounding=ROUNDING)
+    if rounded.adjusted() > value.adjusted():  # rounding carried into a new digit
+        rounded = value.quantize(Decimal(1).scaleb(rounded.adjusted() - figures + 1), rounding=ROUNDING)
+    return rounded
+
+
+def as_written(value: Decimal) -> str:
+    """A Decimal with thousands separators and the decimal places it holds: 1234.50 -> '1,234.50'."""
+    places = max(0, -int(value.as_tuple().exponent))
+    return f"{value:,.{places}f}"
 
 
 def per_head(amount: Decimal, people: int | None) -> Decimal | None:

@@ -18,7 +18,7 @@ from totalplace.deal.report import (
 )
 from totalplace.deal.review import AskReview, change_status, review, submit
 from totalplace.money import format_money
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
 app = typer.Typer(help="The deal with Whitehall: asks and offers, pooled budgets, reporting burden.",

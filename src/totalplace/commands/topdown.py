@@ -19,9 +19,8 @@ from totalplace.count import reconcile as reconciling
 from totalplace.count import topdown
 from totalplace.count import trend as trending
 from totalplace.errors import InputError
-from totalplace.money import format_money
-from totalplace.money import per_head
-from totalplace.report.tables import Format, Table, emit
+from totalplace.money import format_money, per_head
+from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import Store, connect, writable
 from totalplace.workspace import Workspace, open_workspace
 
