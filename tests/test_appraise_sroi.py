@@ -80,9 +80,10 @@ def test_attribution_given_twice_or_in_the_old_word_is_not_a_silent_guess():
 
 
 @pytest.mark.parametrize("value, shown", [(D("4.608897"), "4.61"), (D("12.345"), "12.3"), (D("0.85671"), "0.857"),
-                                          (D("1234.5"), "1,230"), (D("0.0012345"), "0.00123"), (D("2.005"), "2.01"),
+                                          (D("1234.5"), "1,230"), (D("0.0012345"), "0.00123"), (D("2.005"), "2.00"), (D("2.015"), "2.02"),
                                           (D(3), "3.00")])
 def test_ratios_print_to_three_significant_figures(value, shown):
+    """Halves to even, by the one rounding rule (totalplace.money): 2.005 -> 2.00, 2.015 -> 2.02."""
     assert tables.ratio(value) == shown
 
 
