@@ -49,6 +49,14 @@ def test_missing_amount_says_the_word_each_place_needs():
     assert money.format_money(Decimal("-1234.5"), places=0) == "-£1,234"
 
 
+@pytest.mark.parametrize(("amount", "shown"), [
+    ("8934.5", "£8,934"), ("8935.5", "£8,936"), ("457123", "£457k"), ("-12345678", "-£12.3m"),
+    ("4834999999", "£4.83bn"), ("4835000000", "£4.84bn"), ("99999.5", "£100,000"),
+])
+def test_an_estimate_is_shown_rounded_by_the_same_rule(amount, shown):
+    assert money.format_money(Decimal(amount), rounded=True) == shown
+
+
 @pytest.mark.parametrize(("exact", "pennies"), [
     ("0.005", "0.00"), ("0.015", "0.02"), ("0.025", "0.02"), ("-0.025", "-0.02"), ("2.675", "2.68"),
     ("1.00500", "1.00"), ("1.0051", "1.01"),
