@@ -229,7 +229,8 @@ def estimate(
     labels = {k: level.label for k, level in control.read_levels(ws).items()}
     rows = [[f.direction, f.agency_or_department, f.cofog, f.function, labels[f.control_level], f.amount,
              f.method, f.confidence, f.agreed_by] for f in sorted(result.figures, key=lambda f: -f.amount)]
-    notes = [f"Total {format_money(result.total)}; £ per head {format_money(per_head(result.total, result.population))}; top-down figures from CRA "
+    head = per_head(result.total, result.population)
+    notes = [f"Total {format_money(result.total)}; £ per head {format_money(head)}; top-down figures from CRA "
              f"{result.top_down_year} ({result.release}).",
              f"Agreed ledger figures replaced {format_money(result.replaced)} of top-down spending: the lines each agreed "
              "agency's ledger holds (rules/counterparts.csv), counted once.",
