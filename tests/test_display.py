@@ -1,11 +1,6 @@
-"""Names for people in place of codes, pounds and plurals (totalplace.display)."""
+"""Names for people in place of codes, and plurals (totalplace.display)."""
 
 from __future__ import annotations
-
-from decimal import Decimal
-
-from hypothesis import given
-from hypothesis import strategies as st
 
 from totalplace import display
 from totalplace.workspace import Agency, AgencyKind
@@ -31,11 +26,3 @@ def test_plurals():
     assert display.plural(0, "payment") == "0 payments"
     assert display.plural(1234, "group") == "1,234 groups"
     assert display.plural(3, "person", "people") == "3 people"
-
-
-@given(st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False))
-def test_money_is_pounds_and_pence_with_the_sign_first(amount):
-    text = display.money(amount)
-    assert text.lstrip("-").startswith("£") and text.startswith("-") == (amount < 0)
-    assert Decimal(text.replace("£", "").replace(",", "")) == amount
-    assert display.money(None) == "suppressed"

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from totalplace.cli import app
-from totalplace.ingest import parse
 from totalplace.ingest.dates import fiscal_year_in_name, month_in_name
 from totalplace.ingest.load import ingest
+from totalplace.store import macros
 
 CON = duckdb.connect()
-parse.install(CON)
+macros.install(CON)
 FAST = settings(max_examples=150, deadline=None)
 months = st.dates(min_value=date(1990, 1, 1), max_value=date(2098, 12, 31)).map(lambda d: d.replace(day=1))
 

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from totalplace.ingest import parse
 from totalplace.ingest.sources import excel_cell_text
+from totalplace.store import macros
 
 CON = duckdb.connect()
-parse.install(CON)
+macros.install(CON)
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -379,7 +380,7 @@ def _column(con, values: list[str | None]) -> str:
 @pytest.fixture
 def con():
     connection = duckdb.connect()
-    parse.install(connection)
+    macros.install(connection)
     yield connection
     connection.close()
 
@@ -432,7 +433,7 @@ def test_date_sql_without_a_likely_form_still_parses_every_form(con):
 
 
 @FAST
-@given(st.lists(dates_two_digit_year, min_size=1, max_size=12), st.sampled_from(parse.DATE_FORMATS))
+@given(st.lists(dates_two_digit_year, min_size=1, max_size=12), st.sampled_from(macros.DATE_FORMATS))
 def test_date_sql_with_any_likely_form_still_parses_every_form(days, form):
     # Whatever form is guessed, a row written in another form must still give its own date.
     expected = {t: d for d in days for t in four_digit_forms(d) + two_digit_forms(d)}

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from totalplace.ingest import parse
 from totalplace.ingest.profile import (
     DATE, DAY_FIRST, LETTERS, MONEY, MONTH, MONTH_FIRST, NUMBER, PERIOD, SAMPLE_ROWS, WHOLE, date_order_counts,
     profile_column, sample_rows, shape,
 )
+from totalplace.store import macros
 
 CON = duckdb.connect()
-parse.install(CON)
+macros.install(CON)
 FAST = settings(max_examples=150, deadline=None)
 
 pence = st.integers(-10**10, 10**10)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from totalplace.cli import app
 from totalplace.deepdive.deflator import shipped_series
-from totalplace.deepdive.unit_costs import COLUMNS, load_library, parse_money, shipped_costs
+from totalplace.deepdive.unit_costs import COLUMNS, load_library, parse_cost, shipped_costs
 from totalplace.errors import InputError
 from totalplace.reference import data_path
 from totalplace.workspace import init_workspace
@@ -114,19 +114,19 @@ def test_missing_column_and_two_files_are_refused(workspace):
 
 @given(st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False, allow_infinity=False))
 def test_money_text_reads_back_exactly(amount):
-    assert parse_money(f"£{amount:,.2f}") == amount
-    assert parse_money(str(amount)) == amount
+    assert parse_cost(f"£{amount:,.2f}") == amount
+    assert parse_cost(str(amount)) == amount
 
 
 @given(st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False))
 def test_spreadsheet_floats_read_without_binary_noise(number):
-    assert parse_money(number) == Decimal(repr(number))
+    assert parse_cost(number) == Decimal(repr(number))
 
 
 @pytest.mark.parametrize("bad", ["N/A", "", None, True, "-1", "1..2", float("nan")])
 def test_not_money(bad):
     with pytest.raises(ValueError):
-        parse_money(bad)
+        parse_cost(bad)
 
 
 def test_cli_list_show_and_errors(workspace):

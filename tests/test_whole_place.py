@@ -21,6 +21,7 @@ from totalplace import partners
 from totalplace.cli import app
 from totalplace.count import headline, reconcile, topdown
 from totalplace.ingest.load import ingest
+from totalplace.money import per_head
 from totalplace.report.contents import report_sections
 from totalplace.store.connection import connect
 from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace
@@ -169,7 +170,7 @@ def test_the_headline_is_the_best_estimate_beside_the_region_and_england(bradfor
     finally:
         con.close()
     assert (found.fiscal_year, found.top_down_year, found.years_differ) == ("2018-19", "2017-18", True)
-    assert found.amount == estimate.total and found.per_head == topdown.per_head(estimate.total, estimate.population)
+    assert found.amount == estimate.total and found.per_head == per_head(estimate.total, estimate.population)
     assert found.region_per_head == region.per_head(region.total)
     assert found.england_per_head == england.per_head(england.total)
     assert found.from_ledgers == 0 and found.from_top_down == found.amount and found.ledger_share == 0.0

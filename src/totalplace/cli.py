@@ -14,11 +14,12 @@ from totalplace import display, partners, reference
 from totalplace.classify import summary
 from totalplace.count import bottomup, coverage
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, YearOption, err, money, out, user_errors,
+    FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
 )
 from totalplace.errors import InputError
 from totalplace.ingest.load import FileReport, changes_not_loaded, ingest as ingest_files, spend_files
 from totalplace.ingest.reading import propose, remember
+from totalplace.money import format_money
 from totalplace.present.tables import Format, Table, emit, emit_sections
 from totalplace.store.connection import connect, transaction, writable
 from totalplace.workspace import Agency, AgencyKind, Workspace, init_workspace, open_workspace, slug
@@ -133,9 +134,9 @@ def _print_file_report(report: FileReport, explain: bool) -> None:
         out.print(f"{name}: {report.outcome}", highlight=False)
     else:
         out.print(
-            f"{name}: read {report.rows_read:,} rows {money(report.money_read)} = "
-            f"loaded {report.rows_loaded:,} {money(report.money_loaded)} + "
-            f"rejected {report.rows_rejected:,} {money(report.money_rejected)}", highlight=False,
+            f"{name}: read {report.rows_read:,} rows {format_money(report.money_read)} = "
+            f"loaded {report.rows_loaded:,} {format_money(report.money_loaded)} + "
+            f"rejected {report.rows_rejected:,} {format_money(report.money_rejected)}", highlight=False,
         )
         for note in report.notes:  # net or gross, date order and precision: said whether asked or not
             out.print(f"    note: {note}", highlight=False)
@@ -231,16 +232,16 @@ def status(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.ta
             [[d.agency_id, d.payment_date, d.amount, d.supplier, d.transaction_ref, d.files, d.counted_twice,
               d.places] for d in duplicates],
             [f"{len(duplicates):,} payments in more than one file; money counted more than once: "
-             f"{money(sum((d.counted_twice for d in duplicates), Decimal(0)))}"]),
+             f"{format_money(sum((d.counted_twice for d in duplicates), Decimal(0)))}"]),
         "lines": Table(
             "Lines dated to the month only, and lines to suppliers the publisher withheld (both counted)",
             ["agency", "lines at month precision", "their money", "lines to withheld suppliers",
              "money to withheld suppliers"],
             [[f.agency_id, f.month_lines, f.month_amount, f.redacted_lines, f.redacted_amount] for f in flags],
-            [f"{f.agency_id}: {f.month_lines:,} lines at month precision ({money(f.month_amount)}): each is "
+            [f"{f.agency_id}: {f.month_lines:,} lines at month precision ({format_money(f.month_amount)}): each is "
              "counted in its month, with no day" for f in flags if f.month_lines]
             + [f"{f.agency_id}: {f.redacted_lines:,} lines to suppliers the publisher withheld "
-               f"({money(f.redacted_amount)}): kept and counted, flagged as redacted" for f in flags if f.redacted_lines]),
+               f"({format_money(f.redacted_amount)}): kept and counted, flagged as redacted" for f in flags if f.redacted_lines]),
         "not_loaded": Table("Changes not loaded yet (the store follows the inputs at the next ingest)",
                             ["change"], [[line] for line in not_loaded]),
     }
@@ -312,7 +313,7 @@ def count(
 
 
 def _count_notes(result: bottomup.Count, by: str, ws: Workspace) -> list[str]:
-    notes = [f"Total {money(result.total)} over {result.lines:,} lines; £ per head {money(result.per_head)}."]
+    notes = [f"Total {format_money(result.total)} over {result.lines:,} lines; £ per head {format_money(result.per_head)}."]
     if result.estimate:
         notes.append(f"ESTIMATE: {result.estimate}")
     notes += [f"Coverage: {c.said(display.agency_name(ws, c.agency_id))}" for c in result.coverage]
@@ -320,9 +321,9 @@ def _count_notes(result: bottomup.Count, by: str, ws: Workspace) -> list[str]:
         f"Population: {result.population.value:,} ({result.population.method})." if result.population
         else "No £ per head across several years: choose one with --year.",
         f"Left out as transfers within the count (the payee is an agency of this count): "
-        f"{money(result.within_count_transfers)}.",
+        f"{format_money(result.within_count_transfers)}.",
         f"Left out as pass-through payments (precepts, levies, sums paid over to central government, the pension "
-        f"fund: the body paid spends them): {money(result.pass_through)}"
+        f"fund: the body paid spends them): {format_money(result.pass_through)}"
         + (" (the rows marked pass-through above)." if by == "transfer" else "; see them with --by transfer."),
         f"Trace a figure to its rows: totalplace trace --by {by} --key KEY --year {result.fiscal_year or 'all'}",
     ]
@@ -345,7 +346,7 @@ def trace(
         lines, total, n = bottomup.trace(con, by, key, year, limit)
     rows = [[t.path, t.row_number, t.payment_date, t.supplier_name, t.service, t.expense, t.amount,
              t.rule_id or "(no rule)", t.transfer_rule or ""] for t in lines]
-    notes = [f"{n:,} rows, total {money(total)}" + (f" (showing {len(lines):,})" if len(lines) < n else "")]
+    notes = [f"{n:,} rows, total {format_money(total)}" + (f" (showing {len(lines):,})" if len(lines) < n else "")]
     emit(Table(f"Rows behind {by} = {key!r}", ["file", "row", "date", "supplier", "service", "expense",
                                               "amount", "rule", "transfer"], rows, notes), fmt, output, out)
 

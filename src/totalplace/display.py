@@ -1,4 +1,4 @@
-"""Names for people to read in place of codes, amounts in pounds and counts with the right plural.
+"""Names for people to read in place of codes, and counts with the right plural (amounts: totalplace.money).
 
 The CLI's tables, the web pages and the report show these; CSV and JSON keep
 the codes, each in a column of its own, so a figure can still be traced and joined.
@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import datetime
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from totalplace import reference
 from totalplace.classify.control import read_levels
+from totalplace.money import as_written, format_money, significant
 from totalplace.tabular import Number, Ratio
 from totalplace.workspace import AgencyKind, Workspace
 
@@ -42,45 +43,15 @@ def plural(count: int | None, word: str, words: str | None = None) -> str:
 
 
 def money(amount: Decimal | None, precision: str = PENNY) -> str:
-    """£1,234.56, -£12.00 (to the penny); £8,935, £457k, £12.3m, £4.83bn (rounded); 'suppressed' when withheld."""
-    if amount is None:
-        return "suppressed"
-    size = abs(Decimal(amount))
-    text = _rounded_pounds(size) if precision == ROUNDED else f"£{size:,.2f}"
-    return "-" + text if amount < 0 else text
-
-
-def _rounded_pounds(amount: Decimal) -> str:
-    """Under £100,000 to the pound; above, three significant figures with k, m or bn."""
-    if amount < 100_000:
-        return f"£{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
-    rounded = significant(amount)
-    for size, suffix in ((10**9, "bn"), (10**6, "m"), (10**3, "k")):
-        if rounded >= size:
-            return f"£{_figures(significant(rounded / size))}{suffix}"
-    return f"£{rounded:,.0f}"  # pragma: no cover - every amount over £100,000 has a unit above
-
-
-def significant(value: Decimal, figures: int = 3) -> Decimal:
-    """A value to so many significant figures, half up (as a finance team rounds): 4.6089 -> 4.61, 9.995 -> 10.0."""
-    if value == 0:
-        return Decimal(0)
-    rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - figures + 1), rounding=ROUND_HALF_UP)
-    if rounded.adjusted() > value.adjusted():  # rounding carried into a new digit
-        rounded = value.quantize(Decimal(1).scaleb(rounded.adjusted() - figures + 1), rounding=ROUND_HALF_UP)
-    return rounded
-
-
-def _figures(value: Decimal) -> str:
-    places = max(0, -int(value.as_tuple().exponent))
-    return f"{value:,.{places}f}"
+    """An amount at a table's precision (money.format_money); 'suppressed' when the figure is withheld."""
+    return format_money(amount, missing="suppressed", rounded=precision == ROUNDED)
 
 
 def ratio(value: Decimal | None) -> str:
-    """A ratio to three significant figures, half up: 4.6089 -> '4.61', 12.345 -> '12.3', 1234.5 -> '1,230'."""
+    """A ratio to three significant figures: 4.6089 -> '4.61', 12.345 -> '12.3', 1234.5 -> '1,230'."""
     if value is None:
         return "n/a"
-    return "0.00" if value == 0 else _figures(significant(Decimal(value)))
+    return "0.00" if value == 0 else as_written(significant(Decimal(value)))
 
 
 def cell(value, precision: str = PENNY) -> str:

@@ -16,13 +16,18 @@ import difflib
 import re
 import typing
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from totalplace.errors import InputError
+from totalplace.money import parse_money
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -37,23 +42,11 @@ def nearest_name(given: str, known: list[str]) -> str | None:
     """The known name a mistyped one most likely meant, if any is close (for 'did you mean')."""
     close = difflib.get_close_matches(given.lower(), [k.lower() for k in known], n=1, cutoff=0.6)
     return next((k for k in known if close and k.lower() == close[0]), None)
-_MONEY_NOISE = re.compile(r"[£,\s]")
 
 
 def money_text(value: object) -> object:
-    """'£1,234.50' and '(200)' as exact decimals; numbers from Excel through their text."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    text = _MONEY_NOISE.sub("", str(value))
-    negative = text.startswith("(") and text.endswith(")")
-    text = text.strip("()")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount of money") from None
-    if not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount of money")
-    return -amount if negative else amount
+    """'£1,234.50' and '(200)' as exact decimals; a blank cell stays None for the model's default."""
+    return None if value is None else parse_money(value)
 
 
 def _share_text(value: object) -> object:
@@ -101,15 +94,28 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             yield number, row
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
-    from openpyxl import load_workbook
+@contextmanager
+def open_workbook(path: Path) -> Iterator[Workbook]:
+    """An .xlsx workbook opened read-only with the values Excel shows, closed however reading it ends.
 
-    book = load_workbook(path, read_only=True, data_only=True)
+    A file that is not a workbook is an InputError naming it.
+    """
+    from openpyxl import load_workbook  # slow import; only workbooks need it
+
     try:
-        for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-            yield number, list(row)
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise InputError(f"{path}: not a readable Excel workbook ({error})") from None
+    try:
+        yield book
     finally:
         book.close()
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
+    with open_workbook(path) as book:
+        for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            yield number, list(row)
 
 
 def raw_rows(path: Path) -> Iterator[tuple[int, dict[str, object]]]:

@@ -49,10 +49,10 @@ from math import factorial
 from totalplace.appraise.engine import ZERO, Appraisal
 from totalplace.appraise.model import BenefitKind, Level
 from totalplace.errors import InputError
+from totalplace.money import PENNY, format_money, to_pennies
 
 METHODS = ("benefit", "cost", "shapley")
 MAX_SHAPLEY_PARTNERS = 16  # 2**16 coalitions: the exact sum stays instant
-PENNY = Decimal("0.01")
 
 
 def shapley_values(players: list[str], value: Callable[[frozenset[str]], Decimal]) -> dict[str, Decimal]:
@@ -260,11 +260,11 @@ def _shortfall_reason(appraisal: Appraisal, proposal: Proposal) -> str:
     if proposal.all_ahead:
         return "yes, once the Whitehall asks are met" if proposal.asks else "yes"
     names = appraisal.context.agencies
-    why = [f"{names[a].name} is due to pay £{v:,.2f} it cannot pay in cash: its savings are not cashable"
+    why = [f"{names[a].name} is due to pay {format_money(v)} it cannot pay in cash: its savings are not cashable"
            for a, v in proposal.not_cashable.items()]
     if proposal.total < 0:
         why.append("the partnership's fiscal NPV is negative: no transfer can make every partner whole")
-    return f"no: largest shortfall £{proposal.largest_shortfall:,.2f} ({'; '.join(why) or 'rounding'})"
+    return f"no: largest shortfall {format_money(proposal.largest_shortfall)} ({'; '.join(why) or 'rounding'})"
 
 
 def _checks(appraisal: Appraisal, proposal: Proposal, factors: list[Decimal]) -> list[Check]:
@@ -276,9 +276,9 @@ def _checks(appraisal: Appraisal, proposal: Proposal, factors: list[Decimal]) ->
             if sum((q.pv for q in proposal.payments if q.payer == p.payer), ZERO)
             > cashable_pv(appraisal, p.payer) + tolerance]
     checks = [
-        Check("transfers sum to zero", abs(transfers_sum) < tolerance, f"sum {transfers_sum.quantize(PENNY) + 0:.2f}"),
+        Check("transfers sum to zero", abs(transfers_sum) < tolerance, f"sum {to_pennies(transfers_sum) + 0:.2f}"),
         Check("partnership NPV unchanged", abs(after_sum - proposal.total) < tolerance,
-              f"before £{proposal.total:,.2f}, after £{after_sum:,.2f}"),
+              f"before {format_money(proposal.total)}, after {format_money(after_sum)}"),
         Check("cash moves only between local partners", not national,
               "yes; national bodies' shares are asks of Whitehall" if not national else
               ", ".join(f"{p.payer} -> {p.payee}" for p in national)),
@@ -287,7 +287,7 @@ def _checks(appraisal: Appraisal, proposal: Proposal, factors: list[Decimal]) ->
     ]
     worst = ZERO
     for payment in proposal.payments:
-        rounded = sum((cash.quantize(PENNY) * factors[y] for y, cash in payment.schedule.items()), ZERO)
+        rounded = sum((to_pennies(cash) * factors[y] for y, cash in payment.schedule.items()), ZERO)
         worst = max(worst, abs(rounded - payment.pv))
     checks.append(Check("each payment schedule, in pence, discounts back to its present value",
                         worst <= PENNY * max(1, len(factors)), f"largest difference £{worst:.4f} (rounding to pence)"))
@@ -314,4 +314,4 @@ def agreement_rows(appraisal: Appraisal, proposal: Proposal) -> Iterable[list]:
     for payment in proposal.payments:
         for year, cash in payment.schedule.items():
             yield [names[payment.payer].name, names[payment.payee].name, appraisal.intervention.year_label(year),
-                   cash.quantize(PENNY), (cash * factors[year]).quantize(PENNY)]
+                   to_pennies(cash), to_pennies(cash * factors[year])]

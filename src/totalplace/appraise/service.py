@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from totalplace.appraise.engine import ZERO, Appraisal, appraise, make_context
@@ -11,6 +11,7 @@ from totalplace.appraise.gainshare import propose
 from totalplace.appraise.model import load_intervention
 from totalplace.appraise.portfolio import Portfolio, build_portfolio, read_portfolio_file
 from totalplace.errors import InputError
+from totalplace.money import format_money, to_pennies
 
 INTERVENTIONS = "interventions"
 SUFFIXES = (".yaml", ".yml", ".xlsx")
@@ -76,13 +77,13 @@ class ProposedAsk:
 
     def deal_ask(self, ask_id: str) -> dict:
         """An entry for deal/asks.yaml, in the deal's own schema (deal.asks.Ask)."""
-        reach = ", ".join(f"{name} £{amount:,.2f}" for name, amount in self.payees.items())
+        reach = ", ".join(f"{name} {format_money(amount)}" for name, amount in self.payees.items())
         return {
             "id": ask_id, "title": f"Share the savings of {self.name} from {self.intervention} with the place",
             "department": self.department, "freedom": "devolve national body's spend",
-            "money": self.pv.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            "money": to_pennies(self.pv),
             "story": (f"The appraisal's gain-share gives {self.name} a saving beyond its share of the gains "
-                      f"(present value £{self.pv:,.2f}). A local agreement cannot make a national body pay: "
+                      f"(present value {format_money(self.pv)}). A local agreement cannot make a national body pay: "
                       f"this asks for a formal agreement to pass that share to the local partners ({reach})."),
             "evidence": [self.link], "owner": next(iter(self.payees), "the partnership"),
         }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from totalplace import display
 from totalplace.appraise.engine import ZERO, Appraisal
@@ -12,25 +12,24 @@ from totalplace.appraise.portfolio import Portfolio
 from totalplace.appraise.sensitivity import SwitchingValue, TornadoBar
 from totalplace.appraise.tracking import Variance
 from totalplace.appraise.vector import MonteCarlo
+from totalplace.money import significant, to_pennies
 from totalplace.present.tables import Reasons, Table
 from totalplace.tabular import Number, Ratio
 
-PENNY = Decimal("0.01")
-
 
 def pence(value: Decimal | None) -> Decimal | None:
-    """To the penny, half up (as a finance team rounds by hand and Excel's ROUND does), not half to even."""
-    return None if value is None else value.quantize(PENNY, rounding=ROUND_HALF_UP)
+    """To the penny by the one rule (totalplace.money: halves to even, so sums of rounded figures do not drift)."""
+    return None if value is None else to_pennies(value)
 
 
 def ratio(value: Decimal | None) -> str:
-    """A ratio to three significant figures, half up: 4.6089 -> '4.61', 12.345 -> '12.3', 1234.5 -> '1,230'."""
+    """A ratio to three significant figures: 4.6089 -> '4.61', 12.345 -> '12.3', 1234.5 -> '1,230'."""
     return "n/a (no costs)" if value is None else display.ratio(value)
 
 
 def ratio_cell(value: Decimal | None) -> Ratio | str:
     """A ratio for a table: a number to three significant figures (a spreadsheet keeps it a number)."""
-    return "n/a (no costs)" if value is None else Ratio(display.significant(value))
+    return "n/a (no costs)" if value is None else Ratio(significant(value))
 
 
 def input_name(appraisal: Appraisal, key: str) -> str:
@@ -91,7 +90,7 @@ def summary_table(appraisal: Appraisal) -> Table:
     ]
     notes = [f"{iv.name}: cohort {iv.cohort:,}, horizon {iv.horizon} years ({iv.year_label(0)} to "
              f"{iv.year_label(iv.horizon - 1)}).", attribution_note(appraisal),
-             "Ratios to three significant figures; money to the penny, half up."] + provenance(appraisal)
+             "Ratios to three significant figures; money to the penny, halves to even."] + provenance(appraisal)
     return Table(f"Appraisal: {iv.name}", ["measure", "value", "how"], rows, notes)
 
 
@@ -252,7 +251,7 @@ def switching_table(appraisal: Appraisal, values: list[SwitchingValue], measure:
             rows.append([v.key, name, Number(v.base), "none", None, f"NPV keeps its sign for {low} to {high}"])
         else:
             # a search's answer to its tolerance: three significant figures are what it can claim
-            rows.append([v.key, name, Number(v.base), Number(display.significant(Decimal(f"{v.value:.6g}"))),
+            rows.append([v.key, name, Number(v.base), Number(significant(Decimal(f"{v.value:.6g}"))),
                          v.change, ""])
     return Table(f"Switching values: the value of each input, alone, at which {display.code_words(measure)} is zero",
                  ["input", "name", "central", "switching value", "change from central", "note"], rows)

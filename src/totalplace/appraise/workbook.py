@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import load_workbook
 
 from totalplace.errors import InputError
+from totalplace.inputs import open_workbook
 
 
 def _text(value):
@@ -37,23 +37,21 @@ def _records(sheet) -> list[dict]:
 
 
 def read_intervention_workbook(path: Path) -> dict:
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises several kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable XLSX workbook ({error})") from None
-    if "intervention" not in book.sheetnames:
-        raise InputError(f"{path}: no sheet named 'intervention' (field, value)")
-    data: dict = {}
-    for row in book["intervention"].iter_rows(min_row=2, values_only=True):
-        if row and row[0] not in (None, "") and len(row) > 1 and row[1] not in (None, ""):
-            data[str(row[0]).strip()] = _text(row[1])
-    for name in ("agencies", "costs", "outcomes"):
-        if name in book.sheetnames:
-            data[name] = _records(book[name])
-    if "bearers" in book.sheetnames:
-        data["bearers"] = {r["bearer"]: r["agency"] for r in _records(book["bearers"]) if "bearer" in r and "agency" in r}
-    if "uncertainty" in book.sheetnames:
-        data["uncertainty"] = {r.pop("input"): r for r in _records(book["uncertainty"]) if "input" in r}
+    with open_workbook(path) as book:
+        if "intervention" not in book.sheetnames:
+            raise InputError(f"{path}: no sheet named 'intervention' (field, value)")
+        data: dict = {}
+        for row in book["intervention"].iter_rows(min_row=2, values_only=True):
+            if row and row[0] not in (None, "") and len(row) > 1 and row[1] not in (None, ""):
+                data[str(row[0]).strip()] = _text(row[1])
+        for name in ("agencies", "costs", "outcomes"):
+            if name in book.sheetnames:
+                data[name] = _records(book[name])
+        if "bearers" in book.sheetnames:
+            data["bearers"] = {r["bearer"]: r["agency"] for r in _records(book["bearers"])
+                               if "bearer" in r and "agency" in r}
+        if "uncertainty" in book.sheetnames:
+            data["uncertainty"] = {r.pop("input"): r for r in _records(book["uncertainty"]) if "input" in r}
     for outcome in data.get("outcomes", []):
         for flag in ("cashable", "health"):
             if flag in outcome:

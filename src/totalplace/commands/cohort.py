@@ -11,12 +11,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, YearOption, err, money, out, user_errors,
+    FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
 )
 from totalplace.deepdive import cohort_report as figures
 from totalplace.deepdive import cohorts, synthetic
 from totalplace.deepdive.pseudonym import KEY_ENV, Pseudonymiser, load_key, show
 from totalplace.errors import InputError
+from totalplace.money import format_money
 from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
@@ -89,9 +90,9 @@ def load(key_file: KeyFileOption = None, workspace: WorkspaceOption = Path("."))
         if report.outcome != "loaded":
             out.print(f"{report.path}: {report.outcome}", highlight=False)
             continue
-        out.print(f"{report.path}: read {report.rows_read:,} rows {money(report.cost_read)} = loaded "
-                  f"{report.rows_loaded:,} {money(report.cost_loaded)} + rejected {report.rows_rejected:,} "
-                  f"{money(report.cost_rejected)}", highlight=False)
+        out.print(f"{report.path}: read {report.rows_read:,} rows {format_money(report.cost_read)} = loaded "
+                  f"{report.rows_loaded:,} {format_money(report.cost_loaded)} + rejected {report.rows_rejected:,} "
+                  f"{format_money(report.cost_rejected)}", highlight=False)
     out.print(f"Linked {result.people:,} people in {result.households:,} households across agencies. "
               f"Rows rejected: {sum(r.rows_rejected for r in result.files):,} (see `totalplace cohort rejects`).")
     published = _published(workspace)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
@@ -42,7 +41,3 @@ def user_errors(command: Callable) -> Callable:
             err.print(f"error: {error}", highlight=False, markup=False)
             raise typer.Exit(2) from None
     return run
-
-
-def money(value: Decimal | None) -> str:
-    return "n/a" if value is None else f"£{value:,.2f}"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, money, out, user_errors
+from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.deal import burden as burden_model
 from totalplace.deal import pool as pool_model
 from totalplace.deal.asks import CONDITIONS, Ask, Freedom, add_ask, history, load_register, parse_status
@@ -17,6 +17,7 @@ from totalplace.deal.report import (
     burden_notes, burden_table, equivalents_table, framework_table, indicator_text, pool_table,
 )
 from totalplace.deal.review import AskReview, change_status, review, submit
+from totalplace.money import format_money
 from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
@@ -67,9 +68,9 @@ def ask_show(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
              e.submitted, "CHANGED" if e.changed else ("MISSING: " + e.missing if e.missing else "ok"),
              e.figure.basis if e.figure else ""] for e in r.evidence]
     a = r.ask
-    notes = [f"{a.id}: {a.title}", f"To {a.department}; {a.freedom.value}; money it touches {money(a.money)}; "
+    notes = [f"{a.id}: {a.title}", f"To {a.department}; {a.freedom.value}; money it touches {format_money(a.money)}; "
              f"status {r.status.value}; owner {a.owner}; reply due {a.reply_due or 'not set'}",
-             f"Offer: savings {money(a.offer.savings)}; outcomes: {'; '.join(a.offer.outcomes) or 'none stated'}"]
+             f"Offer: savings {format_money(a.offer.savings)}; outcomes: {'; '.join(a.offer.outcomes) or 'none stated'}"]
     notes += [f"Offer moves indicator {indicator_text(i)}" for i in r.indicators]
     notes += [f"{text}: {_answer(getattr(a.checklist, name))}" for name, text in CONDITIONS.items()]
     notes += [f"FLAG {f.kind}: {f.text}" for f in r.flags] or ["No flags."]
@@ -131,7 +132,7 @@ def ask_submit(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
     r = submit(ws, ask_id, by or getpass.getuser(), note)
     out.print(f"Ask {ask_id} submitted; evidence recorded:")
     for e in r.evidence:
-        out.print(f"  {e.link}: {e.figure.label}: {money(e.figure.amount)}", highlight=False)
+        out.print(f"  {e.link}: {e.figure.label}: {format_money(e.figure.amount)}", highlight=False)
 
 
 @ask_app.command("check")

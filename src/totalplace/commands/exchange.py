@@ -11,11 +11,12 @@ from typing import Annotated
 import typer
 
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, YearOption, err, money, out, user_errors,
+    FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
 )
 from totalplace.errors import InputError
 from totalplace.exchange import fdp, imports
 from totalplace.exchange.figures import bottomup_figures, store_figures
+from totalplace.money import format_money
 from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import connect, writable
 from totalplace.workspace import open_workspace
@@ -51,7 +52,7 @@ def export_fdp(
     for f in figures:
         by_direction.setdefault(f.direction, []).append(f.amount)
     for direction, amounts in sorted(by_direction.items()):
-        out.print(f"{direction}: {len(amounts):,} figures, {money(sum(amounts))}", highlight=False)
+        out.print(f"{direction}: {len(amounts):,} figures, {format_money(sum(amounts))}", highlight=False)
     out.print(f"wrote {path} and {directory / fdp.DATA_PATH} (valid: Frictionless)", highlight=False)
 
 
@@ -68,7 +69,7 @@ def import_fdp(
         package = imports.import_package(con, ws, directory, name)
     total = sum((f.amount for f in package.figures), start=Decimal(0))
     out.print(f"imported {package.title or package.name!r} as {package.path.parent.relative_to(ws.root)}: "
-              f"{len(package.figures):,} figures, {money(total)}", highlight=False)
+              f"{len(package.figures):,} figures, {format_money(total)}", highlight=False)
 
 
 @import_app.command("list")
@@ -104,4 +105,4 @@ def import_compare(
     ours, theirs = (sum((getattr(r, a) for r in rows), start=Decimal(0)) for a in ("ours", "theirs"))
     emit(Table(f"{ws.settings.place.name} (bottom-up) beside {name}, by {by}, {fiscal_year}",
                [by, "ours", "theirs", "theirs - ours"], [[r.key, r.ours, r.theirs, r.difference] for r in rows],
-               [f"Totals: ours {money(ours)}, theirs {money(theirs)}."]), fmt, output, out)
+               [f"Totals: ours {format_money(ours)}, theirs {format_money(theirs)}."]), fmt, output, out)

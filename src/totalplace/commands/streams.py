@@ -10,12 +10,13 @@ from typing import Annotated
 import typer
 
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, YearOption, err, money, out, user_errors,
+    FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
 )
 from totalplace.count import funding_streams
 from totalplace.deepdive import provision as mapping
 from totalplace.deepdive import register_review
 from totalplace.errors import InputError
+from totalplace.money import format_money
 from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import connect, writable
 from totalplace.workspace import open_workspace
@@ -42,7 +43,7 @@ def load(workspace: WorkspaceOption = Path(".")) -> None:
     if not streams:
         raise InputError(f"{ws.root}: no funding_streams.csv or funding_streams.xlsx (see docs/funding_streams.md)")
     total = sum(s.amount for s in streams)
-    out.print(f"loaded {len(streams)} funding streams, {money(total)}, from {streams[0].path}", highlight=False)
+    out.print(f"loaded {len(streams)} funding streams, {format_money(total)}, from {streams[0].path}", highlight=False)
 
 
 @app.command("show")
@@ -123,7 +124,7 @@ def provision(
     if fmt != Format.table:
         _emit(mapping.commissions_table(found, None, ws), fmt, output)
         return
-    out.print(f"{found.theme}, {found.fiscal_year}: {found.headline}; {money(found.amount)} mapped.",
+    out.print(f"{found.theme}, {found.fiscal_year}: {found.headline}; {format_money(found.amount)} mapped.",
               highlight=False)
     _emit(mapping.commissions_table(found, limit, ws), fmt, None)
     _emit(mapping.overlaps_table(found, ws), fmt, None)

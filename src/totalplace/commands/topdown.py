@@ -11,7 +11,7 @@ import typer
 
 from totalplace.classify import control
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, err, money, out, user_errors,
+    FormatOption, OutputOption, WorkspaceOption, err, out, user_errors,
 )
 from totalplace.count import compare as comparing
 from totalplace.count import headline as headlining
@@ -19,6 +19,7 @@ from totalplace.count import reconcile as reconciling
 from totalplace.count import topdown
 from totalplace.count import trend as trending
 from totalplace.errors import InputError
+from totalplace.money import format_money, per_head
 from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import Store, connect, writable
 from totalplace.workspace import Workspace, open_workspace
@@ -105,13 +106,13 @@ def count_command(
 
 def _count_notes(result: topdown.TopdownCount) -> list[str]:
     return [
-        f"Total {money(result.total)}; £ per head {money(result.per_head)}; population {result.population:,} "
+        f"Total {format_money(result.total)}; £ per head {format_money(result.per_head)}; population {result.population:,} "
         f"({result.population_method}).",
         "Method: each region's identifiable CRA spending shared among its authorities by the drivers of "
         "rules/topdown_drivers.csv, in whole pennies (largest remainder).",
         *result.provenance()[:-1],
         *[f"MISSING: {m.words}." for m in result.missing],
-        f"Not counted: spending with no region (defence, debt interest...), {money(result.not_identifiable_per_head)} "
+        f"Not counted: spending with no region (defence, debt interest...), {format_money(result.not_identifiable_per_head)} "
         f"per head of {topdown.NOT_IDENTIFIABLE_PEOPLE}.",
     ]
 
@@ -228,10 +229,10 @@ def estimate(
     labels = {k: level.label for k, level in control.read_levels(ws).items()}
     rows = [[f.direction, f.agency_or_department, f.cofog, f.function, labels[f.control_level], f.amount,
              f.method, f.confidence, f.agreed_by] for f in sorted(result.figures, key=lambda f: -f.amount)]
-    per_head = topdown.per_head(result.total, result.population)
-    notes = [f"Total {money(result.total)}; £ per head {money(per_head)}; top-down figures from CRA "
+    head = per_head(result.total, result.population)
+    notes = [f"Total {format_money(result.total)}; £ per head {format_money(head)}; top-down figures from CRA "
              f"{result.top_down_year} ({result.release}).",
-             f"Agreed ledger figures replaced {money(result.replaced)} of top-down spending: the lines each agreed "
+             f"Agreed ledger figures replaced {format_money(result.replaced)} of top-down spending: the lines each agreed "
              "agency's ledger holds (rules/counterparts.csv), counted once.",
              *[f"MISSING (the total leaves it out): {m.words}." for m in result.missing]]
     _emit(Table(f"{ws.settings.place.name}: best-estimate count, {year}",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 import duckdb
 from rapidfuzz import fuzz, process
@@ -29,6 +29,7 @@ from totalplace.classify.rules import cofog_codes
 from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import Population, population
 from totalplace.errors import InputError
+from totalplace.money import per_head, to_pennies
 from totalplace.present.tables import Table
 from totalplace.store.connection import fetch_one
 from totalplace.workspace import Workspace
@@ -82,18 +83,12 @@ class Count:
 
     @property
     def per_head(self) -> Decimal | None:
-        return per_head(self.total, self.population)
+        return per_head(self.total, self.population and self.population.value)
 
     @property
     def part_year(self) -> bool:
         """Whether some agency's files cover less than the whole year."""
         return any(c.part_year for c in self.coverage)
-
-
-def per_head(amount: Decimal, pop: Population | None) -> Decimal | None:
-    if pop is None or pop.value <= 0:
-        return None
-    return (amount / pop.value).quantize(Decimal("0.01"))
 
 
 def fiscal_years(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -183,7 +178,7 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
     paid_out = total + passing if by == "transfer" else total
     labels = cofog_codes() if by == "cofog" else {}
     rows = [
-        CountRow(key=key, label=labels.get(key, key), amount=amount, lines=lines, per_head=per_head(amount, pop),
+        CountRow(key=key, label=labels.get(key, key), amount=amount, lines=lines, per_head=per_head(amount, pop and pop.value),
                  share=float(amount / paid_out) if paid_out else 0.0, counted=not key.startswith(PASS_THROUGH_KEY))
         for key, (amount, lines) in order
     ]
@@ -204,7 +199,7 @@ def _annual_factors(covered: list[AgencyYear]) -> dict[str, tuple[int, int]]:
 def _scaled(amount: Decimal, factor: tuple[int, int] | None) -> Decimal:
     if factor is None or factor[0] == factor[1]:
         return amount
-    return (amount * factor[0] / factor[1]).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    return to_pennies(amount * factor[0] / factor[1])
 
 
 def _estimate_method(covered: list[AgencyYear], factors: dict[str, tuple[int, int]]) -> str:

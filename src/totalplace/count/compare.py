@@ -20,6 +20,7 @@ from totalplace.count import topdown
 from totalplace.count.drivers import driver_set
 from totalplace.errors import InputError
 from totalplace.ingest.cra import ENGLISH_REGIONS
+from totalplace.money import format_money, per_head
 from totalplace.workspace import Workspace
 
 PILOT_YEAR = "2009-10"
@@ -39,7 +40,7 @@ class PlaceFigures:
         return sum(self.by_function.values(), Decimal(0))
 
     def per_head(self, amount: Decimal) -> Decimal | None:
-        return topdown.per_head(amount, self.population)
+        return per_head(amount, self.population)
 
     def share(self, levels: tuple[str, ...]) -> float:
         return float(sum((self.by_control.get(k, Decimal(0)) for k in levels), Decimal(0)) / self.total) \
@@ -227,12 +228,13 @@ def differences(result: PilotComparison) -> list[str]:
         if p.measure == "per_head":
             gap = (result.per_head or 0) - p.value
             said.append(
-                f"£ per head: ours £{result.per_head:,.0f} against about £{p.value:,.0f} ({'+' if gap >= 0 else ''}"
-                f"£{gap:,.0f}). Ours is all identifiable CRA spending brought down by the drivers in "
-                f"rules/topdown_drivers.csv, including {label['demand_led']} (£{per_head.get('demand_led', 0):,.0f} "
-                f"a head) and {label['national']} (£{per_head.get('national', 0):,.0f} a head); the pilots counted "
-                "what their partners' ledgers and the CRA gave them, in their own scopes, and rounded to one figure "
-                "across places.")
+                f"£ per head: ours {format_money(result.per_head, places=0)} against about "
+                f"{format_money(p.value, places=0)} ({'+' if gap >= 0 else ''}{format_money(gap, places=0)}). "
+                "Ours is all identifiable CRA spending brought down by the drivers in rules/topdown_drivers.csv, "
+                f"including {label['demand_led']} ({format_money(per_head.get('demand_led', 0), places=0)} a head) "
+                f"and {label['national']} ({format_money(per_head.get('national', 0), places=0)} a head); "
+                "the pilots counted what their partners' ledgers and the CRA gave them, in their own scopes, and "
+                "rounded to one figure across places.")
         elif p.measure == "local_say_share":
             said.append(
                 f"Local say: ours {_pct(result.local_say)} against about {_pct(float(p.value))}. "
@@ -240,8 +242,8 @@ def differences(result: PilotComparison) -> list[str]:
                 f"The councils alone: {_pct(result.council_share)}.")
         elif p.measure == "council_discretion_per_head":
             said.append(
-                f"{discretion.label}: ours £{result.discretion_per_head:,.0f} a head "
-                f"({_pct(result.discretion_share)}) against about £{p.value:,.0f}. Ours is what "
+                f"{discretion.label}: ours {format_money(result.discretion_per_head, places=0)} a head "
+                f"({_pct(result.discretion_share)}) against about {format_money(p.value, places=0)}. Ours is what "
                 f"rules/{control.RULE_FILE} puts at this level ({discretion.definition}); the pilots counted only "
                 "what a council could redirect after statutory minimums and grant conditions.")
         elif p.measure == "council_discretion_share_high":
@@ -256,6 +258,6 @@ def differences(result: PilotComparison) -> list[str]:
                         f"{_pct(float(p.value))} published for {p.pilot}.")
         elif p.measure == "total_bn" and p.pilot != "All pilots":
             ours = f.total / Decimal(1_000_000_000)
-            said.append(f"Total: ours £{ours:,.1f}bn against £{p.value}bn published for {p.pilot} (the published "
-                        "figure's year and scope are not given; ours is all identifiable spending).")
+            said.append(f"Total: ours {format_money(ours, places=1)}bn against £{p.value}bn published for {p.pilot} "
+                        "(the published figure's year and scope are not given; ours is all identifiable spending).")
     return said

@@ -30,10 +30,12 @@ from totalplace.classify import names
 from totalplace.classify.rules import themes
 from totalplace.count.reconcile import nearest_year
 from totalplace.errors import InputError
-from totalplace.ingest import parse
 from totalplace import display
+from totalplace.inputs import open_workbook
+from totalplace.money import format_money
 from totalplace.present.section import FUNDING_STREAMS, Chart, Finding, Section, year_line
 from totalplace.present.tables import Table
+from totalplace.store import macros
 from totalplace.tabular import Number, Ratio
 from totalplace.store.connection import transaction
 from totalplace.workspace import FISCAL_YEAR, Workspace
@@ -119,8 +121,9 @@ def funder_merges(workspace: Workspace) -> list[names.Suggestion]:
     rejected = FUNDER_ALIASES.read(workspace.root / "rules").rejected
     found = names.merges([names.Target(f, f) for f in ranked], rejected, generic=FUNDER_GENERIC, by_initials=True)
     return [names.Suggestion(s.name, s.target, s.target_name, s.score,
-                             s.evidence + (f"{s.name!r} funds {per_funder[s.name]} stream(s), £{money[s.name]:,.2f}; "
-                                           f"{s.target!r} {per_funder[s.target]}, £{money[s.target]:,.2f}",))
+                             s.evidence + (f"{s.name!r} funds {per_funder[s.name]} stream(s), "
+                                           f"{format_money(money[s.name])}; {s.target!r} {per_funder[s.target]}, "
+                                           f"{format_money(money[s.target])}",))
             for s in found]
 
 
@@ -130,7 +133,7 @@ def read_streams(path: Path, root: Path | None = None) -> list[FundingStream]:
     header, rows = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
     columns = _check_header(shown, header)
     con = duckdb.connect()
-    parse.install(con)
+    macros.install(con)
     try:
         streams = [_stream(con, shown, number, dict(zip(columns, cells)))
                    for number, cells in rows if any(c.strip() for c in cells)]
@@ -152,15 +155,9 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises several kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable XLSX workbook ({error})") from None
-    sheet = book["funding_streams"] if "funding_streams" in book.sheetnames else book.worksheets[0]
-    table = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
+    with open_workbook(path) as book:
+        sheet = book["funding_streams"] if "funding_streams" in book.sheetnames else book.worksheets[0]
+        table = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     if not table:
         raise InputError(f"{path}: sheet {sheet.title}: row 1: the sheet is empty; it needs a header row")
     return table[0], [(n, row) for n, row in enumerate(table[1:], start=2)]

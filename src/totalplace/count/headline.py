@@ -18,6 +18,7 @@ import duckdb
 from totalplace import display
 from totalplace.count import bottomup, compare, reconcile, topdown
 from totalplace.count.coverage import agency_years
+from totalplace.money import format_money, per_head
 from totalplace.workspace import Workspace
 
 
@@ -86,7 +87,7 @@ class Headline:
 
     def composition(self) -> list[str]:
         """What the headline is made of, line by line: the agreed ledgers, the population, what is missing."""
-        lines = [f"Agreed ledger: {p.name} ({p.kind}), £{p.amount:,.2f} in the place; {p.coverage}."
+        lines = [f"Agreed ledger: {p.name} ({p.kind}), {format_money(p.amount)} in the place; {p.coverage}."
                  for p in self.ledgers]
         if not self.ledgers:
             lines.append("No agreed ledger: every figure is top-down. Agree an agency's ledger in agreed.csv to use it "
@@ -124,7 +125,7 @@ def headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | N
     from_ledgers = sum((f.amount for f in ledger), Decimal(0))
     return Headline(
         workspace.settings.place.name, fiscal_year, estimate.top_down_year, estimate.total, estimate.population,
-        topdown.per_head(estimate.total, estimate.population), " + ".join(regions),
+        per_head(estimate.total, estimate.population), " + ".join(regions),
         per_region[regions[0]] if len(regions) == 1 else None, per_region[topdown.ENGLAND],
         from_ledgers, estimate.total - from_ledgers, _ledger_parts(con, workspace, fiscal_year, ledger),
         tuple(m.words for m in estimate.missing), _sources(estimate))

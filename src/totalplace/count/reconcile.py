@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -40,6 +40,7 @@ from totalplace.count.bottomup import COUNTED_ONCE, LINES
 from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import fiscal_year_start
 from totalplace.errors import InputError
+from totalplace.money import parse_money, to_pennies
 from totalplace.store.connection import transaction
 from totalplace.workspace import Agency, AgencyKind, Workspace
 
@@ -47,7 +48,6 @@ AGREED_FILE = "agreed.csv"
 AGREED_COLUMNS = ("agency", "fiscal_year", "cofog", "amount", "agreed_by", "note")
 COUNTERPART_FILE = "counterparts.csv"
 UNCLASSIFIED = "Unclassified"
-PENNY = Decimal("0.01")
 CONFIDENCE = {
     "agreed": "high: the agency's own ledger, agreed by its owner",
     "population": "low: regional spending shared by population",
@@ -236,7 +236,7 @@ def counterpart_by_division(con: duckdb.DuckDBPyConnection, workspace: Workspace
 
 
 def _part(amount: Decimal, share: Decimal) -> Decimal:
-    return amount if share == 1 else (amount * share).quantize(PENNY, ROUND_HALF_EVEN)
+    return amount if share == 1 else to_pennies(amount * share)
 
 
 def _missing(con: duckdb.DuckDBPyConnection, spec: Counterpart, served: dict[str, Decimal],
@@ -343,8 +343,8 @@ def _agreed_row(path: Path, number: int, row: dict[str, str], known: set[str]) -
     amount = None
     if row.get("amount"):
         try:
-            amount = Decimal(row["amount"].replace(",", "").replace("£", "")).quantize(Decimal("0.01"))
-        except InvalidOperation:
+            amount = to_pennies(parse_money(row["amount"]))
+        except ValueError:
             raise InputError(f"{where}, column amount: {row['amount']!r} is not an amount") from None
     return Agreed(row["agency"], row["fiscal_year"], cofog, amount, row.get("agreed_by", ""), row.get("note", ""))
 
@@ -462,7 +462,7 @@ def _agreed_figures(item: Agreed, ledger: dict, levels: dict[str, Decimal],
     whole = item.amount if item.amount is not None else ledger.get((item.agency, item.fiscal_year, item.cofog),
                                                                      Decimal(0))
     inside, everyone = in_place
-    amount = whole if inside == everyone else (whole * inside / everyone).quantize(PENNY, ROUND_HALF_EVEN)
+    amount = whole if inside == everyone else to_pennies(whole * inside / everyone)
     names = sorted(levels) or ["council_discretion"]
     parts = largest_remainder(amount, [levels.get(n, Decimal(0)) for n in names])
     source = "agreed.csv amount" if item.amount is not None else "the agency's payments ledger (counted once)"

@@ -29,6 +29,7 @@ from totalplace.classify import control
 from totalplace.count.drivers import DriverSet, DriverUse, driver_set
 from totalplace.errors import InputError
 from totalplace.ingest import cra, cra_files
+from totalplace.money import per_head
 from totalplace.store.connection import Store, fetch_one, has_table, transaction
 from totalplace.workspace import Workspace
 
@@ -374,10 +375,6 @@ def local_say(result: TopdownCount, workspace: Workspace | None) -> LocalSay:
     share = {r.key: r.share for r in result.rows}
     return LocalSay(sum(share.get(k, 0.0) for k in inside), share.get("nhs", 0.0),
                     share.get("council_discretion", 0.0), control.local_say_definition(workspace))
-
-
-def per_head(amount: Decimal, population: int) -> Decimal | None:
-    return (amount / population).quantize(Decimal("0.01")) if population > 0 else None
 
 
 def choose_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:

@@ -16,6 +16,7 @@ from totalplace import display
 from totalplace.classify import control
 from totalplace.count import compare, reconcile, topdown, trend
 from totalplace.errors import InputError
+from totalplace.money import per_head
 from totalplace.present.charts import flow_chart, line_chart, stacked_share_bar
 from totalplace.present.section import SAY, Chart, Finding, Section, year_line
 from totalplace.present.tables import Reasons, Table
@@ -172,7 +173,7 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: 
         section.tables.append(Table(
             f"Best-estimate count, {ledger_year} (top-down from CRA {estimate.top_down_year})",
             ["level", "amount", "£ per head"],
-            [[control.read_levels(workspace)[k].label, v, topdown.per_head(v, estimate.population)]
+            [[control.read_levels(workspace)[k].label, v, per_head(v, estimate.population)]
              for k, v in levels.items()],
             [f"Agreed ledger figures replaced {_money(estimate.replaced)} of top-down council spending."],
             precision=ROUNDED))

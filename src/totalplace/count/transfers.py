@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from totalplace.classify import names
 from totalplace.classify.apply import PAYEE_ALIASES, classify_all, payee_decisions
+from totalplace.money import format_money
 from totalplace.store.connection import Store, connect, transaction, writable
 from totalplace.workspace import Agency, Workspace
 
@@ -89,7 +90,7 @@ def match_payees(workspace: Workspace) -> PayeeMatching:
 
 
 def _with_payment(suggestion: names.Suggestion, payee: Payee) -> names.Suggestion:
-    paid = f"paid £{payee.amount:,.2f} over {payee.lines:,} payment(s) by {payee.paid_by}"
+    paid = f"paid {format_money(payee.amount)} over {payee.lines:,} payment(s) by {payee.paid_by}"
     return names.Suggestion(suggestion.name, suggestion.target, suggestion.target_name, suggestion.score,
                             suggestion.evidence + (f"the rules say it is {payee.kind} ({payee.rule})", paid))
 

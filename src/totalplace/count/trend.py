@@ -22,6 +22,7 @@ from totalplace.count.drivers import population, population_table
 from totalplace.deepdive import deflator
 from totalplace.errors import InputError
 from totalplace.ingest.cra import ENGLISH_REGIONS
+from totalplace.money import per_head
 from totalplace.present.tables import Table
 from totalplace.workspace import Workspace
 
@@ -43,11 +44,11 @@ class TrendYear:
 
     @property
     def per_head_cash(self) -> Decimal | None:
-        return topdown.per_head(self.cash, self.population)
+        return per_head(self.cash, self.population)
 
     @property
     def per_head_real(self) -> Decimal | None:
-        return topdown.per_head(self.real, self.population)
+        return per_head(self.real, self.population)
 
 
 @dataclass
@@ -126,7 +127,7 @@ def _real_per_head(result: Trend, figures: tuple[Decimal, int] | None, year: str
     if figures is None:
         return None
     amount, people = figures
-    return topdown.per_head(result.real(amount, year), people)
+    return per_head(result.real(amount, year), people)
 
 
 def table(result: Trend, by: str, labels: dict[str, str], name: str) -> Table:
@@ -139,7 +140,7 @@ def table(result: Trend, by: str, labels: dict[str, str], name: str) -> Table:
                f"England £ per head ({prices})"] + [f"{labels.get(g, g)} £ per head ({prices})" for g in groups]
     rows = [[y.fiscal_year, display.release_name(y.release, short=True), "new release" if y.break_before else "", y.cash, y.real, y.population,
              y.per_head_cash, y.per_head_real, y.region_per_head_real, y.england_per_head_real]
-            + [topdown.per_head(result.real(group[y.fiscal_year].get(g, Decimal(0)), y.fiscal_year), y.population)
+            + [per_head(result.real(group[y.fiscal_year].get(g, Decimal(0)), y.fiscal_year), y.population)
                for g in groups] for y in result.years]
     notes = [f"Real terms: GDP deflator ({result.deflator.source}), {prices}. {result.deflator.status}".strip(),
              "'new release': the year's figures come from a newer CRA release than the year before's, which "

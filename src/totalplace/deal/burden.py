@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from totalplace.inputs import Money, TextList, read_table, validate
 from totalplace.errors import InputError
+from totalplace.money import to_pennies
 from totalplace.workspace import Workspace
 
 # Submissions a year for each frequency a return can have.
@@ -66,7 +67,7 @@ class BurdenItem(BaseModel):
 
     @property
     def cost(self) -> Decimal:
-        return (self.hours * self.hourly_cost).quantize(Decimal("0.01"))
+        return to_pennies(self.hours * self.hourly_cost)
 
     @property
     def measure(self) -> str:

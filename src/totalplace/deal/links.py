@@ -12,9 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from totalplace.count import bottomup
-from totalplace.commands.common import money
 from totalplace.deal.evidence import ILLUSTRATIVE, SYNTHETIC, Context, EvidenceMissing, Figure, Link, marked, register
 from totalplace.errors import InputError
+from totalplace.money import format_money
 
 ROWS_SHOWN = 3
 
@@ -40,7 +40,7 @@ def count_figure(context: Context, link: Link) -> Figure:
         raise EvidenceMissing(str(error)) from None
     if n == 0:
         raise EvidenceMissing(f"the count has no {by} {key!r} in {fiscal_year or 'any year'}")
-    detail = [f"{t.path} row {t.row_number}: {t.payment_date} {t.supplier_name or ''} {money(t.amount)}"
+    detail = [f"{t.path} row {t.row_number}: {t.payment_date} {t.supplier_name or ''} {format_money(t.amount)}"
               for t in lines]
     return Figure(link.text, f"{by} = {key}, {fiscal_year or 'all years'}", amount,
                   f"bottom-up count of {n:,} payment lines; trace: totalplace trace --by {by} "
@@ -97,7 +97,7 @@ def journey_figure(context: Context, link: Link) -> Figure:
     return marked(link, f"journey {name}: {JOURNEY_MEASURES[measure]}", amount,
                   f"as-is against {comparison.to_be.version.name}, cohort {comparison.cohort:,}; "
                   f"totalplace journey compare {name}",
-                  [f"{s.agency}: {money(s.saving)} per person" for s in comparison.by_agency],
+                  [f"{s.agency}: {format_money(s.saving)} per person" for s in comparison.by_agency],
                   _marks({ILLUSTRATIVE: illustrative}))
 
 
@@ -204,7 +204,7 @@ def streams_figure(context: Context, link: Link) -> Figure:
         raise EvidenceMissing(f"no stream in the funding stream register has {_described(link)}")
     return marked(link, f"funding streams, {_described(link)}", sum((s.amount for s in chosen), Decimal(0)),
                   f"{len(chosen)} stream(s) of the register ({chosen[0].path}); totalplace streams show",
-                  [f"{s.name}: {s.funder} to {s.recipient}, {money(s.amount)} ({s.basis})" for s in chosen[:ROWS_SHOWN]],
+                  [f"{s.name}: {s.funder} to {s.recipient}, {format_money(s.amount)} ({s.basis})" for s in chosen[:ROWS_SHOWN]],
                   _marks({ILLUSTRATIVE: any(s.basis == "illustrative" for s in chosen)}))
 
 
@@ -231,7 +231,7 @@ def provision_figure(context: Context, link: Link) -> Figure:
     return marked(link, f"provision map of {theme}, {found.fiscal_year}" + (f", provider {provider}" if provider else ""),
                   sum((c.amount for c in chosen), Decimal(0)),
                   f"{found.headline}; totalplace provision --theme '{theme}' --year {found.fiscal_year}",
-                  [f"{c.payer} / {c.programme} -> {c.provider}: {money(c.amount)}" for c in chosen[:ROWS_SHOWN]],
+                  [f"{c.payer} / {c.programme} -> {c.provider}: {format_money(c.amount)}" for c in chosen[:ROWS_SHOWN]],
                   _marks({ILLUSTRATIVE: direct_from_illustrative}))
 
 
@@ -294,7 +294,7 @@ def burden_figure(context: Context, link: Link) -> Figure:
     return marked(link, f"reporting burden: {BURDEN_MEASURES[measure]}" + (f", {agency}" if agency else ""),
                   sum((i.cost for i in items), Decimal(0)),
                   f"{len(items)} item(s) of deal/burden.csv, hours x frequency x hourly cost; totalplace deal burden total",
-                  [f"{i.id} {i.item} ({i.agency}): {money(i.cost)}" for i in items[:ROWS_SHOWN]],
+                  [f"{i.id} {i.item} ({i.agency}): {format_money(i.cost)}" for i in items[:ROWS_SHOWN]],
                   _marks({ILLUSTRATIVE: illustrative}))
 
 
@@ -335,5 +335,5 @@ def estate_figure(context: Context, link: Link) -> Figure:
     period = f" ({settings.years} years from {settings.start.isoformat()})" if measure == "net_saving" else ""
     return marked(link, f"estate: {ESTATE_MEASURES[measure]}{period}", amount,
                   f"{len(found)} co-location opportunities of uses that can share a building; totalplace estate colocate",
-                  [f"{o.rank}. {o.hub.name}: {money(o.saving)} a year, net {money(o.net_saving)}" for o in found[:ROWS_SHOWN]],
+                  [f"{o.rank}. {o.hub.name}: {format_money(o.saving)} a year, net {format_money(o.net_saving)}" for o in found[:ROWS_SHOWN]],
                   _marks({SYNTHETIC: estate.synthetic}))

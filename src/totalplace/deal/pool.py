@@ -27,6 +27,7 @@ from totalplace.display import agency_name
 from totalplace.inputs import Money, TextList, read_table
 from totalplace.deal.sources import POOLED_HEALTH_AND_CARE_2008
 from totalplace.errors import InputError
+from totalplace.money import format_money
 from totalplace.store.connection import connect
 from totalplace.workspace import FISCAL_YEAR, Workspace
 
@@ -149,11 +150,11 @@ class PooledShare:
         if self.share is None:
             return f"{self.fiscal_year}: {self.kind.value} budgets, share of the {self.scope.value}: {self.base_said}."
         whose = "every partner" if self.scope == Scope.whole_place else "the agencies of those ledgers"
-        said = (f"{self.fiscal_year}: {self.kind.value} budgets are {self.share:.1%} of £{self.base:,.2f}, "
-                f"{self.base_said}: £{self.pooled:,.2f} from {whose}")
+        said = (f"{self.fiscal_year}: {self.kind.value} budgets are {self.share:.1%} of {format_money(self.base)}, "
+                f"{self.base_said}: {format_money(self.pooled)} from {whose}")
         if self.left_out:
             said += ("; left out, as their ledgers are not in the count: "
-                     + "; ".join(f"{o.partner} £{o.amount:,.2f} ({o.pool})" for o in self.left_out))
+                     + "; ".join(f"{o.partner} {format_money(o.amount)} ({o.pool})" for o in self.left_out))
         return said + "."
 
 

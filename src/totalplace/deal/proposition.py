@@ -8,17 +8,17 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from totalplace.commands.common import money
 from totalplace.deal.asks import CONDITIONS, load_register
 from totalplace.deal.review import review
 from totalplace.errors import InputError
+from totalplace.money import format_money
 from totalplace.workspace import Workspace
 
 
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("totalplace.deal", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
-    env.filters["money"] = money
+    env.filters["money"] = format_money
     return env
 
 

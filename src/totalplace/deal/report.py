@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from totalplace.commands.common import money
 from totalplace.deal import burden as burden_model
 from totalplace.deal import pool as pool_model
 from totalplace.deal.asks import load_register
@@ -13,6 +12,7 @@ from totalplace.deal.review import AskReview, review
 from totalplace.deal.sources import LEICESTERSHIRE_REPORTING, POOLED_HEALTH_AND_CARE_2008
 from totalplace.errors import InputError
 from totalplace import display
+from totalplace.money import format_money
 from totalplace.present.section import ASK, Finding, Section
 from totalplace.present.tables import Table
 from totalplace.workspace import Workspace
@@ -22,7 +22,7 @@ def pool_notes(result: pool_model.Pooling) -> list[str]:
     notes = ["Share of themes: the money in the pool of the agencies whose ledgers the count holds, of those "
              "ledgers' spending on the pool's themes (the same agencies on both sides)."]
     notes += [share.sentence() for share in result.shares]
-    notes += [f"OVERDRAWN: pool {p.pool.pool} by {money(-p.balance)}" for p in result.pools if p.balance < 0]
+    notes += [f"OVERDRAWN: pool {p.pool.pool} by {format_money(-p.balance)}" for p in result.pools if p.balance < 0]
     notes += [f"MISALIGNED: {m.pool} {m.partner} / {m.funding_stream}: {m.problem}" for m in result.misalignments]
     notes.append(f"{POOLED_HEALTH_AND_CARE_2008.citation()} That is a share of health and social care funding, "
                  "nearer to a pool's share of its themes than to a share of all the place's money.")
@@ -38,7 +38,7 @@ def pool_table(result: pool_model.Pooling) -> Table:
 
 
 def burden_notes(burden: burden_model.Burden) -> list[str]:
-    return [f"Total: {len(burden.items)} items, {burden.hours:,.0f} staff hours, {money(burden.cost)} a year, "
+    return [f"Total: {len(burden.items)} items, {burden.hours:,.0f} staff hours, {format_money(burden.cost)} a year, "
             f"about {burden.staff} full-time staff at {burden_model.FTE_HOURS} hours a year each (an assumption).",
             f"Compare: {LEICESTERSHIRE_REPORTING.citation()}"]
 
@@ -65,7 +65,7 @@ def framework_table(result: burden_model.Replacement) -> Table:
             for o in fw.outcomes for i in o.indicators]
     notes = [f"ILLUSTRATIVE: {fw.note}".strip()] if fw.illustrative else ([fw.note] if fw.note else [])
     notes.append(f"Replaces {len(result.replaced)} current returns, freeing {result.hours_freed:,.0f} staff hours "
-                 f"and {money(result.money_freed)} a year; {len(result.kept)} items stay.")
+                 f"and {format_money(result.money_freed)} a year; {len(result.kept)} items stay.")
     return Table(fw.title, ["outcome", "outcome name", "indicator", "indicator name", "unit", "baseline", "target",
                             "replaces"], rows, notes)
 

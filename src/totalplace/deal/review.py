@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from totalplace.commands.common import money
 from totalplace.deal.asks import (
     CONDITIONS, Ask, Register, Status, load_register, record_change, record_submission, statuses,
     submitted_figures,
@@ -19,6 +18,7 @@ from totalplace.deal.asks import (
 from totalplace.deal.burden import Framework, Indicator, framework_path, load_framework
 from totalplace.deal.evidence import Context, EvidenceMissing, Figure, resolve
 from totalplace.errors import InputError
+from totalplace.money import format_money
 from totalplace.workspace import Workspace
 
 
@@ -72,8 +72,8 @@ def flags(ask: Ask, status: Status, evidence: list[Evidence], today: dt.date) ->
         if item.missing is not None:
             found.append(Flag("evidence missing", f"{item.link}: no longer exists ({item.missing})"))
         elif item.changed:
-            found.append(Flag("evidence changed", f"{item.link}: {money(item.submitted)} when submitted, "
-                                                  f"now {money(item.figure.amount)}"))
+            found.append(Flag("evidence changed", f"{item.link}: {format_money(item.submitted)} when submitted, "
+                                                  f"now {format_money(item.figure.amount)}"))
     if status != Status.draft and not evidence:
         found.append(Flag("no evidence", "the ask links to no figure"))
     for name, condition in CONDITIONS.items():

@@ -32,6 +32,7 @@ from totalplace.deepdive.synthetic import is_synthetic
 from totalplace.errors import InputError
 from totalplace.count.reconcile import nearest_year
 from totalplace.display import ROUNDED
+from totalplace.money import format_money, to_pennies
 from totalplace.present.section import ASSESSMENTS, Chart, Finding, Section, year_line
 from totalplace.present.tables import Table
 from totalplace.store.connection import Store, connect, fetch_one, has_table
@@ -90,11 +91,7 @@ def _share(part, whole) -> float:
 
 
 def _pence(value) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.01"))
-
-
-def _money(value: Decimal) -> str:
-    return f"£{value:,.0f}"
+    return to_pennies(Decimal(value))
 
 
 class _ScopeFigures:
@@ -372,7 +369,8 @@ class Publication:
                     f"figures cannot be worked out from it.")
         cost = ranked.cumulative[position]
         return (f"The top {self.top_percent:g}% of {who} ({position:,} of {ranked.units:,}) account for "
-                f"{_share(cost, ranked.total):.0%} of the {what} ({_money(cost)} of {_money(ranked.total)}), "
+                f"{_share(cost, ranked.total):.0%} of the {what} ({format_money(cost, places=0)} of "
+                f"{format_money(ranked.total, places=0)}), "
                 f"{f.scope.label}.")
 
     def contact(self, year: str | None = None) -> Table:
@@ -387,7 +385,7 @@ class Publication:
             note = f"People in contact with 3 or more agencies: {suppress_count(n3, self.threshold)} (suppressed)."
         else:
             note = (f"People in contact with 3 or more agencies: {n3:,} ({_share(n3, people):.1%} of people), "
-                    f"costing {_money(c3)} ({_share(c3, cost):.1%} of all cost).")
+                    f"costing {format_money(c3, places=0)} ({_share(c3, cost):.1%} of all cost).")
         return Table(self.title(f"People by the number of agencies in contact, {f.scope.label}"),
                      ["agencies", "people", "share of people", "cost", "share of cost"], rows,
                      [note, suppression_note(self.threshold)])
@@ -441,7 +439,7 @@ class Publication:
                          self.value((mine, whole), _share(share.cost, everyone.cost))])
         size = suppress_count(f.top_size, self.threshold)
         note = (f"The top {self.top_percent:g}% of households: {size} of {ranked.units:,} households, costing "
-                f"{_money(top_cost) if self.shown(top) else WITHHELD} in all.")
+                f"{format_money(top_cost, places=0) if self.shown(top) else WITHHELD} in all.")
         return Table(self.title(f"Cost of the top {self.top_percent:g}% of households by agency, {f.scope.label}"),
                      ["agency", "people of the top cohort in contact", "cost of the top cohort",
                       "share of the top cohort's cost", "agency's cost for everyone", "share of the agency's cost"],

@@ -37,6 +37,7 @@ from totalplace.ingest import parse
 from totalplace.ingest.columns import normalise
 from totalplace.ingest.load import spend_files
 from totalplace.ingest.sources import TextTable, read_spend_file, sha256_of
+from totalplace.store import macros
 from totalplace.store.connection import Store, connect, fetch_one, replace_rows, transaction, writable
 from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import TOTAL
@@ -63,7 +64,7 @@ _KNOWN = {field: {normalise(name) for name in names} for field, names in FIELDS.
 NHS_NUMBER = "NHS number"
 _NHS_HEADERS = {normalise(name) for name in ("nhs number", "nhs no", "nhs num", "nhs")}
 INVALID_NHS = "(not a valid NHS number: not pseudonymised)"
-COST = parse.MONEY
+COST = macros.MONEY
 WITHHELD = "(withheld: the row has more cells than the header, so its identifiers cannot be told apart)"
 
 TABLES = f"""

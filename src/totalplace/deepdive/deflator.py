@@ -16,19 +16,19 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from totalplace import reference
 from totalplace.errors import InputError
+from totalplace.money import to_pennies
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace
 
 SERIES_FILE = "gdp_deflator.csv"
-PENNY = Decimal("0.01")
 _FISCAL = re.compile(r"^\s*(\d{4})\s*[-/\u2013\u2014]\s*(\d{2}|\d{4})\s*$")
 
 
@@ -89,7 +89,7 @@ class DeflatorSeries:
         """`value` in `from_year` prices, in `to_year` prices, to the penny."""
         if fiscal_year(from_year) == fiscal_year(to_year):
             return value
-        return (value * self.level(to_year) / self.level(from_year)).quantize(PENNY, rounding=ROUND_HALF_UP)
+        return to_pennies(value * self.level(to_year) / self.level(from_year))
 
 
 def read_series(path: Path | str, text: str) -> DeflatorSeries:

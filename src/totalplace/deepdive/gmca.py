@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from totalplace.deepdive.deflator import fiscal_year
-from totalplace.deepdive.unit_costs import UnitCost, canonical_sheet, parse_money
+from totalplace.deepdive.unit_costs import UnitCost, canonical_sheet, parse_cost
 from totalplace.errors import InputError
+from totalplace.inputs import open_workbook
 
 THEMES = ("crime", "education & skills", "employment & economy", "fire", "health", "housing", "social services")
 HEADER_SEARCH_ROWS = 30
@@ -111,7 +112,7 @@ def _row_cost(cells: tuple, fields: dict[str, int], where: str, book: str, sheet
     if not description:
         return f"cost code {code!r} has no description"
     try:
-        value = parse_money(raw_value)
+        value = parse_cost(raw_value)
     except ValueError:
         return f"cost code {code!r}: fiscal value {raw_value!r} is not an amount of money"
     try:
@@ -154,20 +155,12 @@ def _read_sheet(title: str, rows: list[tuple], result: GmcaImport) -> None:
 
 def read_gmca_workbook(path: Path) -> GmcaImport:
     """Every cost on the workbook's theme sheets; other sheets (contents, notes) are left alone."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable Excel workbook ({error})") from None
     result = GmcaImport(path)
-    try:
+    with open_workbook(path) as book:
         for sheet in book.worksheets:
             if _norm(sheet.title) in THEMES:
                 result.sheets.append(sheet.title)
                 _read_sheet(sheet.title, list(sheet.iter_rows(values_only=True)), result)
-    finally:
-        book.close()
     if not result.sheets:
         raise InputError(f"{path}: no theme sheet ({', '.join(t.title() for t in THEMES)}); "
                          "is this the GMCA Unit Cost Database workbook?")

@@ -132,8 +132,8 @@ def comparison_table(comparison: Comparison) -> Table:
                  comparison.cohort_saving])
     before, after = comparison.as_is, comparison.to_be
     notes = [
-        f"Saving {_money(comparison.saving_per_person)} per person; {_money(comparison.cohort_saving)} for a cohort "
-        f"of {size:,}.",
+        f"Saving {_money(comparison.saving_per_person)} per person; "
+        f"{_money(comparison.cohort_saving)} for a cohort of {size:,}.",
         _time_note(comparison),
         f"Agencies {len(before.agencies)} -> {len(after.agencies)}; hand-offs per person "
         f"{_days(before.expected_hand_offs)} -> {_days(after.expected_hand_offs)}; assessments per person "

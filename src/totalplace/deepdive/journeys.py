@@ -11,7 +11,7 @@ The arithmetic, per person who starts the journey:
 
 - a step's expected number of times = probability x repeats;
 - a step's cost = unit cost (in the journey's price year) x probability x repeats, rounded to
-  the penny (half up); every total adds the rounded steps, so all tables add up;
+  the penny (halves to even, money.to_pennies); every total adds the rounded steps, so all tables add up;
 - elapsed time = the sum over steps of probability x repeats x (wait + duration), the steps
   taken one after another;
 - hand-offs = places in the map where the next step (not counting `wait` steps) is done by
@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,10 +50,12 @@ import yaml
 from pydantic import Field, field_validator
 
 from totalplace.appraise.model import NATIONAL_BODIES, Level, Partner
-from totalplace.deepdive.deflator import PENNY, fiscal_year
-from totalplace.deepdive.unit_costs import UnitCostLibrary, parse_money
+from totalplace.deepdive.deflator import fiscal_year
+from totalplace.deepdive.unit_costs import UnitCostLibrary, parse_cost
 from totalplace.errors import InputError
 from totalplace.inputs import StrictInput, validate
+from totalplace.inputs import open_workbook
+from totalplace.money import to_pennies
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace
@@ -184,7 +186,7 @@ class Step(StrictInput):
     def _repeats(cls, value: object) -> Decimal:
         if value is None or value == "":
             return Decimal(1)
-        return parse_money(value)  # any number of zero or more
+        return parse_cost(value)  # any number of zero or more
 
     @field_validator("unit_cost", mode="before")
     @classmethod
@@ -192,7 +194,7 @@ class Step(StrictInput):
         if value is None or value == "":
             return None
         try:
-            return parse_money(value)
+            return parse_cost(value)
         except ValueError:
             return str(value).strip()  # a unit-cost code, checked against the library when costed
 
@@ -339,14 +341,8 @@ def _version(path: Path, name: str, body: object) -> Version:
 
 def _read_xlsx(path: Path) -> dict[str, Any]:
     """A `journey` sheet of name/value settings, and one sheet of steps per version (header in row 1)."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable Excel workbook ({error})") from None
     raw: dict[str, Any] = {"versions": {}}
-    try:
+    with open_workbook(path) as book:
         for sheet in book.worksheets:
             rows = [r for r in sheet.iter_rows(values_only=True) if any(c not in (None, "") for c in r)]
             if sheet.title.strip().lower() == SETTINGS_SHEET:
@@ -358,8 +354,6 @@ def _read_xlsx(path: Path) -> dict[str, Any]:
                     raw["agencies"] = records
                 else:
                     raw["versions"][sheet.title.strip()] = records
-    finally:
-        book.close()
     return raw
 
 
@@ -455,11 +449,6 @@ class JourneySummary:
         return any(s.illustrative for s in self.steps)
 
 
-def to_penny(amount: Decimal) -> Decimal:
-    """Each step's cost per person is rounded once, so every total adds up to the penny from its steps."""
-    return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
 def cost_step(number: int, step: Step, price_year: str, library: UnitCostLibrary, where: str) -> StepCost:
     times = step.probability * step.repeats
     if step.unit_cost is None:
@@ -471,14 +460,14 @@ def cost_step(number: int, step: Step, price_year: str, library: UnitCostLibrary
         except InputError as error:
             raise InputError(f"{where}: field unit_cost: {error}") from None
         basis = f"{unit.code}: {unit.value} at {unit.price_year} prices"
-        return StepCost(number, step, times, value, to_penny(value * times), basis, unit.illustrative)
+        return StepCost(number, step, times, value, to_pennies(value * times), basis, unit.illustrative)
     try:
         value = library.series.uprate(step.unit_cost, step.price_year or price_year, price_year)
     except (InputError, ValueError) as error:
         raise InputError(f"{where}: field price_year: {error}") from None
     basis = f"{step.unit_cost} at {step.price_year or price_year} prices, from the journey file: " + (
         step.source or "no source given")
-    return StepCost(number, step, times, value, to_penny(value * times), basis, not step.source)
+    return StepCost(number, step, times, value, to_pennies(value * times), basis, not step.source)
 
 
 def _taken(step: Step) -> bool:

@@ -38,6 +38,7 @@ from totalplace.count.reconcile import nearest_year
 from totalplace.count.funding_streams import FundingStream, read_register
 from totalplace.deepdive.contracts import ContractRow, read_contracts
 from totalplace.errors import InputError
+from totalplace.money import format_money
 from totalplace.present.section import PROVISION, Chart, Finding, Section, year_line
 from totalplace.present.tables import Table
 from totalplace.workspace import Workspace, slug
@@ -398,8 +399,8 @@ class _Headings:
         handed = sorted(((h, m) for m in candidates if (h := self.handover(agency_id, m.name, m.target))),
                         key=lambda hm: (hm[0][0], -self.paid[(agency_id, hm[1].target)], -hm[1].score))
         (_, how), best = handed[0]
-        said = (f"{how}; £{self.paid[(agency_id, best.name)]:,.2f} under the old heading, "
-                f"£{self.paid[(agency_id, best.target)]:,.2f} under the new")
+        said = (f"{how}; {format_money(self.paid[(agency_id, best.name)])} under the old heading, "
+                f"{format_money(self.paid[(agency_id, best.target)])} under the new")
         if len(handed) > 1:  # a service split in a reorganisation: say what else the heading may have become
             said += "; it may instead have become " + " or ".join(repr(m.target) for _, m in handed[1:1 + ALTERNATIVES])
         return _said(best, said)
@@ -437,7 +438,7 @@ def provider_merges(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme:
                           lambda name, other: name.id not in contracted and place[other.id] < place[name.id],
                           scorer=names.kept_ends_ratio, block=names.kept_ends_block, suggest_at=PROVIDER_SUGGEST_AT,
                           generic=GENERIC, exclusive=ROLES)
-    return [_said(m, f"{m.name!r} paid £{paid[m.name]:,.2f}; {m.target!r} £{paid[m.target]:,.2f}"
+    return [_said(m, f"{m.name!r} paid {format_money(paid[m.name])}; {m.target!r} {format_money(paid[m.target])}"
                      + (" (a contracted provider)" if m.target in contracted else "")) for m in merges]
 
 

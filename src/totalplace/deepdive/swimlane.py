@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
 from totalplace.deepdive.journeys import JourneySummary, StepKind, describe_days
+from totalplace.money import format_money
 
 KIND_COLOURS = {
     StepKind.contact: "#d4e6f1", StepKind.assessment: "#f5b7b1", StepKind.referral: "#fad7a0",
@@ -40,7 +41,10 @@ STEPS_PER_PART = 8
 
 def _box_label(summary_step, name, width: int) -> list[str]:
     step = summary_step.step
-    facts = [f"£{summary_step.cost:,.0f}"] if summary_step.cost else []
+    lines = textwrap.wrap(step.service, 22)
+    lines = lines[:2] + [lines[2] + "…"] if len(lines) > 3 else lines
+    lines = lines[:1] + ["…"] if step.missed and len(lines) > 1 else lines  # room for what did not happen
+    facts = [format_money(summary_step.cost, places=0)] if summary_step.cost else []
     facts += [f"{step.probability * 100:.0f}%"] if step.probability < 1 else []
     facts += [f"x{step.repeats.normalize():f}"] if step.repeats != 1 else []
     facts += [describe_days(step.duration)] if step.kind == StepKind.wait else []
@@ -144,7 +148,7 @@ def draw(summary: JourneySummary, run: Sequence[int] | None = None, width: float
     steps = "" if len(run) == len(summary.steps) else \
         f" (steps {summary.steps[run[0]].number} to {summary.steps[run[-1]].number} of {len(summary.steps)})"
     axes.set_title(f"{summary.journey.title}: {summary.version.name}{steps}\n"
-                   f"£{summary.total:,.0f} per person · {describe_days(summary.elapsed_days)} elapsed · "
+                   f"{format_money(summary.total, places=0)} per person · {describe_days(summary.elapsed_days)} elapsed · "
                    f"{len(summary.agencies)} agencies · {summary.expected_hand_offs:.1f} hand-offs per person",
                    fontsize=9, loc="left")
     axes.legend(handles=[Patch(facecolor=c, edgecolor="#2e4053", label=k.value) for k, c in KIND_COLOURS.items()]

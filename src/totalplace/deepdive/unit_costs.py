@@ -24,7 +24,7 @@ import difflib
 import io
 import re
 from collections.abc import Iterable, Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from totalplace import reference
 from totalplace.deepdive.deflator import DeflatorSeries, fiscal_year, series_for
 from totalplace.errors import InputError
+from totalplace.inputs import open_workbook
+from totalplace.money import parse_money
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace
@@ -49,7 +51,6 @@ REPLACEMENTS = "unit_cost_replacements.csv"
 SHEETS = ("Crime", "Health", "Social Services", "Employment & Economy", "Housing", "Education & Skills", "Fire",
           "Other")
 _TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0", ""}
-_NOT_A_NUMBER = re.compile(r"[£,\s]")
 
 
 class UnitCost(BaseModel):
@@ -89,18 +90,10 @@ def sheet_rank(sheet: str) -> int:
     return SHEETS.index(sheet) if sheet in SHEETS else len(SHEETS)
 
 
-def parse_money(value: object) -> Decimal:
-    """A cost as an exact decimal: accepts 1234.5, '£1,234.50', ' 1 234 '; refuses text and negatives."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{value!r} is not an amount of money")
-    if isinstance(value, float):
-        value = repr(value)  # the shortest text that reads back as the same float: no binary noise
-    text = _NOT_A_NUMBER.sub("", str(value))
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount of money") from None
-    if not amount.is_finite() or amount < 0:
+def parse_cost(value: object) -> Decimal:
+    """A cost or a count as an exact decimal (money.parse_money: 1234.5, '£1,234.50', ' 1 234 '); zero or more."""
+    amount = parse_money(value)
+    if amount < 0:
         raise ValueError(f"{value!r} is not an amount of money of zero or more")
     return amount
 
@@ -121,7 +114,7 @@ def cost_from_row(row: dict[str, object], where: str) -> UnitCost:
         if not cells[name]:
             raise InputError(f"{where}, column {name}: empty (every unit cost needs {', '.join(REQUIRED)})")
     try:
-        value = parse_money(row["value"])
+        value = parse_cost(row["value"])
     except ValueError as error:
         raise InputError(f"{where}, column value: {error}") from None
     try:
@@ -154,19 +147,12 @@ def read_csv_costs(text: str, path: object) -> list[UnitCost]:
 
 
 def read_xlsx_costs(path: Path) -> list[UnitCost]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"{path}: not a readable Excel workbook ({error})") from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    names = _check_header(next(rows, None), f"{path} sheet {sheet.title!r}")
-    costs = [cost_from_row(dict(zip(names, cells)), f"{path} sheet {sheet.title!r} row {number}")
-             for number, cells in enumerate(rows, start=2) if any(c not in (None, "") for c in cells)]
-    book.close()
-    return costs
+    with open_workbook(path) as book:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        names = _check_header(next(rows, None), f"{path} sheet {sheet.title!r}")
+        return [cost_from_row(dict(zip(names, cells)), f"{path} sheet {sheet.title!r} row {number}")
+                for number, cells in enumerate(rows, start=2) if any(c not in (None, "") for c in cells)]
 
 
 def _no_repeats(costs: list[UnitCost]) -> list[UnitCost]:

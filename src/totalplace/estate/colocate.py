@@ -33,10 +33,10 @@ import numpy as np
 from totalplace.estate.register import Building, Condition, Estate, Tenure
 from totalplace.estate.sharing import Sharing, default_sharing, normal_use
 from totalplace.estate.spatial import great_circle_m, neighbours_indexed
+from totalplace.money import to_pennies
 
 Neighbours = Callable[[np.ndarray, np.ndarray, float], list[list[int]]]
 CONDITION_RANK = {Condition.a: 0, Condition.b: 1, Condition.c: 2, Condition.d: 3}
-PENNY = Decimal("0.01")
 
 
 DAYS_A_YEAR = Decimal("365.25")
@@ -113,9 +113,9 @@ def _opportunity(buildings: list[Building], hub: int, members: np.ndarray, array
     keep = [buildings[i] for i in keep_at]
     dispose = sorted((buildings[i] for i in dispose_at), key=lambda b: b.id)
     yearly = {b.id: b.running_cost * (1 - settings.variable_share) for b in dispose}
-    saving = sum(yearly.values(), Decimal(0)).quantize(PENNY)
+    saving = to_pennies(sum(yearly.values(), Decimal(0)))
     receipt = sum((b.book_value for b in dispose if b.tenure == Tenure.freehold), Decimal(0))
-    moving = sum((moving_cost(b, settings) for b in dispose), Decimal(0)).quantize(PENNY)
+    moving = to_pennies(sum((moving_cost(b, settings) for b in dispose), Decimal(0)))
     over_years = sum((yearly[b.id] * _years_saved(b, settings) for b in dispose), Decimal(0))
     leased = [b for b in dispose if b.tenure != Tenure.freehold]
     breaks = [b.lease_break for b in leased if b.lease_break]
@@ -124,7 +124,7 @@ def _opportunity(buildings: list[Building], hub: int, members: np.ndarray, array
     span = float(great_circle_m(buildings[hub].lat, buildings[hub].lon, lat, lon).max())
     return Opportunity(0, buildings[hub], [buildings[i] for i in members], keep, dispose, saving, receipt,
                        occupied, sum(b.floor_area_m2 for b in keep), span, moving,
-                       (over_years - moving).quantize(PENNY), max(breaks, default=None),
+                       to_pennies(over_years - moving), max(breaks, default=None),
                        [b.id for b in leased if not b.lease_break])
 
 

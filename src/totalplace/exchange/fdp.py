@@ -25,6 +25,7 @@ from pathlib import Path
 from totalplace.classify.rules import cofog_codes
 from totalplace.errors import InputError
 from totalplace.exchange.figures import Figure
+from totalplace.money import to_pennies
 from totalplace.tabular import restored, write_csv
 from totalplace.workspace import FISCAL_YEAR, slug
 
@@ -262,7 +263,7 @@ def _figure(data: Path, number: int, row: dict, amount_column: str, factor: Deci
     if amount_column not in row:
         raise InputError(f"{where}, column {amount_column}: the measure's column is not in the file")
     amount = _decimal(row[amount_column] or "", f"{where}, column {amount_column}") * factor
-    if amount != amount.quantize(Decimal("0.01")):
+    if amount != to_pennies(amount):
         raise InputError(f"{where}, column {amount_column}: {row[amount_column]!r} x {factor} has fractions of a penny")
     values = {field: (row.get(column) or "").strip() for field, column in sources.items()}
     year = values.get("fiscal_year", "")
@@ -272,4 +273,4 @@ def _figure(data: Path, number: int, row: dict, amount_column: str, factor: Deci
     # a column the package has is taken as it is, even empty; a concept it lacks gets the default
     text = {name: values[name] if name in values else default.get(name, "") for name in
             ("place", "direction", "agency", "theme", "cofog", "method", "source", "confidence", "control_level")}
-    return Figure(fiscal_year=year, amount=amount.quantize(Decimal("0.01")), **text)
+    return Figure(fiscal_year=year, amount=to_pennies(amount), **text)

@@ -13,6 +13,7 @@ from decimal import Decimal
 import duckdb
 
 from totalplace.count.bottomup import COUNTED_ONCE, LINES, UNCLASSIFIED, choose_year
+from totalplace.money import to_pennies
 from totalplace.store.connection import has_table
 from totalplace.workspace import Workspace
 
@@ -89,7 +90,7 @@ def store_figures(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[
         figures.append(Figure(
             place=values["place"] or place, fiscal_year=values["fiscal_year"], direction=values["direction"] or "",
             agency=values["agency"] or "", theme=values["theme"] or "", cofog=values["cofog"] or "",
-            amount=Decimal(values["amount"]).quantize(Decimal("0.01")), method=values["method"] or "",
+            amount=to_pennies(Decimal(values["amount"])), method=values["method"] or "",
             source=values["source"] or "", confidence=values["confidence"] or "",
             control_level=values["control_level"] or "",
         ))

@@ -18,7 +18,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,9 +26,10 @@ import pyarrow.parquet as pq
 
 from totalplace.errors import InputError
 from totalplace.ingest.sources import sha256_of
+from totalplace.inputs import open_workbook
+from totalplace.money import to_pennies
 
 YEAR_HEADER = re.compile(r"^(\d{4})-(\d{2})$")
-PENNY = Decimal("0.01")
 MONEY_TYPE = pa.decimal128(38, 2)
 CACHE_VERSION = "2"  # bump when the normalised shape changes, so old caches are not reused
 
@@ -236,7 +237,7 @@ class _Normaliser:
             number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).replace(",", ""))
         except InvalidOperation:
             raise self.fail(row, header, f"{value!r} is not an amount") from None
-        return (number * unit).quantize(PENNY, rounding=ROUND_HALF_EVEN)
+        return to_pennies(number * unit)
 
 
 def _header_key(text: object) -> str:
@@ -274,23 +275,15 @@ def _unit(book, data_sheet, layout: str, path: Path) -> tuple[Decimal, str]:
 
 def read_workbook(path: Path, sha256: str | None = None) -> Release:
     """Read one CRA database workbook into normalised lines (one per row and year), in pounds."""
-    from openpyxl import load_workbook
-
     if not path.exists():
         raise InputError(f"{path}: no such file")
     sha256 = sha256 or sha256_of(path)
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises several types for a file that is not a workbook
-        raise InputError(f"{path}: not a readable .xlsx workbook ({error})") from None
-    try:
+    with open_workbook(path) as book:
         sheet, header_row, headers, layout = _find_table(book, path)
         factor, unit = _unit(book, sheet, layout, path)
         log = _Log(path.name)
         log.note("amount", "figures in the workbook", "pounds, to the penny", f"unit: {unit}", rows=0)
         lines, years = _read_rows(sheet, header_row, headers, layout, factor, _Normaliser(path, log))
-    finally:
-        book.close()
     lines["sha256"] = [sha256] * len(lines["amount"])
     table = pa.table({name: pa.array(lines[name], type=_arrow_type(name)) for name in COLUMNS})
     return Release(path, sha256, layout, unit, years, table, log.notes())

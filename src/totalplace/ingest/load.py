@@ -28,7 +28,8 @@ from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.placing import clear_unfinished, place_file
 from totalplace.ingest.reading import Reading, read_layout, settings_for
-from totalplace.ingest.suppliers import redacted_sql
+from totalplace.money import format_money
+from totalplace.store.suppliers import redacted_sql
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_tables, sha256_of
 from totalplace.store.connection import fetch_one, pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
@@ -236,7 +237,7 @@ def _whole_agencies_gone(workspace: Workspace, loaded: list[tuple], dropped: dic
         money = sum((m for *_, m in rows), Decimal(0))
         why = (f"{agency} is no longer in totalplace.toml" if agency not in agencies
                else f"{agency}: its folder is gone ({workspace.agency_dir(agency).relative_to(workspace.root)})")
-        notes.append(f"{why}: its {files} file{'s' if files > 1 else ''} (£{money:,.2f} loaded) "
+        notes.append(f"{why}: its {files} file{'s' if files > 1 else ''} ({format_money(money)} loaded) "
                      f"leave{'s' if files == 1 else ''} the store")
         said |= {f for f, *_ in rows}
     return notes, said
@@ -869,7 +870,7 @@ def changes_not_loaded(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> 
             paths, total = removed.get(agency, (set(), Decimal(0)))
             removed[agency] = (paths | {path}, total + money)
     lines = [f"{agency} is no longer in totalplace.toml: {len(paths)} file{'s' if len(paths) > 1 else ''} of it "
-             f"(£{money:,.2f}) still in the store until the next `totalplace ingest`"
+             f"({format_money(money)}) still in the store until the next `totalplace ingest`"
              for agency, (paths, money) in sorted(removed.items())]
     lines += [f"{path} is gone: its rows are still in the store until the next `totalplace ingest`"
               for path in sorted({p for a, p, _ in loaded if a in agencies and not (workspace.root / p).exists()})]

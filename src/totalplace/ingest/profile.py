@@ -31,7 +31,7 @@ _NUMBER = re.compile(r"^[(]?[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)-?[)]?$")  # after 
 # balanced, at most one negative mark, pence at most (or Excel's float noise beyond them)
 _MONEY = re.compile(r"^([(]?)([-+]?)((?:\d{1,3}(?:,\d{3})+|\d{1,16})(?:\.\d{0,20})?|\.\d{1,20})(-?)([)]?)$")
 _MONEY_NOISE = re.compile(r"[£\s]|GBP")
-FLOAT_NOISE = Decimal("0.001")  # as parse.NOISE: within a tenth of a penny of a whole penny
+FLOAT_NOISE = Decimal("0.001")  # as store.macros.NOISE: within a tenth of a penny of a whole penny
 _WHOLE = re.compile(r"^\d+$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[AP]M)?)?$",
                            re.IGNORECASE)

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from totalplace.errors import InputError
+from totalplace.inputs import open_workbook
 
 SPEND_SUFFIXES = (".csv", ".csv.gz", ".xlsx")
 HEADER_SEARCH_ROWS = 30
@@ -458,26 +459,17 @@ def _head_text(text: str, limit: int = HEAD_CHARS) -> str:
 def xlsx_sheets_as_csv_text(path: Path, chosen: str | None = None) -> list[tuple[str, str]]:
     """Each sheet that holds something (or only the one chosen), as its title and CSV text; cells keep what
     Excel shows."""
-    from openpyxl import load_workbook  # slow import; only xlsx files need it
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken file
-        raise InputError(f"{path}: not a readable .xlsx workbook: {error}") from None
-    try:
+    with open_workbook(path) as book:
         sheets = book.worksheets
         if chosen is not None:
             sheets = [s for s in sheets if s.title.strip().lower() == chosen.strip().lower()]
             if not sheets:
                 raise InputError(f"{path}: no sheet named {chosen!r} (its sheets: "
                                  f"{', '.join(repr(s.title) for s in book.worksheets)})")
-        texts = [(sheet.title, _sheet_csv_text(sheet)) for sheet in sheets]
-    except InputError:
-        raise
-    except Exception as error:  # a workbook cut short fails part way through its sheets
-        raise InputError(f"{path}: not a readable .xlsx workbook: {error}") from None
-    finally:
-        book.close()
+        try:
+            texts = [(sheet.title, _sheet_csv_text(sheet)) for sheet in sheets]
+        except Exception as error:  # a workbook cut short fails part way through its sheets
+            raise InputError(f"{path}: not a readable Excel workbook ({error})") from None
     texts = [(title, text) for title, text in texts if text.strip(", \n")]
     if not texts:
         raise InputError(f"{path}: the file is empty")

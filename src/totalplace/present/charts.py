@@ -21,6 +21,7 @@ from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
 from matplotlib.path import Path as CurvePath  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+
 # GOV.UK Design System colours, so charts match the web app.
 PALETTE = ["#1d70b8", "#f47738", "#00703c", "#d4351c", "#4c2c92", "#f499be", "#28a197", "#b58840",
            "#5694ca", "#85994b", "#912b88", "#6f72af", "#505a5f", "#ffdd00"]

@@ -10,12 +10,11 @@ from pathlib import Path
 import duckdb
 
 from totalplace.errors import InputError
-from totalplace.ingest import parse
-from totalplace.store import parquet
-from totalplace.ingest.suppliers import redacted_sql
+from totalplace.store import macros, parquet
 from totalplace.store.schema import ADDED_COLUMNS, CLASSIFICATION_COLUMNS, TABLES
 from totalplace.store.parquet import stored_tables
 from totalplace.store.spark import SparkStore, open_store
+from totalplace.store.suppliers import redacted_sql
 from totalplace.workspace import Engine, Workspace
 
 # What analyses read: the DuckDB store, or the Spark engine's Parquet store (queried with the same SQL).
@@ -43,7 +42,7 @@ def connect(workspace: Workspace, read_only: bool = False) -> Store:
             _let_sheets_share_a_file(con)
             con.execute(TABLES)
             _sync_settings(con, workspace)
-        parse.install(con)
+        macros.install(con)
     return con
 
 

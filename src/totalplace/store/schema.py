@@ -1,6 +1,6 @@
 """The tables of the derived analytic store. Money is DECIMAL, never a float."""
 
-from totalplace.ingest.parse import MONEY
+from totalplace.store.macros import MONEY
 
 TOTAL = "DECIMAL(38,2)"
 CLASSIFICATION_COLUMNS = ("theme", "cofog", "rule_id", "transfer_kind", "transfer_rule", "counterpart_agency")

@@ -22,6 +22,7 @@ from totalplace import display
 from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count, CountRow
 from totalplace.errors import InputError
+from totalplace.money import format_money, per_head
 from totalplace.present.tables import Table
 from totalplace.store.connection import connect
 from totalplace.web.auth import Principal
@@ -209,7 +210,7 @@ def suppressed(result: Count, threshold: int) -> Count:
     amount, lines = sum((r.amount for r in small), Decimal(0)), sum(r.lines for r in small)
     key = f"other ({display.plural(len(small), 'group')})"
     if lines >= threshold:
-        other = CountRow(key, key, amount, lines, bottomup.per_head(amount, result.population),
+        other = CountRow(key, key, amount, lines, per_head(amount, result.population and result.population.value),
                          float(amount / result.total) if result.total else 0.0)
         return SuppressedCount(result.by, result.fiscal_year, [*kept, other], result.total, result.lines,
                                result.within_count_transfers, result.population, threshold, len(small))
@@ -239,7 +240,7 @@ def breakdown_table(result: Count, workspace: Workspace) -> Table:
     rows = [[r.key] + ([r.key if r.key.startswith("other (") else display.key_name(workspace, result.by, r.key)]
                        if named else []) + [r.amount, r.lines, r.per_head, r.share] for r in result.rows]
     place = workspace.settings.place.name
-    notes = [f"Total {display.money(result.total)} over {display.plural(result.lines, 'payment')}."
+    notes = [f"Total {format_money(result.total, missing='suppressed')} over {display.plural(result.lines, 'payment')}."
              if result.total is not None else
              "The total is suppressed: with the groups shown it would give away the groups merged into 'other'."]
     if result.population:
@@ -280,7 +281,7 @@ def trace_table(result: Trace, by: str, key: str, workspace: Workspace) -> Table
     return Table(f"Rows behind {by} = {key!r}",
                  ["file", "row", "agency", "date", "supplier", "service", "expense", "amount", "rule", "rule says",
                   "transfer"],
-                 rows, [f"{display.plural(result.count, 'row')}, total {display.money(result.total)}{shown}"])
+                 rows, [f"{display.plural(result.count, 'row')}, total {format_money(result.total, missing='suppressed')}{shown}"])
 
 
 @dataclass(frozen=True)

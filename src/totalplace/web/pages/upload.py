@@ -31,9 +31,9 @@ from fastapi.responses import Response
 
 from totalplace.count import coverage
 from totalplace.errors import InputError
-from totalplace.ingest import parse
 from totalplace.ingest.load import Destination, FileReport, ingest, load_file
 from totalplace.ingest.sources import SPEND_SUFFIXES, sha256_of
+from totalplace.store import macros
 from totalplace.store.schema import TABLES
 from totalplace.web.auth import Principal, check_csrf, current_principal, require
 from totalplace.web.db import Role, audit
@@ -143,7 +143,7 @@ def preview(store: Store, agency_id: str, path: Path) -> tuple[FileReport, list[
     scratch = duckdb.connect()
     try:
         scratch.execute(TABLES)
-        parse.install(scratch)
+        macros.install(scratch)
         report = load_file(scratch, store.workspace, agency, path, sha256_of(path), loaded)
         rejected = coverage.rejections(scratch, PREVIEW_REJECTIONS)
     finally:
