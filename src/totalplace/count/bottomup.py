@@ -27,7 +27,7 @@ from totalplace.classify.rules import cofog_codes
 from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import Population, population
 from totalplace.errors import InputError
-from totalplace.store.connection import fetch_one
+from totalplace.store.connection import StoreConnection, fetch_one
 from totalplace.workspace import Workspace
 
 UNCLASSIFIED = "Unclassified"
@@ -91,11 +91,11 @@ def per_head(amount: Decimal, pop: Population | None) -> Decimal | None:
     return (amount / pop.value).quantize(Decimal("0.01"))
 
 
-def fiscal_years(con: duckdb.DuckDBPyConnection) -> list[str]:
+def fiscal_years(con: StoreConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM spend_line ORDER BY 1").fetchall()]
 
 
-def choose_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str | None:
+def choose_year(con: StoreConnection, year: str | None) -> str | None:
     """The year asked for, 'all' for every year, or by default the latest year loaded."""
     years = fiscal_years(con)
     if not years:
@@ -139,7 +139,7 @@ def figure_filter(by: str, key: str | None, fiscal_year: str | None,
     return " AND ".join([*clauses, narrowing]), [*params, *narrowing_params]
 
 
-def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: str | None = None,
+def count(con: StoreConnection, workspace: Workspace, by: str, year: str | None = None,
           annualise: bool = False, cuts: Mapping[str, str] | None = None) -> Count:
     """Total spending by one dimension, counted once, with £ per head and coverage for a single year.
 
@@ -225,7 +225,7 @@ class TracedLine:
     transfer_rule: str | None
 
 
-def trace(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = None,
+def trace(con: StoreConnection, by: str, key: str, year: str | None = None,
           limit: int | None = None, cuts: Mapping[str, str] | None = None) -> tuple[list[TracedLine], Decimal, int]:
     """The source rows behind one figure of a count: file, row and rule; with their sum (narrowed by `cuts`)."""
     fiscal_year = choose_year(con, year)

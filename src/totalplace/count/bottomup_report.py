@@ -11,7 +11,7 @@ from totalplace.display import agency_name
 from totalplace.report.charts import bar_chart, flow_chart
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
-from totalplace.store.connection import connect
+from totalplace.store.connection import StoreConnection, connect
 from totalplace.workspace import Workspace
 
 TOP_ROWS = 12  # a chart reads well up to about a dozen bars; the table beside it has every row
@@ -30,7 +30,7 @@ def report_sections(workspace: Workspace) -> list[Section]:
         con.close()
 
 
-def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Section:
+def _count_section(con: StoreConnection, workspace: Workspace) -> Section:
     by_agency = bottomup.count(con, workspace, "agency")
     by_theme = bottomup.count(con, workspace, "theme")
     by_cofog = bottomup.count(con, workspace, "cofog")
@@ -76,7 +76,7 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Sect
                    provenance)
 
 
-def _agency_theme_links(con: duckdb.DuckDBPyConnection, year: str) -> list[tuple[str, str, Decimal]]:
+def _agency_theme_links(con: StoreConnection, year: str) -> list[tuple[str, str, Decimal]]:
     rows = con.execute(
         f"""SELECT s.agency_id, {bottomup.dimension('theme')}, sum(s.amount)
             FROM {bottomup.LINES} WHERE {bottomup.COUNTED_ONCE} AND s.fiscal_year = ?
@@ -86,7 +86,7 @@ def _agency_theme_links(con: duckdb.DuckDBPyConnection, year: str) -> list[tuple
     return [(agency, theme, amount) for agency, theme, amount in rows]
 
 
-def _data_section(con: duckdb.DuckDBPyConnection) -> Section:
+def _data_section(con: StoreConnection) -> Section:
     balances = coverage.file_balances(con)
     months = coverage.month_coverage(con)
     years = coverage.agency_years(con)

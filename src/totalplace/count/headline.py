@@ -17,6 +17,7 @@ import duckdb
 
 from totalplace.count import bottomup, compare, reconcile, topdown
 from totalplace.count.coverage import agency_years
+from totalplace.store.connection import StoreConnection
 from totalplace.workspace import Workspace
 
 
@@ -98,7 +99,7 @@ class Headline:
         return self.composition() + [f"Source: {s}" for s in self.sources]
 
 
-def headline_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:
+def headline_year(con: StoreConnection, year: str | None) -> str:
     """The year asked for; else the latest ledger year loaded; else the latest CRA year."""
     if year:
         return year
@@ -106,7 +107,7 @@ def headline_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:
     return ledger_years[-1] if ledger_years else topdown.choose_year(con, None)
 
 
-def headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | None = None) -> Headline:
+def headline(con: StoreConnection, workspace: Workspace, year: str | None = None) -> Headline:
     """The place's one headline for a year (default: the latest ledger year, else the latest CRA year)."""
     fiscal_year = headline_year(con, year)
     estimate = reconcile.best_estimate(con, workspace, fiscal_year)
@@ -124,7 +125,7 @@ def headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | N
         tuple(m.words for m in estimate.missing), _sources(estimate))
 
 
-def _ledger_parts(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str,
+def _ledger_parts(con: StoreConnection, workspace: Workspace, year: str,
                   ledger: list[reconcile.Figure]) -> tuple[LedgerPart, ...]:
     covered = {c.agency_id: c for c in agency_years(con, year)}
     parts = []

@@ -16,7 +16,7 @@ from totalplace.errors import InputError
 from totalplace.report.charts import flow_chart, line_chart, stacked_share_bar
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
-from totalplace.store.connection import connect
+from totalplace.store.connection import StoreConnection, connect
 from totalplace.workspace import Workspace
 
 
@@ -40,7 +40,7 @@ def report_sections(workspace: Workspace) -> list[Section]:
         con.close()
 
 
-def _flow_chart(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topdown.TopdownCount) -> Chart:
+def _flow_chart(con: StoreConnection, workspace: Workspace, result: topdown.TopdownCount) -> Chart:
     """From funder (department) to who decides (level of control) to function."""
     links = topdown.flows(con, workspace, result.areas, result.fiscal_year)
     table = Table(f"From funder to level of control to function, {result.fiscal_year}",
@@ -63,7 +63,7 @@ def _flow_links(links: list[tuple[str, str, str, Decimal]]) -> list[tuple[str, s
     return [(source, target, amount) for (source, target), amount in pairs.items()]
 
 
-def _headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topdown.TopdownCount) -> Section:
+def _headline(con: StoreConnection, workspace: Workspace, result: topdown.TopdownCount) -> Section:
     say = topdown.local_say(result, workspace)
     table = Table(f"The sliding scale of control, {result.fiscal_year}", ["level", "amount", "£ per head", "share"],
                   [[r.label, r.amount, r.per_head, r.share] for r in result.rows])
@@ -84,7 +84,7 @@ def _headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topd
                     f"{topdown.NOT_IDENTIFIABLE_PEOPLE}."])
 
 
-def _trend(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: list[str]) -> Section:
+def _trend(con: StoreConnection, workspace: Workspace, areas: list[str]) -> Section:
     """The count year after year: £ per head in real terms beside the region and England, releases marked."""
     result = trend.trend(con, workspace, areas)
     labels = {k: level.label for k, level in control.read_levels(workspace).items()}
@@ -108,7 +108,7 @@ def _trend(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: list[str
         provenance=table.notes)
 
 
-def _breakdowns(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: list[str], year: str) -> Section:
+def _breakdowns(con: StoreConnection, workspace: Workspace, areas: list[str], year: str) -> Section:
     tables = []
     for by, title in (("department", "By department"), ("function", "By function")):
         result = topdown.count(con, workspace, areas, year, by)
@@ -117,7 +117,7 @@ def _breakdowns(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: lis
     return Section("topdown-breakdown", "Where the money goes (top-down)", tables=tables)
 
 
-def _reconciliation(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[Section]:
+def _reconciliation(con: StoreConnection, workspace: Workspace) -> list[Section]:
     try:
         rows = reconcile.reconcile(con, workspace)
     except InputError:
@@ -145,7 +145,7 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> lis
     return [section]
 
 
-def _comparison(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Section:
+def _comparison(con: StoreConnection, workspace: Workspace) -> Section:
     result = compare.compare(con, workspace, None, {})
     names = [c.name for c in result.columns]
     table = Table(f"£ per head by function, {result.fiscal_year}", ["function", *names],
@@ -163,7 +163,7 @@ def _comparison(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Section
     return section
 
 
-def _provenance(con: duckdb.DuckDBPyConnection) -> Section:
+def _provenance(con: StoreConnection) -> Section:
     releases = con.execute("SELECT release, sha256, unit, years FROM topdown_release ORDER BY 1").fetchall()
     chosen = con.execute("SELECT fiscal_year, release, not_used FROM topdown_year ORDER BY 1").fetchall()
     notes = con.execute("SELECT count(*), sum(rows) FROM topdown_normalisation").fetchall()[0]

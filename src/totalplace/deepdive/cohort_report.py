@@ -32,7 +32,7 @@ from totalplace.deepdive.synthetic import is_synthetic
 from totalplace.errors import InputError
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
-from totalplace.store.connection import Store, connect, fetch_one, has_table
+from totalplace.store.connection import StoreConnection, connect, fetch_one, has_table
 from totalplace.workspace import CohortSettings, Workspace
 
 __all__ = ["AGENCY_BANDS", "ASSESSMENT_BANDS", "COST_BANDS", "CURVE_PERCENTS", "Scope", "scope"]
@@ -60,7 +60,7 @@ def suppression_note(threshold: int) -> str:
             f"every cohort table, wherever one could be worked out from the others.")
 
 
-def open_cohort(workspace: Workspace) -> Store:
+def open_cohort(workspace: Workspace) -> StoreConnection:
     """A read-only connection to a store with a loaded cohort, or one clear error."""
     if not workspace.store_path.exists():
         raise InputError("no cohort is loaded: run `totalplace cohort load` first")
@@ -98,7 +98,7 @@ def _money(value: Decimal) -> str:
 class _ScopeFigures:
     """Every raw figure of one scope (a year, or all years together)."""
 
-    def __init__(self, con: Store, s: Scope, threshold: int, top_percent: float, middle: bool) -> None:
+    def __init__(self, con: StoreConnection, s: Scope, threshold: int, top_percent: float, middle: bool) -> None:
         self.scope = s
         raw.prepare(con, s)
         self.totals = raw.totals(con, s)
@@ -119,7 +119,7 @@ class _ScopeFigures:
 class Publication:
     """Every cohort output of the store, with one decision on what is withheld from all of them."""
 
-    def __init__(self, con: Store, workspace: Workspace) -> None:
+    def __init__(self, con: StoreConnection, workspace: Workspace) -> None:
         self.workspace = workspace
         self.threshold = workspace.suppress_below
         self.top_percent = settings(workspace).top_percent
@@ -557,7 +557,7 @@ _PAYMENTS_NOTE = ("Payments to people are events of kind 'benefit' (or, with no 
                   "an allowance or a credit); the cost of services is the rest.")
 
 
-def publish(con: Store, workspace: Workspace) -> Publication:
+def publish(con: StoreConnection, workspace: Workspace) -> Publication:
     return Publication(con, workspace)
 
 

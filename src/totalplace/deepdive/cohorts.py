@@ -37,7 +37,7 @@ from totalplace.ingest import parse
 from totalplace.ingest.columns import normalise
 from totalplace.ingest.load import spend_files
 from totalplace.ingest.sources import TextTable, read_spend_file, sha256_of
-from totalplace.store.connection import Store, connect, fetch_one, replace_rows, transaction, writable
+from totalplace.store.connection import StoreConnection, connect, fetch_one, replace_rows, transaction, writable
 from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import TOTAL
 from totalplace.workspace import Engine, Workspace, slug
@@ -594,7 +594,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, file_id: int, agency_id: str, re
                       cost_loaded + cost_rejected, cost_loaded, cost_rejected)
 
 
-def link(con: Store) -> tuple[int, int]:
+def link(con: StoreConnection) -> tuple[int, int]:
     """Place every person in one household: the one their events name most often (ties: the lowest pseudonym).
 
     Runs on the workspace's engine (on Spark, over the Parquet store).
@@ -614,7 +614,7 @@ def link(con: Store) -> tuple[int, int]:
     return fetch_one(con, "SELECT count(*), count(DISTINCT household_key) FROM cohort_person")
 
 
-def _summarise(con: Store) -> None:
+def _summarise(con: StoreConnection) -> None:
     """Each person's events, assessments and cost by year and agency, and assessments by service."""
     # Grouped first, then joined: the join meets a row per person, year and agency, not every event.
     replace_rows(con, "cohort_person_agency", f"""
@@ -650,7 +650,7 @@ class Linkage:
     no_household: int        # of whom in no household any file names
 
 
-def linkage(con: Store) -> Linkage:
+def linkage(con: StoreConnection) -> Linkage:
     """The linkage rate by agency and by kind of identifier, and the people in households of one.
 
     Runs on the workspace's engine. A person is linked when the events of more than one agency carry
@@ -684,7 +684,7 @@ def _among(agencies: list[str]) -> str:
     return "agency_id IN (" + ", ".join(_sql_text(a) for a in agencies) + ")"
 
 
-def _identifier_types(con: Store) -> dict[str, list[str]]:
+def _identifier_types(con: StoreConnection) -> dict[str, list[str]]:
     """Each agency with events, and the kinds of person identifier (by the column's header) its files use."""
     rows = con.execute("""
         SELECT DISTINCT e.agency_id, f.mapping
@@ -704,7 +704,7 @@ def balances(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         FROM cohort_file ORDER BY path""").fetchall()
 
 
-def rejections(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[tuple]:
+def rejections(con: StoreConnection, limit: int | None = None) -> list[tuple]:
     """Rejected event rows: file, row, column, reason, and text with identifiers pseudonymised."""
     return con.execute(f"""
         SELECT f.path, r.row_number, r.column_name, r.reason, r.raw_text

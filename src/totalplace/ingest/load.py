@@ -28,7 +28,7 @@ from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.placing import clear_unfinished, place_file
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_tables, sha256_of
-from totalplace.store.connection import fetch_one, pending_tables, temp_table, transaction, writable
+from totalplace.store.connection import StoreConnection, fetch_one, pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import LINE_ID_FACTOR, PAYMENT_KEY
 from totalplace.workspace import Agency, Workspace
@@ -327,7 +327,7 @@ class Destination:
     next_file_id: int
 
     @classmethod
-    def of(cls, con: duckdb.DuckDBPyConnection, replaced: Collection[int] = ()) -> Destination:
+    def of(cls, con: StoreConnection, replaced: Collection[int] = ()) -> Destination:
         """The store as it stands, less the files this ingest replaces."""
         files = con.execute("SELECT sha256, path, file_id FROM source_file").fetchall()
         known = {digest: path for digest, path, file_id in files if file_id not in replaced}
@@ -737,7 +737,7 @@ def _refuse_repeated_files(con: duckdb.DuckDBPyConnection, prefix: str, dropped:
 
 # ---------------------------------------------------------------------------- what an ingest would change
 
-def changes_not_loaded(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[str]:
+def changes_not_loaded(con: StoreConnection, workspace: Workspace) -> list[str]:
     """What the next ingest would change, found without reading any file: agencies no longer in
     totalplace.toml, loaded files now gone, files not loaded yet. (An edited file needs reading to tell.)"""
     loaded = con.execute("SELECT agency_id, path, money_loaded FROM source_file").fetchall()

@@ -16,14 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-import duckdb
-
 from totalplace import display
 from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count, CountRow
 from totalplace.errors import InputError
 from totalplace.report.tables import Table
-from totalplace.store.connection import connect, fetch_one
+from totalplace.store.connection import StoreConnection, connect, fetch_one
 from totalplace.web.auth import Principal
 from totalplace.web.inline import may_block
 from totalplace.workspace import Workspace, open_workspace
@@ -105,7 +103,7 @@ class Store:
                     self._cache.clear()
 
     @contextmanager
-    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self) -> Iterator[StoreConnection]:
         may_block("a store cursor")
         with self.reading():
             cur = self.con.cursor()
