@@ -27,7 +27,7 @@ from totalplace.classify.rules import cofog_codes
 from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import Population, population
 from totalplace.errors import InputError
-from totalplace.store.connection import StoreConnection, fetch_one
+from totalplace.store.connection import StoreConnection, fetch_aggregate
 from totalplace.workspace import Workspace
 
 UNCLASSIFIED = "Unclassified"
@@ -230,7 +230,8 @@ def trace(con: StoreConnection, by: str, key: str, year: str | None = None,
     """The source rows behind one figure of a count: file, row and rule; with their sum (narrowed by `cuts`)."""
     fiscal_year = choose_year(con, year)
     where, params = figure_filter(by, key, fiscal_year, cuts)
-    total, lines = fetch_one(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}", params)
+    total, lines = fetch_aggregate(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}",
+                                   params)
     rows = con.execute(
         f"""SELECT f.path, s.row_number, s.agency_id, strftime(s.payment_date, '%Y-%m-%d'),
                    s.supplier_name,

@@ -29,7 +29,7 @@ from totalplace.classify import control
 from totalplace.count.drivers import DriverSet, DriverUse, driver_set
 from totalplace.errors import InputError
 from totalplace.ingest import cra, cra_files
-from totalplace.store.connection import StoreConnection, fetch_one, has_table, transaction
+from totalplace.store.connection import StoreConnection, fetch_aggregate, fetch_one, has_table, transaction
 from totalplace.workspace import Workspace
 
 MONEY = "DECIMAL(38,2)"
@@ -81,7 +81,7 @@ def _has_tables(con: StoreConnection) -> bool:
 
 def has_lines(con: StoreConnection) -> bool:
     """Whether a CRA is loaded (works on a read-only store that never had one)."""
-    return _has_tables(con) and bool(fetch_one(con, "SELECT count(*) FROM topdown_line")[0])
+    return _has_tables(con) and bool(fetch_aggregate(con, "SELECT count(*) FROM topdown_line")[0])
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def load(con: duckdb.DuckDBPyConnection, workspace: Workspace, new_files: list[P
         for table in ("topdown_release", "topdown_year", "topdown_normalisation", "topdown_line"):
             con.execute(f"DELETE FROM {table}")
         _store_releases(con, workspace, releases, choices)
-    lines = fetch_one(con, "SELECT count(*) FROM topdown_line")[0]
+    lines = fetch_aggregate(con, "SELECT count(*) FROM topdown_line")[0]
     return LoadResult(releases, choices, lines)
 
 
@@ -455,7 +455,7 @@ def _missing_words(year: str, region: str, spender: str, cofog: str | None, rele
 
 
 def flows(con: StoreConnection, workspace: Workspace | None, areas: list[str],
-          year: str | None = None, keep: int = 8) -> list[tuple[str, str, Decimal]]:
+          year: str | None = None, keep: int = 8) -> list[tuple[str, str, str, Decimal]]:
     """Money from funder (department) to who spends it (level of control) to function, for a flow diagram.
 
     The `keep` largest departments and functions are named; the rest are
@@ -485,7 +485,7 @@ def not_identifiable_per_head(con: StoreConnection, fiscal_year: str) -> Decimal
 
     The shipped population estimates cover England, Wales and Scotland, not Northern Ireland.
     """
-    amount = fetch_one(con, "SELECT sum(amount) FROM topdown_line WHERE fiscal_year = ? "
+    amount = fetch_aggregate(con, "SELECT sum(amount) FROM topdown_line WHERE fiscal_year = ? "
                             "AND (NOT identifiable OR region = 'Not identifiable')", [fiscal_year])[0]
     return per_head(amount, great_britain_population(fiscal_year)) if amount is not None else None
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from math import ceil
 
 from totalplace.errors import InputError
-from totalplace.store.connection import StoreConnection, fetch_one
+from totalplace.store.connection import StoreConnection, fetch_aggregate, fetch_one
 
 CURVE_PERCENTS = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
 COST_BANDS = ((0, "under £1,000"), (1_000, "£1,000 to £4,999"), (5_000, "£5,000 to £19,999"),
@@ -108,7 +108,7 @@ def prepare(con: StoreConnection, s: Scope) -> None:
 
 
 def totals(con: StoreConnection, s: Scope) -> Totals:
-    row = fetch_one(con, f"""
+    row = fetch_aggregate(con, f"""
         SELECT sum(people), count(*), sum(events),
                (SELECT count(DISTINCT agency_id) FROM cohort_person_agency WHERE {s.where}), sum(cost), sum(payments),
                sum(CASE WHEN payments <> 0 THEN 1 ELSE 0 END), sum(CASE WHEN cost - payments <> 0 THEN 1 ELSE 0 END)
@@ -161,7 +161,7 @@ def ranking(con: StoreConnection, s: Scope, unit: str, measure: str, percents: t
     (key, table), value = UNITS[check_unit(unit)], MEASURES[check_measure(measure)]
     ranked = f"SELECT {key} AS unit, {value} AS value FROM {table}"
     counted = ", ".join([f"sum(CASE WHEN value >= {e} THEN 1 ELSE 0 END)" for e in edges] or ["0"])
-    n, positive, negative, *reaching = fetch_one(con, f"""
+    n, positive, negative, *reaching = fetch_aggregate(con, f"""
         SELECT count(*), sum(CASE WHEN value > 0 THEN 1 ELSE 0 END), sum(CASE WHEN value < 0 THEN 1 ELSE 0 END),
                {counted} FROM ({ranked})""")
     at_least = {e: int(r) for e, r in zip(edges, reaching)}
@@ -254,7 +254,7 @@ def assessments(con: StoreConnection, threshold: int) -> Assessed:
                      FROM {PEOPLE} WHERE assessments > 0"""
     bands = {int(b): (int(n), c) for b, n, c in con.execute(
         f"SELECT {_band_case('n', ASSESSMENT_BANDS)}, count(*), sum(cost) FROM ({per_person}) GROUP BY 1").fetchall()}
-    several = fetch_one(con, f"SELECT count(*) FILTER (WHERE agencies >= 2) FROM ({per_person})")[0]
+    several = fetch_aggregate(con, f"SELECT count(*) FILTER (WHERE agencies >= 2) FROM ({per_person})")[0]
     most = fetch_one(con, f"SELECT n FROM ({per_person}) ORDER BY n DESC LIMIT 1 OFFSET {threshold - 1}")
     return Assessed(bands, int(several), int(most[0]) if most else None)
 

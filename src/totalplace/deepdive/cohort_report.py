@@ -32,7 +32,7 @@ from totalplace.deepdive.synthetic import is_synthetic
 from totalplace.errors import InputError
 from totalplace.report.section import Chart, Section
 from totalplace.report.tables import Table
-from totalplace.store.connection import StoreConnection, connect, fetch_one, has_table
+from totalplace.store.connection import StoreConnection, connect, fetch_aggregate, has_table
 from totalplace.workspace import CohortSettings, Workspace
 
 __all__ = ["AGENCY_BANDS", "ASSESSMENT_BANDS", "COST_BANDS", "CURVE_PERCENTS", "Scope", "scope"]
@@ -65,7 +65,7 @@ def open_cohort(workspace: Workspace) -> StoreConnection:
     if not workspace.store_path.exists():
         raise InputError("no cohort is loaded: run `totalplace cohort load` first")
     con = connect(workspace, read_only=True)
-    if not has_table(con, "cohort_event") or fetch_one(con, "SELECT count(*) FROM cohort_event")[0] == 0:
+    if not has_table(con, "cohort_event") or fetch_aggregate(con, "SELECT count(*) FROM cohort_event")[0] == 0:
         con.close()
         raise InputError("no cohort is loaded: put event files in cohort/<agency>/ and run `totalplace cohort load`")
     if isinstance(con, duckdb.DuckDBPyConnection) and not con.execute(
@@ -681,7 +681,7 @@ def _section(run: Publication, con) -> Section:
                 run.assessments(year), run.assessments_by_service(year), run.top(year), run.linkage_by_agency(),
                 run.linkage_by_identifier()],
         provenance=[
-            f"Cohort: person-level events from {fetch_one(con, 'SELECT count(*) FROM cohort_file')[0]} files "
+            f"Cohort: person-level events from {fetch_aggregate(con, 'SELECT count(*) FROM cohort_file')[0]} files "
             f"under {COHORT_DIR}/, identifiers normalised (spaces, dashes, case) and pseudonymised with HMAC-SHA256 "
             f"as they were read, NHS numbers checked; linked across agencies by pseudonym; counts under "
             f"{workspace.suppress_below} suppressed, with every figure that would give one away."

@@ -269,3 +269,10 @@ def fetch_one(con: StoreConnection, sql: str, params: list | None = None) -> tup
     """The first row of a query, reading the result to its end as the connection requires."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
+
+
+def fetch_aggregate(con: StoreConnection, sql: str, params: list | None = None) -> tuple[Any, ...]:
+    """The one row of an aggregate query without GROUP BY (counts, sums), which SQL always returns."""
+    row = fetch_one(con, sql, params)
+    assert row is not None, f"an aggregate query returned no row: {sql[:80]}"
+    return row
