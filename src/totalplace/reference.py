@@ -6,6 +6,7 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from totalplace.errors import InputError
 
@@ -22,7 +23,7 @@ class Area:
     population_2021: int
 
 
-def data_path(name: str):
+def data_path(name: str) -> Traversable:
     """The path of a file shipped in totalplace/data."""
     return resources.files("totalplace") / "data" / name
 
@@ -30,7 +31,8 @@ def data_path(name: str):
 @cache
 def areas() -> dict[str, Area]:
     """Every local authority district in England and Wales, by ONS code."""
-    with data_path("la_population.csv").open(encoding="utf-8", newline="") as handle:
+    # typeshed's Traversable.open omits `newline`, which both its implementations (Path, zipfile.Path) take
+    with data_path("la_population.csv").open(encoding="utf-8", newline="") as handle:  # type: ignore[call-overload]
         return {
             row["lad_code"]: Area(
                 code=row["lad_code"],

@@ -30,7 +30,9 @@ def ratio(value: Decimal | None) -> str:
     rounded = _significant(value, value.adjusted())
     if rounded.adjusted() > value.adjusted():  # 9.995 -> 10.0: rounding carried into a new digit
         rounded = _significant(value, rounded.adjusted())
-    places = max(0, -rounded.as_tuple().exponent)
+    exponent = rounded.as_tuple().exponent
+    assert isinstance(exponent, int), f"{value} is not a finite number"
+    places = max(0, -exponent)
     return f"{rounded:,.{places}f}"
 
 
@@ -63,7 +65,7 @@ def summary_table(appraisal: Appraisal) -> Table:
     iv = appraisal.intervention
     payback = "not within the horizon" if s.payback_year is None else \
         f"year {s.payback_year} ({iv.year_label(s.payback_year)})"
-    rows = [
+    rows: list[list[object]] = [
         ["PV costs (all, after optimism bias)", _pence(s.pv_costs), "capital + revenue + in kind"],
         ["PV fiscal benefits", _pence(s.pv_fiscal), "to public budgets, cashable and not"],
         ["  of which cashable", _pence(s.pv_cashable), "money a budget can take out"],
@@ -99,7 +101,7 @@ def attribution_note(appraisal: Appraisal) -> str:
     """Which sense of attribution each line used, so a reader from SROI is not misled."""
     iv = appraisal.intervention
     used = {"the intervention": iv.attribution_sense} | {o.id: o.attribution_sense for o in iv.outcomes}
-    said = {}
+    said: dict[str, list[str]] = {}
     for line, sense in used.items():
         if sense is not None:
             said.setdefault(sense, []).append(line)
