@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from totalplace.errors import InputError
 
@@ -23,16 +22,15 @@ class Area:
     population_2021: int
 
 
-def data_path(name: str) -> Traversable:
-    """The path of a file shipped in totalplace/data."""
-    return resources.files("totalplace") / "data" / name
+def data_path(name: str) -> Path:
+    """The path of a file shipped in totalplace/data (the package is installed as files, never zipped)."""
+    return Path(__file__).parent / "data" / name
 
 
 @cache
 def areas() -> dict[str, Area]:
     """Every local authority district in England and Wales, by ONS code."""
-    # typeshed's Traversable.open omits `newline`, which both its implementations (Path, zipfile.Path) take
-    with data_path("la_population.csv").open(encoding="utf-8", newline="") as handle:  # type: ignore[call-overload]
+    with data_path("la_population.csv").open(encoding="utf-8", newline="") as handle:
         return {
             row["lad_code"]: Area(
                 code=row["lad_code"],

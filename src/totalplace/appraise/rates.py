@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from totalplace.errors import InputError
@@ -63,9 +62,8 @@ class OptimismGrade:
     source: str
 
 
-def _rows(path: Path | Traversable, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    # typeshed's Traversable.open omits `newline`, which both its implementations (Path, zipfile.Path) take
-    with path.open(encoding="utf-8-sig", newline="") as handle:  # type: ignore[call-overload]
+def _rows(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
         if missing:
