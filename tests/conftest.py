@@ -50,6 +50,15 @@ def real_con(real_place):
     con.close()
 
 
+def store_rows(workspace, sql: str) -> list[tuple]:
+    """The rows a query gives on a workspace's store, opened read-only and closed again."""
+    con = connect(workspace, read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))

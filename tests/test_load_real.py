@@ -241,15 +241,15 @@ def test_files_of_one_layout_written_with_different_date_forms_are_parsed_togeth
     forms_tried: list[str | None] = []
     real_date_sql = load.parse.date_sql
 
-    def watched(column: str, likely_form: str | None) -> str:
+    def watched(column: str, likely_form: str | None, month_first: bool = False) -> str:
         forms_tried.append(likely_form)
-        return real_date_sql(column, likely_form)
+        return real_date_sql(column, likely_form, month_first)
 
     monkeypatch.setattr(load.parse, "date_sql", watched)
     staged: list[int] = []
     real_stage_rows = load._stage_rows
-    monkeypatch.setattr(load, "_stage_rows", lambda con, reads, date_sql: staged.append(len(reads))
-                        or real_stage_rows(con, reads, date_sql))
+    monkeypatch.setattr(load, "_stage_rows", lambda con, reads, *sql: staged.append(len(reads))
+                        or real_stage_rows(con, reads, *sql))
     load.ingest(small_place)
     assert staged == [3]  # one staging query for the three files
     assert sorted(forms_tried, key=str) == ["%d-%b-%y", "%d/%m/%Y", None]  # c.csv has no date to go by

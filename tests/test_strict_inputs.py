@@ -41,7 +41,8 @@ def test_a_mistyped_key_inside_a_section_names_the_section_and_suggests(tmp_path
 
 def test_a_mistyped_key_of_an_agency_is_an_error(tmp_path):
     ws = init_workspace(tmp_path / "ws", "Bradford", [BRADFORD])
-    text = ws.config_path.read_text(encoding="utf-8").replace('kind = "council"', 'kind = "council", aliasses = ["x"]', 1)
+    # totalplace.toml writes each agency as a [[agencies]] table: the mistyped key is a line of its own
+    text = ws.config_path.read_text(encoding="utf-8").replace('kind = "council"', 'kind = "council"\naliasses = ["x"]', 1)
     ws.config_path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as error:
         open_workspace(ws.root)

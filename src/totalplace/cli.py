@@ -16,7 +16,9 @@ from totalplace.count import bottomup, coverage
 from totalplace.commands.common import (
     FormatOption, OutputOption, WorkspaceOption, YearOption, err, money, out, user_errors,
 )
+from totalplace.errors import InputError
 from totalplace.ingest.load import FileReport, changes_not_loaded, ingest as ingest_files, spend_files
+from totalplace.ingest.reading import propose, remember
 from totalplace.report.tables import Format, Table, emit, emit_sections
 from totalplace.store.connection import connect, transaction, writable
 from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace, slug
@@ -115,6 +117,8 @@ def ingest(
     for path in result.pending:
         out.print(f"[yellow]pending[/] {path}: edited, new, deleted or of a removed agency since the last "
                   "ingest; left as it was (run `totalplace ingest` without --agency to bring it in)", highlight=False)
+    for again in result.remapped:
+        out.print(f"read again: {again} (its columns or amount basis in totalplace.toml changed)", highlight=False)
     for report in result.files:
         _print_file_report(report, explain)
     loaded = [r for r in result.files if r.outcome == "loaded"]
@@ -127,19 +131,73 @@ def _print_file_report(report: FileReport, explain: bool) -> None:
     name = report.path + (f" sheet {report.sheet}" if report.sheet else "")
     if report.outcome != "loaded":
         out.print(f"{name}: {report.outcome}", highlight=False)
-        return
-    out.print(
-        f"{name}: read {report.rows_read:,} rows {money(report.money_read)} = "
-        f"loaded {report.rows_loaded:,} {money(report.money_loaded)} + "
-        f"rejected {report.rows_rejected:,} {money(report.money_rejected)}", highlight=False,
-    )
-    for note in report.notes:
-        out.print(f"    note: {note}", highlight=False)
-    if explain:
-        for field, header in report.mapping.items():
-            out.print(f"    {field:<17} <- {header!r}: {report.reasons[field]}", highlight=False)
-        if report.unused_headers:
-            out.print(f"    not used: {', '.join(repr(h) for h in report.unused_headers)}", highlight=False)
+    else:
+        out.print(
+            f"{name}: read {report.rows_read:,} rows {money(report.money_read)} = "
+            f"loaded {report.rows_loaded:,} {money(report.money_loaded)} + "
+            f"rejected {report.rows_rejected:,} {money(report.money_rejected)}", highlight=False,
+        )
+        for note in report.notes:  # net or gross, date order and precision: said whether asked or not
+            out.print(f"    note: {note}", highlight=False)
+    if explain and report.mapping:
+        _print_mapping(report)
+
+
+def _print_mapping(report: FileReport) -> None:
+    """Which column is which, the evidence, and the runner-up (a file loaded before: as it was then)."""
+    for field, header in report.mapping.items():
+        out.print(f"    {field:<17} <- {header!r}: {report.reasons.get(field, '')}", highlight=False)
+        if field in report.runners_up:
+            out.print(f"    {'':<17}    runner-up {report.runners_up[field]}", highlight=False)
+    if report.outcome != "loaded":
+        for note in report.notes:
+            out.print(f"    note: {note}", highlight=False)
+    if report.unused_headers:
+        out.print(f"    not used: {', '.join(repr(h) for h in report.unused_headers)}", highlight=False)
+
+
+@app.command("map")
+@user_errors
+def map_columns(
+    agency: Annotated[str, typer.Argument(help="The agency whose file it is.")],
+    file: Annotated[Path, typer.Argument(help="A spend file of the layout to map.")],
+    settle: Annotated[list[str] | None, typer.Option(
+        "--set", help="FIELD=HEADER: the column that holds a field, e.g. --set amount=\"Net Amount\".")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Remember the mapping without asking.")] = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Show how a file's columns would be read, and remember it for the agency's files of that layout."""
+    ws = open_workspace(workspace)
+    reading = propose(ws, agency, file, _settled(settle or []))
+    mapping = reading.mapping
+    emit(Table(f"{file.name}: layout {reading.fingerprint}", ["field", "column", "evidence", "runner-up"],
+               [[f, mapping.header_of(f), mapping.reasons[f], mapping.runners_up.get(f, "")] for f in mapping.columns],
+               [f"note: {note}" for note in reading.notes()]
+               + [f"not used: {', '.join(repr(h) for h in mapping.unused_headers())}"]), Format.table, console=out)
+    if yes or _confirmed(f"Remember this mapping for {agency}'s files of this layout in totalplace.toml?"):
+        remember(ws, agency, reading, file)
+        out.print(f"Remembered in {ws.config_path}: {agency}'s files of layout {reading.fingerprint} are read "
+                  "this way. Run `totalplace ingest` to load them.", highlight=False)
+    else:
+        out.print("Not remembered (run again with --yes to remember it).", highlight=False)
+
+
+def _settled(pairs: list[str]) -> dict[str, str]:
+    """--set FIELD=HEADER options as a mapping."""
+    settled = {}
+    for pair in pairs:
+        field, equals, header = pair.partition("=")
+        if not equals or not field.strip() or not header.strip():
+            raise InputError(f"--set {pair!r}: write it as FIELD=HEADER, e.g. --set amount=\"Net Amount\"")
+        settled[field.strip()] = header.strip()
+    return settled
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:  # no answer (input closed): nothing is written
+        return False
 
 
 @app.command()
@@ -154,6 +212,7 @@ def status(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.ta
         months = coverage.month_coverage(con)
         duplicates = coverage.likely_duplicates(con)
         not_loaded = changes_not_loaded(con, ws)
+        flags = coverage.line_flags(con)
     plain = fmt != Format.table
     gaps = [f"{m.agency_id} {m.month}" for m in months if m.gap]
     sections = {
@@ -173,6 +232,15 @@ def status(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.ta
               d.places] for d in duplicates],
             [f"{len(duplicates):,} payments in more than one file; money counted more than once: "
              f"{money(sum((d.counted_twice for d in duplicates), Decimal(0)))}"]),
+        "lines": Table(
+            "Lines dated to the month only, and lines to suppliers the publisher withheld (both counted)",
+            ["agency", "lines at month precision", "their money", "lines to withheld suppliers",
+             "money to withheld suppliers"],
+            [[f.agency_id, f.month_lines, f.month_amount, f.redacted_lines, f.redacted_amount] for f in flags],
+            [f"{f.agency_id}: {f.month_lines:,} lines at month precision ({money(f.month_amount)}): each is "
+             "counted in its month, with no day" for f in flags if f.month_lines]
+            + [f"{f.agency_id}: {f.redacted_lines:,} lines to suppliers the publisher withheld "
+               f"({money(f.redacted_amount)}): kept and counted, flagged as redacted" for f in flags if f.redacted_lines]),
         "not_loaded": Table("Changes not loaded yet (the store follows the inputs at the next ingest)",
                             ["change"], [[line] for line in not_loaded]),
     }
@@ -278,6 +346,7 @@ def trace(
     """The source rows behind one figure of a count: file, row number and rule."""
     ws = open_workspace(workspace)
     with closing(connect(ws, read_only=True)) as con:
+        key = bottomup.figure_key(con, by, key, year)
         lines, total, n = bottomup.trace(con, by, key, year, limit)
     rows = [[t.path, t.row_number, t.payment_date, t.supplier_name, t.service, t.expense, t.amount,
              t.rule_id or "(no rule)", t.transfer_rule or ""] for t in lines]

@@ -18,7 +18,7 @@ import tomllib
 from enum import StrEnum
 from pathlib import Path
 
-import tomli_w
+import tomlkit
 from pydantic import Field, field_validator
 
 from totalplace import partners, reference
@@ -50,6 +50,15 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+class Layout(StrictInput):
+    """A file layout's column mapping, remembered for an agency (`totalplace map` writes it): files whose
+    headers have this fingerprint are read with these columns, with no question asked."""
+
+    fingerprint: str = Field(description="the header fingerprint (see ingest/reading.py)")
+    columns: dict[str, str] = Field(default_factory=dict, description="field -> header")
+    file: str | None = Field(default=None, description="the file the mapping was settled on")
+
+
 class Agency(StrictInput):
     """A public body in the place, whose spend files the workspace holds."""
 
@@ -68,6 +77,11 @@ class Agency(StrictInput):
     sheet: str | None = Field(
         default=None, description="the one sheet of its workbooks to read (default: every sheet with payments)",
     )
+    layouts: list[Layout] = Field(default_factory=list, description="mappings remembered per file layout")
+
+    def layout_columns(self, fingerprint: str) -> dict[str, str]:
+        """The columns remembered for a layout (empty if none)."""
+        return next((layout.columns for layout in self.layouts if layout.fingerprint == fingerprint), {})
 
     @field_validator("id")
     @classmethod
@@ -116,10 +130,18 @@ class SparkSettings(StrictInput):
     config: dict[str, str] = Field(default_factory=dict, description="more Spark settings, e.g. spark.driver.memory")
 
 
+class AmountBasis(StrEnum):
+    """Which amount is counted when a file has Gross, VAT and Net side by side."""
+
+    NET = "net"
+    GROSS = "gross"
+
+
 class Settings(StrictInput):
     """The whole of totalplace.toml."""
 
     engine: Engine = Engine.DUCKDB
+    amount_basis: AmountBasis | None = None  # None: net
     place: Place
     agencies: list[Agency] = Field(default_factory=list)
     population: dict[str, int] = Field(
@@ -140,6 +162,11 @@ class Settings(StrictInput):
 
 class Workspace:
     """A workspace folder and its settings."""
+
+    @property
+    def amount_basis(self) -> str:
+        """Which amount a file with Gross, VAT and Net counts (`amount_basis`, net by default)."""
+        return (self.settings.amount_basis or AmountBasis.NET).value
 
     @property
     def suppress_below(self) -> int:
@@ -188,8 +215,13 @@ class Workspace:
         raise InputError(f"no agency {agency_id!r} in {self.config_path} (agencies: {known})")
 
     def save(self) -> None:
-        data = self.settings.model_dump(mode="json", exclude_defaults=False)
-        self.config_path.write_text(tomli_w.dumps(_drop_empty(data)), encoding="utf-8")
+        """Write the settings to totalplace.toml, keeping what the user wrote around them (comments,
+        order, spacing): the file is read and changed in place (tomlkit), not written afresh."""
+        data = _drop_empty(self.settings.model_dump(mode="json", exclude_defaults=False))
+        path = self.config_path
+        document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+        _merge(document, data)
+        path.write_text(tomlkit.dumps(document), encoding="utf-8")
 
     def add_agency(self, agency: Agency) -> None:
         if any(a.id == agency.id for a in self.settings.agencies):
@@ -197,6 +229,54 @@ class Workspace:
         self.settings.agencies.append(agency)
         self.agency_dir(agency.id).mkdir(parents=True, exist_ok=True)
         self.save()
+
+    def remember_layout(self, agency_id: str, layout: Layout) -> None:
+        """Keep a layout's mapping for an agency (replacing one for the same fingerprint) in totalplace.toml."""
+        agency = self.agency(agency_id)
+        agency.layouts = [kept for kept in agency.layouts if kept.fingerprint != layout.fingerprint] + [layout]
+        self.save()
+
+
+_INLINE = {"columns", "config"}  # small tables written on one line: columns = { amount = "Net" }
+
+
+def _merge(container, data: dict) -> None:
+    """Make a TOML table hold `data`, changing only what differs, so the comments on the rest stay."""
+    for key in [k for k in container if k not in data]:
+        del container[key]
+    for key, value in data.items():
+        current = container.get(key)
+        if isinstance(value, dict) and isinstance(current, (tomlkit.items.Table, tomlkit.items.InlineTable)):
+            _merge(current, value)
+        elif _tables(value) and isinstance(current, tomlkit.items.AoT):
+            for index, item in enumerate(value):
+                if index < len(current):
+                    _merge(current[index], item)
+                else:
+                    current.append(_item(key, item))
+            while len(current) > len(value):
+                del current[-1]
+        elif current is None or current.unwrap() != value:
+            container[key] = _item(key, value)
+
+
+def _tables(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _item(key: str, value):
+    """A TOML item for a value: small mappings inline, lists of mappings as arrays of tables."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table() if key in _INLINE else tomlkit.table()
+        for name, inner in value.items():
+            table[name] = _item(name, inner)
+        return table
+    if _tables(value):
+        tables = tomlkit.aot()
+        for inner in value:
+            tables.append(_item(key, inner))
+        return tables
+    return tomlkit.item(value)
 
 
 def _drop_empty(value):

@@ -275,9 +275,11 @@ def _first_rule_finder(rules: list[ThemeRule], labels: list[tuple]) -> Callable[
     set of rules (a bit per rule) each text allows; a label's rule is the
     lowest bit allowed by its kind, its service text and its expense text.
     """
-    service = _allowed([r.service for r in rules], {label[2] for label in labels})
-    expense = _allowed([r.expense for r in rules], {label[3] for label in labels})
     kinds = {label[1] for label in labels}
+    # A rule for a kind of agency with no lines here (an NHS rule in a count of councils) is never searched.
+    unused = {i for i, r in enumerate(rules) if r.agency_kind and r.agency_kind not in kinds}
+    service = _allowed([None if i in unused else r.service for i, r in enumerate(rules)], {label[2] for label in labels})
+    expense = _allowed([None if i in unused else r.expense for i, r in enumerate(rules)], {label[3] for label in labels})
     by_kind = {kind: _bits(i for i, r in enumerate(rules) if not r.agency_kind or r.agency_kind == kind)
                for kind in kinds}
 

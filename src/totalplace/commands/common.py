@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from totalplace.errors import InputError
-from totalplace.report.tables import Format
+from totalplace.report.tables import Format, check_output
 
 # Wide enough for file paths and money when the output is piped to a file.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -36,6 +36,7 @@ def user_errors(command: Callable) -> Callable:
     @wraps(command)
     def run(*args, **kwargs):
         try:
+            check_output(kwargs.get("fmt"), kwargs.get("output"))  # a slip is caught before any work is done
             return command(*args, **kwargs)
         except InputError as error:
             err.print(f"error: {error}", highlight=False, markup=False)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import duckdb
+from rapidfuzz import fuzz, process
 
 from totalplace.classify.pass_through import PASS_THROUGH_LABELS
 from totalplace.classify.rules import cofog_codes
@@ -45,6 +46,7 @@ DIMENSIONS = {
     "service": "coalesce(s.service_label, '(no service named)')",
     "year": "s.fiscal_year",
 }
+TIME_ORDERED = {"month", "year"}  # dimensions read in date order, not largest first
 NOT_WITHIN = "(s.counterpart_agency IS NULL OR s.counterpart_agency = s.agency_id)"  # not paid to another agency of it
 COUNTED_ONCE = f"({NOT_WITHIN} AND s.pass_through IS NULL)"  # spending on services, each pound once
 MONTHS = 12
@@ -171,7 +173,8 @@ def count(con: StoreConnection, workspace: Workspace, by: str, year: str | None 
             grouped[key] = (before[0] + _scaled(amount, factors.get(agency)), before[1] + lines)
     within = sum((Decimal(c[4]) for c in cells), Decimal(0))
     passing = sum((_scaled(Decimal(c[5]), factors.get(c[1])) for c in cells), Decimal(0))
-    order = sorted(grouped.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    in_order = (lambda kv: kv[0]) if by in TIME_ORDERED else (lambda kv: (-kv[1][0], kv[0]))
+    order = sorted(grouped.items(), key=in_order)
     pop = population(workspace, fiscal_year) if fiscal_year else None
     total = sum((a for k, (a, _) in order if not k.startswith(PASS_THROUGH_KEY)), Decimal(0))
     paid_out = total + passing if by == "transfer" else total
@@ -211,6 +214,23 @@ def _estimate_method(covered: list[AgencyYear], factors: dict[str, tuple[int, in
     return said + ". Seasonal spending (year-end payments, annual precepts) makes this rough."
 
 
+def figure_key(con: StoreConnection, by: str, key: str, year: str | None = None) -> str:
+    """The key of a figure as the count writes it, for a key a person typed: matched ignoring
+    case, and a near miss named ('did you mean'), a key far from any listing the keys."""
+    fiscal_year = choose_year(con, year)
+    where, params = figure_filter(by, None, fiscal_year)
+    keys = [r[0] for r in con.execute(f"SELECT DISTINCT {dimension(by)} FROM {LINES} WHERE {where}", params).fetchall()]
+    if key in keys:
+        return key
+    same = [k for k in keys if k.casefold() == key.casefold()]
+    if same:
+        return same[0]
+    near = process.extractOne(key, keys, scorer=fuzz.WRatio, processor=str.casefold, score_cutoff=75)
+    hint = f"did you mean {near[0]!r}?" if near else f"the keys are: {', '.join(sorted(keys)[:12])}" + (
+        ", ..." if len(keys) > 12 else "")
+    raise InputError(f"no {by} {key!r} in the count of {fiscal_year or 'all years'}; {hint}")
+
+
 @dataclass(frozen=True)
 class TracedLine:
     path: str
@@ -233,7 +253,9 @@ def trace(con: StoreConnection, by: str, key: str, year: str | None = None,
     total, lines = fetch_aggregate(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}",
                                    params)
     rows = con.execute(
-        f"""SELECT f.path, s.row_number, s.agency_id, strftime(s.payment_date, '%Y-%m-%d'),
+        f"""SELECT f.path, s.row_number, s.agency_id,
+                   CASE WHEN s.date_precision = 'month' THEN strftime(s.payment_date, '%Y-%m')
+                        ELSE strftime(s.payment_date, '%Y-%m-%d') END,
                    s.supplier_name,
                    concat_ws(' / ', s.service_label, s.service_division),
                    concat_ws(' / ', s.expense_category, s.expense_type),

@@ -72,6 +72,30 @@ def file_balances(con: StoreConnection) -> list[FileBalance]:
     return [FileBalance(*r) for r in rows]
 
 
+@dataclass(frozen=True)
+class LineFlags:
+    """An agency's lines that carry less than the usual: no day in their date, or no supplier's name."""
+
+    agency_id: str
+    month_lines: int
+    month_amount: Decimal
+    redacted_lines: int
+    redacted_amount: Decimal
+
+
+def line_flags(con: StoreConnection) -> list[LineFlags]:
+    """Per agency: lines at month precision, and lines whose supplier the publisher withheld (both counted)."""
+    rows = con.execute(
+        """SELECT agency_id,
+                  count(*) FILTER (WHERE date_precision = 'month'),
+                  coalesce(sum(amount) FILTER (WHERE date_precision = 'month'), 0),
+                  count(*) FILTER (WHERE supplier_redacted),
+                  coalesce(sum(amount) FILTER (WHERE supplier_redacted), 0)
+           FROM spend_line GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    return [LineFlags(*r) for r in rows]
+
+
 def month_coverage(con: StoreConnection) -> list[MonthCoverage]:
     """Every month from each agency's first to last covered month, with gaps marked."""
     rows = con.execute(

@@ -27,6 +27,8 @@ from totalplace.classify.apply import Rules, publish_lines
 from totalplace.errors import InputError
 from totalplace.ingest import columns, parse
 from totalplace.ingest.placing import clear_unfinished, place_file
+from totalplace.ingest.reading import Reading, read_layout, settings_for
+from totalplace.ingest.suppliers import redacted_sql
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_tables, sha256_of
 from totalplace.store.connection import StoreConnection, fetch_one, pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
@@ -65,6 +67,7 @@ class FileReport:
     mapping: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     unused_headers: list[str] = field(default_factory=list)
+    runners_up: dict[str, str] = field(default_factory=dict)  # field -> the next best column and its evidence
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -80,6 +83,7 @@ class IngestResult:
     removed: list[str]  # files whose rows left the store: edited, deleted, or of a removed agency
     pending: list[str] = field(default_factory=list)  # other agencies' changed or new files, left as they were
     notes: list[str] = field(default_factory=list)  # whole agencies that left the store, and why
+    remapped: list[str] = field(default_factory=list)  # read again: their mapping in totalplace.toml changed
 
 
 def spend_files(folder: Path) -> list[Path]:
@@ -127,7 +131,10 @@ def ingest(
             clear_unfinished(workspace.agency_dir(agency.id))
         digest_of = cache(lambda path: sha256_of(path.resolve()))  # each file is hashed once per ingest
         changes = _Changes.of(con, workspace, {a.id for a in scope}, digest_of, whole=agency_id is None)
-        into = Destination.of(con, changes.dropped)
+        remapped = {i: p for i, p in _remapped_files(con, workspace, {a.id for a in scope}).items()
+                    if i not in changes.dropped}
+        dropped = changes.dropped | remapped
+        into = Destination.of(con, dropped)
         reports: list[FileReport] = []
         placed: list[Path] = []
         try:
@@ -137,9 +144,9 @@ def ingest(
             one_commit, batches = _fits_one_commit(_read_batches(workspace, files, into, digest_of, progress, reports))
             with pending_tables(con, workspace, INGEST_TABLES, in_memory=one_commit) as prefix:
                 rules = _write_pending(con, workspace, batches, prefix)
-                _refuse_repeated_files(con, prefix, changes.dropped)
+                _refuse_repeated_files(con, prefix, dropped)
                 with transaction(con):
-                    drop_files(con, changes.dropped, ("spend_line", "rejected_row", "source_file"))
+                    drop_files(con, dropped, ("spend_line", "rejected_row", "source_file"))
                     con.execute(f"INSERT INTO source_file SELECT * FROM {prefix}source_file")
                     publish_lines(con, rules, f"{prefix}spend_line")
                     con.execute(f"INSERT INTO rejected_row SELECT * FROM {prefix}rejected_row")
@@ -147,7 +154,8 @@ def ingest(
             for target in placed:  # a failed ingest leaves the agency's folder as it was
                 target.unlink(missing_ok=True)
             raise
-    return IngestResult(reports, changes.removed_paths(), changes.pending, changes.notes)
+    return IngestResult(reports, changes.removed_paths(), changes.pending, changes.notes,
+                        sorted(set(remapped.values())))
 
 
 def _place_new_files(workspace: Workspace, agency: Agency, new_files: list[Path], into: Destination,
@@ -319,19 +327,38 @@ def _relative(workspace: Workspace, agency: Agency, path: Path) -> str:
         return str((workspace.agency_dir(agency.id) / path.name).relative_to(workspace.root))
 
 
+def _remapped_files(con: duckdb.DuckDBPyConnection, workspace: Workspace, scope: set[str]) -> dict[int, str]:
+    """Files of the agencies in scope loaded with a mapping totalplace.toml no longer gives (a layout settled
+    by `totalplace map`, an agency's columns, the amount basis changed since): read again (file_id -> path)."""
+    agencies = {a.id: a for a in workspace.settings.agencies if a.id in scope}
+    return {
+        file_id: path
+        for file_id, path, agency_id, layout, key in con.execute(
+            "SELECT file_id, path, agency_id, layout, settings_key FROM source_file "
+            "WHERE settings_key IS NOT NULL").fetchall()
+        if agency_id in agencies and settings_for(workspace, agencies[agency_id], layout)[1] != key
+    }
+
+
 @dataclass
 class Destination:
     """What is loaded already, and the id the next file loaded takes."""
 
     known: dict[str, str]  # sha256 -> path of each file loaded
     next_file_id: int
+    explained: dict[str, tuple] = field(default_factory=dict)  # sha256 -> how it was read (see _unchanged_report)
 
     @classmethod
     def of(cls, con: StoreConnection, replaced: Collection[int] = ()) -> Destination:
         """The store as it stands, less the files this ingest replaces."""
-        files = con.execute("SELECT sha256, path, file_id FROM source_file").fetchall()
-        known = {digest: path for digest, path, file_id in files if file_id not in replaced}
-        return cls(known, max((f[2] for f in files), default=0) + 1)
+        files = con.execute("SELECT sha256, path, file_id, mapping, mapping_reasons, reading, unused_headers, "
+                            "reading_notes FROM source_file ORDER BY file_id").fetchall()
+        kept = [f for f in files if f[2] not in replaced]
+        explained: dict[str, tuple] = {}
+        for digest, _path, _id, mapping, reasons, reading, unused, notes in kept:
+            explained.setdefault(digest, (*(json.loads(part or "{}") for part in (mapping, reasons, reading)),
+                                          unused or [], notes or []))
+        return cls({f[0]: f[1] for f in kept}, max((f[2] for f in files), default=0) + 1, explained)
 
 
 @dataclass
@@ -342,7 +369,11 @@ class _ReadFile:
     file_id: int
     agency: Agency
     table: TextTable
-    mapping: columns.ColumnMapping
+    reading: Reading
+
+    @property
+    def mapping(self) -> columns.ColumnMapping:
+        return self.reading.mapping
 
     @property
     def records(self) -> int:
@@ -350,8 +381,9 @@ class _ReadFile:
 
     @property
     def layout(self) -> tuple:
-        """What the file's staging query depends on but for its date form (see _staging_sql)."""
-        return tuple(self.table.headers), tuple(sorted(self.mapping.columns.items()))
+        """What the file's staging query depends on but for its dates' order and year (see _staging_sql)."""
+        return (tuple(self.table.headers), tuple(sorted(self.mapping.columns.items())), self.mapping.sign,
+                self.reading.dates.fiscal_codes)
 
 
 def load_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, agency: Agency, path: Path,
@@ -374,29 +406,39 @@ def _read_file(workspace: Workspace, agency: Agency, path: Path, digest: str,
     rel = _relative(workspace, agency, path)
     known = into.known.get(digest)
     if known:
-        return [FileReport(path=rel, agency_id=agency.id, outcome=f"unchanged (same content as {known})"
-                           if known != rel else "unchanged")], []
+        return [_unchanged_report(rel, agency, known, into.explained.get(digest, ({}, {}, {}, [], [])))], []
     tables = read_spend_tables(path, columns.header_score, digest, agency.sheet)
-    mappings = [columns.detect(table.headers, agency.columns) for table in tables]
-    usable = [all(f in m.columns for f in columns.REQUIRED) for m in mappings]
+    where = [rel if table.sheet is None else f"{rel} (sheet {table.sheet})" for table in tables]
+    readings = [read_layout(workspace, agency, table, name, required=False) for table, name in zip(tables, where)]
+    usable = [reading.has_payments for reading in readings]
     if not any(usable):
-        columns.require(mappings[0], rel if tables[0].sheet is None else f"{rel} (sheet {tables[0].sheet})")
+        columns.require(readings[0].mapping, where[0])
     reports, reads = [], []
-    for table, mapping, has_payments in zip(tables, mappings, usable):
+    for table, reading, has_payments in zip(tables, readings, usable):
         if not has_payments:
             reports.append(FileReport(path=rel, agency_id=agency.id, sheet=table.sheet, outcome=(
                 "not read: no payment date and amount columns among its headers "
                 f"{', '.join(repr(h) for h in table.headers if h.strip()) or '(none)'}")))
             continue
+        mapping = reading.mapping
         _refuse_ambiguous_headers(table, mapping, rel)
         report = FileReport(path=rel, agency_id=agency.id, outcome="loaded", sheet=table.sheet,
                             mapping=mapping.as_dict(), reasons=mapping.reasons,
-                            unused_headers=mapping.unused_headers())
-        reads.append(_ReadFile(report, into.next_file_id, agency, table, mapping))
+                            unused_headers=mapping.unused_headers(), runners_up=mapping.runners_up)
+        reads.append(_ReadFile(report, into.next_file_id, agency, table, reading))
         reports.append(report)
         into.next_file_id += 1
     into.known[digest] = rel
     return sorted(reports, key=lambda r: r.outcome != "loaded"), reads
+
+
+def _unchanged_report(rel: str, agency: Agency, known: str, explained: tuple) -> FileReport:
+    """A file loaded already: how it was read then, from source_file (for `ingest --explain`)."""
+    mapping, reasons, reading, unused, notes = explained
+    return FileReport(path=rel, agency_id=agency.id,
+                      outcome=f"unchanged (same content as {known})" if known != rel else "unchanged",
+                      mapping=mapping, reasons=reasons, unused_headers=list(unused),
+                      runners_up=reading.get("runners_up", {}), notes=list(notes))
 
 
 def _refuse_ambiguous_headers(table: TextTable, mapping: columns.ColumnMapping, rel: str) -> None:
@@ -422,9 +464,13 @@ class _Forms:
     latest: date  # a payment date after this is a typing error (see parse.latest_plausible_date)
 
     def date_sql(self, reads: list[_ReadFile]) -> str:
-        """SQL for the date of a row of these files (one layout), tried first in its own file's likely form."""
+        """SQL for the day of a row of these files (one layout), tried first in its own file's likely form
+        and order (day-first or month-first); none for files whose name gives their month."""
+        if "payment_date" not in reads[0].mapping.columns:
+            return "CAST(NULL AS DATE)"
         cell = f"c{reads[0].mapping.columns['payment_date']}"
-        return _per_file(reads, self.dates, lambda form: parse.date_sql(cell, form))
+        ways = {read.file_id: (self.dates.get(read.file_id), read.reading.dates.month_first) for read in reads}
+        return _per_file(reads, ways, lambda way: parse.date_sql(cell, *(way or (None, False))))
 
     def amount_sql(self, reads: list[_ReadFile], sql_of: Callable[[str, bool], str]) -> str:
         """SQL (made by `sql_of(cell, decimal_comma)`) about the amount of a row, in its own file's decimal mark."""
@@ -450,14 +496,18 @@ def _per_file(reads: list[_ReadFile], choice: dict, sql_of: Callable) -> str:
 def _likely_forms(con: duckdb.DuckDBPyConnection, batch: list[_ReadFile]) -> _Forms:
     """The form of each file's own dates and amounts (files of one layout may write them differently), from
     each file's first SAMPLE_ROWS rows: a slice of its Arrow table, not a scan of all its rows."""
+    # A file dated by its name has no date column: its amounts stand in, and no date form is found in them.
     con.register("sample_cells", pa.concat_tables(
         read.table.rows.slice(0, SAMPLE_ROWS)
-        .select([f"c{read.mapping.columns['payment_date']}", f"c{read.mapping.columns['amount']}", "row_number"])
+        .select([f"c{read.mapping.columns.get('payment_date', read.mapping.columns['amount'])}",
+                 f"c{read.mapping.columns['amount']}", "row_number"])
         .rename_columns(["date_cell", "amount_cell", "row_number"])
         .append_column("file_id", int64_array(np.full(min(read.table.rows.num_rows, SAMPLE_ROWS), read.file_id)))
         for read in batch))
     try:
-        return _Forms(parse.likely_date_formats(con, "sample_cells", "date_cell", "file_id", "row_number"),
+        month_first = frozenset(read.file_id for read in batch if read.reading.dates.month_first)
+        return _Forms(parse.likely_date_formats(con, "sample_cells", "date_cell", "file_id", "row_number",
+                                                month_first),
                       parse.likely_decimal_commas(con, "sample_cells", "amount_cell", "file_id", "row_number"),
                       parse.latest_plausible_date(date.today()))
     finally:
@@ -555,9 +605,10 @@ def _staging_sql(reads: list[_ReadFile], forms: _Forms, odd_rows: bool) -> str:
         for f in TEXT_FIELDS
     )
     amount_header = _sql_text(mapping.header_of("amount"))
-    date_header = _sql_text(mapping.header_of("payment_date"))
-    amount_cell, date_cell = cell["amount"], cell["payment_date"]
+    amount_cell = cell["amount"]
     unnamed = [f"c{i}" for i, h in enumerate(table.headers) if not h.strip()]
+    sign_ok, sign_problems = _sign_problems(mapping, cell)
+    dated_ok, date_problems = _date_problems(mapping, cell, forms)
     problems = [
         ("quote_problem IS NOT NULL", "quote_column", "quote_problem"),
         ("overflow", "'(beyond the last column)'",
@@ -568,18 +619,13 @@ def _staging_sql(reads: list[_ReadFile], forms: _Forms, odd_rows: bool) -> str:
         *[(condition, amount_header, reason) for condition, reason in _amount_problems(reads, forms, amount_cell)],
         ("amount IS NULL", amount_header,
          f"'''' || {amount_cell} || ''' is not an amount in pounds and pence'"),
-        (_all_blank([c for f, c in cell.items() if f != "amount"]), date_header,
-         "'the date is blank and only the amount is filled in: a total row, not a payment'"),
-        (f"tp_blank({date_cell})", date_header, "'the date is blank'"),
-        *[(condition, date_header, reason)
-          for condition, reason in parse.date_problems("any_date", date_cell, forms.latest)],
-        ("payment_date IS NULL", date_header,
-         f"'''' || {date_cell} || ''' is not a date in a form this tool reads'"),
+        *sign_problems,
+        *date_problems,
     ]
     # Most rows are fine: one cheap test settles them, and only the others are
     # asked which problem comes first (CASE evaluates a branch only for the rows that reach it).
     fine = (f"amount IS NOT NULL AND payment_date <= DATE '{forms.latest}' AND NOT overflow "
-            f"AND quote_problem IS NULL AND {_all_blank(unnamed)}")
+            f"AND quote_problem IS NULL AND {_all_blank(unnamed)} AND {sign_ok} AND {dated_ok}")
     problem_no = f"CASE WHEN {fine} THEN NULL " + " ".join(
         f"WHEN {w} THEN {n}" for n, (w, _, _) in enumerate(problems)) + " END"
     column_case = "CASE problem_no " + " ".join(f"WHEN {n} THEN {c}" for n, (_, c, _) in enumerate(problems)) + " END"
@@ -592,20 +638,93 @@ def _staging_sql(reads: list[_ReadFile], forms: _Forms, odd_rows: bool) -> str:
                    CAST(NULL AS VARCHAR) AS quote_problem, CAST(NULL AS VARCHAR) AS quote_column FROM file_rows
             {"UNION ALL SELECT * FROM odd_rows" if odd_rows else ""}),
         parts AS (
-            SELECT *, {forms.amount_sql(reads, parse.amount_sql)} AS amount,
+            SELECT *, {_signed_amount_sql(mapping, cell, forms.amount_sql(reads, parse.amount_sql))} AS amount,
                    {forms.amount_sql(reads, parse.rounded_amount_sql)} AS amount_rounded,
                    {forms.date_sql(reads)} AS any_date
             FROM raw_rows),
-        parsed AS (SELECT *, tp_date_value(any_date) AS payment_date FROM parts),
+        parsed AS (SELECT *, tp_date_value(any_date) AS day_date FROM parts),
+        dated AS (SELECT *, {_payment_date_sql(_month_sql(reads))} AS payment_date FROM parsed),
         checked AS (
-            SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM parsed)
-        SELECT file_id, row_number, {texts}, payment_date, amount,
+            SELECT *, {problem_no} AS problem_no, {is_blank} AS is_blank FROM dated)
+        SELECT file_id, row_number, {texts}, payment_date,
+            CASE WHEN day_date IS NULL THEN 'month' ELSE 'day' END AS date_precision, amount,
             CASE WHEN problem_no IS NOT NULL THEN {amount_cell} END AS amount_text,
             amount_rounded AND amount IS NOT NULL AS amount_rounded,
             is_blank, {column_case} AS problem_column, {reason_case} AS problem,
             CASE WHEN problem_no IS NOT NULL THEN {raw_text} END AS raw_text
         FROM checked
     """
+
+
+def _month_sql(reads: list[_ReadFile]) -> str | None:
+    """SQL for the month of a row whose date has no day: a month or period code in the date column
+    (its year, for a bare period, from the year column or the file's name), or the month the file's name gives.
+    None when no file of these has such dates in the rows looked at: reading every row that is not a
+    date a second time, as a month, costs time (and such a row is rejected, as it was)."""
+    if not any(read.reading.dates.no_days for read in reads):
+        return None
+    mapping = reads[0].mapping
+    if "payment_date" not in mapping.columns:
+        months = {read.file_id: read.reading.dates.name_month for read in reads}
+        return _per_file(reads, months, lambda month: f"DATE '{month.isoformat()}'")
+    cell = f"c{mapping.columns['payment_date']}"
+    fiscal = str(reads[0].reading.dates.fiscal_codes).upper()
+    if "period_year" in mapping.columns:
+        return f"tp_month({cell}, tp_fiscal_start(c{mapping.columns['period_year']}), {fiscal})"
+    years = {read.file_id: read.reading.dates.fiscal_year for read in reads}
+    return _per_file(reads, years, lambda year: f"tp_month({cell}, {year or 'NULL'}, {fiscal})")
+
+
+def _payment_date_sql(month_sql: str | None) -> str:
+    """SQL for a row's payment date: its day, else (when the files have months) its month."""
+    if month_sql is None:
+        return "day_date"
+    # a CASE, not coalesce: DuckDB would read every row's month
+    return f"CASE WHEN day_date IS NOT NULL THEN day_date ELSE tp_date_value({month_sql}) END"
+
+
+def _date_problems(mapping: columns.ColumnMapping, cell: dict[str, str],
+                   forms: _Forms) -> tuple[str, list[tuple[str, str, str]]]:
+    """SQL that a row with a date and an amount may still be a problem, and (when, column, reason)
+    of each date problem, in the order they are reported."""
+    others_blank = _all_blank([c for f, c in cell.items() if f != "amount"])
+    if "payment_date" not in cell:  # the file's name gives every row its month: a total row has one too
+        return f"NOT {others_blank}", [(others_blank, _sql_text(mapping.header_of("amount")),
+                                        "'only the amount is filled in: a total row, not a payment'")]
+    date_header, date_cell = _sql_text(mapping.header_of("payment_date")), cell["payment_date"]
+    return "TRUE", [
+        (others_blank, date_header, "'the date is blank and only the amount is filled in: a total row, not a payment'"),
+        (f"tp_blank({date_cell})", date_header, "'the date is blank'"),
+        *[(condition, date_header, reason)
+          for condition, reason in parse.date_problems("any_date", date_cell, forms.latest)],
+        ("payment_date IS NULL", date_header, f"'''' || {date_cell} || ''' is not a date in a form this tool reads'"),
+    ]
+
+
+def _sign_marks(mapping: columns.ColumnMapping, negative: bool) -> str:
+    assert mapping.sign is not None, "a sign column's marks, asked of a file without one"
+    marks = mapping.sign.negative if negative else mapping.sign.positive
+    return ", ".join(_sql_text(mark) for mark in sorted(marks))
+
+
+def _signed_amount_sql(mapping: columns.ColumnMapping, cell: dict[str, str], amount_sql: str) -> str:
+    """SQL for a row's amount: with a sign column, negative where it marks a credit (whether or not
+    the amount is written negative too), else as written."""
+    if mapping.sign is None:
+        return amount_sql
+    return (f"CASE WHEN lower(trim({cell['sign']})) IN ({_sign_marks(mapping, True)}) "
+            f"THEN -abs({amount_sql}) ELSE {amount_sql} END")
+
+
+def _sign_problems(mapping: columns.ColumnMapping, cell: dict[str, str]) -> tuple[str, list[tuple[str, str, str]]]:
+    """SQL that a row's sign cell is one the file's sign column uses (or blank), and the problem if not."""
+    if mapping.sign is None:
+        return "TRUE", []
+    sign_cell = cell["sign"]
+    known = f"{_sign_marks(mapping, True)}, {_sign_marks(mapping, False)}"
+    ok = f"(tp_blank({sign_cell}) OR lower(trim({sign_cell})) IN ({known}))"
+    return ok, [(f"NOT {ok}", _sql_text(mapping.header_of("sign")),
+                 f"'''' || {sign_cell} || ''' is not a sign this file uses ({mapping.sign.kind})'")]
 
 
 def _amount_problems(reads: list[_ReadFile], forms: _Forms, amount_cell: str) -> list[tuple[str, str]]:
@@ -628,7 +747,8 @@ def _write_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], agency_i
     con.execute(
         f"""INSERT INTO {prefix}spend_line BY NAME
         SELECT {line_id} AS line_id, file_id, row_number, ? AS agency_id, {", ".join(TEXT_FIELDS)},
-               payment_date, tp_fiscal_year(payment_date) AS fiscal_year, amount
+               payment_date, tp_fiscal_year(payment_date) AS fiscal_year, amount, date_precision,
+               {redacted_sql("supplier_name")} AS supplier_redacted
         FROM staged WHERE problem IS NULL AND NOT is_blank""",
         [agency_id],
     )
@@ -655,7 +775,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, reads: list[_ReadFile], agency_i
 
 def _reading_notes(read: _ReadFile, forms: _Forms, rounded: int) -> list[str]:
     """What a user should know about how the file was read, beyond its rows' own reasons."""
-    notes = list(read.table.notes)
+    notes = list(read.table.notes) + read.reading.notes()
     if forms.decimal_commas.get(read.file_id):
         notes.append("amounts are written with a decimal comma (1.234,56) and were read with it")
     if rounded:
@@ -675,11 +795,13 @@ def _account(con: duckdb.DuckDBPyConnection, read: _ReadFile, prefix: str, total
             ? AS file_id, ? AS agency_id, ? AS path, ? AS sha256, ? AS format, ? AS encoding, ? AS sheet,
             ? AS header_row, ? AS mapping, ? AS mapping_reasons, ? AS unused_headers, ? AS rows_read,
             ? AS rows_loaded, ? AS rows_rejected, ? AS blank_rows, ? AS money_read, ? AS money_loaded,
-            ? AS money_rejected, ? AS period_start, ? AS period_end, ? AS loaded_at, ?::VARCHAR[] AS reading_notes""",
+            ? AS money_rejected, ? AS period_start, ? AS period_end, ? AS loaded_at, ?::VARCHAR[] AS reading_notes,
+            ? AS layout, ? AS reading, ? AS settings_key""",
         [read.file_id, read.agency.id, report.path, table.sha256, table.format, table.encoding, table.sheet,
          table.header_row, json.dumps(mapping.as_dict()), json.dumps(mapping.reasons),
          mapping.unused_headers(), loaded + rejected, loaded, rejected, blanks + table.blank_rows,
-         money_loaded + money_rejected, money_loaded, money_rejected, *period, datetime.now(), notes],
+         money_loaded + money_rejected, money_loaded, money_rejected, *period, datetime.now(), notes,
+         read.reading.fingerprint, json.dumps(read.reading.summary()), read.reading.settings_key],
     )
     report.rows_read, report.rows_loaded, report.rows_rejected = loaded + rejected, loaded, rejected
     report.money_read, report.money_loaded = money_loaded + money_rejected, money_loaded

@@ -28,6 +28,17 @@ DATE_FORMATS = [
     "%d %b %Y", "%d %B %Y", "%d-%B-%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y/%m/%d",
 ]
+# Month-first forms ('3/31/2021', as some NHS systems export): a file whose own dates say it is
+# month-first tries them first, any other file after the day-first forms (see ingest/dates.py).
+MONTH_FIRST_FORMATS = [
+    "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+]
+# Forms whose day and month cannot be swapped (year first, or the month in words): either order reads them.
+ORDERLESS_FORMATS = [f for f in DATE_FORMATS if f.startswith("%Y") or "%b" in f or "%B" in f]
+# A month with no day: the payment is placed in that month, at month precision.
+MONTH_FORMATS = ["%Y-%m", "%Y/%m", "%b-%y", "%b-%Y", "%B-%y", "%B-%Y", "%b %Y", "%B %Y", "%b %y", "%B %y",
+                 "%m/%Y", "%m-%Y", "%m.%Y", "%Y %b", "%Y %B", "%Y-%b", "%b%y"]
 # Dates outside these years are typing errors, not payments (e.g. 20118 read as a serial).
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2100
 LIKELY_SAMPLE = 100  # filled-in date cells looked at to find a column's likely form
@@ -73,55 +84,97 @@ CREATE OR REPLACE TEMP MACRO tp_fiscal_year(d) AS
 """
 
 
-def likely_date_format(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> str | None:
-    """The date form most of a column's first rows are written in.
+# Months and period codes (see ingest/dates.py). A financial period p of the year starting in April
+# of year fy: period 1 is April, 12 is March; 13 to 16 are the year-end adjustments, placed in March.
+MONTH_MACROS = f"""
+-- Month-first forms only: tried after the day-first ones (tp_date_any), or before them for a month-first file.
+CREATE OR REPLACE TEMP MACRO tp_date_us(s) AS CASE WHEN NOT tp_blank(s) THEN
+    TRY_CAST(try_strptime(trim(s), {MONTH_FIRST_FORMATS!r}) AS DATE) END;
+CREATE OR REPLACE TEMP MACRO tp_fiscal_month(fy, p) AS CASE WHEN p BETWEEN 1 AND 16
+    THEN make_date(TRY_CAST(fy AS INTEGER) + CASE WHEN least(p, 12) >= 10 THEN 1 ELSE 0 END,
+                   (least(p, 12) + 2) % 12 + 1, 1) END;
+CREATE OR REPLACE TEMP MACRO tp_period(s, fy, fiscal) AS CASE
+    WHEN regexp_full_match(s, '(19|20)\\d{{2}}(0[1-9]|1[0-2])') AND NOT fiscal
+        THEN make_date(TRY_CAST(s[1:4] AS INTEGER), TRY_CAST(s[5:6] AS INTEGER), 1)
+    WHEN regexp_full_match(s, '(19|20)\\d{{2}}(0[1-9]|1[0-6])')
+        THEN tp_fiscal_month(TRY_CAST(s[1:4] AS INTEGER), TRY_CAST(s[5:6] AS INTEGER))
+    WHEN regexp_full_match(s, '(19|20)\\d{{2}}([-/]\\d{{2}})?[-/ ]?P\\d{{1,2}}')
+        THEN tp_fiscal_month(TRY_CAST(s[1:4] AS INTEGER), TRY_CAST(regexp_extract(s, 'P(\\d{{1,2}})$', 1) AS INTEGER))
+    WHEN regexp_full_match(s, '(P|PERIOD ?|MONTH ?)?\\d{{1,2}}')
+        THEN tp_fiscal_month(fy, TRY_CAST(regexp_extract(s, '(\\d{{1,2}})$', 1) AS INTEGER))
+    END;
+-- The first year of a financial year written '2013-14', '2013/14', '201314' or '2013'.
+CREATE OR REPLACE TEMP MACRO tp_fiscal_start(s) AS
+    TRY_CAST(regexp_extract(trim(s), '^((19|20)\\d{{2}})([-/]?\\d{{2}})?$', 1) AS INTEGER);
+CREATE OR REPLACE TEMP MACRO tp_month(s, fy, fiscal) AS CASE WHEN NOT tp_blank(s) THEN coalesce(
+    TRY_CAST(try_strptime(trim(s), {MONTH_FORMATS!r}) AS DATE), tp_period(upper(trim(s)), fy, fiscal)) END;
+"""
+
+
+def likely_date_format(con: duckdb.DuckDBPyConnection, relation: str, column: str,
+                       month_first: bool = False) -> str | None:
+    """The date form most of a column's first rows are written in, among the forms of the column's order.
 
     Parsing with one known form is many times faster than trying every form
     on every row; rows in another form still fall back to all of them.
     """
     sample = f"SELECT {column} AS cell FROM {relation} WHERE NOT tp_blank({column}) LIMIT {LIKELY_SAMPLE}"
-    return _most_found(con.execute(f"SELECT {_form_counts()} FROM ({sample})").fetchall()[0])
+    forms = _forms_to_count(month_first)
+    return _most_found(forms, con.execute(f"SELECT {_form_counts(forms)} FROM ({sample})").fetchall()[0],
+                       month_first)
 
 
 def likely_date_formats(con: duckdb.DuckDBPyConnection, relation: str, column: str, key: str,
-                        order: str) -> dict:
+                        order: str, month_first: frozenset = frozenset()) -> dict:
     """likely_date_format for each value of `key`, its first rows taken in `order`: one query for them all.
 
-    A key whose cells are all blank is left out.
+    The keys in `month_first` are read month-first. A key whose cells are all blank is left out.
     """
     sample = (f"SELECT {key} AS k, {column} AS cell FROM {relation} WHERE NOT tp_blank({column}) "
               f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {order}) <= {LIKELY_SAMPLE}")
-    rows = con.execute(f"SELECT k, {_form_counts()} FROM ({sample}) GROUP BY k").fetchall()
-    return {k: _most_found(hits) for k, *hits in rows}
+    forms = _forms_to_count(bool(month_first))
+    rows = con.execute(f"SELECT k, {_form_counts(forms)} FROM ({sample}) GROUP BY k").fetchall()
+    return {k: _most_found(forms, hits, k in month_first) for k, *hits in rows}
 
 
-def _form_counts() -> str:
+def _forms_to_count(any_month_first: bool) -> list[str]:
+    """The forms worth trying on the sample: the month-first ones only when some column is read month-first
+    (each form tried costs a strptime per sampled cell, and most files are day-first)."""
+    return DATE_FORMATS + MONTH_FIRST_FORMATS if any_month_first else DATE_FORMATS
+
+
+def _form_counts(forms: list[str]) -> str:
     """SQL: how many of the sampled cells each form reads.
 
     A failed strptime is slow (about 1 us), and every form is tried on every
     sampled value: a short sample of filled-in cells keeps this to a millisecond.
     """
-    return ", ".join(f"count(try_strptime(trim(cell), '{form}'))" for form in DATE_FORMATS)
+    return ", ".join(f"count(try_strptime(trim(cell), '{form}'))" for form in forms)
 
 
-def _most_found(hits: tuple | list) -> str | None:
-    """The form that read the most cells (the first listed, on a tie), or None if none read any."""
-    best = max(range(len(DATE_FORMATS)), key=lambda i: hits[i])
-    return DATE_FORMATS[best] if hits[best] else None
+def _most_found(counted: list[str], hits: tuple | list, month_first: bool = False) -> str | None:
+    """The form of the column's order that read the most cells (the first listed, on a tie), or None."""
+    forms = MONTH_FIRST_FORMATS + ORDERLESS_FORMATS if month_first else DATE_FORMATS
+    found = dict(zip(counted, hits))
+    best = max(forms, key=lambda form: found[form])
+    return best if found[best] else None
 
 
-def date_sql(column: str, likely_form: str | None) -> str:
-    """SQL for the date in a column, trying its likely form first."""
+def date_sql(column: str, likely_form: str | None, month_first: bool = False) -> str:
+    """SQL for the date in a column, trying its likely form first, then every form in the column's
+    order (day-first or month-first), then every form in the other order."""
+    orders = ("tp_date_us", "tp_date_any") if month_first else ("tp_date_any", "tp_date_us")
+    every_form = f"coalesce({orders[0]}({column}), {orders[1]}({column}))"
     if likely_form is None:
-        return f"tp_date_any({column})"
+        return every_form
     # the range check makes '30-May-12' under '%d-%b-%Y' (year 12) fall back to the other forms
-    return (f"coalesce(tp_date_value(CAST(try_strptime(trim({column}), '{likely_form}') AS DATE)), "
-            f"tp_date_any({column}))")
+    return f"coalesce(tp_date_value(CAST(try_strptime(trim({column}), '{likely_form}') AS DATE)), {every_form})"
 
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
     """Define the parsing macros on a connection (they are temporary: per connection)."""
     con.execute(MACROS)
+    con.execute(MONTH_MACROS)
 
 
 # --------------------------------------------------------------------------- decimal commas

@@ -54,8 +54,28 @@ def plain_value(value):
     return value
 
 
+_SUFFIX = {Format.csv: ".csv", Format.json: ".json", Format.xlsx: ".xlsx"}
+
+
+def check_output(fmt: Format | str | None, output: Path | None) -> None:
+    """An output file must be one the format writes: the table format writes none, and a name ending
+    in another format's extension (figures.csv with --format json) is a slip."""
+    if output is None or fmt is None or fmt not in set(Format):
+        return
+    fmt = Format(fmt)
+    named = next((f for f, suffix in _SUFFIX.items() if output.name.lower().endswith(suffix)), None)
+    if fmt == Format.table:
+        hint = f"--format {named.value}" if named else "--format csv, json or xlsx"
+        raise InputError(f"--output {output}: the table format prints to the screen and writes no file; "
+                         f"add {hint} to write the file")
+    if named is not None and named != fmt:
+        raise InputError(f"--output {output} ends in {_SUFFIX[named]} but --format is {fmt.value}: "
+                         f"name the file {output.with_suffix(_SUFFIX[fmt]).name} or use --format {named.value}")
+
+
 def emit(table: Table, fmt: Format, output: Path | None = None, console: Console | None = None) -> Path | None:
     """Write the table in the chosen format; returns the file written, if any."""
+    check_output(fmt, output)
     console = console or Console()
     if fmt == Format.table:
         _print_rich(table, console)

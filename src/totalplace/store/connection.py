@@ -13,6 +13,7 @@ import duckdb
 from totalplace.errors import InputError
 from totalplace.ingest import parse
 from totalplace.store import parquet
+from totalplace.ingest.suppliers import redacted_sql
 from totalplace.store.schema import ADDED_COLUMNS, CLASSIFICATION_COLUMNS, TABLES
 from totalplace.store.parquet import stored_tables
 from totalplace.store.spark import SparkStore, open_store
@@ -127,7 +128,8 @@ def _move_classification_onto_lines(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
-    """A store made before a column was added gains it (empty: `totalplace classify` fills classification columns)."""
+    """A store made before a column was added gains it (empty: `totalplace classify` fills classification
+    columns; old lines are at day precision, and their suppliers' names are looked at for redaction)."""
     have = {(t, c) for t, c in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = 'main'").fetchall()}
@@ -139,6 +141,8 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP VIEW IF EXISTS classification")  # remade with the new columns
         for table, column, kind in missing:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        if ("spend_line", "supplier_redacted") in {(t, c) for t, c, _ in missing}:
+            con.execute(f"UPDATE spend_line SET supplier_redacted = {redacted_sql('supplier_name')}")
 
 
 def _let_sheets_share_a_file(con: duckdb.DuckDBPyConnection) -> None:

@@ -27,7 +27,11 @@ CREATE TABLE IF NOT EXISTS source_file (  -- one row per file, or per sheet of a
     money_read {TOTAL}, money_loaded {TOTAL}, money_rejected {TOTAL},
     period_start DATE, period_end DATE,  -- the months the file reports on
     loaded_at TIMESTAMP,
-    reading_notes VARCHAR[]           -- how it was read, where a user should know: decimal commas, encodings...
+    reading_notes VARCHAR[],          -- how it was read, where a user should know: decimal commas, encodings,
+                                      -- net or gross, date order and precision
+    layout VARCHAR,                   -- the header fingerprint (a layout's mapping is remembered by it)
+    reading JSON,                     -- how it was read: net or gross, date order, runners-up
+    settings_key VARCHAR              -- what totalplace.toml said of its columns; a change reloads it
 );
 CREATE TABLE IF NOT EXISTS spend_line (
     line_id BIGINT NOT NULL,          -- file_id * 100000000 + row_number
@@ -42,6 +46,8 @@ CREATE TABLE IF NOT EXISTS spend_line (
     amount {MONEY} NOT NULL,
     supplier_name VARCHAR, supplier_id VARCHAR,
     transaction_ref VARCHAR, capital_revenue VARCHAR,
+    date_precision VARCHAR NOT NULL DEFAULT 'day',  -- 'day', or 'month' (a month or period code, no day)
+    supplier_redacted BOOLEAN NOT NULL DEFAULT FALSE,  -- the publisher withheld the supplier's name
     -- its classification, set by the rules as the line is published and by `totalplace classify`
     theme VARCHAR, cofog VARCHAR, rule_id VARCHAR,
     transfer_kind VARCHAR,            -- kind of public body paid, when it is one
@@ -71,6 +77,11 @@ ADDED_COLUMNS = (
     ("spend_line", "pass_through", "VARCHAR"),
     ("spend_line", "pass_through_rule", "VARCHAR"),
     ("source_file", "reading_notes", "VARCHAR[]"),
+    ("source_file", "layout", "VARCHAR"),
+    ("source_file", "reading", "JSON"),
+    ("source_file", "settings_key", "VARCHAR"),
+    ("spend_line", "date_precision", "VARCHAR DEFAULT 'day'"),
+    ("spend_line", "supplier_redacted", "BOOLEAN DEFAULT FALSE"),
 )
 
 LINE_ID_FACTOR = 100_000_000
