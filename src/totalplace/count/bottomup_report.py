@@ -56,6 +56,7 @@ def _count_section(con: StoreConnection, workspace: Workspace) -> Section:
         "Published payment files list payments over £500 to suppliers; salaries, grants paid by other routes "
         "and small payments are not in them, so this is a floor, not the whole of an agency's spending.",
     ]
+    assert year is not None, "a count of the loaded lines is of their latest year"
     links = _agency_theme_links(con, year)
     charts = [
         _bar("Spending by agency", by_agency, "agency"),

@@ -124,11 +124,13 @@ class DriverSet:
                 if not table.covers(year):
                     continue
                 for area in self.areas:
+                    value = table.value(area.code, year)
+                    assert value is not None, f"{table.path}: no value for {area.code} in {year} (checked before)"
                     rows["driver"].append(name)
                     rows["region"].append(area.region)
                     rows["area"].append(area.code)
                     rows["fiscal_year"].append(year)
-                    rows["weight"].append(int((table.value(area.code, year) * DRIVER_SCALE).to_integral_value()))
+                    rows["weight"].append(int((value * DRIVER_SCALE).to_integral_value()))
         con.register("driver_rows", pa.table(rows))
         con.execute("CREATE OR REPLACE TEMP TABLE driver_value AS "
                     "SELECT driver, region, area, fiscal_year, CAST(weight AS HUGEINT) AS weight FROM driver_rows")

@@ -430,8 +430,8 @@ def report_sections(workspace: Workspace) -> list[Section]:
     table = measures_table(measures)
     found = flags(streams)
     counts = Table("Funding streams per theme", ["theme", "streams"], [[m.theme, m.streams] for m in measures])
-    flow = Table("Money from funder to recipient to theme", ["from", "to", "amount"],
-                 [[a, b, amount] for a, b, amount in _flow_links(streams)])
+    links = _flow_links(streams)
+    flow = Table("Money from funder to recipient to theme", ["from", "to", "amount"], [list(link) for link in links])
     bases = sorted({s.basis for s in streams})
     return [Section(
         id="funding-streams", title="Funding streams",
@@ -444,7 +444,7 @@ def report_sections(workspace: Workspace) -> list[Section]:
         ],
         charts=[Chart("Funding streams per theme", bar_chart([m.theme for m in measures],
                                                               [m.streams for m in measures], money=False), counts),
-                Chart("From funder to recipient to theme", flow_chart(flow.rows, ["funder", "recipient", "theme"]),
+                Chart("From funder to recipient to theme", flow_chart(links, ["funder", "recipient", "theme"]),
                       flow)],
         tables=[table, flags_table(found)],
         provenance=[f"Funding streams: {streams[0].path} (basis of the figures: {', '.join(bases)}; rows marked "

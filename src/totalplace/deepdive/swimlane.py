@@ -43,8 +43,8 @@ def draw(summary: JourneySummary) -> Figure:
     count = len(summary.steps)
     figure = Figure(figsize=(max(8.0, 1.25 * count + 2), max(3.0, 0.95 * len(lanes) + 1.6)))
     axes = figure.add_subplot()
-    for agency, y in lane_y.items():
-        axes.axhspan(y - 0.5, y + 0.5, color="#f4f6f6" if y % 2 else "#ffffff", zorder=0)
+    for lane in lane_y.values():
+        axes.axhspan(lane - 0.5, lane + 0.5, color="#f4f6f6" if lane % 2 else "#ffffff", zorder=0)
     gap_before = {g.before_step: g for g in summary.gaps}
     centres: list[tuple[float, float]] = []
     for position, item in enumerate(summary.steps):

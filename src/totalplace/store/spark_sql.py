@@ -7,6 +7,7 @@ import functools
 import sqlglot
 from sqlglot import expressions as exp
 from sqlglot.dialects.spark import Spark
+from sqlglot.generators.spark import SparkGenerator
 
 from totalplace.store.spark import SparkEngineError
 
@@ -18,8 +19,8 @@ class SparkDialect(Spark):
     pennies times a population); DECIMAL(38, 0) holds the same whole numbers.
     """
 
-    class Generator(Spark.Generator):
-        TYPE_MAPPING = {**Spark.Generator.TYPE_MAPPING, exp.DataType.Type.INT128: "DECIMAL(38, 0)"}
+    class Generator(SparkGenerator):  # what Spark.Generator names, by its class (mypy reads that one as a variable)
+        TYPE_MAPPING = {**SparkGenerator.TYPE_MAPPING, exp.DataType.Type.INT128: "DECIMAL(38, 0)"}
 
 
 @functools.lru_cache(maxsize=512)
