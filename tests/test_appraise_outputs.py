@@ -155,3 +155,22 @@ def test_cli_bad_input_is_one_line_and_exit_2(bradford):
     result = run_cli("appraise", "broken", "-w", str(bradford.root))
     assert result.exit_code == 2
     assert "field horizon" in result.output
+
+
+def test_inputs_and_measures_read_with_their_acronyms():
+    """'Unit value of tax and NI', 'A&E attendances', 'public value NPV': never 'ni', 'ae' or 'npv' where people
+    read."""
+    from totalplace.appraise.tables import input_name, switching_table
+
+    data = {"id": "acr", "name": "Acronyms", "price_year": "2023-24", "horizon": 1, "cohort": 20,
+            "costs": [{"agency": "dwp", "year": 0, "amount": 1000}],
+            "outcomes": [{"id": "tax_and_ni", "kind": "fiscal", "agency": "hmrc", "unit_value": 100},
+                         {"id": "ae_attendances", "kind": "fiscal", "agency": "hmrc", "unit_value": 10}]}
+    parsed = parse_intervention(data, "acr.yaml")
+    appraisal = appraise(parsed, make_context(parsed, None))
+    assert input_name(appraisal, "outcome:tax_and_ni.unit_value") == "Unit value of tax and NI"
+    assert input_name(appraisal, "outcome:ae_attendances.unit_value") == "Unit value of A&E attendances"
+    table = switching_table(appraisal, switching_values(appraisal), "public_value_npv")
+    assert table.title.endswith("at which public value NPV is zero")
+    shown = {row[0]: row[3] for row in table.rows}
+    assert str(shown["cohort"]) == "9.09"  # 1000 / (100 + 10) = 9.0909...: three significant figures, not six

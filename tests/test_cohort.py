@@ -128,7 +128,7 @@ def test_agency_contact_and_assessments_by_hand(small):
     assert contact["2 agencies"][1] == 1 and contact["3 agencies"][1] == 1  # B1; A1
     table = figures.assessments(con, ws, "2023-24")
     bands = {r[0]: r[1] for r in table.rows}
-    assert bands == {"1": 0, "2": 0, "3 to 4": 1, "5 to 9": 0, "10 or more": 0}  # A1: 2 Care Act + 1 NHS (by name)
+    assert bands == {"once": 0, "twice": 0, "3 to 4 times": 1, "5 to 9 times": 0, "10 or more times": 0}  # A1: 2 Care Act + 1 NHS (by name)
     assert "(duplicate assessments): 1." in table.notes[0]
     by_service = {(r[0], r[1]): r for r in figures.assessments_by_service(con, ws, "2023-24").rows}
     assert by_service[("council", "Care Act assessment")][2:5] == [2, 1, 1]
@@ -300,7 +300,7 @@ def test_report_section(small):
     ws, _con = small
     [section] = figures.report_sections(ws)
     assert section.id == "cohort" and section.charts[0].svg.lstrip().startswith("<?xml")
-    assert "account for" in section.paragraphs[0] and len(section.tables) == 12
+    assert "account for" in section.paragraphs[0] and len(section.tables) + len(section.appendix) == 12
 
 
 def test_no_cohort_no_section(tmp_path):

@@ -43,7 +43,7 @@ def test_the_cli_says_the_months_covered_and_flags_a_part_year(real_place):
     result = runner.invoke(app, ["count", "-w", str(workspace.root), "--year", "2011-12"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "PART YEAR" in text and "leeds-council: 11 of 12 months" in text and "2011-08" in text
+    assert "PART YEAR" in text and "Leeds council: 11 of 12 months" in text and "2011-08" in text  # by its name
     as_json = runner.invoke(app, ["count", "-w", str(workspace.root), "--year", "2011-12", "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
     notes = " ".join(json.loads(as_json.output)["notes"])
@@ -55,10 +55,10 @@ def test_the_report_flags_a_part_year(real_place):
     sections = {s.id: s for s in report_sections(workspace)}
     text = " ".join(sections["count-bottom-up"].paragraphs)
     # the report's bottom-up section is of the latest year (Bradford's whole 2018-19): Leeds has no file in it
-    assert "12 of 12 months" in text and "leeds-council: no file" in text
-    coverage_table = next(t for s in sections.values() for t in s.tables if t.title.startswith("Months covered"))
+    assert "12 of 12 months" in text and "Leeds council: no file" in text  # agencies by their names
+    coverage_table = next(t for s in sections.values() for t in s.all_tables() if t.title.startswith("Months covered"))
     rows = {(r[0], r[1]): r[2] for r in coverage_table.rows}
-    assert rows[("leeds-council", "2011-12")] == 11 and rows[("bradford-council", "2018-19")] == 12
+    assert rows[("Leeds council", "2011-12")] == 11 and rows[("Bradford council", "2018-19")] == 12
 
 
 def test_annualise_scales_each_agency_by_its_months_and_says_it_is_an_estimate(real_place, real_con):

@@ -126,7 +126,7 @@ def test_illustrative_and_synthetic_labels_travel_with_their_figures(place):
     assert shown.exit_code == 0, shown.output
     rows = {r["link"]: r for r in json.loads(shown.output)["rows"]}
     html = render_html(place)
-    report = json.dumps([t.rows for s in report_sections(place) for t in s.tables], default=str)
+    report = json.dumps([t.rows for s in report_sections(place) for t in s.all_tables()], default=str)
     for link, mark in links.items():
         assert rows[link]["figure"].startswith(f"{mark}: "), link
         label = rows[link]["figure"]

@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from conftest import write_csv
+from totalplace import display
 from totalplace.cli import app
 from totalplace.errors import InputError
 from totalplace.estate import synthetic
@@ -146,6 +147,7 @@ def test_map_geojson_and_report_on_the_demo_estate(small_place):
     first = estate.buildings[0]
     assert points[0]["geometry"]["coordinates"] == [first.lon, first.lat]
     (section,) = report_sections(small_place)
-    assert section.charts[0].svg == svg
+    names = display.code_names(small_place)
+    assert section.charts[0].svg == svg_map(estate, found, name=lambda agency: names.get(agency, agency))
     assert any("SYNTHETIC" in note for note in section.paragraphs)
-    assert section.tables[-1].title.startswith("Needs for space")
+    assert section.appendix[-1].title.startswith("Needs for space")

@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 
 from totalplace.cli import app
 from totalplace.ingest.load import ingest
+from totalplace.report.contents import PlaceReport
 from totalplace.report.document import write_csvs, write_workbook
-from totalplace.report.section import Section
-from totalplace.report.tables import Format, Table, emit, write_xlsx
+from totalplace.present.section import Section
+from totalplace.present.tables import Format, Table, emit, write_xlsx
 from totalplace.tabular import FORMULA_STARTS, csv_text, restored
 
 HEADER = "Service Label,Expenditure category,Payment date,Transaction Number,Net Amount,Supplier Name\n"
@@ -76,7 +77,7 @@ def test_cli_csv_and_xlsx_and_report_downloads_neutralise_formulas(tmp_path, sma
     folder = write_csvs([section], tmp_path / "csv")
     for path in folder.glob("*.csv"):
         _assert_csv_safe(path.read_text(encoding="utf-8"))
-    _assert_workbook_safe(write_workbook("Place", [section], tmp_path / "report.xlsx"))
+    _assert_workbook_safe(write_workbook(PlaceReport("Place", "2018-19", [section], {}), tmp_path / "report.xlsx"))
     write_xlsx(_table(), tmp_path / "table.xlsx")
     _assert_workbook_safe(tmp_path / "table.xlsx")
     emit(_table(), Format.csv, tmp_path / "t.csv")

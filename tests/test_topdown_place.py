@@ -89,7 +89,7 @@ def test_each_figure_says_its_release(shipped_place, con):
     result = topdown.count(con, shipped_place, [BRADFORD], "2011-12", "control")
     assert result.release == "cra_2014_database.xlsx"
     assert result.missing == []
-    assert any("cra_2014_database.xlsx" in note for note in result.provenance())
+    assert any("HM Treasury, Country and Regional Analysis 2014" in note for note in result.provenance())
 
 
 # --- drivers ---------------------------------------------------------------------------------

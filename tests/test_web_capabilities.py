@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from test_web_support import add_capability_inputs, build_place, csrf_of, make_app, signed_in
 from totalplace import display
+from totalplace.tabular import Number
 from totalplace.count import topdown
 from totalplace.web.capabilities import CAPABILITIES
 from totalplace.web.render import table_json
@@ -80,13 +81,14 @@ def test_each_page_shows_the_figures_its_capability_returns(place, key):
     assert [s["id"] for s in api] == [s.id for s in expected]
     page = partner.get(f"/{key}").text
     for got, section in zip(api, expected):
-        assert got["tables"] == [table_json(t) for t in section.tables]
+        assert got["tables"] == [table_json(t) for t in section.tables + section.appendix]
         assert [c["table"] for c in got["charts"]] == [table_json(c.table) for c in section.charts]
         assert got["paragraphs"] == section.paragraphs
-        for table in [c.table for c in section.charts] + section.tables:
-            money = next((v for row in table.rows for v in row if isinstance(v, Decimal)), None)
-            if money is not None:  # in pounds in a money column (a minus before the £), else as a number
-                assert display.money(money) in page or f"{money:,.2f}" in page
+        for table in section.all_tables():
+            money = next((v for row in table.rows for v in row if isinstance(v, Decimal)
+                          and not isinstance(v, Number)), None)  # a Number (days, a ratio) is not money
+            if money is not None:  # in pounds (a minus before the £), to the penny or rounded as its table says
+                assert display.money(money, table.precision) in page or f"{money:,.2f}" in page
     assert page.count("<svg") == sum(len(s.charts) for s in expected)
     first = expected[0]
     first_table = ([c.table for c in first.charts] + first.tables)[0]
@@ -155,7 +157,7 @@ def test_the_public_sees_a_capability_page_only_once_published(place):
     _publish(app, passwords, "appraisals", "publish")
     try:
         shown = anonymous.get("/api/appraisals").json()["sections"]
-        assert shown[0]["tables"] == [table_json(t) for t in first.tables]
+        assert shown[0]["tables"] == [table_json(t) for t in first.tables + first.appendix]
         assert anonymous.get("/appraisals").status_code == 200
         assert 'href="/appraisals"' in anonymous.get("/").text
         assert {"by": "appraisals", "fiscal_year": "all", "url": "/api/appraisals"} in \

@@ -195,7 +195,7 @@ def test_a_part_year_ledger_in_the_headline_is_flagged(bradford, tmp_path):
     council = next(p for p in found.ledgers if p.agency == "bradford-council")
     assert council.months_covered == 2 and council.part_year
     assert found.part_year and "PART YEAR" in found.sentence()
-    assert "bradford-council: 2 of 12 months" in " ".join(found.notes())
+    assert "Bradford council: 2 of 12 months" in " ".join(found.notes())  # the agency by its name
 
 
 def test_the_report_the_web_overview_and_the_cli_show_the_same_headline(bradford, tmp_path):

@@ -93,7 +93,7 @@ def test_count_writes_an_xlsx_workbook(small_place, tmp_path):
     target = tmp_path / "count.xlsx"
     assert run("count", "-w", str(small_place.root), "--format", "xlsx", "-o", str(target)).exit_code == 0
     sheet = load_workbook(target)["figures"]
-    assert [c.value for c in sheet[2]][:2] == ["theme", "amount"]
+    assert [c.value for c in sheet[2]][:2] == ["Theme", "Amount"]
     assert sheet["B3"].value == 10.5
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from totalplace import partners, reference
+from totalplace import display, partners, reference
 from totalplace.classify import summary
 from totalplace.count import bottomup, coverage
 from totalplace.commands.common import (
@@ -19,9 +19,9 @@ from totalplace.commands.common import (
 from totalplace.errors import InputError
 from totalplace.ingest.load import FileReport, changes_not_loaded, ingest as ingest_files, spend_files
 from totalplace.ingest.reading import propose, remember
-from totalplace.report.tables import Format, Table, emit, emit_sections
+from totalplace.present.tables import Format, Table, emit, emit_sections
 from totalplace.store.connection import connect, transaction, writable
-from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace, slug
+from totalplace.workspace import Agency, AgencyKind, Workspace, init_workspace, open_workspace, slug
 
 app = typer.Typer(help="Count all the public money in a place (UK Total Place).", no_args_is_help=True)
 agency_app = typer.Typer(help="The agencies (public bodies) of the place.", no_args_is_help=True)
@@ -300,27 +300,22 @@ def count(
     ws = open_workspace(workspace)
     with closing(connect(ws, read_only=True)) as con:
         result = bottomup.count(con, ws, by, year, annualise)
-    columns = [by] + (["name"] if by == "cofog" else []) + ["amount", "lines", "£ per head", "share"]
-    columns += ["counted as"] if by == "transfer" else []
-    rows = [[r.key] + ([r.label] if by == "cofog" else []) + [r.amount, r.lines, r.per_head, r.share]
-            + ([("spending" if r.counted else "pass-through: not spending")] if by == "transfer" else [])
-            for r in result.rows]
     year_text = result.fiscal_year or "all years"
     title = f"{ws.settings.place.name}: spending by {by}, {year_text}"
     if result.estimate:
         title += " (ESTIMATE for the full year)"
     elif result.part_year:
         title += " (PART YEAR)"
-    written = emit(Table(title, columns, rows, _count_notes(result, by)), fmt, output, out)
+    written = emit(bottomup.count_table(result, ws, title, _count_notes(result, by, ws)), fmt, output, out)
     if written:
         err.print(f"wrote {written}")
 
 
-def _count_notes(result: bottomup.Count, by: str) -> list[str]:
+def _count_notes(result: bottomup.Count, by: str, ws: Workspace) -> list[str]:
     notes = [f"Total {money(result.total)} over {result.lines:,} lines; £ per head {money(result.per_head)}."]
     if result.estimate:
         notes.append(f"ESTIMATE: {result.estimate}")
-    notes += [f"Coverage: {c.said()}" for c in result.coverage]
+    notes += [f"Coverage: {c.said(display.agency_name(ws, c.agency_id))}" for c in result.coverage]
     notes += [
         f"Population: {result.population.value:,} ({result.population.method})." if result.population
         else "No £ per head across several years: choose one with --year.",
@@ -360,6 +355,9 @@ def trace(
 def report(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to write to (default: output/report).")] = None,
     pdf: Annotated[bool, typer.Option(help="Also write the PDF (slower).")] = True,
+    year: Annotated[str | None, typer.Option(
+        help="The fiscal year to report, like 2018-19 (default: the latest year of the ledgers, else of the CRA). "
+             "Where a source has no figures for it, its nearest year stands in, and the report says so.")] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """The place report a board reads: self-contained HTML, an XLSX workbook, a PDF, and every table as CSV."""
@@ -368,7 +366,7 @@ def report(
     ws = open_workspace(workspace)
     folder = output or ws.output_dir / "report"
     with err.status("writing the report"):
-        files = write_report(ws, folder, pdf=pdf)
+        files = write_report(ws, folder, pdf=pdf, year=year)
     out.print(f"Report with {files.sections} sections:", highlight=False)
     for path in (files.html, files.xlsx, files.pdf, files.csv_dir):
         if path:

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import csv
 import datetime
-from decimal import Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from totalplace.workspace import Workspace
+from totalplace.tabular import Number, Ratio
+from totalplace.workspace import AgencyKind, Workspace
+
+# How money is shown to people (the files keep it exact): ledgers to the penny; figures apportioned or
+# modelled (the top-down count, appraisals, estimates) to three significant figures in £k, £m or £bn.
+PENNY = "penny"
+ROUNDED = "rounded"
 
 # Words written in capitals wherever they appear in a code.
 _ACRONYMS = {"nhs": "NHS", "dwp": "DWP", "cg": "CG", "lg": "LG", "pc": "PC", "cofog": "COFOG", "cra": "CRA",
-             "uk": "UK"}
+             "uk": "UK", "ni": "NI", "ae": "A&E", "npv": "NPV", "pv": "PV", "hmrc": "HMRC"}
 # Column names as a table's heading reads them.
 _COLUMNS = {"lines": "Payments", "cofog": "COFOG function", "amount": "Amount", "share": "Share",
             "£ per head": "£ per head", "supplier": "Supplier", "agency": "Agency", "theme": "Theme",
@@ -32,20 +39,80 @@ def plural(count: int | None, word: str, words: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else words or word + 's'}"
 
 
-def money(amount: Decimal | None) -> str:
-    """£1,234.56, -£12.00; 'suppressed' when the figure is withheld."""
+def money(amount: Decimal | None, precision: str = PENNY) -> str:
+    """£1,234.56, -£12.00 (to the penny); £8,935, £457k, £12.3m, £4.83bn (rounded); 'suppressed' when withheld."""
     if amount is None:
         return "suppressed"
-    return f"-£{-amount:,.2f}" if amount < 0 else f"£{amount:,.2f}"
+    size = abs(Decimal(amount))
+    text = _rounded_pounds(size) if precision == ROUNDED else f"£{size:,.2f}"
+    return "-" + text if amount < 0 else text
+
+
+def _rounded_pounds(amount: Decimal) -> str:
+    """Under £100,000 to the pound; above, three significant figures with k, m or bn."""
+    if amount < 100_000:
+        return f"£{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
+    rounded = significant(amount)
+    for size, suffix in ((10**9, "bn"), (10**6, "m"), (10**3, "k")):
+        if rounded >= size:
+            return f"£{_figures(significant(rounded / size))}{suffix}"
+    return f"£{rounded:,.0f}"  # pragma: no cover - every amount over £100,000 has a unit above
+
+
+def significant(value: Decimal, figures: int = 3) -> Decimal:
+    """A value to so many significant figures, half up (as a finance team rounds): 4.6089 -> 4.61, 9.995 -> 10.0."""
+    if value == 0:
+        return Decimal(0)
+    rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - figures + 1), rounding=ROUND_HALF_UP)
+    if rounded.adjusted() > value.adjusted():  # rounding carried into a new digit
+        rounded = value.quantize(Decimal(1).scaleb(rounded.adjusted() - figures + 1), rounding=ROUND_HALF_UP)
+    return rounded
+
+
+def _figures(value: Decimal) -> str:
+    places = max(0, -int(value.as_tuple().exponent))
+    return f"{value:,.{places}f}"
+
+
+def ratio(value: Decimal | None) -> str:
+    """A ratio to three significant figures, half up: 4.6089 -> '4.61', 12.345 -> '12.3', 1234.5 -> '1,230'."""
+    if value is None:
+        return "n/a"
+    return "0.00" if value == 0 else _figures(significant(Decimal(value)))
+
+
+def cell(value, precision: str = PENNY) -> str:
+    """A table cell as people read it: money with £, shares in per cent, counts with thousands, ratios to 3 figures."""
+    if value is None:
+        return ""
+    if isinstance(value, Ratio):
+        return ratio(value)
+    if isinstance(value, Number):
+        return f"{value:,f}"
+    if isinstance(value, Decimal):
+        return money(value, precision)
+    if isinstance(value, float):
+        return f"{value:.1%}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, tuple):
+        return "; ".join(map(str, value))
+    return str(value)
 
 
 def code_name(code: str) -> str:
     """A snake_case code as words: central_government -> 'Central government', nhs -> 'NHS'."""
-    words = [_ACRONYMS.get(word, word) for word in code.split("_") if word]
+    words = code_words(code).split()
     if not words:
         return code
     first = words[0] if words[0].isupper() else words[0].capitalize()
     return " ".join([first, *words[1:]])
+
+
+def code_words(code: str) -> str:
+    """A code as words inside a sentence, acronyms in capitals: public_value_npv -> 'public value NPV',
+    tax-and-ni -> 'tax and NI'."""
+    return " ".join(_ACRONYMS.get(word, word) for word in re.split(r"[_\s-]+", code) if word)
 
 
 def agency_name(workspace: Workspace, agency_id: str) -> str:
@@ -79,6 +146,15 @@ def rule_note(workspace: Workspace, rule_id: str | None) -> str:
     return _rule_notes(path, path.stat().st_mtime).get(rule_id, "")
 
 
+def release_name(release: str, short: bool = False) -> str:
+    """A CRA release as its publisher names it: 'cra_2018_database.xlsx' -> 'HM Treasury, Country and Regional
+    Analysis 2018' (the year its file is named for), or 'CRA 2018' in short; a file named otherwise, as it is."""
+    match = re.search(r"cra[ _-]?(\d{4})", release, flags=re.IGNORECASE)
+    if not match:
+        return release
+    return f"CRA {match.group(1)}" if short else f"HM Treasury, Country and Regional Analysis {match.group(1)}"
+
+
 def month_name(month: str) -> str:
     """'2018-04' -> 'April 2018'."""
     try:
@@ -100,6 +176,32 @@ def key_name(workspace: Workspace, by: str, key: str) -> str:
     return key
 
 
+def code_names(workspace: Workspace) -> dict[str, str]:
+    """Every code a table may hold (kinds of body, levels of control, national bodies, the workspace's
+    agencies), with the name people read in its place."""
+    from totalplace.appraise.model import NATIONAL_BODIES  # the bodies appraisals and journeys share
+    from totalplace.classify.control import read_levels
+
+    names = {kind.value: code_name(kind.value) for kind in AgencyKind}
+    names |= {key: level.label for key, level in read_levels(workspace).items()}
+    names |= {body.id: body.name for body in NATIONAL_BODIES}
+    return names | {agency.id: agency.name for agency in workspace.settings.agencies}
+
+
+def named(text: str, names: dict[str, str]) -> str:
+    """A cell that holds a code (or a list of them) people would read as a name: the name(s) in its place."""
+    if text in names:
+        return names[text]
+    for joiner in (", ", "; "):
+        parts = text.split(joiner)
+        if len(parts) > 1 and any(part in names for part in parts):
+            return joiner.join(names.get(part, part) for part in parts)
+    return text
+
+
 def column_title(column: str) -> str:
-    """A column's name as a table heading reads it: 'lines' -> 'Payments', 'payment_date' -> 'Payment date'."""
-    return _COLUMNS.get(column) or code_name(column)
+    """A column's name as a table heading reads it: 'lines' -> 'Payments', 'payment_date' -> 'Payment date',
+    'CRA year' as it is (a heading already in words keeps its capitals)."""
+    if column in _COLUMNS:
+        return _COLUMNS[column]
+    return code_name(column) if "_" in column else column[:1].upper() + column[1:]

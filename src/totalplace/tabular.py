@@ -25,8 +25,27 @@ from typing import IO, Any
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Text that is a plain number ("-12.50", "+3", "1e5") is a number to a spreadsheet, never a formula.
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-MONEY_FORMAT = "#,##0.00"
+MONEY_FORMAT = '"£"#,##0.00;-"£"#,##0.00'
 SHARE_FORMAT = "0.0%"
+COUNT_FORMAT = "#,##0"
+NUMBER_FORMAT = "#,##0.0#"
+RATIO_FORMAT = "0.00"
+
+
+class Number(Decimal):
+    """An exact decimal that is not money (days, hours, an index): a number in every file, never shown with £.
+
+    A plain Decimal in a table is money; a figure of another kind says so by its type,
+    so a spreadsheet stores it as a number with its own format and a page shows it without £.
+    """
+
+    number_format = NUMBER_FORMAT
+
+
+class Ratio(Number):
+    """A ratio or index (a benefit-cost ratio, a fragmentation index): three significant figures to people."""
+
+    number_format = RATIO_FORMAT
 
 
 @dataclass(frozen=True)
@@ -60,13 +79,17 @@ def restored(cell: str) -> str:
 
 
 def csv_value(value: Any) -> Any:
-    """A value for a CSV cell: money exact with pence, shares to six places, text made safe."""
+    """A value for a CSV cell: money exact with pence, other numbers exact, shares to six places, text made safe."""
+    if isinstance(value, Number):
+        return str(value)
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, float):
         return round(value, 6)
     if isinstance(value, str):
         return safe_text(value)
+    if isinstance(value, tuple):  # a row's several explanations
+        return safe_text("; ".join(map(str, value)))
     return value
 
 
@@ -93,11 +116,26 @@ def append_row(sheet, values: Sequence[Any], *, money: bool = False, shares: boo
     sheet.append([_sheet_cell(sheet, value, money, shares, bold) for value in values])
 
 
+def number_format(value: Any, money: bool = True, shares: bool = True) -> str:
+    """How a spreadsheet shows a number: £ to the penny, a share as %, a count with thousands, a ratio to 2 places."""
+    if isinstance(value, Number):
+        return value.number_format
+    if isinstance(value, Decimal):
+        return MONEY_FORMAT if money else NUMBER_FORMAT
+    if isinstance(value, float):
+        return SHARE_FORMAT if shares else NUMBER_FORMAT
+    if isinstance(value, int) and not isinstance(value, bool):
+        return COUNT_FORMAT
+    return "General"
+
+
 def _sheet_cell(sheet, value: Any, money: bool, shares: bool, bold: bool):
     from openpyxl.cell import Cell
     from openpyxl.styles import Font
 
     cell = Cell(sheet)
+    if isinstance(value, tuple):  # a row's several explanations
+        value = "; ".join(map(str, value))
     if isinstance(value, Formula):
         cell.value = value.text
     elif isinstance(value, str):
@@ -107,10 +145,7 @@ def _sheet_cell(sheet, value: Any, money: bool, shares: bool, bold: bool):
             cell.quotePrefix = True  # and Excel keeps it text when someone edits it
     else:
         cell.value = float(value) if isinstance(value, Decimal) else value
-        if money and isinstance(value, Decimal):
-            cell.number_format = MONEY_FORMAT
-        elif shares and isinstance(value, float):
-            cell.number_format = SHARE_FORMAT
+        cell.number_format = number_format(value, money, shares)
     if bold:
         cell.font = Font(bold=True)
     return cell

@@ -202,6 +202,15 @@ class Workspace:
     def agency_dir(self, agency_id: str) -> Path:
         return self.root / "agencies" / agency_id
 
+    def relative(self, path: Path | str) -> str:
+        """A path as the workspace's outputs show it: from the workspace's folder when it is inside it,
+        else the file's name alone (a machine's own folders never appear in a report)."""
+        path = Path(path)
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
     def rule_path(self, name: str) -> Path:
         """The workspace's copy of a rule table, or the shipped default if it has none."""
         local = self.root / "rules" / name

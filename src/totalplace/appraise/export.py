@@ -19,15 +19,12 @@ from totalplace.appraise.engine import Appraisal
 from totalplace.appraise.gainshare import METHODS, propose
 from totalplace.appraise.sensitivity import switching_values, tornado
 from totalplace.appraise.vector import monte_carlo
-from totalplace.report.tables import Table
+from totalplace.present.tables import Table, sheet_rows
 from totalplace.tabular import Formula, append_row
 
 def _write_table(book: Workbook, name: str, table: Table) -> Worksheet:
     sheet = book.create_sheet(name[:31])
-    append_row(sheet, [table.title], bold=True)
-    append_row(sheet, table.columns, bold=True)
-    for row in table.rows:
-        append_row(sheet, row, money=True)
+    sheet_rows(sheet, table)
     for note in table.notes:
         append_row(sheet, [note])
     return sheet
@@ -125,8 +122,9 @@ def write_workbook(appraisal: Appraisal, path: Path, draws: int = 10_000, seed: 
         _write_table(book, f"Gain-share {method}", tables.gainshare_table(appraisal, proposal))
         _write_table(book, f"Agreement {method}", tables.agreement_table(appraisal, proposal))
         _write_table(book, f"Whitehall asks {method}", tables.asks_table(appraisal, proposal))
-    _write_table(book, "Sensitivity", tables.tornado_table(tornado(appraisal), "public_value_npv"))
-    _write_table(book, "Switching values", tables.switching_table(switching_values(appraisal), "public_value_npv"))
+    _write_table(book, "Sensitivity", tables.tornado_table(appraisal, tornado(appraisal), "public_value_npv"))
+    _write_table(book, "Switching values",
+                 tables.switching_table(appraisal, switching_values(appraisal), "public_value_npv"))
     if appraisal.intervention.uncertainty:
         for number, table in enumerate(tables.montecarlo_tables(appraisal, monte_carlo(appraisal, draws, seed))):
             _write_table(book, f"Monte Carlo {number + 1}", table)

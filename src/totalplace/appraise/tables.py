@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from totalplace import display
 from totalplace.appraise.engine import ZERO, Appraisal
 from totalplace.appraise.model import BenefitKind
 from totalplace.appraise.gainshare import Proposal, agreement_rows
@@ -11,33 +12,38 @@ from totalplace.appraise.portfolio import Portfolio
 from totalplace.appraise.sensitivity import SwitchingValue, TornadoBar
 from totalplace.appraise.tracking import Variance
 from totalplace.appraise.vector import MonteCarlo
-from totalplace.report.tables import Table
+from totalplace.present.tables import Reasons, Table
+from totalplace.tabular import Number, Ratio
 
 PENNY = Decimal("0.01")
 
 
-def _pence(value: Decimal | None) -> Decimal | None:
+def pence(value: Decimal | None) -> Decimal | None:
     """To the penny, half up (as a finance team rounds by hand and Excel's ROUND does), not half to even."""
     return None if value is None else value.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
 def ratio(value: Decimal | None) -> str:
     """A ratio to three significant figures, half up: 4.6089 -> '4.61', 12.345 -> '12.3', 1234.5 -> '1,230'."""
-    if value is None:
-        return "n/a (no costs)"
-    if value == 0:
-        return "0.00"
-    rounded = _significant(value, value.adjusted())
-    if rounded.adjusted() > value.adjusted():  # 9.995 -> 10.0: rounding carried into a new digit
-        rounded = _significant(value, rounded.adjusted())
-    exponent = rounded.as_tuple().exponent
-    assert isinstance(exponent, int), f"{value} is not a finite number"
-    places = max(0, -exponent)
-    return f"{rounded:,.{places}f}"
+    return "n/a (no costs)" if value is None else display.ratio(value)
 
 
-def _significant(value: Decimal, leading: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(leading - 2), rounding=ROUND_HALF_UP)
+def ratio_cell(value: Decimal | None) -> Ratio | str:
+    """A ratio for a table: a number to three significant figures (a spreadsheet keeps it a number)."""
+    return "n/a (no costs)" if value is None else Ratio(display.significant(value))
+
+
+def input_name(appraisal: Appraisal, key: str) -> str:
+    """An input the sensitivity tests vary, in words: 'cost_multiplier:police' -> 'Costs borne by <the police's
+    name>', 'outcome:callouts.unit_value' -> 'Unit value of callouts', 'drop_off' -> 'Drop off'."""
+    if key.startswith("cost_multiplier:"):
+        agency = key.split(":", 1)[1]
+        partner = appraisal.context.agencies.get(agency)
+        return f"Costs borne by {partner.name if partner else agency}"
+    if key.startswith("outcome:"):
+        outcome, _, name = key.split(":", 1)[1].rpartition(".")
+        return f"{display.code_name(name)} of {display.code_words(outcome)}"
+    return display.code_name(key)
 
 
 def _name(appraisal: Appraisal, agency: str) -> str:
@@ -66,20 +72,21 @@ def summary_table(appraisal: Appraisal) -> Table:
     payback = "not within the horizon" if s.payback_year is None else \
         f"year {s.payback_year} ({iv.year_label(s.payback_year)})"
     rows: list[list[object]] = [
-        ["PV costs (all, after optimism bias)", _pence(s.pv_costs), "capital + revenue + in kind"],
-        ["PV fiscal benefits", _pence(s.pv_fiscal), "to public budgets, cashable and not"],
-        ["  of which cashable", _pence(s.pv_cashable), "money a budget can take out"],
-        ["PV economic benefits", _pence(s.pv_economic), "e.g. earnings gained"],
-        ["PV social benefits", _pence(s.pv_social), "e.g. wellbeing"],
-        ["Net present budget impact", _pence(s.net_present_budget_impact), "PV cashable benefits - PV cash costs"],
-        ["Fiscal NPV", _pence(s.fiscal_npv), "PV fiscal benefits - PV costs"],
-        ["Public value NPV", _pence(s.public_value_npv), "PV fiscal + economic + social - PV costs"],
-        ["Benefit-cost ratio", ratio(s.bcr), "PV all benefits / PV costs (the SROI ratio when all costs are in year 0)"],
-        ["Net benefit-cost ratio", ratio(s.net_bcr), "(PV all benefits - PV costs) / PV costs"],
-        ["Fiscal benefit-cost ratio", ratio(s.fiscal_bcr), "PV fiscal benefits / PV costs"],
-        ["Financial return on investment", ratio(s.financial_roi), "(PV fiscal benefits - PV costs) / PV costs"],
+        ["PV costs (all, after optimism bias)", pence(s.pv_costs), "capital + revenue + in kind"],
+        ["PV fiscal benefits", pence(s.pv_fiscal), "to public budgets, cashable and not"],
+        ["  of which cashable", pence(s.pv_cashable), "money a budget can take out"],
+        ["PV economic benefits", pence(s.pv_economic), "e.g. earnings gained"],
+        ["PV social benefits", pence(s.pv_social), "e.g. wellbeing"],
+        ["Net present budget impact", pence(s.net_present_budget_impact), "PV cashable benefits - PV cash costs"],
+        ["Fiscal NPV", pence(s.fiscal_npv), "PV fiscal benefits - PV costs"],
+        ["Public value NPV", pence(s.public_value_npv), "PV fiscal + economic + social - PV costs"],
+        ["Benefit-cost ratio", ratio_cell(s.bcr),
+         "PV all benefits / PV costs (the SROI ratio when all costs are in year 0)"],
+        ["Net benefit-cost ratio", ratio_cell(s.net_bcr), "(PV all benefits - PV costs) / PV costs"],
+        ["Fiscal benefit-cost ratio", ratio_cell(s.fiscal_bcr), "PV fiscal benefits / PV costs"],
+        ["Financial return on investment", ratio_cell(s.financial_roi), "(PV fiscal benefits - PV costs) / PV costs"],
         ["Payback", payback, "first year cumulative PV fiscal benefits >= cumulative PV costs"],
-        ["Cashable share", "n/a" if s.cashable_share is None else f"{s.cashable_share:.1%}",
+        ["Cashable share", "n/a" if s.cashable_share is None else float(s.cashable_share),
          "PV cashable / PV fiscal benefits"],
     ]
     notes = [f"{iv.name}: cohort {iv.cohort:,}, horizon {iv.horizon} years ({iv.year_label(0)} to "
@@ -112,9 +119,9 @@ def attribution_note(appraisal: Appraisal) -> str:
 
 def outcome_table(appraisal: Appraisal) -> Table:
     rows = [[t.outcome.id, t.outcome.kind.value, _gains(appraisal, t.agency), "yes" if t.outcome.cashable else "",
-             _pence(t.unit_value), t.outcome.quantity, f"{t.people:.4f}", t.lag, f"{t.drop_off}",
-             t.duration or "to horizon", t.grade, f"{t.optimism:.0%}", t.schedule,
-             f"{t.value_source}; gains: {t.agency_from}"]
+             pence(t.unit_value), Number(t.outcome.quantity), Number(t.people.quantize(Decimal("0.0001"))), t.lag,
+             float(t.drop_off), t.duration or "to horizon", t.grade, float(t.optimism), t.schedule,
+             Reasons((t.value_source, f"gains: {t.agency_from}"))]
             for t in appraisal.terms]
     return Table("Outcomes: people achieving each, unit values and their sources",
                  ["outcome", "kind", "agency that gains", "cashable", "unit value", "quantity", "people", "lag",
@@ -126,7 +133,7 @@ def outcome_table(appraisal: Appraisal) -> Table:
 
 
 def _gains(appraisal: Appraisal, agency: str | None) -> str:
-    return "" if agency is None else f"{agency} ({appraisal.context.agencies[agency].level.value})"
+    return "" if agency is None else _name(appraisal, agency)
 
 
 def matrix_table(appraisal: Appraisal) -> Table:
@@ -138,11 +145,11 @@ def matrix_table(appraisal: Appraisal) -> Table:
     rows = []
     for investor in investors:
         share = pvs[investor][0] / total_cost
-        cells = [_pence(pvs[gainer][1] * share) for gainer in gainers]
-        rows.append([_name(appraisal, investor), _pence(pvs[investor][0]), *cells,
-                     _pence(sum((pvs[g][1] for g in gainers), ZERO) * share)])
-    rows.append(["PV fiscal benefit gained", _pence(total_cost), *[_pence(pvs[g][1]) for g in gainers],
-                 _pence(sum((pvs[g][1] for g in gainers), ZERO))])
+        cells = [pence(pvs[gainer][1] * share) for gainer in gainers]
+        rows.append([_name(appraisal, investor), pence(pvs[investor][0]), *cells,
+                     pence(sum((pvs[g][1] for g in gainers), ZERO) * share)])
+    rows.append(["PV fiscal benefit gained", pence(total_cost), *[pence(pvs[g][1]) for g in gainers],
+                 pence(sum((pvs[g][1] for g in gainers), ZERO))])
     notes = ["Each gaining agency's PV benefit is attributed to the investing agencies in proportion to the PV "
              "cost each bears (a row shows what one agency's spending buys for every budget)."]
     return Table(f"Wrong-pocket matrix: who pays and who gains (PV, {appraisal.intervention.price_year} prices)",
@@ -155,12 +162,12 @@ def return_table(appraisal: Appraisal) -> Table:
     for agency, (cost, _) in appraisal.agency_pv().items():
         cash = appraisal.pv("benefit", (BenefitKind.fiscal,), agency, cashable=True)
         other = appraisal.pv("benefit", (BenefitKind.fiscal,), agency, cashable=False)
-        rows.append([_name(appraisal, agency), _pence(cost), _pence(cash), _pence(other),
-                     _pence(cash + other - cost), None, ratio((cash + other - cost) / cost) if cost else "n/a"])
+        rows.append([_name(appraisal, agency), pence(cost), pence(cash), pence(other),
+                     pence(cash + other - cost), None, ratio_cell((cash + other - cost) / cost) if cost else "n/a"])
     for kind, whom in ((BenefitKind.economic, "to people and the economy"),
                        (BenefitKind.social, "to people and communities")):
         rows.append([f"wider value: {kind.value} ({whom}, no budget)", None, None, None, None,
-                     _pence(appraisal.pv("benefit", (kind,))), None])
+                     pence(appraisal.pv("benefit", (kind,))), None])
     return Table("Fiscal return to each agency, apart from the wider economic and social value (PV)",
                  ["who", "PV cost", "PV cashable fiscal benefit", "PV non-cashable fiscal benefit",
                   "fiscal return (benefit - cost)", "PV wider value", "fiscal return on cost"], rows,
@@ -171,7 +178,7 @@ def return_table(appraisal: Appraisal) -> Table:
 
 
 def agency_table(appraisal: Appraisal) -> Table:
-    rows = [[_name(appraisal, a), _pence(c), _pence(b), _pence(b - c)] for a, (c, b) in appraisal.agency_pv().items()]
+    rows = [[_name(appraisal, a), pence(c), pence(b), pence(b - c)] for a, (c, b) in appraisal.agency_pv().items()]
     local = sum((b for a, (_, b) in appraisal.agency_pv().items()
                  if appraisal.context.agencies[a].level.value == "local"), ZERO)
     national = sum((b for _, (_, b) in appraisal.agency_pv().items()), ZERO) - local
@@ -183,17 +190,17 @@ def cashflow_table(appraisal: Appraisal) -> Table:
     iv = appraisal.intervention
     flows = appraisal.cash_flow()
     discounted = appraisal.cash_flow(discounted=True)
-    rows = [[a, *[_pence(v) for v in values], _pence(sum(discounted[a], ZERO))]
+    rows = [[a, _name(appraisal, a), *[pence(v) for v in values], pence(sum(discounted[a], ZERO))]
             for a, values in flows.items()]
     return Table("Net cash flow by agency and year: fiscal benefit - cost (real terms, after optimism bias)",
-                 ["agency", *[iv.year_label(y) for y in range(iv.horizon)], "NPV"], rows,
+                 ["agency", "name", *[iv.year_label(y) for y in range(iv.horizon)], "NPV"], rows,
                  ["Negative: the agency's budget pays that year; positive: it gains."])
 
 
 def gainshare_table(appraisal: Appraisal, proposal: Proposal) -> Table:
     settled, with_asks = proposal.settled, proposal.with_asks
-    rows = [[_name(appraisal, a), _pence(proposal.before[a]), _pence(proposal.after[a]), _pence(settled[a]),
-             _pence(with_asks[a]), _pence(proposal.not_cashable.get(a))] for a in proposal.before]
+    rows = [[_name(appraisal, a), pence(proposal.before[a]), pence(proposal.after[a]), pence(settled[a]),
+             pence(with_asks[a]), pence(proposal.not_cashable.get(a))] for a in proposal.before]
     verdict = "every partner comes out at or above zero" if proposal.all_ahead else \
         f"not every partner can be made whole: the largest shortfall is £{proposal.largest_shortfall:,.2f}"
     if proposal.all_ahead and proposal.asks:
@@ -219,8 +226,8 @@ def agreement_table(appraisal: Appraisal, proposal: Proposal) -> Table:
 def asks_table(appraisal: Appraisal, proposal: Proposal) -> Table:
     """National bodies' shares of the gains: proposed asks of Whitehall, not payments."""
     names = appraisal.context.agencies
-    rows = [[names[ask.agency].name, names[ask.agency].department or names[ask.agency].name, _pence(ask.pv),
-             "; ".join(f"{names[a].name} £{_pence(v):,}" for a, v in ask.payees.items())] for ask in proposal.asks]
+    rows = [[names[ask.agency].name, names[ask.agency].department or names[ask.agency].name, pence(ask.pv),
+             "; ".join(f"{names[a].name} £{pence(v):,}" for a, v in ask.payees.items())] for ask in proposal.asks]
     return Table(f"Proposed asks of Whitehall ({proposal.method}): national bodies' shares of the gains",
                  ["national body", "department", "present value", "would reach"], rows,
                  ["A local agreement cannot make a national body pay: its share needs a formal agreement to devolve "
@@ -228,24 +235,27 @@ def asks_table(appraisal: Appraisal, proposal: Proposal) -> Table:
                   "linked as live evidence (appraisal:...;measure=whitehall_ask)."])
 
 
-def tornado_table(bars: list[TornadoBar], measure: str) -> Table:
-    rows = [[b.key, str(b.base), str(b.low), str(b.high), _pence(b.npv_low), _pence(b.npv_high), _pence(b.swing)]
-            for b in bars]
-    return Table(f"Sensitivity of {measure.replace('_', ' ')} to each input (one at a time)",
-                 ["input", "central", "low", "high", "NPV at low", "NPV at high", "swing"], rows,
+def tornado_table(appraisal: Appraisal, bars: list[TornadoBar], measure: str) -> Table:
+    rows = [[b.key, input_name(appraisal, b.key), Number(b.base), Number(b.low), Number(b.high), pence(b.npv_low),
+             pence(b.npv_high), pence(b.swing)] for b in bars]
+    return Table(f"Sensitivity of {display.code_words(measure)} to each input (one at a time)",
+                 ["input", "name", "central", "low", "high", "NPV at low", "NPV at high", "swing"], rows,
                  ["Each input moved 20% down and up from its central value (lag: one year), within its range."])
 
 
-def switching_table(values: list[SwitchingValue], measure: str) -> Table:
+def switching_table(appraisal: Appraisal, values: list[SwitchingValue], measure: str) -> Table:
     rows = []
     for v in values:
+        name = input_name(appraisal, v.key)
         if v.value is None:
-            rows.append([v.key, str(v.base), "none", "", f"NPV keeps its sign for {v.searched[0]:g} to {v.searched[1]:g}"])
+            low, high = (display.cell(Number(f"{x:.6g}")) for x in v.searched)
+            rows.append([v.key, name, Number(v.base), "none", None, f"NPV keeps its sign for {low} to {high}"])
         else:
-            change = "" if v.change is None else f"{v.change:+.1%}"
-            rows.append([v.key, str(v.base), f"{v.value:.6g}", change, ""])
-    return Table(f"Switching values: the value of each input, alone, at which {measure.replace('_', ' ')} is zero",
-                 ["input", "central", "switching value", "change from central", "note"], rows)
+            # a search's answer to its tolerance: three significant figures are what it can claim
+            rows.append([v.key, name, Number(v.base), Number(display.significant(Decimal(f"{v.value:.6g}"))),
+                         v.change, ""])
+    return Table(f"Switching values: the value of each input, alone, at which {display.code_words(measure)} is zero",
+                 ["input", "name", "central", "switching value", "change from central", "note"], rows)
 
 
 def montecarlo_tables(appraisal: Appraisal, run: MonteCarlo) -> list[Table]:
@@ -254,7 +264,8 @@ def montecarlo_tables(appraisal: Appraisal, run: MonteCarlo) -> list[Table]:
     percentiles = [[names.get(k, k), *[Decimal(str(round(x, 2))) for x in values]]
                    for k, values in run.percentile_table().items()]
     note = (f"{run.draws:,} draws, seed {run.seed}; NumPy binary floats (the central case is exact in Decimal). "
-            f"Inputs drawn: {', '.join(appraisal.intervention.uncertainty) or 'none'}.")
+            "Inputs drawn: " + (", ".join(input_name(appraisal, k) for k in appraisal.intervention.uncertainty)
+                                or "none") + ".")
     return [Table("Monte Carlo: chance the NPV is above zero", ["who", "P(NPV > 0)"], chances, [note]),
             Table("Monte Carlo: NPV percentiles", ["who", *[f"P{p}" for p in run.percentiles]], percentiles, [note])]
 
@@ -264,7 +275,7 @@ def portfolio_tables(portfolio: Portfolio) -> list[Table]:
                                                             "public value NPV", "adjustment"], portfolio.rows(),
                           portfolio.flags + portfolio.judgements)
     agencies = Table("Portfolio totals by agency", ["agency", "PV cost", "PV fiscal benefit", "NPV"],
-                     [[t.agency, _pence(t.pv_cost), _pence(t.pv_benefit), _pence(t.npv)]
+                     [[t.agency, pence(t.pv_cost), pence(t.pv_benefit), pence(t.npv)]
                       for t in portfolio.by_agency()])
     return [interventions, agencies]
 
@@ -273,14 +284,14 @@ def tracking_table(appraisal: Appraisal, rows: list[Variance]) -> Table:
     iv = appraisal.intervention
     return Table("Benefit tracking: actual against forecast",
                  ["agency", "year", "kind", "forecast", "actual", "variance", "variance %", "flag"],
-                 [[r.agency, iv.year_label(r.year), r.kind, _pence(r.forecast), _pence(r.actual), _pence(r.variance),
-                   "" if r.share is None else f"{r.share:+.1%}", r.flag] for r in rows],
+                 [[r.agency, iv.year_label(r.year), r.kind, pence(r.forecast), pence(r.actual), pence(r.variance),
+                   None if r.share is None else float(r.share), r.flag] for r in rows],
                  [f"Flags use a tolerance of {iv.tracking.tolerance:.0%} of the forecast."])
 
 
 def pot_table(appraisal: Appraisal, pot: dict[int, tuple[Decimal, Decimal]]) -> Table:
     share = appraisal.intervention.tracking.pot_share
-    rows = [[appraisal.intervention.year_label(y), _pence(saved), _pence(paid)] for y, (saved, paid) in pot.items()]
+    rows = [[appraisal.intervention.year_label(y), pence(saved), pence(paid)] for y, (saved, paid) in pot.items()]
     return Table(f"Early-intervention pot: {share:.0%} of realised cashable savings of local partners",
                  ["year", "realised local cashable savings", "into the pot"], rows,
                  ["Counts local partners' cashable savings only: a national body's saving (DWP, HMRC) is not the "

@@ -17,7 +17,7 @@ from totalplace.appraise.tracking import actuals_path, early_intervention_pot, r
 from totalplace.appraise.vector import monte_carlo
 from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
 
@@ -109,8 +109,8 @@ def sensitivity(
     """Tornado (NPV with each input 20% down and up) and switching values (where NPV crosses zero)."""
     measure = _measure(measure)
     _, appraisal = appraise_target(open_workspace(workspace), target)
-    _show([tables.tornado_table(tornado(appraisal, measure), measure),
-           tables.switching_table(switching_values(appraisal, measure), measure)], fmt, output)
+    _show([tables.tornado_table(appraisal, tornado(appraisal, measure), measure),
+           tables.switching_table(appraisal, switching_values(appraisal, measure), measure)], fmt, output)
 
 
 @app.command("montecarlo")

@@ -18,7 +18,7 @@ from totalplace.estate.match import load_needs, match_needs, needs_path
 from totalplace.estate.register import import_register, load_estate, register_path
 from totalplace.estate.report import match_table, opportunity_table, register_table, uses_table
 from totalplace.estate.sharing import load_sharing, uses_path, write_default
-from totalplace.report.tables import Format, emit
+from totalplace.present.tables import Format, emit
 from totalplace.workspace import open_workspace
 
 app = typer.Typer(help="The shared public estate: buildings, co-location, needs and offers, map.",
@@ -64,7 +64,7 @@ def load(source: Annotated[Path | None, typer.Argument(help="A register (CSV or 
     """Check a register of buildings (every row, or one clear error) and summarise it by agency."""
     ws = open_workspace(workspace)
     estate = import_register(ws, source) if source else load_estate(ws)
-    emit(register_table(estate), fmt, output, out)
+    emit(register_table(estate, ws), fmt, output, out)
 
 
 @app.command("colocate")

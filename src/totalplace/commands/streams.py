@@ -17,7 +17,7 @@ from totalplace.count import funding_streams
 from totalplace.deepdive import provision as mapping
 from totalplace.deepdive import register_review
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import connect, writable
 from totalplace.workspace import open_workspace
 
@@ -122,9 +122,9 @@ def provision(
     with closing(connect(ws, read_only=True)) as con:
         found = mapping.provision(con, ws, theme, year)
     if fmt != Format.table:
-        _emit(mapping.commissions_table(found, None), fmt, output)
+        _emit(mapping.commissions_table(found, None, ws), fmt, output)
         return
     out.print(f"{found.theme}, {found.fiscal_year}: {found.headline}; {money(found.amount)} mapped.",
               highlight=False)
-    _emit(mapping.commissions_table(found, limit), fmt, None)
-    _emit(mapping.overlaps_table(found), fmt, None)
+    _emit(mapping.commissions_table(found, limit, ws), fmt, None)
+    _emit(mapping.overlaps_table(found, ws), fmt, None)

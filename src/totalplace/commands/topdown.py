@@ -20,7 +20,7 @@ from totalplace.count import reconcile as reconciling
 from totalplace.count import topdown
 from totalplace.count import trend as trending
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import StoreConnection, connect, writable
 from totalplace.workspace import Workspace, open_workspace
 

@@ -20,14 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
-import duckdb
 from rapidfuzz import fuzz, process
 
+from totalplace import display
 from totalplace.classify.pass_through import PASS_THROUGH_LABELS
 from totalplace.classify.rules import cofog_codes
 from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import Population, population
 from totalplace.errors import InputError
+from totalplace.present.tables import Table
 from totalplace.store.connection import StoreConnection, fetch_aggregate
 from totalplace.workspace import Workspace
 
@@ -46,6 +47,7 @@ DIMENSIONS = {
     "service": "coalesce(s.service_label, '(no service named)')",
     "year": "s.fiscal_year",
 }
+CODED = ("agency", "cofog", "month", "transfer")  # dimensions whose keys are codes: people read names beside them
 TIME_ORDERED = {"month", "year"}  # dimensions read in date order, not largest first
 NOT_WITHIN = "(s.counterpart_agency IS NULL OR s.counterpart_agency = s.agency_id)"  # not paid to another agency of it
 COUNTED_ONCE = f"({NOT_WITHIN} AND s.pass_through IS NULL)"  # spending on services, each pound once
@@ -212,6 +214,33 @@ def _estimate_method(covered: list[AgencyYear], factors: dict[str, tuple[int, in
     if absent:
         said += f"; no file for the year, not estimated: {', '.join(absent)}"
     return said + ". Seasonal spending (year-end payments, annual precepts) makes this rough."
+
+
+def count_table(result: Count, workspace: Workspace, title: str, notes: list[str] | None = None) -> Table:
+    """A count as the CLI prints it and the report shows it: a coded key with its name beside it; by transfer,
+    whether each row is spending or a pass-through payment."""
+    coded = result.by in CODED
+    transfer = result.by == "transfer"
+    columns = [result.by] + (["name"] if coded else []) + ["amount", "lines", "£ per head", "share"]
+    columns += ["counted as"] if transfer else []
+    rows = [[r.key] + ([display.key_name(workspace, result.by, r.key)] if coded else [])
+            + [r.amount, r.lines, r.per_head, r.share]
+            + (["spending" if r.counted else "pass-through: not spending"] if transfer else []) for r in result.rows]
+    return Table(title, columns, rows, notes or [])
+
+
+def flows(con: StoreConnection, workspace: Workspace, year: str) -> list[tuple[str, str, Decimal]]:
+    """Money from each agency to each theme in a year, counted once (agencies by name), for a flow diagram.
+
+    A band cannot be negative: an agency's net receipts on a theme stay in the count by theme and agency.
+    """
+    rows = con.execute(
+        f"""SELECT s.agency_id, {dimension('theme')}, sum(s.amount)
+            FROM {LINES} WHERE {COUNTED_ONCE} AND s.fiscal_year = ?
+            GROUP BY 1, 2 HAVING sum(s.amount) > 0 ORDER BY 3 DESC""",
+        [year],
+    ).fetchall()
+    return [(display.agency_name(workspace, agency), theme, amount) for agency, theme, amount in rows]
 
 
 def figure_key(con: StoreConnection, by: str, key: str, year: str | None = None) -> str:

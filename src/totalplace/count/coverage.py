@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import duckdb
-
 from totalplace.store.connection import StoreConnection
 from totalplace.store.schema import PAYMENT_KEY
 
@@ -169,15 +167,16 @@ class AgencyYear:
     def part_year(self) -> bool:
         return bool(self.missing)
 
-    def said(self) -> str:
-        """'leeds-council: 11 of 12 months (PART YEAR: no file for 2011-08)', as every output says it."""
+    def said(self, name: str | None = None) -> str:
+        """'Leeds council: 11 of 12 months (PART YEAR: no file for 2011-08)', as every output says it, the agency
+        by its `name` (its id when none is given)."""
+        who = name or self.agency_id
         if not self.months_covered:
-            return f"{self.agency_id}: no file for {self.fiscal_year} (PART YEAR: nothing counted)"
+            return f"{who}: no file for {self.fiscal_year} (PART YEAR: nothing counted)"
         months = len(self.missing) + self.months_covered
         if not self.missing:
-            return f"{self.agency_id}: {self.months_covered} of {months} months"
-        return (f"{self.agency_id}: {self.months_covered} of {months} months "
-                f"(PART YEAR: no file for {', '.join(self.missing)})")
+            return f"{who}: {self.months_covered} of {months} months"
+        return f"{who}: {self.months_covered} of {months} months (PART YEAR: no file for {', '.join(self.missing)})"
 
 
 def fiscal_months(fiscal_year: str) -> list[date]:

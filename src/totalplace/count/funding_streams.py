@@ -28,10 +28,13 @@ import duckdb
 
 from totalplace.classify import names
 from totalplace.classify.rules import themes
+from totalplace.count.reconcile import nearest_year
 from totalplace.errors import InputError
 from totalplace.ingest import parse
-from totalplace.report.section import Chart, Section
-from totalplace.report.tables import Table
+from totalplace import display
+from totalplace.present.section import FUNDING_STREAMS, Chart, Finding, Section, year_line
+from totalplace.present.tables import Table
+from totalplace.tabular import Number, Ratio
 from totalplace.store.connection import transaction
 from totalplace.workspace import FISCAL_YEAR, Workspace
 
@@ -382,8 +385,8 @@ def flags(streams: list[FundingStream], min_funders: int = 2, min_recipients: in
 
 def measures_table(measures: list[ThemeMeasures]) -> Table:
     rows = [[m.theme, m.streams, m.funders, m.recipients, m.amount, m.ring_fenced_share, m.reporting_returns,
-             str(m.herfindahl) if m.herfindahl is not None else "n/a",
-             str(m.equivalent_streams) if m.equivalent_streams is not None else "n/a",
+             Ratio(m.herfindahl) if m.herfindahl is not None else "n/a",
+             Number(m.equivalent_streams) if m.equivalent_streams is not None else "n/a",
              f"{m.top_funder} ({m.top_funder_streams})"] for m in measures]
     return Table("Funding streams by theme",
                  ["theme", "streams", "funders", "recipients", "amount", "ring-fenced share", "reporting returns",
@@ -419,11 +422,14 @@ def flags_table(found: list[OverlapFlag]) -> Table:
 
 # --- the place report ----------------------------------------------------------------------------
 
-def report_sections(workspace: Workspace) -> list[Section]:
-    """The funding-streams section: measures per theme, the flow from funder to recipient to theme, flags."""
-    from totalplace.report.charts import bar_chart, flow_chart
+def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
+    """The funding-streams section: measures per theme, the flow from funder to recipient to theme, flags.
+    The register's streams of the report's year, and those that name no year."""
+    from totalplace.present.charts import bar_chart, flow_chart
 
-    streams = read_register(workspace)
+    register = read_register(workspace)
+    chosen = _register_year(register, year)
+    streams = [s for s in register if chosen is None or s.fiscal_year in (None, chosen)]
     if not streams:
         return []
     measures = by_theme(streams)
@@ -433,23 +439,45 @@ def report_sections(workspace: Workspace) -> list[Section]:
     links = _flow_links(streams)
     flow = Table("Money from funder to recipient to theme", ["from", "to", "amount"], [list(link) for link in links])
     bases = sorted({s.basis for s in streams})
+    findings = [_flag_finding(flag) for flag in found]
+    worth = display.money(sum((s.amount for s in streams), Decimal(0)))
     return [Section(
         id="funding-streams", title="Funding streams",
         paragraphs=[
-            f"The register holds {len(streams)} funding streams worth £{sum(s.amount for s in streams):,.2f} "
+            f"The register holds {len(streams)} funding streams worth {worth} "
             f"from {len({s.funder for s in streams})} funders to {len({s.recipient for s in streams})} recipients.",
             HHI_MEANING,
-            f"{len(found)} theme and client-group pair(s) have several funders paying several recipients."
-            if found else "No theme and client group has several funders paying several recipients.",
-        ],
+            *[f.text for f in findings],
+        ] + ([] if found else ["No theme and client group has several funders paying several recipients."]),
         charts=[Chart("Funding streams per theme", bar_chart([m.theme for m in measures],
                                                               [m.streams for m in measures], money=False), counts),
                 Chart("From funder to recipient to theme", flow_chart(links, ["funder", "recipient", "theme"]),
                       flow)],
-        tables=[table, flags_table(found)],
+        tables=[flags_table(found)], appendix=[table],
         provenance=[f"Funding streams: {streams[0].path} (basis of the figures: {', '.join(bases)}; rows marked "
                     "illustrative are invented for the example, not published figures)."],
+        year=year_line("Funding streams", chosen, year, "the register") if chosen else
+        f"The register's streams name no year: they stand for {year or 'every year'}.",
+        findings=findings,
     )]
+
+
+def _register_year(register: list[FundingStream], year: str | None) -> str | None:
+    """The register's year for the report: the year asked for, else the nearest year its streams name (None:
+    they name none)."""
+    dated = sorted({s.fiscal_year for s in register if s.fiscal_year})
+    if not dated:
+        return None
+    if year is None:
+        return dated[-1]
+    return year if year in dated else nearest_year(year, dated)
+
+
+def _flag_finding(flag: OverlapFlag) -> Finding:
+    return Finding(FUNDING_STREAMS, f"{flag.theme} for {flag.client_group.lower()}: {flag.streams} funding streams "
+                                    f"from {len(flag.funders)} funders to {len(flag.recipients)} recipients, "
+                                    f"{display.money(flag.amount)}, with {flag.reporting_returns} reporting returns.",
+                   flag.amount)
 
 
 def _flow_links(streams: list[FundingStream]) -> list[tuple[str, str, Decimal]]:

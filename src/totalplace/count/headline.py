@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import duckdb
-
+from totalplace import display
 from totalplace.count import bottomup, compare, reconcile, topdown
 from totalplace.count.coverage import agency_years
 from totalplace.store.connection import StoreConnection
@@ -68,11 +67,11 @@ class Headline:
 
     def sentence(self) -> str:
         """The headline in one sentence, as the CLI, the report and the web print it."""
-        beside = [f"{self.region} £{self.region_per_head:,.0f}"] if self.region_per_head is not None else []
-        beside += [f"England £{self.england_per_head:,.0f}"] if self.england_per_head is not None else []
+        beside = [f"{self.region} {_rounded(self.region_per_head)}"] if self.region_per_head is not None else []
+        beside += [f"England {_rounded(self.england_per_head)}"] if self.england_per_head is not None else []
         said = (f"{self.place}, {self.fiscal_year}: best estimate of all the public money spent in the place, "
-                f"counted once, £{self.amount:,.0f}"
-                + (f", £{self.per_head:,.0f} per head" if self.per_head is not None else "")
+                f"counted once, {_rounded(self.amount)}"
+                + (f", {_rounded(self.per_head)} per head" if self.per_head is not None else "")
                 + (f" ({', '.join(beside)} per head)" if beside else "")
                 + f"; {self.ledger_share:.0%} from agreed ledgers, {1 - self.ledger_share:.0%} top-down "
                   f"(CRA {self.top_down_year}).")
@@ -97,6 +96,11 @@ class Headline:
     def notes(self) -> list[str]:
         """The composition, then the sources."""
         return self.composition() + [f"Source: {s}" for s in self.sources]
+
+
+def _rounded(amount: Decimal) -> str:
+    """A best estimate, mostly apportioned: £4.83bn, £8,935 (the tables keep it to the penny)."""
+    return display.money(amount, display.ROUNDED)
 
 
 def headline_year(con: StoreConnection, year: str | None) -> str:
@@ -134,7 +138,7 @@ def _ledger_parts(con: StoreConnection, workspace: Workspace, year: str,
         amount = sum((f.amount for f in ledger if f.agency_or_department == agency_id), Decimal(0))
         coverage = covered[agency_id]
         parts.append(LedgerPart(agency_id, agency.name, agency.kind.value, amount, coverage.months_covered,
-                                coverage.said()))
+                                coverage.said(agency.name)))
     return tuple(parts)
 
 

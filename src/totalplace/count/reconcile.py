@@ -296,7 +296,7 @@ def causes(row: ReconRow, agency: Agency) -> list[str]:
         found.append(f"different years: the ledger is of {row.bottom_up_year}, the CRA's nearest year is "
                      f"{row.top_down_year}")
     if row.coverage is not None and row.coverage.part_year:
-        found.append(f"{row.coverage.said()}: the ledger is a part of the year")
+        found.append(f"{row.coverage.said(agency.name)}: the ledger is a part of the year")
     if row.top_down and row.bottom_up < row.top_down:
         found.append(f"payment files list payments over {PUBLISHED_OVER.get(agency.kind.value, 'a threshold')} to "
                      "suppliers: salaries and small payments are not in them")

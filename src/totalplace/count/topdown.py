@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from totalplace import reference
+from totalplace import display, reference
 from totalplace.classify import control
 from totalplace.count.drivers import DriverSet, DriverUse, driver_set
 from totalplace.errors import InputError
@@ -149,20 +149,13 @@ def _store_releases(con: duckdb.DuckDBPyConnection, workspace: Workspace, releas
                 FROM release_lines r JOIN chosen_year c USING (release, fiscal_year)""")
         con.unregister("release_lines")
         con.execute("INSERT INTO topdown_release VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-                    [release.name, _relative(workspace, release.path), release.sha256, release.layout,
+                    [release.name, workspace.relative(release.path), release.sha256, release.layout,
                      release.unit, release.years, release.lines.num_rows])
         con.executemany("INSERT INTO topdown_normalisation VALUES (?, ?, ?, ?, ?, ?)",
                         [[n.release, n.field, n.raw, n.normalised, n.rows, n.reason] for n in release.notes])
     con.unregister("chosen_year")
     con.executemany("INSERT INTO topdown_year VALUES (?, ?, ?)",
                     [[c.fiscal_year, c.release, list(c.not_used)] for c in choices])
-
-
-def _relative(workspace: Workspace, path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(workspace.root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def require_loaded(con: StoreConnection) -> list[str]:
@@ -342,7 +335,7 @@ class TopdownCount:
 
     def provenance(self) -> list[str]:
         """Where the figure comes from: release, drivers (data year, source, confidence), population."""
-        lines = [f"CRA figures for {self.fiscal_year}: {self.release} (HM Treasury Country and Regional Analysis)."]
+        lines = [f"CRA figures for {self.fiscal_year}: {display.release_name(self.release)}."]
         lines += [f"Driver {d.name}: {d.source} ({d.year}); confidence {d.confidence}." for d in self.drivers]
         lines.append(f"Population: {self.population:,} ({self.population_method}).")
         return lines

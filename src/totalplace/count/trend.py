@@ -14,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import duckdb
-
-from totalplace import reference
+from totalplace import display, reference
 from totalplace.count import topdown
 from totalplace.count.drivers import population, population_table
 from totalplace.deepdive import deflator
 from totalplace.errors import InputError
 from totalplace.ingest.cra import ENGLISH_REGIONS
-from totalplace.report.tables import Table
+from totalplace.present.tables import Table
 from totalplace.store.connection import StoreConnection
 from totalplace.workspace import Workspace
 
@@ -138,7 +136,7 @@ def table(result: Trend, by: str, labels: dict[str, str], name: str) -> Table:
     columns = ["year", "CRA release", "break", "cash", f"real ({prices})", "population",
                "£ per head (cash)", f"£ per head ({prices})", f"region £ per head ({prices})",
                f"England £ per head ({prices})"] + [f"{labels.get(g, g)} £ per head ({prices})" for g in groups]
-    rows = [[y.fiscal_year, y.release, "new release" if y.break_before else "", y.cash, y.real, y.population,
+    rows = [[y.fiscal_year, display.release_name(y.release, short=True), "new release" if y.break_before else "", y.cash, y.real, y.population,
              y.per_head_cash, y.per_head_real, y.region_per_head_real, y.england_per_head_real]
             + [topdown.per_head(result.real(group[y.fiscal_year].get(g, Decimal(0)), y.fiscal_year), y.population)
                for g in groups] for y in result.years]

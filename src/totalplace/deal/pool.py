@@ -251,7 +251,8 @@ def _counted(workspace: Workspace, years: list[str]) -> dict[str, _Counted]:
             result = bottomup.count(con, workspace, "theme", year) if year in loaded else None
             found[year] = _Counted(
                 result.total if result else None, {r.key: r.amount for r in result.rows} if result else {},
-                {c.agency_id: c.said() for c in result.coverage if c.months_covered} if result else {},
+                {c.agency_id: c.said(agency_name(workspace, c.agency_id))
+                 for c in result.coverage if c.months_covered} if result else {},
                 None if no_cra else headline.headline(con, workspace, year), no_cra)
     finally:
         con.close()
@@ -283,7 +284,7 @@ def _shares(workspace: Workspace, pools: list[Pool], contributions: list[Contrib
             shares.append(_whole_place(year, kind, paid_in, here, workspace))
             shares.append(PooledShare(
                 year, kind, Scope.ledgers, sum((c.amount for c, h in zip(paid_in, held) if h), Decimal(0)),
-                here.ledgers if here else None, _ledgers_said(workspace, here, year),
+                here.ledgers if here else None, _ledgers_said(here, year),
                 tuple(LeftOut(c.pool, c.partner, c.amount) for c, h in zip(paid_in, held) if not h)))
     return shares
 
@@ -301,11 +302,10 @@ def _whole_place(year: str, kind: PoolKind, paid_in: list[Contribution], here: _
     return PooledShare(year, kind, Scope.whole_place, pooled, best.amount, said)
 
 
-def _ledgers_said(workspace: Workspace, here: _Counted | None, year: str) -> str:
+def _ledgers_said(here: _Counted | None, year: str) -> str:
     if here is None or here.ledgers is None:
         return f"no count of ledgers: the store has no spending for {year}"
-    whose = [f"{agency_name(workspace, a)}'s ledger ({said})" for a, said in sorted(here.agencies.items())]
-    return "the count of " + " and ".join(whose)
+    return "the count of the ledgers (" + "; ".join(said for _, said in sorted(here.agencies.items())) + ")"
 
 
 def pooling(workspace: Workspace) -> Pooling:

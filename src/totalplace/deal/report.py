@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from totalplace.commands.common import money
@@ -11,8 +12,9 @@ from totalplace.deal.asks import load_register
 from totalplace.deal.review import AskReview, review
 from totalplace.deal.sources import LEICESTERSHIRE_REPORTING, POOLED_HEALTH_AND_CARE_2008
 from totalplace.errors import InputError
-from totalplace.report.section import Section
-from totalplace.report.tables import Table
+from totalplace import display
+from totalplace.present.section import ASK, Finding, Section
+from totalplace.present.tables import Table
 from totalplace.workspace import Workspace
 
 
@@ -92,31 +94,47 @@ def evidence_table(reviews: list[AskReview]) -> Table:
              e.submitted, "evidence changed" if e.changed else ("evidence missing: " + e.missing if e.missing else "ok")]
             for r in reviews for e in r.evidence]
     return Table("The evidence behind each ask", ["ask", "link", "figure", "now", "when submitted", "state"], rows,
-                 ["A figure that changed since the ask was submitted, or no longer exists, is flagged."])
+                 ["A figure that changed since the ask was submitted, or no longer exists, is flagged."],
+                 codes=("link",))  # the figure's words for people; its link stays in the CSV and JSON
 
 
-def report_sections(workspace: Workspace) -> list[Section]:
-    """The deal in the place report: asks with evidence and flags, pooled budgets, burden, outcomes framework."""
+def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
+    """The deal in the place report: asks with evidence and flags, pooled budgets, burden, outcomes framework.
+    The deal's registers are as they stand today, whatever the report's year; the pools say their own years."""
     sections = []
+    today = f"as they stand on {date.today().isoformat()}"
     try:
         if load_register(workspace).asks:
             reviews = review(workspace)
+            asks = asks_table(reviews)
+            asks.precision = display.ROUNDED
+            findings = [_ask(r.ask) for r in reviews]
             sections.append(Section("deal-asks", "The deal: asks and offers", [
                 f"{len(reviews)} asks of Whitehall; each rests on figures of the count, linked live."],
-                tables=[asks_table(reviews), evidence_table(reviews)]))
+                tables=[asks], appendix=[evidence_table(reviews)], year=f"The asks {today}.", findings=findings))
         pools = pool_model.pooling(workspace)
         if pools.pools:
             sections.append(Section("deal-pools", "Pooled and aligned budgets", [], tables=[pool_table(pools)],
-                                    provenance=[POOLED_HEALTH_AND_CARE_2008.citation()]))
+                                    provenance=[POOLED_HEALTH_AND_CARE_2008.citation()],
+                                    year=f"Pooled budgets of {', '.join(pools.years)}."))
         burden = burden_model.load_burden(workspace)
         if burden.items:
-            tables = [burden_table(burden), equivalents_table(burden)]
+            tables = [burden_table(burden)]
+            appendix = [equivalents_table(burden)]
             replaced = burden_model.replacement(workspace, burden)
             if replaced:
-                tables.append(framework_table(replaced))
+                appendix.append(framework_table(replaced))
             sections.append(Section("deal-burden", "Reporting burden and a single outcomes framework",
-                                    burden_notes(burden)[:1], tables=tables,
-                                    provenance=[LEICESTERSHIRE_REPORTING.citation()]))
+                                    burden_notes(burden)[:1], tables=tables, appendix=appendix,
+                                    provenance=[LEICESTERSHIRE_REPORTING.citation()],
+                                    year=f"Returns a year, {today}."))
     except InputError as error:
         sections.append(Section("deal", "The deal", [f"The deal's inputs could not be read: {error}"]))
     return sections
+
+
+def _ask(ask) -> Finding:
+    """One ask of Whitehall in a line: who is asked, for what, and the money (as the asks table shows it)."""
+    money = f": {display.money(ask.money, display.ROUNDED)}" if ask.money else ""
+    return Finding(ASK, f"{ask.id}, {ask.title} ({ask.department}, {ask.freedom.value}){money}.",
+                   ask.money or Decimal(0))

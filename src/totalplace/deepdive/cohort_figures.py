@@ -19,7 +19,7 @@ from totalplace.store.connection import StoreConnection, fetch_aggregate, fetch_
 CURVE_PERCENTS = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
 COST_BANDS = ((0, "under £1,000"), (1_000, "£1,000 to £4,999"), (5_000, "£5,000 to £19,999"),
               (20_000, "£20,000 to £49,999"), (50_000, "£50,000 and over"))
-ASSESSMENT_BANDS = ((1, "1"), (2, "2"), (3, "3 to 4"), (5, "5 to 9"), (10, "10 or more"))
+ASSESSMENT_BANDS = ((1, "once"), (2, "twice"), (3, "3 to 4 times"), (5, "5 to 9 times"), (10, "10 or more times"))
 AGENCY_BANDS = ((1, "1 agency"), (2, "2 agencies"), (3, "3 agencies"), (4, "4 agencies"), (5, "5 or more agencies"))
 # What a unit's cost is counted as: everything, the cost of services, or payments to people (benefits).
 MEASURES = {"all": "cost", "services": "cost - payments", "payments": "payments"}

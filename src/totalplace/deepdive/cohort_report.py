@@ -30,8 +30,10 @@ from totalplace.deepdive.cohorts import COHORT_DIR, Linkage, linkage
 from totalplace.deepdive.disclosure import Disclosure
 from totalplace.deepdive.synthetic import is_synthetic
 from totalplace.errors import InputError
-from totalplace.report.section import Chart, Section
-from totalplace.report.tables import Table
+from totalplace.count.reconcile import nearest_year
+from totalplace.display import ROUNDED
+from totalplace.present.section import ASSESSMENTS, Chart, Finding, Section, year_line
+from totalplace.present.tables import Table
 from totalplace.store.connection import StoreConnection, connect, fetch_aggregate, has_table
 from totalplace.workspace import CohortSettings, Workspace
 
@@ -651,35 +653,38 @@ def files_table(con, workspace: Workspace) -> Table:
                   "cost rejected"], [list(r) for r in balances(con)])
 
 
-def report_sections(workspace: Workspace) -> list[Section]:
-    """The high-cost cohort section of the place report (none when no cohort is loaded)."""
+def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
+    """The high-cost cohort section of the place report (none when no cohort is loaded), for the report's year
+    or the nearest year the cohort covers."""
     try:
         con = open_cohort(workspace)
     except InputError:
         return []
     try:
-        return [_section(publish(con, workspace), con)]
+        return [_section(publish(con, workspace), con, year)]
     finally:
         con.close()
 
 
-def _section(run: Publication, con) -> Section:
+def _section(run: Publication, con, wanted: str | None) -> Section:
     workspace = run.workspace
     synthetic = is_synthetic(workspace.root / COHORT_DIR)
-    year = run.years[-1]
+    year = nearest_year(wanted, run.years) if wanted else run.years[-1]
     table = run.concentration(year)
     paragraphs = [run.headline(year), run.headline(year, measure="services"), run.headline(year, measure="payments")]
     if synthetic:
         paragraphs.insert(0, "This cohort is SYNTHETIC: made-up people generated for the demonstration "
                              "(`totalplace cohort synth`); no real person is described and costs are illustrative.")
     paragraphs += [run.contact(year).notes[0], *run.linkage_by_agency().notes[:2]]
-    return Section(
-        id="cohort", title=title(workspace, "High-cost people and families"), paragraphs=paragraphs,
+    repeated = Finding(ASSESSMENTS, ("SYNTHETIC cohort, " if synthetic else "Cohort, ") + f"{year}: "
+                       + run.assessments(year).notes[0])
+    section = Section(
+        id="cohort", title=title(workspace, "High-cost people and families"), paragraphs=paragraphs + [repeated.text],
         charts=[Chart(table.title, run.concentration_svg(year), table)],
-        tables=[run.summary("all"), run.payments("all"), run.by_agency(year), run.concentration(year, measure="services"),
-                run.concentration(year, measure="payments"), run.bands(year), run.contact(year),
-                run.assessments(year), run.assessments_by_service(year), run.top(year), run.linkage_by_agency(),
-                run.linkage_by_identifier()],
+        tables=[run.by_agency(year), run.contact(year), run.assessments(year)],
+        appendix=[run.summary("all"), run.payments("all"), run.concentration(year, measure="services"),
+                  run.concentration(year, measure="payments"), run.bands(year), run.assessments_by_service(year),
+                  run.top(year), run.linkage_by_agency(), run.linkage_by_identifier()],
         provenance=[
             f"Cohort: person-level events from {fetch_aggregate(con, 'SELECT count(*) FROM cohort_file')[0]} files "
             f"under {COHORT_DIR}/, identifiers normalised (spaces, dashes, case) and pseudonymised with HMAC-SHA256 "
@@ -687,4 +692,8 @@ def _section(run: Publication, con) -> Section:
             f"{workspace.suppress_below} suppressed, with every figure that would give one away."
             + (" SYNTHETIC data." if synthetic else ""),
         ],
+        year=year_line("Cohort figures", year, wanted, "the cohort"), findings=[repeated],
     )
+    for each in section.all_tables():
+        each.precision = ROUNDED  # costs are modelled from unit costs: read rounded, exact in the downloads
+    return section

@@ -76,7 +76,7 @@ class DeflatorSeries:
                    False: "NOT a published HM Treasury release",
                    None: "not stated whether it is a published HM Treasury release"}[self.official]
         status = f" {self.status}" if self.status else ""
-        return f"GDP deflator from {self.path}: {self.source}; release: {self.release}; {verdict}.{status}"
+        return f"GDP deflator ({self.path}): {self.source}; release: {self.release}; {verdict}.{status}"
 
     def level(self, year: str) -> Decimal:
         key = fiscal_year(year)
@@ -124,7 +124,7 @@ def read_series(path: Path | str, text: str) -> DeflatorSeries:
 @cache
 def shipped_series() -> DeflatorSeries:
     path = reference.data_path(SERIES_FILE)
-    return read_series(f"totalplace/data/{SERIES_FILE}", path.read_text(encoding="utf-8"))
+    return read_series("the series shipped with totalplace", path.read_text(encoding="utf-8"))
 
 
 def series_for(workspace: Workspace | None) -> DeflatorSeries:
@@ -132,7 +132,7 @@ def series_for(workspace: Workspace | None) -> DeflatorSeries:
     if workspace is not None:
         local = workspace.root / SERIES_FILE
         if local.exists():
-            return read_series(local, local.read_text(encoding="utf-8"))
+            return read_series(f"the workspace's {SERIES_FILE}", local.read_text(encoding="utf-8"))
     return shipped_series()
 
 

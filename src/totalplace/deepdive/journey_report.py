@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 from totalplace.deepdive.journeys import (
     NEEDS, Comparison, Journey, JourneySummary, compare, describe_days, load_journeys, summarise,
 )
-from totalplace.deepdive.swimlane import svg
+from totalplace.deepdive.swimlane import page_svgs
 from totalplace.deepdive.unit_cost_report import costs_used_table
 from totalplace.deepdive.unit_costs import UnitCostLibrary, load_library
-from totalplace.report.section import Chart, Section
-from totalplace.report.tables import Table
+from totalplace.display import ROUNDED, money, plural
+from totalplace.present.section import ASSESSMENTS, Chart, Finding, Section
+from totalplace.present.tables import Table
+from totalplace.tabular import Number
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace
@@ -21,8 +23,8 @@ ILLUSTRATIVE_NOTE = ("Some unit costs are ILLUSTRATIVE (not checked against thei
                      "no source): do not quote these figures as official costs.")
 
 
-def _days(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.1"))
+def _days(value: Decimal) -> Number:
+    return Number(value.quantize(Decimal("0.1")))
 
 
 def _elapsed_note(journey: Journey) -> str:
@@ -52,24 +54,30 @@ def summary_table(summary: JourneySummary) -> Table:
     notes = [f"Prices: {summary.journey.price_year}. {_elapsed_note(summary.journey)} Contact time, waiting time "
              "and days without are measured apart and never added together."]
     notes += [ILLUSTRATIVE_NOTE] if summary.illustrative else []
-    return Table(f"{summary.journey.title}: {summary.version.name}", ["measure", "value"], rows, notes)
+    return Table(f"{summary.journey.title}: {summary.version.name}", ["measure", "value"], rows, notes,
+                 precision=ROUNDED)
 
 
-def steps_table(summary: JourneySummary) -> Table:
+def steps_table(summary: JourneySummary, run: range | None = None, where: str | None = None) -> Table:
     name = summary.journey.agency_name
+    shown = [summary.steps[i] for i in run] if run is not None else summary.steps
+    part = "" if run is None or len(shown) == len(summary.steps) else \
+        f", steps {shown[0].number} to {shown[-1].number}"
     rows = [[s.number, name(s.step.agency), s.step.service, s.step.kind.value, float(s.step.probability),
-             s.step.repeats, describe_days(s.step.wait), describe_days(s.step.duration), s.unit_value, s.cost,
-             name(s.step.payer), ("ILLUSTRATIVE; " if s.illustrative else "") + s.cost_basis] for s in summary.steps]
-    return Table(f"Steps of {summary.journey.name} ({summary.version.name}), per person",
+             Number(s.step.repeats), describe_days(s.step.wait), describe_days(s.step.duration), s.unit_value, s.cost,
+             name(s.step.payer), ("ILLUSTRATIVE; " if s.illustrative else "") + s.cost_basis] for s in shown]
+    return Table(f"Steps of {summary.journey.name} ({summary.version.name}{part}), per person",
                  ["step", "agency", "service", "kind", "probability", "repeats", "wait", "duration", "unit cost",
-                  "cost per person", "pays", "unit cost from"], rows, [f"From {summary.journey.path}."])
+                  "cost per person", "pays", "unit cost from"], rows, [f"From {where or summary.journey.path}."],
+                 precision=ROUNDED)
 
 
 def agency_table(summary: JourneySummary) -> Table:
     rows = [[summary.journey.agency_name(agency), cost, float(cost / summary.total) if summary.total else 0.0]
             for agency, cost in sorted(summary.by_agency.items(), key=lambda kv: kv[1], reverse=True)]
     return Table(f"Cost per person by the agency that pays ({summary.version.name})",
-                 ["agency", "cost per person", "share"], rows + [["total", summary.total, 1.0 if summary.total else 0.0]])
+                 ["agency", "cost per person", "share"], rows + [["total", summary.total, 1.0 if summary.total else 0.0]],
+                 precision=ROUNDED)
 
 
 def duplicates_table(summary: JourneySummary) -> Table:
@@ -77,7 +85,8 @@ def duplicates_table(summary: JourneySummary) -> Table:
     rows = [[d.topic, ", ".join(map(name, d.agencies)), len(d.agencies), _days(d.times), d.cost]
             for d in summary.duplicates]
     return Table(f"Duplicate assessments: one topic assessed by more than one agency ({summary.version.name})",
-                 ["topic", "agencies", "agencies assessing", "assessments per person", "cost per person"], rows)
+                 ["topic", "agencies", "agencies assessing", "assessments per person", "cost per person"], rows,
+                 precision=ROUNDED)
 
 
 def gaps_table(summary: JourneySummary) -> Table:
@@ -137,7 +146,7 @@ def comparison_table(comparison: Comparison) -> Table:
     notes += [ILLUSTRATIVE_NOTE] if before.illustrative or after.illustrative else []
     return Table(f"{before.journey.title}: {after.version.name} against as-is, by the agency that gains",
                  ["agency", "as-is per person", "to-be per person", "saving per person", f"saving for {size:,}"],
-                 rows, notes)
+                 rows, notes, precision=ROUNDED)
 
 
 def _time_note(comparison: Comparison) -> str:
@@ -150,37 +159,62 @@ def _time_note(comparison: Comparison) -> str:
 
 
 def _money(value: Decimal) -> str:
-    return f"£{value:,.2f}"
+    return money(value, ROUNDED)
 
 
-def _journey_section(journey: Journey, library: UnitCostLibrary) -> Section:
+def _journey_section(journey: Journey, library: UnitCostLibrary, where: str) -> Section:
     summaries = [summarise(journey, name, library) for name in journey.versions]
     paragraphs = [p for p in (journey.client_group, journey.description, journey.story) if p]
     tables = [Table(f"{journey.title}: the versions side by side",
                     ["version", "cost per person", "elapsed days", "agencies", "hand-offs per person",
                      "assessments per person", "duplicate topics"],
                     [[s.version.name, s.total, _days(s.elapsed_days), len(s.agencies), _days(s.expected_hand_offs),
-                      _days(s.assessments), len(s.duplicates)] for s in summaries])]
+                      _days(s.assessments), len(s.duplicates)] for s in summaries], precision=ROUNDED)]
     if journey.cohort is not None:
         for name in journey.to_be:
             comparison = compare(journey, name, journey.cohort, library)
             tables += [comparison_table(comparison), time_table(comparison)]
-    for summary in summaries:
-        tables += [t for t in (missed_table(summary), waits_table(summary), duplicates_table(summary),
-                               gaps_table(summary)) if t.rows]
-    charts = [Chart(f"Swimlane: {s.version.name}", svg(s), steps_table(s)) for s in summaries]
+    appendix = [t for summary in summaries for t in (missed_table(summary), waits_table(summary),
+                                                      duplicates_table(summary), gaps_table(summary)) if t.rows]
+    charts = [_swimlane(s, run, drawing, where) for s in summaries for run, drawing in page_svgs(s)]
     codes = sorted({s.step.unit_cost for v in summaries for s in v.steps if isinstance(s.step.unit_cost, str)})
     if codes:
-        tables.append(costs_used_table(library, codes, journey.price_year, f"the journey {journey.name}"))
-    provenance = [f"Journey {journey.name}: {journey.path}; costs in {journey.price_year} prices."]
+        appendix.append(costs_used_table(library, codes, journey.price_year, f"the journey {journey.name}"))
+    provenance = [f"Journey {journey.name}: {where}; costs in {journey.price_year} prices."]
     provenance += [f"Unit cost {library.get(c).code}: {library.get(c).source}"
                    + (" (ILLUSTRATIVE)" if library.get(c).illustrative else "") for c in codes]
     provenance.append(f"Uprating: {library.series.describe()}")
+    findings = _repeated_assessments(journey, summaries[0])
     return Section(id=f"journey-{journey.name}", title=f"Customer journey: {journey.title}",
-                   paragraphs=paragraphs, charts=charts, tables=tables, provenance=provenance)
+                   paragraphs=paragraphs + [f.text for f in findings], charts=charts, tables=tables,
+                   provenance=provenance, appendix=appendix, findings=findings,
+                   year=f"Costs in {journey.price_year} prices: the journey is a typical person's, not one year's.")
 
 
-def report_sections(workspace: Workspace) -> list[Section]:
-    """One section per journey in the workspace: comparison, duplicates, gaps and a swimlane per version."""
+def _swimlane(summary: JourneySummary, run: range, drawing: str, where: str) -> Chart:
+    whole = len(run) == len(summary.steps)
+    steps = "" if whole else f", steps {summary.steps[run[0]].number} to {summary.steps[run[-1]].number}"
+    return Chart(f"Swimlane: {summary.version.name}{steps}", drawing, steps_table(summary, run, where), wide=True)
+
+
+def _repeated_assessments(journey: Journey, summary: JourneySummary) -> list[Finding]:
+    """The journey as it is: topics assessed by more than one agency, and what assessing them again costs."""
+    if not summary.duplicates:
+        return []
+    cost = sum((d.cost for d in summary.duplicates), Decimal(0))
+    cohort = journey.cohort or 1
+    largest = max(summary.duplicates, key=lambda d: d.cost)
+    count = len(summary.duplicates)
+    text = (f"{journey.title} ({summary.version.name}): {plural(count, 'topic')} {'is' if count == 1 else 'are'} "
+            f"each assessed by more than one agency, costing {_money(cost)} per person"
+            + (f", {_money(cost * cohort)} a year for {cohort:,} people" if journey.cohort else "")
+            + f"; the largest is {largest.topic}, assessed by {len(largest.agencies)} agencies.")
+    return [Finding(ASSESSMENTS, text, cost * cohort)]
+
+
+def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
+    """One section per journey in the workspace: comparison, duplicates, gaps and a swimlane per version.
+    A journey is a typical person's, so it is the same whatever the report's year."""
     library = load_library(workspace)
-    return [_journey_section(journey, library) for journey in load_journeys(workspace).values()]
+    return [_journey_section(journey, library, workspace.relative(journey.path))
+            for journey in load_journeys(workspace).values()]

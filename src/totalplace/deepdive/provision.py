@@ -31,13 +31,15 @@ from decimal import Decimal
 import duckdb
 from rapidfuzz import fuzz
 
+from totalplace import display
 from totalplace.classify import names
-from totalplace.count.bottomup import LINES, choose_year
+from totalplace.count.bottomup import LINES, choose_year, fiscal_years
+from totalplace.count.reconcile import nearest_year
 from totalplace.count.funding_streams import FundingStream, read_register
 from totalplace.deepdive.contracts import ContractRow, read_contracts
 from totalplace.errors import InputError
-from totalplace.report.section import Chart, Section
-from totalplace.report.tables import Table
+from totalplace.present.section import PROVISION, Chart, Finding, Section, year_line
+from totalplace.present.tables import Table
 from totalplace.store.connection import StoreConnection
 from totalplace.workspace import Workspace, slug
 
@@ -454,14 +456,16 @@ def _said(suggestion: names.Suggestion, more: str) -> names.Suggestion:
 
 # --- tables for the CLI and the report -----------------------------------------------------------
 
-def commissions_table(found: ProvisionMap, limit: int | None) -> Table:
+def commissions_table(found: ProvisionMap, limit: int | None, workspace: Workspace | None = None) -> Table:
     """The map's commissions; the contract columns only where the workspace has contracts (and values) to show."""
+    name = _namer(workspace)
     shown = found.commissions[:limit] if limit else found.commissions
     contracts = any(c.contracts for c in found.commissions)
     values = any(c.contract_value is not None for c in found.commissions)
-    rows = [[c.payer, c.programme, c.provider, c.amount, c.lines, c.public_body, "; ".join(c.streams),
-             "; ".join(c.funders), "; ".join(c.client_groups)] + (["; ".join(c.contracts)] if contracts else [])
-            + ([c.contract_value] if values else []) for c in shown]
+    rows = [[name(c.payer), c.programme, c.provider, c.amount, c.lines,
+             display.code_name(c.public_body) if c.public_body else "", "; ".join(c.streams),
+             "; ".join(map(name, c.funders)), "; ".join(c.client_groups)]
+            + (["; ".join(c.contracts)] if contracts else []) + ([c.contract_value] if values else []) for c in shown]
     notes = [f"Showing {len(shown)} of {len(found.commissions)}." if len(shown) < len(found.commissions) else "",
              "A programme is an agency's service / expense heading in its ledger (by the name it is counted under: "
              "rules/programme_aliases.csv), a stream paid straight to a provider, or a commissioned contract "
@@ -473,11 +477,17 @@ def commissions_table(found: ProvisionMap, limit: int | None) -> Table:
                  rows, [n for n in notes if n])
 
 
-def overlaps_table(found: ProvisionMap) -> Table:
-    rows = [[o.provider, o.client_group, len(o.funders), "; ".join(o.funders), o.amount, "; ".join(o.programmes)]
-            for o in found.overlaps]
+def overlaps_table(found: ProvisionMap, workspace: Workspace | None = None) -> Table:
+    name = _namer(workspace)
+    rows = [[o.provider, o.client_group, len(o.funders), "; ".join(map(name, o.funders)), o.amount,
+             "; ".join(o.programmes)] for o in found.overlaps]
     return Table(f"Providers paid by several funders for the same client group: {len(rows)}",
                  ["provider", "client group", "funders", "who funds", "amount", "programmes"], rows)
+
+
+def _namer(workspace: Workspace | None):
+    """A payer or funder by its name: an agency of the workspace by its name, a funder as the register names it."""
+    return (lambda code: code) if workspace is None else (lambda code: display.agency_name(workspace, code))
 
 
 # --- the place report ----------------------------------------------------------------------------
@@ -486,9 +496,10 @@ REPORT_THEMES = 2  # the themes with the most funding streams get a map each
 REPORT_ROWS = 30
 
 
-def report_sections(workspace: Workspace) -> list[Section]:
-    """A provision map for the register's busiest themes (by number of streams)."""
-    from totalplace.report.charts import bar_chart
+def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
+    """A provision map for the register's busiest themes (by number of streams), for the report's year
+    (the nearest ledger year standing in)."""
+    from totalplace.present.charts import bar_chart
     from totalplace.store.connection import connect
 
     streams = read_register(workspace)
@@ -500,25 +511,38 @@ def report_sections(workspace: Workspace) -> list[Section]:
     themes = sorted(per_theme, key=lambda t: (-per_theme[t], t))[:REPORT_THEMES]
     con = connect(workspace, read_only=True)
     try:
-        maps = [provision(con, workspace, theme, None, streams) for theme in themes]
+        years = fiscal_years(con)
+        used = nearest_year(year, years) if year and years else None
+        maps = [provision(con, workspace, theme, used, streams) for theme in themes]
     finally:
         con.close()
     sections = []
     for found in maps:
         providers = _provider_totals(found)[:15]
         chart_table = Table(f"Largest providers: {found.theme}", ["provider", "amount"], providers)
+        findings = [_overlap_finding(found, overlap, workspace) for overlap in found.overlaps]
         sections.append(Section(
             id=f"provision-{slug(found.theme)}", title=f"Provision map: {found.theme}, {found.fiscal_year}",
             paragraphs=[found.headline + ".",
                         "Programmes are the agencies' service and expense headings in their ledgers and the "
-                        "register's streams paid straight to providers; providers are the suppliers paid."],
+                        "register's streams paid straight to providers; providers are the suppliers paid.",
+                        *[f.text for f in findings[:3]]],
             charts=[Chart(f"Largest providers: {found.theme}",
                           bar_chart([p for p, _ in providers], [a for _, a in providers]), chart_table)],
-            tables=[overlaps_table(found), commissions_table(found, REPORT_ROWS)],
+            tables=[overlaps_table(found, workspace)], appendix=[commissions_table(found, REPORT_ROWS, workspace)],
             provenance=[f"Provision map for {found.theme}: classified spend lines {found.fiscal_year} "
                         "(totalplace trace --by supplier) and the funding-stream register."],
+            year=year_line("Ledgers and register", found.fiscal_year, year, "the ledgers"), findings=findings,
         ))
     return sections
+
+
+def _overlap_finding(found: ProvisionMap, overlap: ProviderOverlap, workspace: Workspace) -> Finding:
+    name = _namer(workspace)
+    return Finding(PROVISION, f"{overlap.provider} is paid by {len(overlap.funders)} funders "
+                              f"({', '.join(map(name, overlap.funders))}) for {overlap.client_group} in "
+                              f"{found.theme.lower()}: {display.money(overlap.amount)} in {found.fiscal_year}.",
+                   overlap.amount)
 
 
 def _provider_totals(found: ProvisionMap) -> list[list]:

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from totalplace.deepdive.unit_costs import UnitCost, UnitCostLibrary, load_library
-from totalplace.report.section import Section
-from totalplace.report.tables import Table
+from totalplace.present.section import Section
+from totalplace.present.tables import Table
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,14 +25,16 @@ def _lon_lat(buildings: list[Building]) -> tuple[list[float], list[float]]:
     return [lon for lon, _ in points], [lat for _, lat in points]
 
 
-def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, top: int = 10) -> str:
-    """Buildings coloured by agency; the top opportunities circled, their disposals crossed."""
-    fig, ax = plt.subplots(figsize=(8, 7))
+def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, top: int = 10,
+            name: Callable[[str], str] = str) -> str:
+    """Buildings coloured by agency (each agency by its `name`); the top opportunities circled, their disposals
+    crossed. Drawn at the width of a portrait page, so its labels print at their size."""
+    fig, ax = plt.subplots(figsize=(6.8, 6.4))
     agencies = sorted({b.agency for b in estate.buildings})
     colours = plt.get_cmap("tab10")
     for k, agency in enumerate(agencies):
         mine = [b for b in estate.buildings if b.agency == agency]
-        ax.scatter(*_lon_lat(mine), s=12, color=colours(k % 10), label=agency, alpha=0.8)
+        ax.scatter(*_lon_lat(mine), s=12, color=colours(k % 10), label=name(agency), alpha=0.8)
     for o in found[:top]:
         ax.scatter(*_lon_lat(o.dispose), marker="x", s=40, color="black")
         ax.annotate(str(o.rank), (o.hub.lon, o.hub.lat), fontsize=8, weight="bold",
@@ -42,9 +45,9 @@ def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, 
     _scale_bar(ax, mid_lat)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
-    ax.set_title(title or f"{estate.label()}: top {min(top, len(found))} co-location opportunities "
-                 "(circled hub, x = disposal)", fontsize=9)
-    ax.legend(fontsize=7, loc="best")
+    ax.set_title(title or f"{estate.label()}:\ntop {min(top, len(found))} co-location opportunities "
+                 "(circled hub, x = disposal)", fontsize=9, loc="left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     buffer = io.StringIO()
     # No date and fixed element ids: the same estate gives the same file.
     with matplotlib.rc_context({"svg.hashsalt": "totalplace-estate"}):

@@ -82,5 +82,5 @@ def match_needs(estate: Estate, needs: list[Need], target_utilisation: float = 0
         best = fits[int(np.argmin(distances))]
         room[best] -= need.floor_area_m2
         matches.append(Match(need, buildings[best], float(distances.min()),
-                             f"{buildings[best].agency} has {room[best] + need.floor_area_m2:,.0f} m² spare"))
+                             f"{room[best] + need.floor_area_m2:,.0f} m² spare in its owner's building"))
     return matches

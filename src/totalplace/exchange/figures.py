@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import duckdb
-
 from totalplace.count.bottomup import COUNTED_ONCE, LINES, UNCLASSIFIED, choose_year
 from totalplace.store.connection import StoreConnection, has_table
 from totalplace.workspace import Workspace

@@ -1,25 +1,31 @@
 """The place report a board reads: one self-contained HTML file, an XLSX workbook and a PDF.
 
-The HTML inlines its styles, charts (SVG) and every table's CSV (as a data:
-link), so it opens offline, attached to an email, with nothing fetched.
+The report opens with an executive summary, then each section's text, charts and
+the few tables a board reads; the detail tables (and every chart's table) follow
+in an appendix, as they do in the workbook. The HTML inlines its styles, charts
+(SVG) and every table's CSV (as a data: link), so it opens offline, attached to an
+email, with nothing fetched. The PDF is the same HTML printed on A4, each table laid
+out so that no column is narrower than its longest word (`report.layout`).
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from totalplace import __version__, tabular
-from totalplace.report.contents import report_sections
-from totalplace.report.section import Section
-from totalplace.report.tables import Table, cell_text, sheet_rows
-from totalplace.tabular import append_row
+from totalplace.report.contents import PlaceReport, place_report
+from totalplace.report.layout import TableView, kept_whole, view_of
+from totalplace.present.section import Chart, Section
+from totalplace.present.tables import Table
+from totalplace.report.workbook import write_workbook
 from totalplace.workspace import Workspace
 
 
@@ -32,28 +38,63 @@ class ReportFiles:
     sections: int
 
 
-def write_report(workspace: Workspace, folder: Path, pdf: bool = True) -> ReportFiles:
-    """Gather the sections the workspace supports and write the report in every format."""
-    sections = report_sections(workspace)
+@dataclass
+class SectionView:
+    """A section as the report prints it: the tables read in the body, and those put in the appendix."""
+    section: Section
+    charts: list[tuple[Chart, TableView]]
+    tables: list[TableView]
+    appendix: list[TableView] = field(default_factory=list)
+
+
+def write_report(workspace: Workspace, folder: Path, pdf: bool = True, year: str | None = None) -> ReportFiles:
+    """Gather the sections the workspace supports for the year and write the report in every format."""
+    report = place_report(workspace, year)
     folder.mkdir(parents=True, exist_ok=True)
-    html = render_html(workspace.settings.place.name, sections)
+    html = render_html(report)
     html_path = folder / "report.html"
     html_path.write_text(html, encoding="utf-8")
-    csv_dir = write_csvs(sections, folder / "csv")
-    xlsx_path = write_workbook(workspace.settings.place.name, sections, folder / "report.xlsx")
+    csv_dir = write_csvs(report.sections, folder / "csv")
+    xlsx_path = write_workbook(report, folder / "report.xlsx")
     pdf_path = write_pdf(html, folder / "report.pdf") if pdf else None
-    return ReportFiles(html_path, xlsx_path, pdf_path, csv_dir, len(sections))
+    return ReportFiles(html_path, xlsx_path, pdf_path, csv_dir, len(report.sections))
 
 
-def render_html(place_name: str, sections: list[Section]) -> str:
+def section_views(sections: list[Section], names: dict[str, str] | None = None) -> list[SectionView]:
+    """Each section's tables placed: short, narrow ones in the body; chart tables, detail tables and the
+    wide or long ones in the appendix, numbered A1, A2, ... in reading order."""
+    views = []
+    for section in sections:
+        tables = [view_of(table, names) for table in section.tables]
+        body = [v for v in tables if v.fits_body]
+        in_body = {id(v.table): v for v in body}  # a chart's table the body shows already points there
+        charts = [(chart, in_body.get(id(chart.table)) or view_of(chart.table, names)) for chart in section.charts]
+        moved = [v for v in tables if not v.fits_body]
+        views.append(SectionView(section, charts, body, [v for _, v in charts if id(v.table) not in in_body] + moved
+                                 + [view_of(table, names) for table in section.appendix]))
+    number = 0
+    for view in views:
+        for table in view.appendix:
+            number += 1
+            table.number = f"A{number}"
+    for view in views:
+        for table in [v for _, v in view.charts] + view.tables + view.appendix:
+            table.anchor = f"{view.section.id}--{table_slug(table.table)}"
+    return views
+
+
+def render_html(report: PlaceReport) -> str:
     environment = Environment(loader=PackageLoader("totalplace.report"), autoescape=select_autoescape(["j2"]))
-    environment.filters["cell"] = cell_text
+    environment.filters["whole"] = kept_whole
     environment.filters["csv_href"] = csv_data_uri
     environment.filters["slug"] = table_slug
     environment.filters["svg_src"] = svg_data_uri
+    environment.filters["css_string"] = css_string
+    views = section_views(report.sections, report.names)
     return environment.get_template("report.html.j2").render(
-        place=place_name, sections=sections,
-        generated=datetime.now(timezone.utc).strftime("%d %B %Y %H:%M UTC"), version=__version__,
+        place=report.place, year=report.year, summary=report.summary,
+        body=[v for v in views if v.section.has_body], views=views,
+        generated=datetime.now(timezone.utc).strftime("%d %B %Y"), version=__version__,
     )
 
 
@@ -68,35 +109,10 @@ def write_pdf(html: str, path: Path) -> Path:
 def write_csvs(sections: list[Section], folder: Path) -> Path:
     """Every table of the report as its own CSV file, named after its section and title."""
     folder.mkdir(parents=True, exist_ok=True)
-    for section, table in _all_tables(sections):
-        (folder / f"{section.id}--{table_slug(table)}.csv").write_text(csv_text(table), encoding="utf-8")
-    return folder
-
-
-def write_workbook(place_name: str, sections: list[Section], path: Path) -> Path:
-    """One sheet per table (real numbers, money to pence), a contents sheet and a provenance sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    contents = book.active
-    contents.title = "contents"
-    append_row(contents, [f"{place_name}: the place report"])
-    contents["A1"].font = Font(bold=True, size=14)
-    append_row(contents, ["sheet", "section", "table"])
-    used: set[str] = {"contents", "provenance"}
-    for section, table in _all_tables(sections):
-        name = _sheet_name(f"{section.id} {table_slug(table)}", used)
-        append_row(contents, [name, section.title, table.title])
-        sheet_rows(book.create_sheet(name), table)
-    provenance = book.create_sheet("provenance")
-    append_row(provenance, ["section", "source, method and confidence"])
     for section in sections:
-        for line in section.provenance:
-            append_row(provenance, [section.title, line])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+        for table in section.all_tables():
+            (folder / f"{section.id}--{table_slug(table)}.csv").write_text(csv_text(table), encoding="utf-8")
+    return folder
 
 
 def csv_text(table: Table) -> str:
@@ -113,20 +129,10 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+def css_string(text: str) -> Markup:
+    """Text to put inside a quoted CSS string (the page headers): quotes and backslashes escaped, no tags."""
+    return Markup(re.sub(r'(["\\])', r"\\\1", text).replace("<", "\\3c "))
+
+
 def table_slug(table: Table) -> str:
     return re.sub(r"[^a-z0-9]+", "-", table.title.lower()).strip("-")[:60] or "table"
-
-
-def _all_tables(sections: list[Section]) -> list[tuple[Section, Table]]:
-    return [(s, t) for s in sections for t in [c.table for c in s.charts] + s.tables]
-
-
-def _sheet_name(wanted: str, used: set[str]) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
-    base = re.sub(r"[\[\]:*?/\\]", "-", wanted)[:28]
-    name, number = base, 2
-    while name.lower() in used:
-        name, number = f"{base[:26]}~{number}", number + 1
-    used.add(name.lower())
-    return name
-

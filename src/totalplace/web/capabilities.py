@@ -2,7 +2,7 @@
 library), appraisals, deal, estate.
 
 Each capability hands the place report `report_sections(workspace) -> list[Section]`
-(`report.section`): paragraphs, charts with their tables, tables and provenance.
+(`present.section`): paragraphs, charts with their tables, tables and provenance.
 The web shows exactly those sections, so a page never computes a figure the
 capability does not return. They are made once per store generation.
 """
@@ -17,8 +17,8 @@ from fastapi import HTTPException
 
 from totalplace.count import headline, topdown
 from totalplace.errors import InputError
-from totalplace.report.section import Section
-from totalplace.report.tables import Table
+from totalplace.present.section import Section
+from totalplace.present.tables import Table
 from totalplace.store.connection import connect
 from totalplace.web.charts import drawn
 from totalplace.web.figures import Store
@@ -90,8 +90,8 @@ def sections(store: Store, capability: Capability) -> list[Section]:
 
 
 def tables_of(section: Section) -> list[Table]:
-    """A section's tables in reading order: each chart's table, then the others."""
-    return [chart.table for chart in section.charts] + list(section.tables)
+    """A section's tables in reading order: each chart's table, then the others (the report's detail ones last)."""
+    return section.all_tables()
 
 
 def table(store: Store, capability: Capability, section_id: str, number: int) -> Table:
@@ -112,7 +112,7 @@ def sections_json(capability: Capability, found: list[Section]) -> dict:
     return {"capability": capability.key, "title": capability.title, "sections": [
         {"id": s.id, "title": s.title, "paragraphs": s.paragraphs,
          "charts": [{"title": c.title, "table": table_json(c.table)} for c in s.charts],
-         "tables": [table_json(t) for t in s.tables], "provenance": s.provenance} for s in found]}
+         "tables": [table_json(t) for t in s.tables + s.appendix], "provenance": s.provenance} for s in found]}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The pages' charts: the report's own matplotlib charts (`report.charts`), drawn one at a time.
+"""The pages' charts: the report's own matplotlib charts (`present.charts`), drawn one at a time.
 
 pyplot keeps global state, and the app serves requests from many threads.
 """
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
 
-from totalplace.report import charts
+from totalplace.present import charts
 
 _draw_lock = threading.Lock()
 T = TypeVar("T")

@@ -4,7 +4,7 @@ Nothing here computes a figure of its own: counts come from `count.bottomup`,
 files, coverage and rejections from `count.coverage`. This module only opens
 the store for the web, caches results until the store changes (an upload bumps
 the generation), narrows row-level data to what a role may see, and turns the
-results into `report.tables.Table`s so a page, its CSV and its API share one source.
+results into `present.tables.Table`s so a page, its CSV and its API share one source.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from totalplace import display
 from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count, CountRow
 from totalplace.errors import InputError
-from totalplace.report.tables import Table
+from totalplace.present.tables import Table
 from totalplace.store.connection import StoreConnection, connect, fetch_aggregate
 from totalplace.web.auth import Principal
 from totalplace.web.inline import may_block

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from totalplace import display
-from totalplace.report.tables import Table, cell_text, plain_value
+from totalplace.present.tables import Table, cell_text, plain_value
 from totalplace.tabular import csv_text, is_number
 from totalplace.web.auth import TOKEN_DAYS, csrf_token, current_principal
 
@@ -25,19 +23,14 @@ STATIC = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
-# Columns whose exact decimals are money (others, such as rates or ratios, show as plain numbers).
-_MONEY_WORDS = re.compile(r"amount|money|£|total|cost|spend|saving|budget|npv|pv\b|value|benefit|price", re.I)
-
-
-def page_cell(value, column: str = "") -> str:
-    """A table cell on a page: money in pounds, shares in per cent, counts with thousands, codes as they are."""
+def page_cell(value, column: str = "", precision: str = display.PENNY) -> str:
+    """A table cell on a page: money in pounds (at the table's precision), shares in per cent, counts with
+    thousands, other numbers as they are (`display.cell`)."""
     if value is None:
         return "suppressed" if column in ("amount", "lines", "share", "£ per head") else ""
-    if isinstance(value, Decimal) and _MONEY_WORDS.search(column):
-        return display.money(value)
-    if isinstance(value, int) and not isinstance(value, bool) and column not in ("row", "year"):
-        return f"{value:,}"
-    return cell_text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and column in ("row", "year"):
+        return str(value)
+    return cell_text(value, precision)
 
 
 def inline_svg(svg: str) -> Markup:

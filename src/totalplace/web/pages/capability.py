@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 
-from totalplace.report.section import Section
+from totalplace.present.section import Section
 from totalplace.web import capabilities
 from totalplace.web.auth import current_principal, require
 from totalplace.web.capabilities import Capability
@@ -57,7 +57,7 @@ def _views(capability: Capability, found: list[Section]) -> list[dict]:
     for section in found:
         paths = [capabilities.csv_path(capability, section, n) for n in range(len(capabilities.tables_of(section)))]
         views.append({"section": section, "charts": list(zip(section.charts, paths)),
-                      "tables": list(zip(section.tables, paths[len(section.charts):]))})
+                      "tables": list(zip(section.tables + section.appendix, paths[len(section.charts):]))})
     return views
 
 

@@ -8,6 +8,7 @@ takes figures already computed and only draws them.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -25,7 +26,11 @@ PALETTE = ["#1d70b8", "#f47738", "#00703c", "#d4351c", "#4c2c92", "#f499be", "#2
            "#5694ca", "#85994b", "#912b88", "#6f72af", "#505a5f", "#ffdd00"]
 TEXT = "#0b0c0c"
 plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 9,
-                     "svg.hashsalt": "totalplace"})  # text stays text; ids are stable between runs
+                     "legend.fontsize": 8.5, "svg.hashsalt": "totalplace"})  # text stays text; ids stable between runs
+# Charts are drawn at the size they are printed: a portrait A4 page is 7.1 inches across inside its margins,
+# a landscape one 10.5, so no label shrinks below the 8 points it is set in.
+PAGE_WIDTH, WIDE_PAGE_WIDTH = 6.8, 10.2
+LABEL = 8
 
 
 def svg_of(figure: Figure) -> str:
@@ -38,21 +43,24 @@ def svg_of(figure: Figure) -> str:
 
 
 def money_axis_label(value: float, _position: int | None = None) -> str:
-    """£ with k/m/bn, the way finance papers label an axis."""
+    """£ with k/m/bn, the way finance papers label an axis: -£1.5m, £250k, £0."""
+    sign = "-" if value < 0 else ""
     for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if abs(value) >= size:
-            return f"£{value / size:,.1f}{suffix}"
-    return f"£{value:,.0f}"
+            scaled = abs(value) / size
+            return f"{sign}£{scaled:,.0f}{suffix}" if scaled >= 1000 else f"{sign}£{scaled:.3g}{suffix}"
+    return f"{sign}£{abs(value):,.0f}"
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[Decimal | float], title: str = "",
               money: bool = True) -> str:
-    """Horizontal bars, largest at the top: the usual way to read a breakdown."""
-    height = 0.6 + 0.28 * max(len(labels), 1)
-    figure, axes = plt.subplots(figsize=(7.5, height))
+    """Horizontal bars, largest at the top: the usual way to read a breakdown. Long labels wrap, never cut."""
+    wrapped = [wrap(label, 32) for label in labels]
+    height = 0.7 + 0.2 * sum(max(1, label.count("\n") + 1) for label in wrapped) + 0.08 * len(labels)
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, height))
     positions = range(len(labels))
     axes.barh(list(positions), [float(v) for v in values], color=PALETTE[0])
-    axes.set_yticks(list(positions), [_shorten(label) for label in labels])
+    axes.set_yticks(list(positions), wrapped)
     axes.invert_yaxis()
     if money:
         axes.xaxis.set_major_formatter(FuncFormatter(money_axis_label))
@@ -63,15 +71,15 @@ def bar_chart(labels: Sequence[str], values: Sequence[Decimal | float], title: s
 def line_chart(years: Sequence[str], series: dict[str, Sequence[Decimal | float | None]], title: str = "",
                breaks: Sequence[str] = ()) -> str:
     """Lines over the years (a gap where a value is missing), with dashed verticals where a series breaks."""
-    figure, axes = plt.subplots(figsize=(7.5, 3.2))
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.4))
     positions = list(range(len(years)))
     for index, (name, values) in enumerate(series.items()):
         axes.plot(positions, [float(v) if v is not None else float("nan") for v in values], marker="o",
-                  markersize=3, color=PALETTE[index % len(PALETTE)], label=_shorten(name, 40))
+                  markersize=3, color=PALETTE[index % len(PALETTE)], label=wrap(name, 36))
     for year in breaks:
         axes.axvline(years.index(year) - 0.5, color="#505a5f", linestyle="--", linewidth=0.8)
         axes.text(years.index(year) - 0.45, 1.0, "new release", transform=axes.get_xaxis_transform(),
-                  fontsize=7, va="top", color="#505a5f")
+                  fontsize=LABEL, va="top", color="#505a5f")
     axes.set_xticks(positions, list(years), rotation=45, ha="right")
     axes.yaxis.set_major_formatter(FuncFormatter(money_axis_label))
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
@@ -82,11 +90,11 @@ def line_chart(years: Sequence[str], series: dict[str, Sequence[Decimal | float 
 def stacked_share_bar(labels: Sequence[str], values: Sequence[Decimal | float], title: str = "") -> str:
     """One bar split into shares (e.g. the sliding scale of control), labelled with each share."""
     total = float(sum(float(v) for v in values)) or 1.0
-    figure, axes = plt.subplots(figsize=(7.5, 1.6))
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 1.9))
     left = 0.0
     for index, (label, value) in enumerate(zip(labels, values)):
         share = float(value) / total
-        axes.barh([0], [share], left=left, color=PALETTE[index % len(PALETTE)], label=_shorten(label, 40))
+        axes.barh([0], [share], left=left, color=PALETTE[index % len(PALETTE)], label=wrap(label, 40))
         if share >= 0.06:
             axes.text(left + share / 2, 0, f"{share:.0%}", ha="center", va="center", color="white", weight="bold")
         left += share
@@ -109,16 +117,18 @@ def flow_chart(links: Sequence[tuple[str, str, Decimal | float]], stages: Sequen
     columns = _flow_columns(links, depth, len(stages))
     scale = _money_scale(columns)
     spans = _place_nodes(columns, scale)
-    figure, axes = plt.subplots(figsize=(9, 5.5))
+    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 5.4))
     _draw_bands(axes, links, spans, depth, scale)
     last = len(stages) - 1
     for stage, column in enumerate(columns):
+        labels = [wrap(name, 20) for name, _size in column]
+        middles = [(spans[name][0] + spans[name][1]) / 2 for name, _size in column]
         for name, _size in column:
             bottom, top = spans[name]
             axes.add_patch(Rectangle((stage - 0.02, bottom), 0.04, top - bottom, color=TEXT))
-            if top - bottom > 0.012:  # too thin a node would print labels over each other
-                _node_label(axes, name, stage, (bottom + top) / 2, first=stage == 0)
-    axes.set_xlim(-0.9, last + 0.9)
+        for label, middle, placed in zip(labels, middles, _spread(middles, [_lines(t) * LINE for t in labels])):
+            _node_label(axes, label, stage, middle, placed, first=stage == 0)
+    axes.set_xlim(-1.05, last + 1.05)
     axes.set_ylim(0, 1.02)
     axes.set_xticks(range(len(stages)), list(stages))
     axes.set_yticks([])
@@ -128,10 +138,37 @@ def flow_chart(links: Sequence[tuple[str, str, Decimal | float]], stages: Sequen
     return svg_of(figure)
 
 
-def _node_label(axes, name: str, stage: int, middle: float, first: bool) -> None:
-    """First-stage labels sit left of their node; later ones right of it, on a pale box over the bands."""
-    axes.text(stage - 0.04 if first else stage + 0.04, middle, _shorten(name, 30), va="center",
-              ha="right" if first else "left", fontsize=7.5, color=TEXT,
+LINE = 0.03  # the height of a line of label text, in the flow chart's units (its full height is 1.02)
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + 1
+
+
+def _spread(middles: list[float], heights: list[float]) -> list[float]:
+    """Where each label goes: beside its node, moved down just enough not to overlap the one above,
+    then up again just enough for the lowest to stay inside the chart."""
+    placed: list[float] = []
+    floor = 1.02
+    for middle, height in zip(middles, heights):
+        placed.append(min(middle, floor - height / 2))
+        floor = placed[-1] - height / 2
+    ceiling = 0.0
+    for index in reversed(range(len(placed))):
+        placed[index] = max(placed[index], ceiling + heights[index] / 2)
+        ceiling = placed[index] + heights[index] / 2
+    return placed
+
+
+def _node_label(axes, text: str, stage: int, middle: float, placed: float, first: bool) -> None:
+    """First-stage labels sit left of their node; later ones right of it, on a pale box over the bands.
+    A long name wraps over lines, never cut; a label moved off its node to make room points back to it."""
+    side = -1 if first else 1
+    x = stage + side * (0.1 if abs(placed - middle) > 0.005 else 0.04)
+    if abs(placed - middle) > 0.005:
+        axes.plot([stage + side * 0.03, x], [middle, placed], color="#505a5f", linewidth=0.5)
+    axes.text(x, placed, text, va="center", ha="right" if first else "left", fontsize=LABEL, color=TEXT,
+              linespacing=1.0,
               bbox=None if first else {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1})
 
 
@@ -216,5 +253,6 @@ def _plain_axes(axes, title: str) -> None:
         axes.set_title(title, loc="left", fontsize=10, color=TEXT)
 
 
-def _shorten(label: str, width: int = 48) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+def wrap(label: str, width: int) -> str:
+    """A label over as many lines as it needs, none longer than `width` characters (a longer word stays whole)."""
+    return "\n".join(textwrap.wrap(label, width, break_long_words=False, break_on_hyphens=False)) or label

@@ -16,8 +16,9 @@ from typing import IO, Callable
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from totalplace import display
 from totalplace.errors import InputError
-from totalplace.tabular import append_row, write_csv
+from totalplace.tabular import Number, append_row, write_csv
 
 
 class Format(StrEnum):
@@ -27,30 +28,58 @@ class Format(StrEnum):
     xlsx = "xlsx"
 
 
+class Reasons(tuple):
+    """A row's explanations (the likely causes of a gap, say): said once as numbered notes under the table,
+    each row pointing to its notes by number; in a CSV or a workbook, the words themselves."""
+
+
 @dataclass
 class Table:
+    """Figures in rows. Money is a Decimal (exact in every file); how people see it is the table's `precision`:
+    to the penny for ledgers, rounded for apportioned and modelled figures (`precisions` by column where a
+    table holds both). Codes stay in CSV and JSON columns of their own: a table whose second column is "name"
+    holds codes in its first (people read the names under the first column's heading), and the columns named
+    in `codes` are left out of what people read."""
     title: str
     columns: list[str]
     rows: list[list]
     notes: list[str] = field(default_factory=list)
+    precision: str = display.PENNY
+    precisions: dict[str, str] = field(default_factory=dict)
+    codes: tuple[str, ...] = ()
+
+    @property
+    def named(self) -> bool:
+        return len(self.columns) > 1 and self.columns[1] == "name"
+
+    def precision_of(self, column: int) -> str:
+        return self.precisions.get(self.columns[column], self.precision)
+
+    def for_people(self) -> tuple[list[str], list[list], list[str]]:
+        """The columns and rows people read, and each column's precision: no code columns, and in a named
+        table the names under the first column's heading."""
+        shown = [i for i, column in enumerate(self.columns) if column not in self.codes]
+        if self.named:
+            shown.remove(1)
+        values = [1 if i == 0 and self.named else i for i in shown]
+        return ([self.columns[i] for i in shown], [[row[i] for i in values] for row in self.rows],
+                [self.precision_of(i) for i in values])
 
 
-def cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, float):
-        return f"{value:.1%}"
-    return str(value)
+def cell_text(value, precision: str = display.PENNY) -> str:
+    return display.cell(value, precision)
 
 
 def plain_value(value):
-    """A value for JSON: money exact, as text with pence (CSV cells: `tabular.csv_value`)."""
+    """A value for JSON: money exact, as text with pence; other numbers exact (CSV cells: `tabular.csv_value`)."""
+    if isinstance(value, Number):
+        return str(value)
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, float):
         return round(value, 6)
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -163,14 +192,15 @@ def write_xlsx_sheets(sections: dict[str, Table], path: Path) -> None:
 
 def _print_rich(table: Table, console: Console) -> None:
     view = RichTable(title=table.title, title_justify="left")
+    columns, rows, precisions = table.for_people()
     numeric = [
-        any(isinstance(row[i], (Decimal, int, float)) and not isinstance(row[i], bool) for row in table.rows)
-        for i in range(len(table.columns))
+        any(isinstance(row[i], (Decimal, int, float)) and not isinstance(row[i], bool) for row in rows)
+        for i in range(len(columns))
     ]
-    for name, right in zip(table.columns, numeric):
+    for name, right in zip(columns, numeric):
         view.add_column(name, justify="right" if right else "left", overflow="fold")
-    for row in table.rows:
-        view.add_row(*(cell_text(v) for v in row))
+    for row in rows:
+        view.add_row(*(cell_text(v, p) for v, p in zip(row, precisions)))
     console.print(view)
     for note in table.notes:
         console.print(note, highlight=False)
@@ -191,9 +221,27 @@ def write_xlsx(table: Table, path: Path) -> None:
     book.save(path)
 
 
-def sheet_rows(sheet, table: Table) -> None:
-    """The table's title, header and rows on a worksheet: real numbers, money to pence, shares as %."""
+def sheet_rows(sheet, table: Table, names: dict[str, str] | None = None) -> None:
+    """The table on a worksheet: its title, a frozen header row, numbers stored as numbers with their
+    formats (£, %, counts, ratios), codes by their `names`, and columns as wide as what they hold."""
+    columns, rows, precisions = table.for_people()
+    if names:
+        rows = [[display.named(v, names) if isinstance(v, str) else v for v in row] for row in rows]
+    headings = [display.column_title(c) for c in columns]
     append_row(sheet, [table.title], bold=True)
-    append_row(sheet, table.columns, bold=True)
-    for row in table.rows:
+    append_row(sheet, headings, bold=True)
+    for row in rows:
         append_row(sheet, row, money=True, shares=True)
+    sheet.freeze_panes = "A3"
+    for index, (heading, precision) in enumerate(zip(headings, precisions)):
+        longest = max([len(heading)] + [len(cell_text(row[index], precision)) for row in rows])
+        sheet.column_dimensions[_column_letter(index + 1)].width = min(longest, WIDEST_COLUMN) + 2
+
+
+WIDEST_COLUMN = 60  # characters: longer text wraps to the next line in Excel rather than running on
+
+
+def _column_letter(number: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(number)
