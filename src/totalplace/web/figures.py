@@ -22,7 +22,7 @@ from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count, CountRow
 from totalplace.errors import InputError
 from totalplace.present.tables import Table
-from totalplace.store.connection import StoreConnection, connect, fetch_aggregate
+from totalplace.store.connection import StoreConnection, connect
 from totalplace.web.auth import Principal
 from totalplace.web.inline import may_block
 from totalplace.workspace import Workspace, open_workspace
@@ -351,7 +351,7 @@ def overview(store: Store, year: str | None) -> Overview:
         themes = breakdown(store, "theme", fiscal_year)
         with store.cursor() as cur:
             months = coverage.month_coverage(cur)
-            files, rejected = fetch_aggregate(cur, "SELECT count(*), coalesce(sum(rows_rejected), 0) FROM source_file")
+            balances = coverage.file_balances(cur)
         gaps = [(m.agency_id, m.month) for m in months if m.gap]
-        return Overview(fiscal_year, agencies, themes, gaps, files, rejected)
+        return Overview(fiscal_year, agencies, themes, gaps, len(balances), sum(b.rows_rejected for b in balances))
     return store.cached(("overview", fiscal_year), compute)
