@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test test-fast bench bench-national clean
+.PHONY: demo test test-fast typecheck bench bench-national clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh
 
-# The browser tests drive Debian's chromium; the Spark parity tests need Java 17;
-# the PostgreSQL tests start their own throwaway server.
-test: $(STAMP)
+# mypy's default checks on src/totalplace, as [tool.mypy] in pyproject.toml sets them (cached in .mypy_cache).
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
+# Type checking first; then the browser tests drive Debian's chromium, the Spark parity tests
+# need Java 17, and the PostgreSQL tests start their own throwaway server.
+test: $(STAMP) typecheck
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-java.sh
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

@@ -180,6 +180,8 @@ def test_a_workbook_journey_costs_the_same_as_the_yaml(workspace):
     ({"unit_cost": "police.arest"}, r"step 1: field unit_cost: unknown unit-cost code 'police.arest'"),
     ({"agency": "Police"}, r"step 1: field agency: 'Police' is not an agency id"),
     ({"without": ["money"]}, r"step 1: field without: 'money': a need is one of income, housing, treatment"),
+    ({"without": 5}, r"step 1: field without: 5 is not a list of needs \(income, housing, treatment\)"),
+    ({"without": ["income", 7]}, r"step 1: field without: '7': a need is one of income, housing, treatment"),
     ({"agency": " "}, r"step 1: field agency: .*must not be empty"),
     ({"colour": "red"}, r"step 1: field colour: unknown key 'colour'"),
     ({"unit_cost": 5, "price_year": "1990-91"}, r"step 1: field price_year: .*no GDP deflator for 1990-91"),

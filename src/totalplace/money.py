@@ -58,8 +58,7 @@ def format_money(amount: Decimal | float | None, missing: str = "n/a", places: i
     """
     if amount is None:
         return missing
-    size = abs(Decimal(amount)) if rounded else abs(amount)
-    text = _rounded_pounds(size) if rounded else f"£{size:,.{places}f}"
+    text = _rounded_pounds(abs(Decimal(amount))) if rounded else f"£{abs(amount):,.{places}f}"
     return "-" + text if amount < 0 else text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from totalplace.errors import InputError
 
@@ -39,9 +39,9 @@ NATIONAL_BODIES = (
 )
 
 
-def data_path(name: str):
-    """The path of a file shipped in totalplace/data."""
-    return resources.files("totalplace") / "data" / name
+def data_path(name: str) -> Path:
+    """The path of a file shipped in totalplace/data (the package is installed as files, never zipped)."""
+    return Path(__file__).parent / "data" / name
 
 
 @cache

@@ -258,6 +258,7 @@ def resolve_terms(intervention: Intervention, context: Context, overrides: dict[
         if outcome.unit_cost is not None:
             found = context.unit_value(outcome.unit_cost, intervention.price_year)
         else:
+            assert outcome.unit_value is not None, f"{where}: neither unit_cost nor unit_value"  # Outcome._valued_once
             found = LibraryValue(outcome.unit_value, outcome.source or "given in the intervention file")
         agency, agency_from = gaining_agency(intervention, outcome, found, where)
         value, source = overrides.get(f"outcome:{outcome.id}.unit_value", found.value), found.source

@@ -169,13 +169,19 @@ class Distribution(StrictInput):
             raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is greater than max {self.max}")
-        if self.dist == "triangular" and not self.min <= self.mode <= self.max:
+        if self.dist == "triangular" and not self._given("min") <= self._given("mode") <= self._given("max"):
             raise ValueError(f"mode {self.mode} is outside min {self.min} .. max {self.max}")
         if self.sd is not None and self.sd < 0:
             raise ValueError(f"sd {self.sd} is negative")
-        if self.dist == "beta" and (self.alpha <= 0 or self.beta <= 0):
+        if self.dist == "beta" and (self._given("alpha") <= 0 or self._given("beta") <= 0):
             raise ValueError("beta needs alpha > 0 and beta > 0")
         return self
+
+    def _given(self, name: str) -> Decimal:
+        """A parameter this distribution needs (`_shape` refused the distribution without it)."""
+        value = getattr(self, name)
+        assert value is not None, f"a {self.dist} distribution without its {name}"
+        return value
 
 
 class Tracking(StrictInput):

@@ -70,7 +70,7 @@ def summary_table(appraisal: Appraisal) -> Table:
     iv = appraisal.intervention
     payback = "not within the horizon" if s.payback_year is None else \
         f"year {s.payback_year} ({iv.year_label(s.payback_year)})"
-    rows = [
+    rows: list[list[object]] = [
         ["PV costs (all, after optimism bias)", pence(s.pv_costs), "capital + revenue + in kind"],
         ["PV fiscal benefits", pence(s.pv_fiscal), "to public budgets, cashable and not"],
         ["  of which cashable", pence(s.pv_cashable), "money a budget can take out"],
@@ -107,7 +107,7 @@ def attribution_note(appraisal: Appraisal) -> str:
     """Which sense of attribution each line used, so a reader from SROI is not misled."""
     iv = appraisal.intervention
     used = {"the intervention": iv.attribution_sense} | {o.id: o.attribution_sense for o in iv.outcomes}
-    said = {}
+    said: dict[str, list[str]] = {}
     for line, sense in used.items():
         if sense is not None:
             said.setdefault(sense, []).append(line)

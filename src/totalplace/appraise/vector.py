@@ -52,13 +52,16 @@ def vector_model(appraisal: Appraisal) -> VectorModel:
     benefit_map = np.zeros((len(terms), len(agencies)))
     for o, t in enumerate(terms):
         if t.outcome.kind == BenefitKind.fiscal:
+            assert t.agency is not None, f"fiscal outcome {t.outcome.id} lands in no budget"  # engine.gaining_agency
             benefit_map[o, column[t.agency]] = 1.0
     schedules = {name: np.array([float(f) for f in s.factors(intervention.horizon)])
                  for name, s in appraisal.context.schedules.items()}
     costs = [f for f in appraisal.flows if f.side == "cost"]
+    cost_agency = [f.agency for f in costs if f.agency is not None]
+    assert len(cost_agency) == len(costs), "every cost is borne by an agency"
     cost_map = np.zeros((len(costs), len(agencies)))
-    for c, flow in enumerate(costs):
-        cost_map[c, column[flow.agency]] = 1.0
+    for c, agency in enumerate(cost_agency):
+        cost_map[c, column[agency]] = 1.0
     return VectorModel(
         horizon=intervention.horizon, cohort=float(intervention.cohort), engagement=float(intervention.engagement),
         outcome_ids=[t.outcome.id for t in terms], fields=fields, own=own,
@@ -67,7 +70,7 @@ def vector_model(appraisal: Appraisal) -> VectorModel:
         factors=np.array([schedules[t.schedule] for t in terms]).reshape(len(terms), intervention.horizon),
         kind=np.array([t.outcome.kind.value for t in terms]), benefit_map=benefit_map,
         cost_pv=np.array([float(f.pv) for f in costs]), cost_map=cost_map,
-        cost_agency=[f.agency for f in costs], agencies=agencies,
+        cost_agency=cost_agency, agencies=agencies,
     )
 
 
@@ -139,19 +142,25 @@ def domain(key: str) -> tuple[float, float]:
 
 def _draw(spec: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
     f = {k: (None if v is None else float(v)) for k, v in spec.model_dump().items() if k != "dist"}
+
+    def given(name: str) -> float:  # a parameter the distribution needs (model.Distribution requires it)
+        value = f[name]
+        assert value is not None, f"a {spec.dist} distribution without its {name}"
+        return value
+
     if spec.dist == "triangular":
         if f["min"] == f["max"]:
-            return np.full(n, f["min"])
-        return rng.triangular(f["min"], f["mode"], f["max"], n)
+            return np.full(n, given("min"))
+        return rng.triangular(given("min"), given("mode"), given("max"), n)
     if spec.dist == "uniform":
-        return rng.uniform(f["min"], f["max"], n)
+        return rng.uniform(given("min"), given("max"), n)
     if spec.dist == "normal":
-        values = rng.normal(f["mean"], f["sd"], n)
+        values = rng.normal(given("mean"), given("sd"), n)
         return np.clip(values, f["min"] if f["min"] is not None else -np.inf,
                        f["max"] if f["max"] is not None else np.inf)
     low = f["min"] if f["min"] is not None else 0.0
     high = f["max"] if f["max"] is not None else 1.0
-    return low + (high - low) * rng.beta(f["alpha"], f["beta"], n)
+    return low + (high - low) * rng.beta(given("alpha"), given("beta"), n)
 
 
 def sample(appraisal: Appraisal, n: int, seed: int) -> dict[str, np.ndarray]:

@@ -175,7 +175,7 @@ class Rules:
         """
         if name not in self.suppliers:
             kind, rule, gss_code = self.bodies.recognise(name)
-            agency = self.agency_by_name.get(normalised_name(name)) or self.agency_by_area.get(gss_code)
+            agency = self.agency_by_name.get(normalised_name(name)) or (self.agency_by_area.get(gss_code) if gss_code else None)
             if agency and not kind:
                 kind, rule = self.agency_kind[agency], f"agency of this count: {agency}"
             self.suppliers[name] = (kind, rule, agency)

@@ -63,7 +63,9 @@ def ask_show(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
              output: OutputOption = None) -> None:
     """One ask: its evidence now and at submission, the three conditions, flags and history."""
     ws = open_workspace(workspace)
-    r = next((r for r in review(ws) if r.ask.id == ask_id), None) or load_register(ws).ask(ask_id)
+    register = load_register(ws)
+    register.ask(ask_id)  # an unknown id: the register's error lists the asks it has
+    r = next(r for r in review(ws, register=register) if r.ask.id == ask_id)
     rows = [[e.link, e.figure.label if e.figure else "MISSING", e.figure.amount if e.figure else None,
              e.submitted, "CHANGED" if e.changed else ("MISSING: " + e.missing if e.missing else "ok"),
              e.figure.basis if e.figure else ""] for e in r.evidence]
@@ -132,6 +134,7 @@ def ask_submit(ask_id: Annotated[str, typer.Argument(help="The ask's id.")],
     r = submit(ws, ask_id, by or getpass.getuser(), note)
     out.print(f"Ask {ask_id} submitted; evidence recorded:")
     for e in r.evidence:
+        assert e.figure is not None, f"{e.link}: submitted with its evidence missing"  # submit refuses that
         out.print(f"  {e.link}: {e.figure.label}: {format_money(e.figure.amount)}", highlight=False)
 
 

@@ -4,6 +4,7 @@ registers) and `totalplace provision --theme`."""
 from __future__ import annotations
 
 from contextlib import closing
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +43,7 @@ def load(workspace: WorkspaceOption = Path(".")) -> None:
         streams = funding_streams.load(con, ws)
     if not streams:
         raise InputError(f"{ws.root}: no funding_streams.csv or funding_streams.xlsx (see docs/funding_streams.md)")
-    total = sum(s.amount for s in streams)
+    total = sum((s.amount for s in streams), Decimal(0))
     out.print(f"loaded {len(streams)} funding streams, {format_money(total)}, from {streams[0].path}", highlight=False)
 
 

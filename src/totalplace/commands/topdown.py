@@ -7,6 +7,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 
 from totalplace.classify import control
@@ -21,7 +22,7 @@ from totalplace.count import trend as trending
 from totalplace.errors import InputError
 from totalplace.money import format_money, per_head
 from totalplace.present.tables import Format, Table, emit
-from totalplace.store.connection import Store, connect, writable
+from totalplace.store.connection import StoreConnection, connect, writable
 from totalplace.workspace import Workspace, open_workspace
 
 app = typer.Typer(help="The top-down count: HM Treasury's CRA brought down to the place.", no_args_is_help=True)
@@ -34,18 +35,22 @@ AreaOption = Annotated[
 
 
 @contextmanager
-def _open(workspace: Path, write: bool = False) -> Iterator[tuple[Workspace, Store]]:
-    """The workspace and its store, closed again whatever happens (a failed command must not hold the file).
+def _open(workspace: Path) -> Iterator[tuple[Workspace, StoreConnection]]:
+    """The workspace and its store to read, closed again whatever happens (a failed command must not hold the file).
 
-    Reading, it is the workspace's engine (Spark's Parquet store on Spark): the
+    It is the workspace's engine (Spark's Parquet store on Spark): the
     top-down count keeps its apportionment in temporary tables, which either allows.
     """
     ws = open_workspace(workspace)
-    if write:
-        with writable(ws) as con:
-            yield ws, con
-        return
     with closing(connect(ws, read_only=True)) as con:
+        yield ws, con
+
+
+@contextmanager
+def _open_writable(workspace: Path) -> Iterator[tuple[Workspace, duckdb.DuckDBPyConnection]]:
+    """The workspace and its store to change (the embedded database), closed again whatever happens."""
+    ws = open_workspace(workspace)
+    with writable(ws) as con:
         yield ws, con
 
 
@@ -62,7 +67,7 @@ def load(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Read the CRA workbooks in the workspace's cra/ folder into the store, normalised."""
-    with _open(workspace, write=True) as (ws, con):
+    with _open_writable(workspace) as (ws, con):
         result = topdown.load(con, ws, files, lambda p: err.print(f"reading {p.name}"))
     for release in result.releases:
         out.print(f"{release.name}: {release.layout}, {release.years[0]} to {release.years[-1]}, "
@@ -222,7 +227,7 @@ def estimate(
     workspace: WorkspaceOption = Path("."), fmt: FormatOption = Format.table, output: OutputOption = None,
 ) -> None:
     """The best-estimate count: agreed ledger figures where they exist, top-down elsewhere (saved in the store)."""
-    with _open(workspace, write=True) as (ws, con):
+    with _open_writable(workspace) as (ws, con):
         year = headlining.headline_year(con, year)
         result = reconciling.best_estimate(con, ws, year)
         reconciling.save(con, ws, result)

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import duckdb
 from rapidfuzz import fuzz, process
 
 from totalplace import display
@@ -31,7 +30,7 @@ from totalplace.count.population import Population, population
 from totalplace.errors import InputError
 from totalplace.money import per_head, to_pennies
 from totalplace.present.tables import Table
-from totalplace.store.connection import fetch_one
+from totalplace.store.connection import StoreConnection, fetch_aggregate
 from totalplace.workspace import Workspace
 
 UNCLASSIFIED = "Unclassified"
@@ -83,7 +82,7 @@ class Count:
 
     @property
     def per_head(self) -> Decimal | None:
-        return per_head(self.total, self.population and self.population.value)
+        return per_head(self.total, self.population.value if self.population else None)
 
     @property
     def part_year(self) -> bool:
@@ -91,11 +90,11 @@ class Count:
         return any(c.part_year for c in self.coverage)
 
 
-def fiscal_years(con: duckdb.DuckDBPyConnection) -> list[str]:
+def fiscal_years(con: StoreConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM spend_line ORDER BY 1").fetchall()]
 
 
-def choose_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str | None:
+def choose_year(con: StoreConnection, year: str | None) -> str | None:
     """The year asked for, 'all' for every year, or by default the latest year loaded."""
     years = fiscal_years(con)
     if not years:
@@ -139,7 +138,7 @@ def figure_filter(by: str, key: str | None, fiscal_year: str | None,
     return " AND ".join([*clauses, narrowing]), [*params, *narrowing_params]
 
 
-def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: str | None = None,
+def count(con: StoreConnection, workspace: Workspace, by: str, year: str | None = None,
           annualise: bool = False, cuts: Mapping[str, str] | None = None) -> Count:
     """Total spending by one dimension, counted once, with £ per head and coverage for a single year.
 
@@ -178,7 +177,7 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace, by: str, year: s
     paid_out = total + passing if by == "transfer" else total
     labels = cofog_codes() if by == "cofog" else {}
     rows = [
-        CountRow(key=key, label=labels.get(key, key), amount=amount, lines=lines, per_head=per_head(amount, pop and pop.value),
+        CountRow(key=key, label=labels.get(key, key), amount=amount, lines=lines, per_head=per_head(amount, pop.value if pop else None),
                  share=float(amount / paid_out) if paid_out else 0.0, counted=not key.startswith(PASS_THROUGH_KEY))
         for key, (amount, lines) in order
     ]
@@ -225,7 +224,7 @@ def count_table(result: Count, workspace: Workspace, title: str, notes: list[str
     return Table(title, columns, rows, notes or [])
 
 
-def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str) -> list[tuple[str, str, Decimal]]:
+def flows(con: StoreConnection, workspace: Workspace, year: str) -> list[tuple[str, str, Decimal]]:
     """Money from each agency to each theme in a year, counted once (agencies by name), for a flow diagram.
 
     A band cannot be negative: an agency's net receipts on a theme stay in the count by theme and agency.
@@ -239,7 +238,7 @@ def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str) -> li
     return [(display.agency_name(workspace, agency), theme, amount) for agency, theme, amount in rows]
 
 
-def figure_key(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = None) -> str:
+def figure_key(con: StoreConnection, by: str, key: str, year: str | None = None) -> str:
     """The key of a figure as the count writes it, for a key a person typed: matched ignoring
     case, and a near miss named ('did you mean'), a key far from any listing the keys."""
     fiscal_year = choose_year(con, year)
@@ -270,12 +269,13 @@ class TracedLine:
     transfer_rule: str | None
 
 
-def trace(con: duckdb.DuckDBPyConnection, by: str, key: str, year: str | None = None,
+def trace(con: StoreConnection, by: str, key: str, year: str | None = None,
           limit: int | None = None, cuts: Mapping[str, str] | None = None) -> tuple[list[TracedLine], Decimal, int]:
     """The source rows behind one figure of a count: file, row and rule; with their sum (narrowed by `cuts`)."""
     fiscal_year = choose_year(con, year)
     where, params = figure_filter(by, key, fiscal_year, cuts)
-    total, lines = fetch_one(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}", params)
+    total, lines = fetch_aggregate(con, f"SELECT coalesce(sum(s.amount), 0), count(*) FROM {LINES} WHERE {where}",
+                                   params)
     rows = con.execute(
         f"""SELECT f.path, s.row_number, s.agency_id,
                    CASE WHEN s.date_precision = 'month' THEN strftime(s.payment_date, '%Y-%m')

@@ -5,14 +5,12 @@ Every figure comes from count.bottomup and count.coverage; ledgers are shown to 
 
 from __future__ import annotations
 
-import duckdb
-
 from totalplace import display
 from totalplace.count import bottomup, coverage, reconcile
 from totalplace.present.charts import bar_chart, flow_chart
 from totalplace.present.section import Chart, Section, year_line
 from totalplace.present.tables import Reasons, Table
-from totalplace.store.connection import connect
+from totalplace.store.connection import StoreConnection, connect
 from totalplace.workspace import Workspace
 
 TOP_ROWS = 12  # a chart reads well up to about a dozen bars; the table beside it has every row
@@ -34,7 +32,7 @@ def report_sections(workspace: Workspace, year: str | None = None) -> list[Secti
         con.close()
 
 
-def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str, said: str) -> Section:
+def _count_section(con: StoreConnection, workspace: Workspace, year: str, said: str) -> Section:
     by_agency = bottomup.count(con, workspace, "agency", year)
     by_theme = bottomup.count(con, workspace, "theme", year)
     by_cofog = bottomup.count(con, workspace, "cofog", year)
@@ -80,7 +78,7 @@ def _count_section(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: s
                    provenance, year=said, appendix=appendix)
 
 
-def _data_section(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> Section:
+def _data_section(con: StoreConnection, workspace: Workspace) -> Section:
     balances = coverage.file_balances(con)
     months = coverage.month_coverage(con)
     years = coverage.agency_years(con)

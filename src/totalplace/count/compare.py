@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
-import duckdb
-
 from totalplace import reference
 from totalplace.classify import control
 from totalplace.count import topdown
@@ -21,6 +19,7 @@ from totalplace.count.drivers import driver_set
 from totalplace.errors import InputError
 from totalplace.ingest.cra import ENGLISH_REGIONS
 from totalplace.money import format_money, per_head
+from totalplace.store.connection import StoreConnection
 from totalplace.workspace import Workspace
 
 PILOT_YEAR = "2009-10"
@@ -47,7 +46,7 @@ class PlaceFigures:
             if self.total else 0.0
 
 
-def places(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, named: dict[str, list[str]],
+def places(con: StoreConnection, workspace: Workspace | None, named: dict[str, list[str]],
            year: str) -> list[PlaceFigures]:
     """Several places' top-down figures, from one apportionment over all their areas."""
     every = sorted({a for areas in named.values() for a in areas})
@@ -68,7 +67,7 @@ def places(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, named: d
     return found
 
 
-def regions(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, names: list[str],
+def regions(con: StoreConnection, workspace: Workspace | None, names: list[str],
             year: str) -> list[PlaceFigures]:
     """Regions (or 'England', all nine English regions) straight from the CRA lines, per head of their people."""
     topdown.require_loaded(con)
@@ -104,7 +103,7 @@ class Comparison:
         return [c.per_head(c.total) for c in self.columns]
 
 
-def compare(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | None,
+def compare(con: StoreConnection, workspace: Workspace, year: str | None,
             others: dict[str, list[str]]) -> Comparison:
     """The place beside its region(s), England and any other places, £ per head by function."""
     fiscal_year = topdown.choose_year(con, year)
@@ -197,7 +196,7 @@ def compared(workspace: Workspace | None, figures: PlaceFigures, shown: list[Pub
     return result
 
 
-def pilots(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, names: list[str] | None = None,
+def pilots(con: StoreConnection, workspace: Workspace | None, names: list[str] | None = None,
            year: str = PILOT_YEAR) -> list[PilotComparison]:
     """Each pilot area's count for the year beside the published figures, with the differences said plainly."""
     fiscal_year = topdown.choose_year(con, year)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import duckdb
-
+from totalplace.store.connection import StoreConnection
 from totalplace.store.schema import PAYMENT_KEY
 
 # How a file (or a sheet of a workbook) is named to a user.
@@ -58,7 +57,7 @@ class LikelyDuplicate:
     places: str  # 'file row; file row'
 
 
-def file_balances(con: duckdb.DuckDBPyConnection) -> list[FileBalance]:
+def file_balances(con: StoreConnection) -> list[FileBalance]:
     rows = con.execute(
         f"""SELECT {FILE_NAME}, agency_id, rows_read, rows_loaded, rows_rejected,
                   money_read, money_loaded, money_rejected,
@@ -82,7 +81,7 @@ class LineFlags:
     redacted_amount: Decimal
 
 
-def line_flags(con: duckdb.DuckDBPyConnection) -> list[LineFlags]:
+def line_flags(con: StoreConnection) -> list[LineFlags]:
     """Per agency: lines at month precision, and lines whose supplier the publisher withheld (both counted)."""
     rows = con.execute(
         """SELECT agency_id,
@@ -95,7 +94,7 @@ def line_flags(con: duckdb.DuckDBPyConnection) -> list[LineFlags]:
     return [LineFlags(*r) for r in rows]
 
 
-def month_coverage(con: duckdb.DuckDBPyConnection) -> list[MonthCoverage]:
+def month_coverage(con: StoreConnection) -> list[MonthCoverage]:
     """Every month from each agency's first to last covered month, with gaps marked."""
     rows = con.execute(
         """WITH spans AS (
@@ -121,7 +120,7 @@ def month_coverage(con: duckdb.DuckDBPyConnection) -> list[MonthCoverage]:
     return [MonthCoverage(*r) for r in rows]
 
 
-def likely_duplicates(con: duckdb.DuckDBPyConnection) -> list[LikelyDuplicate]:
+def likely_duplicates(con: StoreConnection) -> list[LikelyDuplicate]:
     """Every payment found in more than one file, by its content, largest first."""
     rows = con.execute(
         f"""WITH keyed AS (SELECT *, {PAYMENT_KEY} AS payment FROM spend_line),
@@ -146,7 +145,7 @@ class Rejection:
     raw_text: str
 
 
-def rejections(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[Rejection]:
+def rejections(con: StoreConnection, limit: int | None = None) -> list[Rejection]:
     rows = con.execute(
         f"""SELECT {FILE_NAME}, r.row_number, r.column_name, r.reason, r.raw_text
             FROM rejected_row r JOIN source_file f USING (file_id)
@@ -186,7 +185,7 @@ def fiscal_months(fiscal_year: str) -> list[date]:
     return [date(start + (m < 4), m, 1) for m in (*range(4, 13), *range(1, 4))]
 
 
-def agency_years(con: duckdb.DuckDBPyConnection, fiscal_year: str | None = None) -> list[AgencyYear]:
+def agency_years(con: StoreConnection, fiscal_year: str | None = None) -> list[AgencyYear]:
     """Every agency's months covered in a year (every agency of the place, files or none); or, with no year,
     in each year some agency has lines in."""
     agencies = [r[0] for r in con.execute(

@@ -25,13 +25,13 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from totalplace import reference
 from totalplace.classify.rules import check_pattern, read_rule_table
 from totalplace.count.population import fiscal_year_start
 from totalplace.errors import InputError
+from totalplace.store.connection import StoreConnection
 from totalplace.workspace import Workspace
 
 RULE_FILE = "topdown_drivers.csv"
@@ -116,7 +116,7 @@ class DriverSet:
                 return rule.driver, rule.rule_id
         return POPULATION, "default"
 
-    def install(self, con: duckdb.DuckDBPyConnection) -> None:
+    def install(self, con: StoreConnection) -> None:
         """A temporary table driver_value(driver, region, area, fiscal_year, weight)."""
         rows: dict[str, list] = {"driver": [], "region": [], "area": [], "fiscal_year": [], "weight": []}
         for name, table in self.tables.items():
@@ -124,11 +124,13 @@ class DriverSet:
                 if not table.covers(year):
                     continue
                 for area in self.areas:
+                    value = table.value(area.code, year)
+                    assert value is not None, f"{table.path}: no value for {area.code} in {year} (checked before)"
                     rows["driver"].append(name)
                     rows["region"].append(area.region)
                     rows["area"].append(area.code)
                     rows["fiscal_year"].append(year)
-                    rows["weight"].append(int((table.value(area.code, year) * DRIVER_SCALE).to_integral_value()))
+                    rows["weight"].append(int((value * DRIVER_SCALE).to_integral_value()))
         con.register("driver_rows", pa.table(rows))
         con.execute("CREATE OR REPLACE TEMP TABLE driver_value AS "
                     "SELECT driver, region, area, fiscal_year, CAST(weight AS HUGEINT) AS weight FROM driver_rows")

@@ -433,8 +433,8 @@ def report_sections(workspace: Workspace, year: str | None = None) -> list[Secti
     table = measures_table(measures)
     found = flags(streams)
     counts = Table("Funding streams per theme", ["theme", "streams"], [[m.theme, m.streams] for m in measures])
-    flow = Table("Money from funder to recipient to theme", ["from", "to", "amount"],
-                 [[a, b, amount] for a, b, amount in _flow_links(streams)])
+    links = _flow_links(streams)
+    flow = Table("Money from funder to recipient to theme", ["from", "to", "amount"], [list(link) for link in links])
     bases = sorted({s.basis for s in streams})
     findings = [_flag_finding(flag) for flag in found]
     worth = display.money(sum((s.amount for s in streams), Decimal(0)))
@@ -448,7 +448,7 @@ def report_sections(workspace: Workspace, year: str | None = None) -> list[Secti
         ] + ([] if found else ["No theme and client group has several funders paying several recipients."]),
         charts=[Chart("Funding streams per theme", bar_chart([m.theme for m in measures],
                                                               [m.streams for m in measures], money=False), counts),
-                Chart("From funder to recipient to theme", flow_chart(flow.rows, ["funder", "recipient", "theme"]),
+                Chart("From funder to recipient to theme", flow_chart(links, ["funder", "recipient", "theme"]),
                       flow)],
         tables=[flags_table(found)], appendix=[table],
         provenance=[f"Funding streams: {streams[0].path} (basis of the figures: {', '.join(bases)}; rows marked "

@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import duckdb
-
 from totalplace import display
 from totalplace.count import bottomup, compare, reconcile, topdown
 from totalplace.count.coverage import agency_years
 from totalplace.money import format_money, per_head
+from totalplace.store.connection import StoreConnection
 from totalplace.workspace import Workspace
 
 
@@ -105,7 +104,7 @@ def _rounded(amount: Decimal) -> str:
     return display.money(amount, display.ROUNDED)
 
 
-def headline_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:
+def headline_year(con: StoreConnection, year: str | None) -> str:
     """The year asked for; else the latest ledger year loaded; else the latest CRA year."""
     if year:
         return year
@@ -113,7 +112,7 @@ def headline_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:
     return ledger_years[-1] if ledger_years else topdown.choose_year(con, None)
 
 
-def headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | None = None) -> Headline:
+def headline(con: StoreConnection, workspace: Workspace, year: str | None = None) -> Headline:
     """The place's one headline for a year (default: the latest ledger year, else the latest CRA year)."""
     fiscal_year = headline_year(con, year)
     estimate = reconcile.best_estimate(con, workspace, fiscal_year)
@@ -131,7 +130,7 @@ def headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | N
         tuple(m.words for m in estimate.missing), _sources(estimate))
 
 
-def _ledger_parts(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str,
+def _ledger_parts(con: StoreConnection, workspace: Workspace, year: str,
                   ledger: list[reconcile.Figure]) -> tuple[LedgerPart, ...]:
     covered = {c.agency_id: c for c in agency_years(con, year)}
     parts = []

@@ -41,7 +41,7 @@ from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import fiscal_year_start
 from totalplace.errors import InputError
 from totalplace.money import parse_money, to_pennies
-from totalplace.store.connection import transaction
+from totalplace.store.connection import StoreConnection, transaction
 from totalplace.workspace import Agency, AgencyKind, Workspace
 
 AGREED_FILE = "agreed.csv"
@@ -193,7 +193,7 @@ def area_shares(workspace: Workspace, agency: Agency) -> dict[str, Decimal]:
     return {district: Decimal(repr(share)) for district, share in partners.districts_of(agency.area).items()}
 
 
-def ledger_by_division(con: duckdb.DuckDBPyConnection, agency_ids: list[str], year: str | None = None,
+def ledger_by_division(con: StoreConnection, agency_ids: list[str], year: str | None = None,
                        defaults: dict[str, str] | None = None) -> dict[tuple[str, str, str], Decimal]:
     """Each agency's payments, counted once, by (agency, fiscal year, COFOG division); a line no rule classified
     is in its agency's default division (an NHS body's is health), else Unclassified."""
@@ -210,7 +210,7 @@ def ledger_by_division(con: duckdb.DuckDBPyConnection, agency_ids: list[str], ye
     return {(a, y, d): amount for a, y, d, amount in rows}
 
 
-def apportioned_lines(con: duckdb.DuckDBPyConnection) -> list[ApportionedLine]:
+def apportioned_lines(con: StoreConnection) -> list[ApportionedLine]:
     """The apportioned shares in topdown_share, by district and line description."""
     rows = con.execute(
         """SELECT s.area, l.department, l.spender, l.cofog, coalesce(l.cofog_group, l.cofog), l.hmt_function,
@@ -220,7 +220,7 @@ def apportioned_lines(con: duckdb.DuckDBPyConnection) -> list[ApportionedLine]:
     return [ApportionedLine(*row) for row in rows]
 
 
-def counterpart_by_division(con: duckdb.DuckDBPyConnection, workspace: Workspace, spec: Counterpart,
+def counterpart_by_division(con: StoreConnection, workspace: Workspace, spec: Counterpart,
                             served: dict[str, Decimal], cra_year: str) -> tuple[dict[str, Decimal], dict[str, str]]:
     """The top-down lines an agency's ledger would hold in the districts it serves (by each district's share),
     by COFOG division; and, by division, why the CRA has no figure where it has none."""
@@ -239,7 +239,7 @@ def _part(amount: Decimal, share: Decimal) -> Decimal:
     return amount if share == 1 else to_pennies(amount * share)
 
 
-def _missing(con: duckdb.DuckDBPyConnection, spec: Counterpart, served: dict[str, Decimal],
+def _missing(con: StoreConnection, spec: Counterpart, served: dict[str, Decimal],
              cra_year: str) -> dict[str, str]:
     """COFOG division -> why the counterpart's figure is missing that year, in the served districts' regions."""
     found: dict[str, str] = {}
@@ -250,7 +250,7 @@ def _missing(con: duckdb.DuckDBPyConnection, spec: Counterpart, served: dict[str
     return found
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | None = None) -> list[ReconRow]:
+def reconcile(con: StoreConnection, workspace: Workspace, year: str | None = None) -> list[ReconRow]:
     """Every agency's ledger beside its top-down counterpart, function by function, with causes."""
     cra_years = topdown.require_loaded(con)
     agencies = {a.id: a for a in workspace.settings.agencies}
@@ -397,7 +397,7 @@ def largest_remainder(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return [Decimal(sign * p) / 100 for p in parts]
 
 
-def best_estimate(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str) -> BestEstimate:
+def best_estimate(con: StoreConnection, workspace: Workspace, year: str) -> BestEstimate:
     """The place's count: agreed bottom-up figures where they exist, top-down everywhere else, counted once."""
     cra_year = nearest_year(year, topdown.require_loaded(con))
     areas = workspace.settings.place.areas

@@ -30,7 +30,7 @@ from totalplace.count.drivers import DriverSet, DriverUse, driver_set
 from totalplace.errors import InputError
 from totalplace.ingest import cra, cra_files
 from totalplace.money import per_head
-from totalplace.store.connection import Store, fetch_one, has_table, transaction
+from totalplace.store.connection import StoreConnection, fetch_aggregate, fetch_one, has_table, transaction
 from totalplace.workspace import Workspace
 
 MONEY = "DECIMAL(38,2)"
@@ -70,19 +70,19 @@ DIMENSIONS = {
 }
 
 
-def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_tables(con: StoreConnection) -> None:
     """The top-down tables, created once; a read-only reader of a store that has them creates nothing."""
     if not _has_tables(con):
         con.execute(TABLES)
 
 
-def _has_tables(con: Store) -> bool:
+def _has_tables(con: StoreConnection) -> bool:
     return has_table(con, "topdown_line")
 
 
-def has_lines(con: duckdb.DuckDBPyConnection) -> bool:
+def has_lines(con: StoreConnection) -> bool:
     """Whether a CRA is loaded (works on a read-only store that never had one)."""
-    return _has_tables(con) and bool(fetch_one(con, "SELECT count(*) FROM topdown_line")[0])
+    return _has_tables(con) and bool(fetch_aggregate(con, "SELECT count(*) FROM topdown_line")[0])
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def load(con: duckdb.DuckDBPyConnection, workspace: Workspace, new_files: list[P
         for table in ("topdown_release", "topdown_year", "topdown_normalisation", "topdown_line"):
             con.execute(f"DELETE FROM {table}")
         _store_releases(con, workspace, releases, choices)
-    lines = fetch_one(con, "SELECT count(*) FROM topdown_line")[0]
+    lines = fetch_aggregate(con, "SELECT count(*) FROM topdown_line")[0]
     return LoadResult(releases, choices, lines)
 
 
@@ -167,7 +167,7 @@ class Normalisation:
     years: list[tuple[str, str, list[str]]]            # fiscal year, release used, releases not used
 
 
-def normalisation(con: duckdb.DuckDBPyConnection) -> Normalisation:
+def normalisation(con: StoreConnection) -> Normalisation:
     require_loaded(con)
     changes = con.execute("SELECT release, field, raw, normalised, rows, reason FROM topdown_normalisation "
                           "ORDER BY release, field, raw").fetchall()
@@ -175,7 +175,7 @@ def normalisation(con: duckdb.DuckDBPyConnection) -> Normalisation:
     return Normalisation(changes, years)
 
 
-def require_loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
+def require_loaded(con: StoreConnection) -> list[str]:
     """The years loaded, or one clear error saying how to load the CRA."""
     years = [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM topdown_line ORDER BY 1").fetchall()] \
         if _has_tables(con) else []
@@ -212,7 +212,7 @@ def regions_of(areas: list[str]) -> list[str]:
 
 # --- which driver and which control level each line gets -------------------------------------
 
-def assign_lines(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, drivers: DriverSet) -> None:
+def assign_lines(con: StoreConnection, workspace: Workspace | None, drivers: DriverSet) -> None:
     """A temporary table topdown_assign: each line's driver, control level and the rules that said so.
 
     Only the lines of the driver set's regions and years are placed.
@@ -262,7 +262,7 @@ def assign_lines(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, dr
 
 # --- apportionment ---------------------------------------------------------------------------
 
-def apportion(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
+def apportion(con: StoreConnection, workspace: Workspace | None, areas: list[str],
               years: list[str] | None = None) -> DriverSet:
     """A temporary table topdown_share(line_id, area, amount): the areas' shares of their regions' lines.
 
@@ -377,7 +377,7 @@ def local_say(result: TopdownCount, workspace: Workspace | None) -> LocalSay:
                     share.get("council_discretion", 0.0), control.local_say_definition(workspace))
 
 
-def choose_year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:
+def choose_year(con: StoreConnection, year: str | None) -> str:
     years = require_loaded(con)
     if year is None:
         return years[-1]
@@ -392,13 +392,13 @@ def dimension(by: str) -> str:
     return DIMENSIONS[by]
 
 
-def release_of(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> str:
+def release_of(con: StoreConnection, fiscal_year: str) -> str:
     """The release a year's figures come from (the newest one covering it)."""
     found = fetch_one(con, "SELECT release FROM topdown_year WHERE fiscal_year = ?", [fiscal_year])
     return found[0] if found else ""
 
 
-def count(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
+def count(con: StoreConnection, workspace: Workspace | None, areas: list[str],
           year: str | None = None, by: str = "control") -> TopdownCount:
     """The areas' top-down count for one year, grouped by a dimension, with £ per head."""
     fiscal_year = choose_year(con, year)
@@ -422,7 +422,7 @@ def count(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: li
                         release_of(con, fiscal_year), missing_lines(con, regions_of(areas), [fiscal_year]))
 
 
-def missing_lines(con: duckdb.DuckDBPyConnection, regions: list[str], years: list[str]) -> list[Missing]:
+def missing_lines(con: StoreConnection, regions: list[str], years: list[str]) -> list[Missing]:
     """What the loaded releases have no figure for, in the regions and years asked for.
 
     A spender (central government, local government, public corporations) of a
@@ -460,7 +460,7 @@ def _missing_words(year: str, region: str, spender: str, cofog: str | None, rele
             f"but has none): missing, not zero")
 
 
-def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
+def flows(con: StoreConnection, workspace: Workspace | None, areas: list[str],
           year: str | None = None, keep: int = 8) -> list[tuple[str, str, str, Decimal]]:
     """Money from funder (department) to who spends it (level of control) to function, for a flow diagram.
 
@@ -486,12 +486,12 @@ def flows(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: li
     return [(department, labels[level], function, amount) for department, level, function, amount in rows]
 
 
-def not_identifiable_per_head(con: duckdb.DuckDBPyConnection, fiscal_year: str) -> Decimal | None:
+def not_identifiable_per_head(con: StoreConnection, fiscal_year: str) -> Decimal | None:
     """UK spending with no region (defence, debt interest...) per head of Great Britain: not counted.
 
     The shipped population estimates cover England, Wales and Scotland, not Northern Ireland.
     """
-    amount = fetch_one(con, "SELECT sum(amount) FROM topdown_line WHERE fiscal_year = ? "
+    amount = fetch_aggregate(con, "SELECT sum(amount) FROM topdown_line WHERE fiscal_year = ? "
                             "AND (NOT identifiable OR region = 'Not identifiable')", [fiscal_year])[0]
     return per_head(amount, great_britain_population(fiscal_year)) if amount is not None else None
 
@@ -508,7 +508,7 @@ def great_britain_population(fiscal_year: str) -> int:
     return found[fiscal_year]
 
 
-def region_totals(con: duckdb.DuckDBPyConnection, fiscal_year: str | None = None) -> dict[tuple[str, str], Decimal]:
+def region_totals(con: StoreConnection, fiscal_year: str | None = None) -> dict[tuple[str, str], Decimal]:
     """Identifiable spending by (region, year), straight from the CRA lines."""
     where, params = ("AND fiscal_year = ?", [fiscal_year]) if fiscal_year else ("", [])
     rows = con.execute(f"SELECT region, fiscal_year, sum(amount) FROM topdown_line WHERE identifiable {where} "

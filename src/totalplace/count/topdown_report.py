@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import duckdb
-
 from totalplace import display
 from totalplace.classify import control
 from totalplace.count import compare, reconcile, topdown, trend
@@ -20,7 +18,7 @@ from totalplace.money import per_head
 from totalplace.present.charts import flow_chart, line_chart, stacked_share_bar
 from totalplace.present.section import SAY, Chart, Finding, Section, year_line
 from totalplace.present.tables import Reasons, Table
-from totalplace.store.connection import connect
+from totalplace.store.connection import StoreConnection, connect
 from totalplace.workspace import Workspace
 
 ROUNDED = display.ROUNDED
@@ -56,7 +54,7 @@ def _money(amount: Decimal | None) -> str:
     return display.money(amount, ROUNDED)
 
 
-def _flow_chart(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topdown.TopdownCount) -> Chart:
+def _flow_chart(con: StoreConnection, workspace: Workspace, result: topdown.TopdownCount) -> Chart:
     """From funder (department) to who decides (level of control) to function."""
     links = topdown.flows(con, workspace, result.areas, result.fiscal_year)
     table = Table(f"From funder to level of control to function, {result.fiscal_year}",
@@ -80,7 +78,7 @@ def _flow_links(links: list[tuple[str, str, str, Decimal]]) -> list[tuple[str, s
     return [(source, target, amount) for (source, target), amount in pairs.items()]
 
 
-def _headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topdown.TopdownCount,
+def _headline(con: StoreConnection, workspace: Workspace, result: topdown.TopdownCount,
               beside: compare.Comparison, said: str) -> Section:
     say = topdown.local_say(result, workspace)
     inside = control.local_say_levels(workspace)
@@ -108,7 +106,7 @@ def _headline(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: topd
         year=said, findings=[Finding(SAY, say_text, say_amount)])
 
 
-def _trend(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: list[str]) -> Section:
+def _trend(con: StoreConnection, workspace: Workspace, areas: list[str]) -> Section:
     """The count year after year: £ per head in real terms beside the region and England, releases marked."""
     result = trend.trend(con, workspace, areas)
     labels = {k: level.label for k, level in control.read_levels(workspace).items()}
@@ -134,7 +132,7 @@ def _trend(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: list[str
         year=f"Every year the CRA covers, {first.fiscal_year} to {last.fiscal_year}, in {result.base_year} prices.")
 
 
-def _breakdowns(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: list[str], year: str,
+def _breakdowns(con: StoreConnection, workspace: Workspace, areas: list[str], year: str,
                 said: str) -> Section:
     tables = []
     for by, title in (("department", "By department"), ("function", "By function")):
@@ -144,7 +142,7 @@ def _breakdowns(con: duckdb.DuckDBPyConnection, workspace: Workspace, areas: lis
     return Section("topdown-breakdown", "Where the money goes (top-down)", tables=tables, year=said)
 
 
-def _reconciliation(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | None) -> list[Section]:
+def _reconciliation(con: StoreConnection, workspace: Workspace, year: str | None) -> list[Section]:
     try:
         rows = reconcile.reconcile(con, workspace, year)
     except InputError:
@@ -180,7 +178,7 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: 
     return [section]
 
 
-def _comparison(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: compare.Comparison,
+def _comparison(con: StoreConnection, workspace: Workspace, result: compare.Comparison,
                 said: str) -> Section:
     names = [c.name for c in result.columns]
     table = Table(f"£ per head by function, {result.fiscal_year}", ["function", *names],
@@ -199,7 +197,7 @@ def _comparison(con: duckdb.DuckDBPyConnection, workspace: Workspace, result: co
     return section
 
 
-def _provenance(con: duckdb.DuckDBPyConnection) -> Section:
+def _provenance(con: StoreConnection) -> Section:
     releases = con.execute("SELECT release, sha256, unit, years FROM topdown_release ORDER BY 1").fetchall()
     chosen = con.execute("SELECT fiscal_year, release, not_used FROM topdown_year ORDER BY 1").fetchall()
     notes = con.execute("SELECT count(*), sum(rows) FROM topdown_normalisation").fetchall()[0]

@@ -19,7 +19,7 @@ from decimal import Decimal
 from totalplace.classify import names
 from totalplace.classify.apply import PAYEE_ALIASES, classify_all, payee_decisions
 from totalplace.money import format_money
-from totalplace.store.connection import Store, connect, transaction, writable
+from totalplace.store.connection import StoreConnection, connect, transaction, writable
 from totalplace.workspace import Agency, Workspace
 
 ALIAS_FILE = PAYEE_ALIASES
@@ -62,7 +62,7 @@ def targets(agencies: Iterable[Agency]) -> list[names.Target]:
             for a in agencies]
 
 
-def payees(con: Store) -> list[Payee]:
+def payees(con: StoreConnection) -> list[Payee]:
     """Every payee named in the ledgers, with what the rules say of it and what it was paid."""
     rows = con.execute(
         """SELECT supplier_name, any_value(transfer_kind), any_value(counterpart_agency), any_value(transfer_rule),

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import duckdb
-
 from totalplace import display, reference
 from totalplace.count import topdown
 from totalplace.count.drivers import population, population_table
@@ -24,6 +22,7 @@ from totalplace.errors import InputError
 from totalplace.ingest.cra import ENGLISH_REGIONS
 from totalplace.money import per_head
 from totalplace.present.tables import Table
+from totalplace.store.connection import StoreConnection
 from totalplace.workspace import Workspace
 
 
@@ -63,7 +62,7 @@ class Trend:
         return self.deflator.uprate(amount, fiscal_year, self.base_year)
 
 
-def trend(con: duckdb.DuckDBPyConnection, workspace: Workspace | None, areas: list[str],
+def trend(con: StoreConnection, workspace: Workspace | None, areas: list[str],
           base_year: str | None = None) -> Trend:
     """The areas' top-down count for every loaded CRA year, in cash and in the base year's prices."""
     years = topdown.require_loaded(con)
@@ -98,7 +97,7 @@ def _base_year(series: deflator.DeflatorSeries, year: str) -> str:
         raise InputError(str(error)) from None
 
 
-def _grouped(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, dict[str, Decimal]]:
+def _grouped(con: StoreConnection, column: str) -> dict[str, dict[str, Decimal]]:
     """year -> group -> the areas' cash, from the shares apportion() left in topdown_share."""
     found: dict[str, dict[str, Decimal]] = {}
     rows = con.execute(f"""SELECT l.fiscal_year, {column}, sum(s.amount)
@@ -109,7 +108,7 @@ def _grouped(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, dict[str,
     return found
 
 
-def _regions_per_head(con: duckdb.DuckDBPyConnection, workspace: Workspace | None,
+def _regions_per_head(con: StoreConnection, workspace: Workspace | None,
                       regions: list[str]) -> dict[tuple[str, str], tuple[Decimal, int]]:
     """('region' or 'England', year) -> (identifiable spending, people), straight from the CRA lines."""
     people = population_table(workspace)

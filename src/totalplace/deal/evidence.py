@@ -16,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
+
+if TYPE_CHECKING:
+    from totalplace.store.connection import StoreConnection
 
 
 class EvidenceMissing(Exception):
@@ -65,7 +67,7 @@ class Context:
         self.workspace = workspace
 
     @cached_property
-    def con(self) -> duckdb.DuckDBPyConnection:
+    def con(self) -> StoreConnection:
         from totalplace.store.connection import connect
 
         if not self.workspace.store_path.exists():

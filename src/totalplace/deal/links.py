@@ -61,7 +61,7 @@ def _only(link: Link, allowed: set[str]) -> None:
 def _one_of(link: Link, field_name: str, choices: dict) -> str:
     """The link's choice for a field, or a clear error listing the choices."""
     value = link.fields.get(field_name)
-    if value not in choices:
+    if value is None or value not in choices:
         raise InputError(f"evidence link {link.text!r}: {field_name} must be one of {', '.join(choices)}")
     return value
 

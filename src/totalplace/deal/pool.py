@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -188,15 +189,22 @@ def load_pools(workspace: Workspace) -> tuple[list[Pool], list[Contribution], li
     known = {p.pool for _, p in pools}
     if len(known) < len(pools):
         raise InputError(f"{pools_file}: a pool id is used twice")
-    found = []
-    for name, model in (("contributions", Contribution), ("drawdowns", Drawdown)):
-        path = _path(workspace, name)
-        rows = read_table(path, model) if path.exists() else []
-        for number, row in rows:
-            if row.pool not in known:
-                raise InputError(f"{path}, row {number}, column 'pool': no pool {row.pool!r} in {pools_file}")
-        found.append([row for _, row in rows])
-    return [p for _, p in pools], found[0], found[1]
+    return ([p for _, p in pools], _pool_rows(workspace, "contributions", Contribution, known, pools_file),
+            _pool_rows(workspace, "drawdowns", Drawdown, known, pools_file))
+
+
+PoolRow = TypeVar("PoolRow", Contribution, Drawdown)
+
+
+def _pool_rows(workspace: Workspace, name: str, model: type[PoolRow], known: set[str],
+               pools_file: Path) -> list[PoolRow]:
+    """A table of money into or out of pools, each row naming a pool that pools_file defines."""
+    path = _path(workspace, name)
+    rows = read_table(path, model) if path.exists() else []
+    for number, row in rows:
+        if row.pool not in known:
+            raise InputError(f"{path}, row {number}, column 'pool': no pool {row.pool!r} in {pools_file}")
+    return [row for _, row in rows]
 
 
 def misalignments(pools: list[Pool], contributions: list[Contribution]) -> list[Misalignment]:

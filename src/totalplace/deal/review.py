@@ -71,7 +71,7 @@ def flags(ask: Ask, status: Status, evidence: list[Evidence], today: dt.date) ->
     for item in evidence:
         if item.missing is not None:
             found.append(Flag("evidence missing", f"{item.link}: no longer exists ({item.missing})"))
-        elif item.changed:
+        elif item.changed and item.figure is not None:  # changed: a figure now, unlike the one submitted
             found.append(Flag("evidence changed", f"{item.link}: {format_money(item.submitted)} when submitted, "
                                                   f"now {format_money(item.figure.amount)}"))
     if status != Status.draft and not evidence:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from math import ceil
 
 from totalplace.errors import InputError
-from totalplace.store.connection import Store, fetch_one
+from totalplace.store.connection import StoreConnection, fetch_aggregate, fetch_one
 
 CURVE_PERCENTS = (1, 2, 3, 5, 10, 20, 30, 50, 75, 100)
 COST_BANDS = ((0, "under £1,000"), (1_000, "£1,000 to £4,999"), (5_000, "£5,000 to £19,999"),
@@ -42,11 +42,11 @@ class Scope:
         return self.fiscal_year or "all years"
 
 
-def years(con: Store) -> list[str]:
+def years(con: StoreConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM cohort_person_agency ORDER BY 1").fetchall()]
 
 
-def scope(con: Store, year: str | None) -> Scope:
+def scope(con: StoreConnection, year: str | None) -> Scope:
     return scope_of(years(con), year)
 
 
@@ -93,7 +93,7 @@ class Totals:
         return self.cost - self.payments
 
 
-def prepare(con: Store, s: Scope) -> None:
+def prepare(con: StoreConnection, s: Scope) -> None:
     """Each person's and each household's figures in the scope, as the temporary tables the figures read
     (until the next scope is prepared on the connection)."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {PEOPLE} AS
@@ -107,8 +107,8 @@ def prepare(con: Store, s: Scope) -> None:
         FROM {PEOPLE} GROUP BY household_key""")
 
 
-def totals(con: Store, s: Scope) -> Totals:
-    row = fetch_one(con, f"""
+def totals(con: StoreConnection, s: Scope) -> Totals:
+    row = fetch_aggregate(con, f"""
         SELECT sum(people), count(*), sum(events),
                (SELECT count(DISTINCT agency_id) FROM cohort_person_agency WHERE {s.where}), sum(cost), sum(payments),
                sum(CASE WHEN payments <> 0 THEN 1 ELSE 0 END), sum(CASE WHEN cost - payments <> 0 THEN 1 ELSE 0 END)
@@ -154,14 +154,14 @@ class Ranking:
         return above + below
 
 
-def ranking(con: Store, s: Scope, unit: str, measure: str, percents: tuple[float, ...],
+def ranking(con: StoreConnection, s: Scope, unit: str, measure: str, percents: tuple[float, ...],
             edges: tuple[int, ...] = (), middle: bool = False) -> Ranking:
     """The running total at each percent of units, at each money edge (units with at least that much),
     and around the middle unit(s) if asked; every position a table or a median needs."""
     (key, table), value = UNITS[check_unit(unit)], MEASURES[check_measure(measure)]
     ranked = f"SELECT {key} AS unit, {value} AS value FROM {table}"
     counted = ", ".join([f"sum(CASE WHEN value >= {e} THEN 1 ELSE 0 END)" for e in edges] or ["0"])
-    n, positive, negative, *reaching = fetch_one(con, f"""
+    n, positive, negative, *reaching = fetch_aggregate(con, f"""
         SELECT count(*), sum(CASE WHEN value > 0 THEN 1 ELSE 0 END), sum(CASE WHEN value < 0 THEN 1 ELSE 0 END),
                {counted} FROM ({ranked})""")
     at_least = {e: int(r) for e, r in zip(edges, reaching)}
@@ -201,7 +201,7 @@ class AgencyCost:
         return self.cost - self.payments
 
 
-def agencies(con: Store, s: Scope) -> list[AgencyCost]:
+def agencies(con: StoreConnection, s: Scope) -> list[AgencyCost]:
     rows = con.execute(f"""
         SELECT agency_id, count(DISTINCT person), sum(events), sum(cost), sum(benefit_cost),
                count(DISTINCT CASE WHEN benefit_cost <> 0 THEN person END),
@@ -218,7 +218,7 @@ class TopShare:
     cost: Decimal    # the agency's cost for them
 
 
-def top_cohort(con: Store, s: Scope, size: int) -> list[TopShare]:
+def top_cohort(con: StoreConnection, s: Scope, size: int) -> list[TopShare]:
     """Each agency's people, households and cost among the `size` households that cost most."""
     rows = con.execute(f"""
         WITH scoped AS (SELECT * FROM cohort_person_agency WHERE {s.where}),
@@ -236,7 +236,7 @@ def _band_case(column: str, bands: tuple) -> str:
     return "CASE " + " ".join(f"WHEN {column} >= {low} THEN {i}" for i, (low, _) in reversed(list(enumerate(bands)))) + " END"
 
 
-def contact(con: Store) -> dict[int, tuple[int, Decimal]]:
+def contact(con: StoreConnection) -> dict[int, tuple[int, Decimal]]:
     """People by how many agencies they were in contact with (AGENCY_BANDS): band -> (people, cost)."""
     return {int(b): (int(n), c) for b, n, c in con.execute(
         f"SELECT least(agencies, 5) - 1, count(*), sum(cost) FROM {PEOPLE} GROUP BY 1").fetchall()}
@@ -249,12 +249,12 @@ class Assessed:
     nth_most: int | None                   # the threshold-th highest number of assessments of one person
 
 
-def assessments(con: Store, threshold: int) -> Assessed:
+def assessments(con: StoreConnection, threshold: int) -> Assessed:
     per_person = f"""SELECT person, assessments AS n, assessing_agencies AS agencies, assessment_cost AS cost
                      FROM {PEOPLE} WHERE assessments > 0"""
     bands = {int(b): (int(n), c) for b, n, c in con.execute(
         f"SELECT {_band_case('n', ASSESSMENT_BANDS)}, count(*), sum(cost) FROM ({per_person}) GROUP BY 1").fetchall()}
-    several = fetch_one(con, f"SELECT count(*) FILTER (WHERE agencies >= 2) FROM ({per_person})")[0]
+    several = fetch_aggregate(con, f"SELECT count(*) FILTER (WHERE agencies >= 2) FROM ({per_person})")[0]
     most = fetch_one(con, f"SELECT n FROM ({per_person}) ORDER BY n DESC LIMIT 1 OFFSET {threshold - 1}")
     return Assessed(bands, int(several), int(most[0]) if most else None)
 
@@ -268,7 +268,7 @@ class ServiceAssessments:
     again: int  # people assessed 2 or more times
 
 
-def assessments_by_service(con: Store, s: Scope) -> list[ServiceAssessments]:
+def assessments_by_service(con: StoreConnection, s: Scope) -> list[ServiceAssessments]:
     rows = con.execute(f"""
         SELECT agency_id, service, sum(n), count(*), count(*) FILTER (WHERE n >= 2) FROM (
             SELECT agency_id, service, person, sum(assessments) AS n FROM cohort_assessment

@@ -35,7 +35,7 @@ from totalplace.display import ROUNDED
 from totalplace.money import format_money, to_pennies
 from totalplace.present.section import ASSESSMENTS, Chart, Finding, Section, year_line
 from totalplace.present.tables import Table
-from totalplace.store.connection import Store, connect, fetch_one, has_table
+from totalplace.store.connection import StoreConnection, connect, fetch_aggregate, has_table
 from totalplace.workspace import CohortSettings, Workspace
 
 __all__ = ["AGENCY_BANDS", "ASSESSMENT_BANDS", "COST_BANDS", "CURVE_PERCENTS", "Scope", "scope"]
@@ -63,12 +63,12 @@ def suppression_note(threshold: int) -> str:
             f"every cohort table, wherever one could be worked out from the others.")
 
 
-def open_cohort(workspace: Workspace) -> Store:
+def open_cohort(workspace: Workspace) -> StoreConnection:
     """A read-only connection to a store with a loaded cohort, or one clear error."""
     if not workspace.store_path.exists():
         raise InputError("no cohort is loaded: run `totalplace cohort load` first")
     con = connect(workspace, read_only=True)
-    if not has_table(con, "cohort_event") or fetch_one(con, "SELECT count(*) FROM cohort_event")[0] == 0:
+    if not has_table(con, "cohort_event") or fetch_aggregate(con, "SELECT count(*) FROM cohort_event")[0] == 0:
         con.close()
         raise InputError("no cohort is loaded: put event files in cohort/<agency>/ and run `totalplace cohort load`")
     if isinstance(con, duckdb.DuckDBPyConnection) and not con.execute(
@@ -97,7 +97,7 @@ def _pence(value) -> Decimal:
 class _ScopeFigures:
     """Every raw figure of one scope (a year, or all years together)."""
 
-    def __init__(self, con: Store, s: Scope, threshold: int, top_percent: float, middle: bool) -> None:
+    def __init__(self, con: StoreConnection, s: Scope, threshold: int, top_percent: float, middle: bool) -> None:
         self.scope = s
         raw.prepare(con, s)
         self.totals = raw.totals(con, s)
@@ -118,7 +118,7 @@ class _ScopeFigures:
 class Publication:
     """Every cohort output of the store, with one decision on what is withheld from all of them."""
 
-    def __init__(self, con: Store, workspace: Workspace) -> None:
+    def __init__(self, con: StoreConnection, workspace: Workspace) -> None:
         self.workspace = workspace
         self.threshold = workspace.suppress_below
         self.top_percent = settings(workspace).top_percent
@@ -557,7 +557,7 @@ _PAYMENTS_NOTE = ("Payments to people are events of kind 'benefit' (or, with no 
                   "an allowance or a credit); the cost of services is the rest.")
 
 
-def publish(con: Store, workspace: Workspace) -> Publication:
+def publish(con: StoreConnection, workspace: Workspace) -> Publication:
     return Publication(con, workspace)
 
 
@@ -684,7 +684,7 @@ def _section(run: Publication, con, wanted: str | None) -> Section:
                   run.concentration(year, measure="payments"), run.bands(year), run.assessments_by_service(year),
                   run.top(year), run.linkage_by_agency(), run.linkage_by_identifier()],
         provenance=[
-            f"Cohort: person-level events from {fetch_one(con, 'SELECT count(*) FROM cohort_file')[0]} files "
+            f"Cohort: person-level events from {fetch_aggregate(con, 'SELECT count(*) FROM cohort_file')[0]} files "
             f"under {COHORT_DIR}/, identifiers normalised (spaces, dashes, case) and pseudonymised with HMAC-SHA256 "
             f"as they were read, NHS numbers checked; linked across agencies by pseudonym; counts under "
             f"{workspace.suppress_below} suppressed, with every figure that would give one away."

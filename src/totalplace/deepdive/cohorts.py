@@ -27,18 +27,24 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
 from totalplace.deepdive.pseudonym import Pseudonymiser, key_check, nhs_number_valid
+
+if TYPE_CHECKING:
+    from totalplace.deepdive.unit_costs import UnitCostLibrary
 from totalplace.errors import InputError
 from totalplace.ingest import parse
 from totalplace.ingest.columns import normalise
 from totalplace.ingest.load import spend_files
 from totalplace.ingest.sources import TextTable, read_spend_file, sha256_of
 from totalplace.store import macros
-from totalplace.store.connection import Store, connect, fetch_one, replace_rows, transaction, writable
+from totalplace.store.connection import (
+    StoreConnection, connect, fetch_aggregate, fetch_one, replace_rows, transaction, writable,
+)
 from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import TOTAL
 from totalplace.workspace import Engine, Workspace, slug
@@ -255,7 +261,7 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: bytes, replaced: dict[int, s
 
     True when the store's key is to be (re)set: no events will remain from an earlier load.
     """
-    remaining = fetch_one(con, "SELECT count(*) FROM cohort_file WHERE rows_loaded > 0 "
+    remaining = fetch_aggregate(con, "SELECT count(*) FROM cohort_file WHERE rows_loaded > 0 "
                                "AND NOT list_contains(?::INTEGER[], file_id)", [list(replaced)])[0]
     stored = fetch_one(con, "SELECT key_check FROM cohort_key")
     if remaining == 0 or stored is None:
@@ -357,6 +363,7 @@ def _store_file(con: duckdb.DuckDBPyConnection, workspace: Workspace, planned: _
     unit_values = _unit_values(con, workspace, mapping, cohort_rows, cohort_dates)  # noqa: F841 (read by the SQL)
     cohort_checked = con.sql(_checked_sql(mapping, planned.agency_id)).to_arrow_table()
     cohort_problems = con.sql(_problems_sql(mapping)).to_arrow_table()
+    assert planned.file_id is not None, "only a file new to the store is stored"
     return _write_rows(con, planned.file_id, planned.agency_id, planned.rel, table, mapping,
                        cohort_checked, cohort_problems)
 
@@ -425,19 +432,20 @@ def _unit_values(con: duckdb.DuckDBPyConnection, workspace: Workspace, mapping: 
             FROM cohort_rows JOIN cohort_dates d ON event_date = d.date_text
             WHERE {cost_blank} AND NOT tp_blank(unit_cost_code)""").fetchall()
     price_year = (workspace.settings.cohort.price_year if workspace.settings.cohort else None)
-    library = _library(workspace) if pairs else None
-    rows = {"code": [], "fiscal_year": [], "price_year": [], "unit_value": [], "problem": []}
-    for code, fiscal_year in pairs:
-        if fiscal_year is None:
-            continue  # the date is unreadable: that row is rejected for its date
-        year = price_year or fiscal_year
-        value, problem = None, None
-        try:
-            value = library.value(code, year)
-        except InputError as error:
-            problem = f"unit cost code {code!r}: {error}"
-        for name, item in zip(rows, (code, fiscal_year, year, value, problem)):
-            rows[name].append(item)
+    rows: dict[str, list] = {"code": [], "fiscal_year": [], "price_year": [], "unit_value": [], "problem": []}
+    if pairs:  # the library is loaded only when a code needs a value
+        library = _library(workspace)
+        for code, fiscal_year in pairs:
+            if fiscal_year is None:
+                continue  # the date is unreadable: that row is rejected for its date
+            year = price_year or fiscal_year
+            value, problem = None, None
+            try:
+                value = library.value(code, year)
+            except InputError as error:
+                problem = f"unit cost code {code!r}: {error}"
+            for name, item in zip(rows, (code, fiscal_year, year, value, problem)):
+                rows[name].append(item)
     return pa.table({
         "code": pa.array(rows["code"], pa.string()), "fiscal_year": pa.array(rows["fiscal_year"], pa.string()),
         "price_year": pa.array(rows["price_year"], pa.string()),
@@ -446,7 +454,7 @@ def _unit_values(con: duckdb.DuckDBPyConnection, workspace: Workspace, mapping: 
     })
 
 
-def _library(workspace: Workspace):
+def _library(workspace: Workspace) -> UnitCostLibrary:
     from totalplace.deepdive.unit_costs import load_library  # the unit cost library (issue 4, part 2)
 
     return load_library(workspace)
@@ -485,7 +493,7 @@ def _problems(mapping: CohortMapping) -> list[tuple[str, str, str]]:
     has = mapping.columns.__contains__
     header = {f: _sql_text(mapping.header_of(f)) for f in mapping.columns}
     text = _text(mapping)
-    cost_header = header.get("cost", header.get("unit_cost_code"))
+    cost_header = header["cost"] if has("cost") else header["unit_cost_code"]  # `require` saw one of them
     code_header = header.get("unit_cost_code", cost_header)
     return [
         ("overflow", "'(beyond the last column)'", "'the row has more values than the file has columns'"),
@@ -595,7 +603,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, file_id: int, agency_id: str, re
                       cost_loaded + cost_rejected, cost_loaded, cost_rejected)
 
 
-def link(con: Store) -> tuple[int, int]:
+def link(con: StoreConnection) -> tuple[int, int]:
     """Place every person in one household: the one their events name most often (ties: the lowest pseudonym).
 
     Runs on the workspace's engine (on Spark, over the Parquet store).
@@ -612,10 +620,11 @@ def link(con: Store) -> tuple[int, int]:
         SELECT person, coalesce(household, person) AS household_key, household IS NOT NULL AS household_known
         FROM chosen""")
     _summarise(con)
-    return fetch_one(con, "SELECT count(*), count(DISTINCT household_key) FROM cohort_person")
+    people, households = fetch_aggregate(con, "SELECT count(*), count(DISTINCT household_key) FROM cohort_person")
+    return people, households
 
 
-def _summarise(con: Store) -> None:
+def _summarise(con: StoreConnection) -> None:
     """Each person's events, assessments and cost by year and agency, and assessments by service."""
     # Grouped first, then joined: the join meets a row per person, year and agency, not every event.
     replace_rows(con, "cohort_person_agency", f"""
@@ -651,7 +660,7 @@ class Linkage:
     no_household: int        # of whom in no household any file names
 
 
-def linkage(con: Store) -> Linkage:
+def linkage(con: StoreConnection) -> Linkage:
     """The linkage rate by agency and by kind of identifier, and the people in households of one.
 
     Runs on the workspace's engine. A person is linked when the events of more than one agency carry
@@ -666,12 +675,12 @@ def linkage(con: Store) -> Linkage:
     columns = ", ".join(
         f"count(DISTINCT CASE WHEN {_among(agencies)} THEN person END), "
         f"count(DISTINCT CASE WHEN {_among(agencies)} AND agencies > 1 THEN person END)" for agencies in counted.values())
-    row = fetch_one(con, f"""
+    row = fetch_aggregate(con, f"""
         WITH seen AS (SELECT DISTINCT person, agency_id FROM cohort_person_agency),
         spread AS (SELECT person, count(*) AS agencies FROM seen GROUP BY person)
         SELECT {columns} FROM seen JOIN spread USING (person)""")
     figures = {key: Linked(key[1], *row[2 * i:2 * i + 2]) for i, key in enumerate(counted)}
-    people, alone, unnamed = fetch_one(con, """
+    people, alone, unnamed = fetch_aggregate(con, """
         WITH sizes AS (SELECT household_key, count(*) AS n, max(CASE WHEN household_known THEN 1 ELSE 0 END) AS named
                        FROM cohort_person GROUP BY household_key)
         SELECT sum(n), sum(CASE WHEN n = 1 THEN 1 ELSE 0 END), sum(CASE WHEN n = 1 AND named = 0 THEN 1 ELSE 0 END)
@@ -685,7 +694,7 @@ def _among(agencies: list[str]) -> str:
     return "agency_id IN (" + ", ".join(_sql_text(a) for a in agencies) + ")"
 
 
-def _identifier_types(con: Store) -> dict[str, list[str]]:
+def _identifier_types(con: StoreConnection) -> dict[str, list[str]]:
     """Each agency with events, and the kinds of person identifier (by the column's header) its files use."""
     rows = con.execute("""
         SELECT DISTINCT e.agency_id, f.mapping
@@ -705,7 +714,7 @@ def balances(con: duckdb.DuckDBPyConnection) -> list[tuple]:
         FROM cohort_file ORDER BY path""").fetchall()
 
 
-def rejections(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[tuple]:
+def rejections(con: StoreConnection, limit: int | None = None) -> list[tuple]:
     """Rejected event rows: file, row, column, reason, and text with identifiers pseudonymised."""
     return con.execute(f"""
         SELECT f.path, r.row_number, r.column_name, r.reason, r.raw_text

@@ -173,7 +173,7 @@ class Disclosure:
                     continue
                 candidates = self._candidates({k for r in solved.relations_used(target) for k in r}, hidden)
                 if candidates:
-                    chosen.add(self._best(candidates, hidden | chosen, lambda c, t=target: solved.broken_by(t, c)))
+                    chosen.add(self._best(candidates, hidden | chosen, lambda c: solved.broken_by(target, c)))
         return chosen
 
     def _best(self, candidates: list[Key], hidden: set, fixes: Callable[[Key], bool]) -> Key:

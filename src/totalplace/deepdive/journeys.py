@@ -149,7 +149,9 @@ class Step(StrictInput):
     @field_validator("without", mode="before")
     @classmethod
     def _needs(cls, value: object) -> list[str]:
-        words = [w.strip().lower() for w in (value.split(",") if isinstance(value, str) else value or [])]
+        if not isinstance(value, str | list | None):
+            raise ValueError(f"{value!r} is not a list of needs ({', '.join(NEEDS)})")
+        words = [str(w).strip().lower() for w in (value.split(",") if isinstance(value, str) else value or [])]
         unknown = [w for w in words if w not in NEEDS]
         if unknown:
             raise ValueError(f"{', '.join(map(repr, unknown))}: a need is one of {', '.join(NEEDS)}")
@@ -272,10 +274,11 @@ def known_agencies(path: Path, own: object, workspace: Workspace | None) -> tupl
     partners = {p.id: p for p in NATIONAL_BODIES}
     if workspace is not None:
         partners |= {a.id: Partner(id=a.id, name=a.name, level=Level.local) for a in workspace.settings.agencies}
-    if not isinstance(own or [], list):
+    entries = own or []
+    if not isinstance(entries, list):
         raise InputError(f"{path}: setting agencies: a list of {{id, name, level}}")
     ids = []
-    for number, entry in enumerate(own or [], start=1):
+    for number, entry in enumerate(entries, start=1):
         partner = validate(Partner, entry, f"{path}: agencies entry {number}", noun="field")
         partners[partner.id] = partner
         ids.append(partner.id)
@@ -530,8 +533,8 @@ def duplicate_assessments(costed: list[StepCost]) -> list[DuplicateAssessment]:
     for topic, items in by_topic.items():
         agencies = list(dict.fromkeys(i.step.agency for i in items))
         if len(agencies) > 1:
-            found.append(DuplicateAssessment(topic, agencies, sum(i.times for i in items),
-                                             sum(i.cost for i in items)))
+            found.append(DuplicateAssessment(topic, agencies, sum((i.times for i in items), Decimal(0)),
+                                             sum((i.cost for i in items), Decimal(0))))
     return found
 
 

@@ -41,6 +41,7 @@ from totalplace.errors import InputError
 from totalplace.money import format_money
 from totalplace.present.section import PROVISION, Chart, Finding, Section, year_line
 from totalplace.present.tables import Table
+from totalplace.store.connection import StoreConnection
 from totalplace.workspace import Workspace, slug
 
 NOT_STATED = "(not stated in the spend)"
@@ -151,7 +152,7 @@ class Resolver:
                 and same_body(provider, c.contract.provider)]
 
 
-def provision(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme: str, year: str | None = None,
+def provision(con: StoreConnection, workspace: Workspace, theme: str, year: str | None = None,
               streams: list[FundingStream] | None = None) -> ProvisionMap:
     """The provision map of one theme for one fiscal year (default: the latest loaded)."""
     fiscal_year = _year(con, year)
@@ -171,7 +172,7 @@ def provision(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme: str, 
     return ProvisionMap(theme, fiscal_year, commissions, theme_streams, overlaps(commissions))
 
 
-def _ledger(con: duckdb.DuckDBPyConnection, theme: str, fiscal_year: str) -> list[tuple]:
+def _ledger(con: StoreConnection, theme: str, fiscal_year: str) -> list[tuple]:
     """Money by agency, programme and provider. Payments to the count's own agencies stay in:
     an NHS trust the council pays is a provider of the theme, even though the count shows it once."""
     return con.execute(
@@ -442,7 +443,7 @@ def provider_merges(con: duckdb.DuckDBPyConnection, workspace: Workspace, theme:
                      + (" (a contracted provider)" if m.target in contracted else "")) for m in merges]
 
 
-def _year(con: duckdb.DuckDBPyConnection, year: str | None) -> str:
+def _year(con: StoreConnection, year: str | None) -> str:
     fiscal_year = choose_year(con, year)
     if fiscal_year is None:
         raise InputError("a provision map is for one year: give --year like 2018-19")

@@ -18,6 +18,13 @@ from totalplace.estate.colocate import Opportunity  # noqa: E402
 from totalplace.estate.register import Building, Estate  # noqa: E402
 
 
+def _lon_lat(buildings: list[Building]) -> tuple[list[float], list[float]]:
+    """The buildings' longitudes and latitudes (a building without them is refused when read: Building._located)."""
+    points = [(b.lon, b.lat) for b in buildings if b.lon is not None and b.lat is not None]
+    assert len(points) == len(buildings), "a building without coordinates"
+    return [lon for lon, _ in points], [lat for _, lat in points]
+
+
 def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, top: int = 10,
             name: Callable[[str], str] = str) -> str:
     """Buildings coloured by agency (each agency by its `name`); the top opportunities circled, their disposals
@@ -27,13 +34,12 @@ def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, 
     colours = plt.get_cmap("tab10")
     for k, agency in enumerate(agencies):
         mine = [b for b in estate.buildings if b.agency == agency]
-        ax.scatter([b.lon for b in mine], [b.lat for b in mine], s=12, color=colours(k % 10), label=name(agency),
-                   alpha=0.8)
+        ax.scatter(*_lon_lat(mine), s=12, color=colours(k % 10), label=name(agency), alpha=0.8)
     for o in found[:top]:
-        ax.scatter([b.lon for b in o.dispose], [b.lat for b in o.dispose], marker="x", s=40, color="black")
+        ax.scatter(*_lon_lat(o.dispose), marker="x", s=40, color="black")
         ax.annotate(str(o.rank), (o.hub.lon, o.hub.lat), fontsize=8, weight="bold",
                     xytext=(4, 4), textcoords="offset points")
-        ax.scatter([o.hub.lon], [o.hub.lat], s=160, facecolors="none", edgecolors="red")
+        ax.scatter(*_lon_lat([o.hub]), s=160, facecolors="none", edgecolors="red")
     mid_lat = float(estate.lat.mean())
     ax.set_aspect(1 / math.cos(math.radians(mid_lat)))  # so that a kilometre is as long north as east
     _scale_bar(ax, mid_lat)

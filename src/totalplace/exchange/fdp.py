@@ -61,7 +61,7 @@ def export_package(figures: list[Figure], directory: Path, title: str, descripti
     (directory / DATA_PATH).parent.mkdir(parents=True, exist_ok=True)
     names = cofog_codes()
     with (directory / DATA_PATH).open("w", encoding="utf-8", newline="") as handle:
-        write_csv(handle, COLUMNS, ([number, f.place, f.fiscal_year, f.direction, f.agency, f.theme, f.cofog,
+        write_csv(handle, list(COLUMNS), ([number, f.place, f.fiscal_year, f.direction, f.agency, f.theme, f.cofog,
                                      names.get(f.cofog, ""), f.control_level, f.amount, f.method, f.source,
                                      f.confidence] for number, f in enumerate(figures, start=1)))
     path = directory / DESCRIPTOR

@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import duckdb
-
 from totalplace.count.bottomup import COUNTED_ONCE, LINES, UNCLASSIFIED, choose_year
 from totalplace.money import to_pennies
-from totalplace.store.connection import has_table
+from totalplace.store.connection import StoreConnection, has_table
 from totalplace.workspace import Workspace
 
 BOTTOM_UP_METHOD = ("bottom-up: sum of the agency's published payment lines, classified by theme and COFOG with "
@@ -36,7 +34,7 @@ class Figure:
     control_level: str = ""
 
 
-def bottomup_figures(con: duckdb.DuckDBPyConnection, workspace: Workspace, year: str | None = None) -> list[Figure]:
+def bottomup_figures(con: StoreConnection, workspace: Workspace, year: str | None = None) -> list[Figure]:
     """The bottom-up count by agency, theme, COFOG and year (every year when `year` is 'all')."""
     fiscal_year = choose_year(con, year)
     clauses, params = [COUNTED_ONCE], []
@@ -72,7 +70,7 @@ COLUMN_NAMES = {
 }
 
 
-def store_figures(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[Figure]:
+def store_figures(con: StoreConnection, workspace: Workspace) -> list[Figure]:
     """The figures of the store's count_figure table (top-down, reconciled, best estimate), if it exists."""
     if not has_table(con, "count_figure"):
         return []

@@ -20,7 +20,7 @@ import duckdb
 from totalplace.count import bottomup
 from totalplace.errors import InputError
 from totalplace.exchange.fdp import DESCRIPTOR, Package, read_package, validate
-from totalplace.store.connection import transaction
+from totalplace.store.connection import StoreConnection, transaction
 from totalplace.workspace import Workspace, slug
 
 IMPORTS = "imports"
@@ -93,7 +93,7 @@ class Comparison:
         return self.theirs - self.ours
 
 
-def compare(con: duckdb.DuckDBPyConnection, workspace: Workspace, package: Package, by: str,
+def compare(con: StoreConnection, workspace: Workspace, package: Package, by: str,
             year: str | None = None, direction: str | None = None) -> tuple[str, list[Comparison]]:
     """This place's bottom-up count beside an imported package's figures, by one cut, for one year."""
     if by not in CUTS:

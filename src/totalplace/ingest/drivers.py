@@ -198,7 +198,7 @@ def _population(geography: Path, lookup: DistrictLookup, serving: dict[str, dict
                                              f"{CENSUS}, census 2011")
             continue
         estimate = min(start, last)
-        shared = to_reference(by_year[estimate], "23", lookup, lambda a, c=chosen: c[a].people(a))
+        shared = to_reference(by_year[estimate], "23", lookup, lambda a: chosen[a].people(a))  # used at once
         for area in areas:
             rows[(area, fiscal_year)] = (shared[area], f"mid-{estimate}", f"{MID_YEAR}, mid-{estimate}")
     return rows

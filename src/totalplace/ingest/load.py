@@ -31,7 +31,7 @@ from totalplace.ingest.reading import Reading, read_layout, settings_for
 from totalplace.money import format_money
 from totalplace.store.suppliers import redacted_sql
 from totalplace.ingest.sources import SPEND_SUFFIXES, TextTable, int64_array, read_spend_tables, sha256_of
-from totalplace.store.connection import fetch_one, pending_tables, temp_table, transaction, writable
+from totalplace.store.connection import StoreConnection, fetch_one, pending_tables, temp_table, transaction, writable
 from totalplace.store.files import changed_files, drop_files
 from totalplace.store.schema import LINE_ID_FACTOR, PAYMENT_KEY
 from totalplace.workspace import Agency, Workspace
@@ -350,12 +350,12 @@ class Destination:
     explained: dict[str, tuple] = field(default_factory=dict)  # sha256 -> how it was read (see _unchanged_report)
 
     @classmethod
-    def of(cls, con: duckdb.DuckDBPyConnection, replaced: Collection[int] = ()) -> Destination:
+    def of(cls, con: StoreConnection, replaced: Collection[int] = ()) -> Destination:
         """The store as it stands, less the files this ingest replaces."""
         files = con.execute("SELECT sha256, path, file_id, mapping, mapping_reasons, reading, unused_headers, "
                             "reading_notes FROM source_file ORDER BY file_id").fetchall()
         kept = [f for f in files if f[2] not in replaced]
-        explained = {}
+        explained: dict[str, tuple] = {}
         for digest, _path, _id, mapping, reasons, reading, unused, notes in kept:
             explained.setdefault(digest, (*(json.loads(part or "{}") for part in (mapping, reasons, reading)),
                                           unused or [], notes or []))
@@ -703,6 +703,7 @@ def _date_problems(mapping: columns.ColumnMapping, cell: dict[str, str],
 
 
 def _sign_marks(mapping: columns.ColumnMapping, negative: bool) -> str:
+    assert mapping.sign is not None, "a sign column's marks, asked of a file without one"
     marks = mapping.sign.negative if negative else mapping.sign.positive
     return ", ".join(_sql_text(mark) for mark in sorted(marks))
 
@@ -859,7 +860,7 @@ def _refuse_repeated_files(con: duckdb.DuckDBPyConnection, prefix: str, dropped:
 
 # ---------------------------------------------------------------------------- what an ingest would change
 
-def changes_not_loaded(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> list[str]:
+def changes_not_loaded(con: StoreConnection, workspace: Workspace) -> list[str]:
     """What the next ingest would change, found without reading any file: agencies no longer in
     totalplace.toml, loaded files now gone, files not loaded yet. (An edited file needs reading to tell.)"""
     loaded = con.execute("SELECT agency_id, path, money_loaded FROM source_file").fetchall()

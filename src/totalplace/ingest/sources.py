@@ -227,7 +227,7 @@ def read_spend_tables(path: Path, header_score, digest: str | None = None,
         except (OSError, EOFError) as error:
             raise InputError(f"{path}: not a readable gzip file: {error}") from None
     if raw.isascii() and b"\x00" not in raw[:HEAD_CHARS]:  # UTF-8 as it stands: decoding would only copy it
-        if _ASCII_SPACE.match(raw).end() == len(raw):
+        if _ASCII_SPACE.fullmatch(raw):
             raise InputError(f"{path}: the file is empty")
         head = _head_text(raw[: HEAD_CHARS + 1].decode("ascii"))
         return [_parse_text(path, digest, fmt, "utf-8", None, head, raw, header_score)]
@@ -324,7 +324,12 @@ def _arrow_records(data: bytes | memoryview, width: int, first: int,
         return "skip"
 
     odd_seen: list[bool] = []
-    table = _read_csv(data, names, lambda row: odd_seen.append(True) or "skip", threads=True)
+
+    def note_odd(_row: object) -> str:
+        odd_seen.append(True)
+        return "skip"
+
+    table = _read_csv(data, names, note_odd, threads=True)
     if odd_seen:
         table = _read_csv(data, names, on_invalid, threads=False)
     records = table.num_rows + len(odd) + len(blanks)
@@ -388,7 +393,7 @@ def _careful_records(lines: list[str], width: int | None) -> Iterator[tuple[int,
             continue
         end = _closing_line(lines, index + 1)
         cells = _well_formed_cells("".join(lines[index:end + 1]).rstrip("\r\n")) if end is not None else None
-        if cells is not None and (width is None or _fits(cells, width)):
+        if end is not None and cells is not None and (width is None or _fits(cells, width)):
             yield index, end + 1 - index, cells, None
             index = end + 1
         else:

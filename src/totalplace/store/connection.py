@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 import duckdb
 
@@ -17,11 +18,42 @@ from totalplace.store.spark import SparkStore, open_store
 from totalplace.store.suppliers import redacted_sql
 from totalplace.workspace import Engine, Workspace
 
-# What analyses read: the DuckDB store, or the Spark engine's Parquet store (queried with the same SQL).
-Store = duckdb.DuckDBPyConnection | SparkStore
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
-def connect(workspace: Workspace, read_only: bool = False) -> Store:
+class QueryResult(Protocol):
+    """A query's rows, as both engines hand them back."""
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+
+class StoreConnection(Protocol):
+    """What analyses read: the DuckDB store, or the Spark engine's Parquet store (queried with the same SQL).
+
+    The part of a DuckDB connection that `SparkStore` also offers; a function
+    that needs more of DuckDB (a write, `executemany`, relations) takes
+    `duckdb.DuckDBPyConnection` and is given the read-write store.
+    """
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None, /) -> QueryResult: ...
+
+    def register(self, name: str, table: pa.Table, /) -> object: ...
+
+    def unregister(self, name: str, /) -> object: ...
+
+    def cursor(self) -> StoreConnection: ...
+
+    def close(self) -> None: ...
+
+
+@overload
+def connect(workspace: Workspace, read_only: Literal[False] = False) -> duckdb.DuckDBPyConnection: ...
+@overload
+def connect(workspace: Workspace, read_only: bool) -> StoreConnection: ...
+def connect(workspace: Workspace, read_only: bool = False) -> StoreConnection:
     """Open the workspace's store, creating its tables and syncing the agency list.
 
     Read-only, this is the workspace's engine: on Spark, the Parquet store.
@@ -164,14 +196,14 @@ def ensure_published(workspace: Workspace) -> None:
         parquet.publish(con, workspace.parquet_store, parquet.base_tables(con))
 
 
-def has_table(con: Store, name: str) -> bool:
+def has_table(con: StoreConnection, name: str) -> bool:
     """Whether the store has this table yet (tables of a capability are made when it is first used)."""
     if isinstance(con, SparkStore):
         return con.has_table(name)
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[0][0])
 
 
-def replace_rows(con: Store, table: str, select_sql: str) -> None:
+def replace_rows(con: StoreConnection, table: str, select_sql: str) -> None:
     """A derived table's rows replaced by a query's, on either engine (the query names the table's columns)."""
     if isinstance(con, SparkStore):
         con.replace_rows(table, select_sql)
@@ -236,7 +268,14 @@ def _remove_database_file(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+def fetch_one(con: StoreConnection, sql: str, params: list | None = None) -> tuple | None:
     """The first row of a query, reading the result to its end as the connection requires."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
+
+
+def fetch_aggregate(con: StoreConnection, sql: str, params: list | None = None) -> tuple[Any, ...]:
+    """The one row of an aggregate query without GROUP BY (counts, sums), which SQL always returns."""
+    row = fetch_one(con, sql, params)
+    assert row is not None, f"an aggregate query returned no row: {sql[:80]}"
+    return row

@@ -97,8 +97,10 @@ def fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     copy of a row changes it, as it would not with xor).
     """
     columns = con.execute(f"DESCRIBE {table}").fetchall()
-    rows, hashes = con.execute(
+    totals = con.execute(
         f"SELECT count(*), coalesce(sum(hash(published_row)::HUGEINT), 0) FROM {table} published_row").fetchone()
+    assert totals is not None, "an aggregate query returns one row"
+    rows, hashes = totals
     return hashlib.sha256(repr((columns, rows, hashes)).encode()).hexdigest()
 
 

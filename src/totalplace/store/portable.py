@@ -10,6 +10,8 @@ import shutil
 from contextlib import closing
 from pathlib import Path
 
+import duckdb
+
 from totalplace.errors import InputError
 from totalplace.store import parquet
 from totalplace.store.connection import connect, ensure_published, writable
@@ -25,6 +27,7 @@ def export_store(workspace: Workspace, folder: Path) -> list[str]:
     if not workspace.store_path.exists():
         raise InputError(f"{workspace.root}: the store is empty: run `totalplace ingest` first")
     with closing(connect(workspace, read_only=True)) as con:
+        assert isinstance(con, duckdb.DuckDBPyConnection), "off Spark, the store read is the embedded database"
         return parquet.export_tables(con, str(folder.resolve()), parquet.base_tables(con))
 
 

@@ -7,6 +7,7 @@ import functools
 import sqlglot
 from sqlglot import expressions as exp
 from sqlglot.dialects.spark import Spark
+from sqlglot.generators.spark import SparkGenerator
 
 from totalplace.store.spark import SparkEngineError
 
@@ -18,13 +19,13 @@ class SparkDialect(Spark):
     pennies times a population); DECIMAL(38, 0) holds the same whole numbers.
     """
 
-    class Generator(Spark.Generator):
-        TYPE_MAPPING = {**Spark.Generator.TYPE_MAPPING, exp.DataType.Type.INT128: "DECIMAL(38, 0)"}
+    class Generator(SparkGenerator):  # what Spark.Generator names, by its class (mypy reads that one as a variable)
+        TYPE_MAPPING = {**SparkGenerator.TYPE_MAPPING, exp.DataType.Type.INT128: "DECIMAL(38, 0)"}
 
 
 @functools.lru_cache(maxsize=512)
-def to_spark_sql(sql: str) -> tuple[str, str, str | None]:
-    """(what the statement does, its Spark SQL, the table it names) for one DuckDB statement."""
+def to_spark_sql(sql: str) -> tuple[str, str, str]:
+    """(what the statement does, its Spark SQL, the table it names or "" for a query) for one DuckDB statement."""
     tree = sqlglot.parse_one(sql, read="duckdb")
     if isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.expression, exp.Query):
         return "create", tree.expression.sql(dialect=SparkDialect), tree.this.find(exp.Table).name
@@ -33,7 +34,7 @@ def to_spark_sql(sql: str) -> tuple[str, str, str | None]:
     if isinstance(tree, exp.Describe):
         return "describe", "", tree.this.name
     if isinstance(tree, exp.Query):
-        return "query", tree.sql(dialect=SparkDialect), None
+        return "query", tree.sql(dialect=SparkDialect), ""
     raise SparkEngineError(f"the Spark store is read by queries only; this statement writes to it: "
                            f"{sql.split()[0].upper()} ... (writing commands run on the embedded engine "
                            f"and publish to the Parquet store)")

@@ -205,7 +205,7 @@ def create_user(session: Session, actor: str, username: str, role: Role, agency_
                 agency_id=agency_id if role == Role.analyst else None)
     session.add(user)
     session.flush()
-    audit(session, actor, "user created", f"{username} ({role.value}{', ' + agency_id if user.agency_id else ''})")
+    audit(session, actor, "user created", f"{username} ({role.value}{', ' + user.agency_id if user.agency_id else ''})")
     return user
 
 
@@ -217,8 +217,8 @@ def sample_users(db: Database, agency_ids: list[str]) -> list[tuple[str, str, st
     with db.session() as session:
         if session.scalars(select(User).limit(1)).first():
             return []
-        wanted = [("admin", Role.administrator, None), ("partner", Role.partner, None),
-                  ("public", Role.public, None)]
+        wanted: list[tuple[str, Role, str | None]] = [
+            ("admin", Role.administrator, None), ("partner", Role.partner, None), ("public", Role.public, None)]
         wanted += [(f"analyst-{agency}", Role.analyst, agency) for agency in agency_ids]
         made = []
         for username, role, agency in wanted:

@@ -6,11 +6,14 @@ pyplot keeps global state, and the app serves requests from many threads.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from totalplace.present import charts
 
 _draw_lock = threading.Lock()
+T = TypeVar("T")
 TOP_BARS = 12  # a chart reads well up to about a dozen bars; the table beside it has every row
 
 
@@ -20,7 +23,7 @@ def bar_chart(title: str, labels: list[str], amounts: list[Decimal | None]) -> s
         return charts.bar_chart([label for label, _ in shown], [amount for _, amount in shown], title)
 
 
-def drawn(draw, *args) -> str:
+def drawn(draw: Callable[..., T], *args: object) -> T:
     """Any other report chart (flow, sliding scale), under the same lock."""
     with _draw_lock:
         return draw(*args)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, create_engine, event, inspect, select, text
+from sqlalchemy import DefaultClause, ForeignKey, String, UniqueConstraint, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -127,7 +127,8 @@ def _add_new_columns(engine: Engine) -> None:
             for column in table.columns:
                 if column.name not in present:
                     kind = column.type.compile(dialect=engine.dialect)
-                    default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
+                    server_default = column.server_default
+                    default = f" DEFAULT {server_default.arg}" if isinstance(server_default, DefaultClause) else ""
                     connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"))
 
 

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-
-import duckdb
+from typing import TypeVar, cast
 
 from totalplace import display
 from totalplace.count import bottomup, coverage
@@ -24,7 +23,7 @@ from totalplace.count.bottomup import Count, CountRow
 from totalplace.errors import InputError
 from totalplace.money import format_money, per_head
 from totalplace.present.tables import Table
-from totalplace.store.connection import connect
+from totalplace.store.connection import StoreConnection, connect
 from totalplace.web.auth import Principal
 from totalplace.web.inline import may_block
 from totalplace.workspace import Workspace, open_workspace
@@ -33,6 +32,7 @@ from totalplace.workspace import Workspace, open_workspace
 BREAKDOWNS = ("agency", "theme", "cofog", "month", "supplier", "transfer", "service")
 CACHE_SIZE = 256
 _MISSING = object()
+T = TypeVar("T")  # what a cached computation returns
 
 
 class Store:
@@ -106,7 +106,7 @@ class Store:
                     self._cache.clear()
 
     @contextmanager
-    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self) -> Iterator[StoreConnection]:
         may_block("a store cursor")
         with self.reading():
             cur = self.con.cursor()
@@ -115,7 +115,7 @@ class Store:
             finally:
                 cur.close()
 
-    def cached(self, key: tuple, compute: Callable[[], object], one_at_a_time: threading.Lock | None = None) -> object:
+    def cached(self, key: tuple, compute: Callable[[], T], one_at_a_time: threading.Lock | None = None) -> T:
         """A result computed once per store generation (many users ask for the same page).
 
         With `one_at_a_time`, a computation waits for another one under that lock and
@@ -124,13 +124,13 @@ class Store:
         full_key = (self.generation, *key)
         found = self._lookup(full_key)
         if found is not _MISSING:
-            return found
+            return cast(T, found)  # one key, one computation: what it kept is what `compute` returns
         may_block(f"computing {key[0]}")
         if one_at_a_time is None:
             return self._keep(full_key, compute())
         with one_at_a_time:
             found = self._lookup(full_key)
-            return found if found is not _MISSING else self._keep(full_key, compute())
+            return cast(T, found) if found is not _MISSING else self._keep(full_key, compute())
 
     def _lookup(self, full_key: tuple) -> object:
         with self._cache_lock:
@@ -139,7 +139,7 @@ class Store:
                 return self._cache[full_key]
         return _MISSING
 
-    def _keep(self, full_key: tuple, value: object) -> object:
+    def _keep(self, full_key: tuple, value: T) -> T:
         with self._cache_lock:
             self._cache[full_key] = value
             while len(self._cache) > CACHE_SIZE:
@@ -151,7 +151,7 @@ class Store:
 
 
 def years(store: Store) -> list[str]:
-    def compute():
+    def compute() -> list[str]:
         with store.cursor() as cur:
             return bottomup.fiscal_years(cur)
     return store.cached(("years",), compute)
@@ -210,14 +210,20 @@ def suppressed(result: Count, threshold: int) -> Count:
     amount, lines = sum((r.amount for r in small), Decimal(0)), sum(r.lines for r in small)
     key = f"other ({display.plural(len(small), 'group')})"
     if lines >= threshold:
-        other = CountRow(key, key, amount, lines, per_head(amount, result.population and result.population.value),
+        other = CountRow(key, key, amount, lines, per_head(amount, result.population.value if result.population else None),
                          float(amount / result.total) if result.total else 0.0)
-        return SuppressedCount(result.by, result.fiscal_year, [*kept, other], result.total, result.lines,
-                               result.within_count_transfers, result.population, threshold, len(small))
-    rows = [CountRow(r.key, r.label, r.amount, r.lines, r.per_head, None) for r in kept]
-    rows.append(CountRow(key, key, None, None, None, None))
-    return SuppressedCount(result.by, result.fiscal_year, rows, None, None, result.within_count_transfers,
-                           result.population, threshold, len(small))
+        rows, total, counted = [*kept, other], result.total, result.lines
+    else:
+        # A suppressed figure is None, which Count's and CountRow's types do not allow: SuppressedCount
+        # widens them (its docstring), and its pages and API print None as "suppressed".
+        rows = [CountRow(r.key, r.label, r.amount, r.lines, r.per_head, None) for r in kept]  # type: ignore[arg-type]
+        rows.append(CountRow(key, key, None, None, None, None))  # type: ignore[arg-type]
+        total, counted = None, None
+    # The count's own figures by name: given by position, the threshold once landed in pass_through.
+    return SuppressedCount(result.by, result.fiscal_year, rows, total, counted,  # type: ignore[arg-type]
+                           result.within_count_transfers,
+                           result.population, pass_through=result.pass_through, coverage=result.coverage,
+                           estimate=result.estimate, threshold=threshold, merged=len(small))
 
 
 def as_seen_by(store: Store, principal: Principal, result: Count, agency: str | None) -> Count:
@@ -330,7 +336,7 @@ def rejection_table(state: DataState) -> Table:
 
 @dataclass(frozen=True)
 class Overview:
-    fiscal_year: str
+    fiscal_year: str | None  # None: nothing loaded yet
     by_agency: Count
     by_theme: Count
     gaps: list[tuple[str, str]]  # (agency id, month) without a file

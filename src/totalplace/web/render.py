@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -47,7 +47,8 @@ templates.env.tests["number"] = is_number
 templates.env.globals["query"] = lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
-def page(request: Request, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
+def page(request: Request, template: str, status: int = 200, headers: Mapping[str, str] | None = None,
+         **context) -> HTMLResponse:
     principal = current_principal(request)
     nav = [item for item in request.app.state.nav if item.visible(principal)]
     return templates.TemplateResponse(
@@ -133,7 +134,7 @@ def plain_error_page(status: int, message: str) -> str:
     return templates.env.get_template("plain_error.html").render(status_code=status, message=message)
 
 
-def render_error(request: Request, status: int, message: str, headers: dict | None = None) -> HTMLResponse:
+def render_error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
     return page(request, "error.html", status=status, headers=headers, status_code=status, message=message)
 
 

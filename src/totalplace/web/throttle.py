@@ -91,4 +91,6 @@ def current(session: Session) -> list[SignInFailures]:
 
 
 def lift(session: Session, key: str) -> bool:
-    return session.execute(delete(SignInFailures).where(SignInFailures.key == key)).rowcount > 0
+    deleted = session.execute(delete(SignInFailures).where(SignInFailures.key == key))
+    # SQLAlchemy types Session.execute as Result; a DELETE's is a CursorResult, which counts the rows
+    return deleted.rowcount > 0  # type: ignore[attr-defined]

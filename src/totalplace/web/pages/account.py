@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from totalplace import display
 from totalplace.web import throttle
@@ -71,12 +72,19 @@ def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Resp
     principal = current_principal(request)
     if principal.signed_in:
         with request.app.state.db.session() as session:
-            user = user_by_name(session, principal.username)
+            user = _own_user(session, principal)
             end_sessions(session, user)
             audit(session, user.username, "signed out", "every session ended")
         forget_principals(request.app.state.db)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
+
+
+def _own_user(session: Session, principal: Principal) -> User:
+    """The signed-in principal's own row: it was read moments ago, and users are deactivated, never deleted."""
+    user = user_by_name(session, principal.username)
+    assert user is not None, f"signed in as {principal.username!r}, a user the database does not hold"
+    return user
 
 
 def _signed_in(request: Request) -> Principal | None:
@@ -90,7 +98,7 @@ def _to_sign_in() -> Response:
 
 def _token_page(request: Request, principal: Principal, **context) -> Response:
     with request.app.state.db.session() as session:
-        user = user_by_name(session, principal.username)
+        user = _own_user(session, principal)
         tokens = [(t.id, t.created_at, token_expiry(t)) for t in tokens_of(session, user.id)]
     tokens = [token for token in tokens if token[2] > throttle.now()]  # an expired token is no longer listed
     return page(request, "token.html", tokens=tokens, **context)
@@ -110,7 +118,7 @@ def new_token(request: Request, csrf: Annotated[str | None, Form()] = None,
         return _to_sign_in()
     check_csrf(request, csrf)
     with request.app.state.db.session() as session:
-        token = issue_token(session, user_by_name(session, principal.username), principal.username,
+        token = issue_token(session, _own_user(session, principal), principal.username,
                             replace=replace == "yes")
     return _token_page(request, principal, token=token)
 
@@ -123,7 +131,7 @@ def revoke(request: Request, token_id: Annotated[int, Form()], csrf: Annotated[s
         return _to_sign_in()
     check_csrf(request, csrf)
     with request.app.state.db.session() as session:
-        revoke_token(session, user_by_name(session, principal.username), token_id, principal.username)
+        revoke_token(session, _own_user(session, principal), token_id, principal.username)
     return _token_page(request, principal, notice="The token was revoked: it no longer works.")
 
 
@@ -144,7 +152,7 @@ def change_password(request: Request, current: Annotated[str, Form()], new: Anno
     with request.app.state.db.session() as session:
         user: User | None = check_password(session, principal.username, current)
         if user is None:
-            problem = "Your current password is not right."
+            return page(request, "password.html", status=400, error="Your current password is not right.")
         if problem:
             return page(request, "password.html", status=400, error=problem)
         user.password_hash = hash_password(new)

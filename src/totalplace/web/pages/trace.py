@@ -12,11 +12,12 @@ from totalplace.web import figures
 from totalplace.web.auth import current_principal, require
 from totalplace.web.db import Role
 from totalplace.web.inline import answered_inline
+from totalplace.web.pages import NavItem
 from totalplace.web.pages.breakdown import Dimension, YearQuery
 from totalplace.web.render import cached_page, csv_response, table_json
 
 router = APIRouter()
-NAV = []
+NAV: list[NavItem] = []
 ROW_ROLES = (Role.administrator, Role.partner, Role.analyst)
 KeyQuery = Annotated[str, Query(description="The figure's key, as the breakdown shows it", max_length=500)]
 LimitQuery = Annotated[int, Query(ge=1, le=100_000, description="At most this many rows, largest first")]
