@@ -1,0 +1,34 @@
+"""The one way the tests build a workspace: a place, its partner agencies, the files put in it, loaded or not."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from support.data import BRADFORD
+from totalplace.ingest.load import ingest
+from totalplace.workspace import Agency, Workspace, init_workspace
+
+# A file put in a workspace: a path to copy, or the text to write.
+FileContent = Path | str
+
+
+def build_workspace(root: Path, name: str = "Bradford", areas: Iterable[str] = (BRADFORD,),
+                    agencies: Iterable[Agency] = (), files: Mapping[str, FileContent] | None = None,
+                    load: bool = False) -> Workspace:
+    """A workspace at root for the place made of `areas`, with `agencies` added beside the councils,
+    `files` (paths relative to the workspace's folder) copied or written in, and ingested when `load`."""
+    workspace = init_workspace(root, name, list(areas))
+    for agency in agencies:
+        workspace.add_agency(agency)
+    for relative, content in (files or {}).items():
+        target = workspace.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_text(content, encoding="utf-8")
+    if load:
+        ingest(workspace)
+    return workspace
