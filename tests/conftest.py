@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 import pytest
 
 from support.data import BRADFORD, CRA_DIR, LEEDS, SHARED_DATA, SPEND
-from support.workspaces import build_workspace
+from support.workspaces import build_workspace, seed_cra_cache
+from totalplace.ingest import cra_files
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
 
@@ -18,12 +22,27 @@ def pytest_sessionstart(session) -> None:
 
 
 @pytest.fixture(scope="session")
-def make_workspace(tmp_path_factory):
+def cra_cache(tmp_path_factory) -> Path:
+    """One CRA cache for the whole run: each release workbook is read once a run (once per xdist worker:
+    the cache writes a fixed `.partial` name, so two processes must not fill one folder), not once a
+    workspace."""
+    return tmp_path_factory.getbasetemp() / "cra-cache"
+
+
+@pytest.fixture(scope="session")
+def make_workspace(tmp_path_factory, cra_cache):
     """The workspace factory: `make_workspace(name, areas, agencies=..., files=..., load=...)` builds one in a
     fresh temp folder (see support.workspaces.build_workspace). Session-scoped, so module- and
-    session-scoped fixtures can build their place once with it as well as single tests."""
-    def make(name: str = "Bradford", areas=(BRADFORD,), **parts):
-        return build_workspace(tmp_path_factory.mktemp("ws") / name.lower().replace(" ", "-"), name, areas, **parts)
+    session-scoped fixtures can build their place once with it as well as single tests.
+    `cra_read=[workbooks]` (or True for the releases the workspace ships with) puts those workbooks,
+    read once a run, in the workspace's CRA cache, for fixtures that load the CRA but do not test reading it."""
+    def make(name: str = "Bradford", areas=(BRADFORD,), cra_read: bool | Iterable[Path] = False, **parts):
+        workspace = build_workspace(tmp_path_factory.mktemp("ws") / name.lower().replace(" ", "-"), name, areas,
+                                    **parts)
+        if cra_read:
+            workbooks = cra_files.workbook_paths(workspace)[0] if cra_read is True else list(cra_read)
+            seed_cra_cache(workspace, workbooks, cra_cache)
+        return workspace
     return make
 
 

@@ -20,9 +20,9 @@ BRADFORD = "E08000032"
 
 
 @pytest.fixture(scope="session")
-def cra_place(tmp_path_factory):
+def cra_place(make_workspace):
     """A Bradford workspace with both shipped CRA workbooks loaded."""
-    workspace = init_workspace(tmp_path_factory.mktemp("cra") / "bradford", "Bradford", [BRADFORD])
+    workspace = make_workspace(cra_read=sorted(CRA_DIR.glob("*.xlsx")))
     only_cra_releases(workspace, {path.name for path in CRA_DIR.glob("*.xlsx")})
     con = duckdb.connect(str(workspace.store_path))
     topdown.load(con, workspace, sorted(CRA_DIR.glob("*.xlsx")))

@@ -27,9 +27,9 @@ EVERY_YEAR = [f"{y}-{(y + 1) % 100:02d}" for y in range(2004, 2018)]
 
 
 @pytest.fixture(scope="module")
-def shipped_place(tmp_path_factory):
+def shipped_place(make_workspace):
     """A Bradford workspace loaded from the CRA releases shipped with totalplace (no files named)."""
-    workspace = init_workspace(tmp_path_factory.mktemp("shipped") / "bradford", "Bradford", [BRADFORD])
+    workspace = make_workspace(cra_read=True)
     con = duckdb.connect(str(workspace.store_path))
     topdown.load(con, workspace)
     con.close()

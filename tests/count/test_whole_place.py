@@ -23,7 +23,7 @@ from totalplace.count import headline, reconcile, topdown
 from totalplace.ingest.load import ingest
 from totalplace.report.contents import report_sections
 from totalplace.store.connection import connect
-from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace
+from totalplace.workspace import Agency, AgencyKind, open_workspace
 
 runner = CliRunner()
 CRAVEN = "E07000163"
@@ -50,10 +50,9 @@ def _share(con, workspace, areas: list[str], year: str, level: str, cofog: str =
 
 
 @pytest.fixture(scope="module")
-def bradford(tmp_path_factory):
+def bradford(make_workspace):
     """Bradford with two months of council payments, a CCG and the police (small ledgers), and the CRA loaded."""
-    root = tmp_path_factory.mktemp("whole") / "bradford"
-    workspace = init_workspace(root, "Bradford", [BRADFORD])
+    workspace = make_workspace(cra_read=True)
     for month in ("2018-05", "2018-06"):
         shutil.copyfile(SPEND / "bradford" / f"{month}.csv", workspace.agency_dir("bradford-council") / f"{month}.csv")
     workspace.add_agency(Agency(id="bradford-ccg", name="NHS Bradford District and Craven CCG", kind=AgencyKind.nhs,
@@ -79,9 +78,9 @@ def _rows(workspace, year: str | None = None) -> list[reconcile.ReconRow]:
         con.close()
 
 
-def test_an_nhs_ledger_reconciles_against_the_health_lines_of_its_area(tmp_path):
+def test_an_nhs_ledger_reconciles_against_the_health_lines_of_its_area(make_workspace):
     """The NHS Redbridge CCG's own payments beside the CRA's NHS health lines brought down to Redbridge."""
-    workspace = init_workspace(tmp_path / "redbridge", "Redbridge", [REDBRIDGE])
+    workspace = make_workspace("Redbridge", [REDBRIDGE], cra_read=True)
     workspace.add_agency(Agency(id="redbridge-ccg", name="NHS Redbridge CCG", kind=AgencyKind.nhs, area=REDBRIDGE))
     shutil.copyfile(SHARED_DATA / "nhs" / "redbridge-ccg-2020-21.csv",
                     workspace.agency_dir("redbridge-ccg") / "redbridge-ccg-2020-21.csv")

@@ -20,7 +20,6 @@ from totalplace.deal.pool import PoolKind, Scope, pooling
 from totalplace.deal.report import report_sections
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect, writable
-from totalplace.workspace import init_workspace
 
 runner = CliRunner()
 OLDER = "Older people and adult social care"
@@ -42,9 +41,9 @@ def _with_pools(workspace):
 
 
 @pytest.fixture(scope="module")
-def bradford(tmp_path_factory):
+def bradford(make_workspace):
     """Bradford with two months of the council's real payments, the CRA loaded, and two pools."""
-    workspace = init_workspace(tmp_path_factory.mktemp("pool") / "bradford", "Bradford", [BRADFORD])
+    workspace = make_workspace(cra_read=True)
     for month in ("2018-05", "2018-06"):
         shutil.copyfile(SPEND / "bradford" / f"{month}.csv", workspace.agency_dir("bradford-council") / f"{month}.csv")
     ingest(workspace)

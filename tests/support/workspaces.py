@@ -7,6 +7,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from support.data import BRADFORD
+from totalplace.count import topdown
+from totalplace.ingest.cra import CACHE_VERSION, cached_release
+from totalplace.ingest.sources import sha256_of
 from totalplace.ingest.load import ingest
 from totalplace.workspace import Agency, Workspace, init_workspace
 
@@ -32,3 +35,13 @@ def build_workspace(root: Path, name: str = "Bradford", areas: Iterable[str] = (
     if load:
         ingest(workspace)
     return workspace
+
+
+def seed_cra_cache(workspace: Workspace, workbooks: Iterable[Path], shared: Path) -> None:
+    """The workbooks' normalised lines in the workspace's CRA cache, read into `shared` only the first time."""
+    target = workspace.root / topdown.CACHE_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    for workbook in workbooks:
+        cached_release(workbook, shared)
+        name = f"cra-{sha256_of(workbook)[:32]}-v{CACHE_VERSION}.parquet"
+        shutil.copyfile(shared / name, target / name)
