@@ -55,6 +55,7 @@ def one_release_place(root: Path, workbook: Path):
 
 # --- releases --------------------------------------------------------------------------------
 
+@pytest.mark.slow  # reads the whole 2014 release
 def test_the_2014_release_is_read_in_pounds():
     release = cra.read_workbook(CRA_2014)
     assert release.layout == "CRA database 2014 layout"
@@ -223,6 +224,7 @@ def housing_benefit_2014(region: str) -> Decimal:
                and r["region"] == region)
 
 
+@pytest.mark.slow  # reads each whole release
 @pytest.mark.parametrize("workbook, year", [(CRA_DIR / "cra_2010_database.xlsx", "2009-10"),
                                             (CRA_2014, "2009-10"), (CRA_DIR / "cra_2018_database.xlsx", "2013-14")])
 def test_higher_education_and_housing_benefit_have_one_level_in_every_release(tmp_path, workbook, year):
@@ -243,6 +245,7 @@ def test_higher_education_and_housing_benefit_have_one_level_in_every_release(tm
     con.close()
 
 
+@pytest.mark.slow  # reads two whole releases
 def test_the_levels_agree_between_two_releases_of_one_year(tmp_path):
     """2009-10 is in the 2010 and the 2014 release: each level's share of the region agrees within 3 points."""
     shares = []

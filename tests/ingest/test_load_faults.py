@@ -284,6 +284,7 @@ def _folder_state(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow  # a subprocess killed at every moment of a load: about a minute
 def test_4_killing_ingest_of_a_new_file_at_any_moment_leaves_the_store_and_folder_before_or_fully_loaded(tmp_path):
     template = init_workspace(tmp_path / "template", "Bradford", [BRADFORD])
     write_csv(template.agency_dir(BRADFORD_ID) / "april.csv", HEADER + payments(50))
@@ -452,6 +453,7 @@ def test_8_a_bad_workbook_given_to_topdown_load_is_refused_and_not_left_in_cra(s
     assert not (small_place.root / "cra" / "cra_cut.xlsx").exists()
 
 
+@pytest.mark.slow  # reads a whole shipped CRA release
 def test_8_a_copy_into_cra_cut_short_leaves_nothing_there(small_place, tmp_path):
     cra_files.workbook_paths(small_place)  # the shipped releases in place
     revised = tmp_path / "cra_2018_revised.xlsx"

@@ -19,8 +19,8 @@ from urllib.parse import unquote
 
 import pdfplumber
 import pytest
-from support.data import PROJECT
 from openpyxl import load_workbook
+from support.data import PROJECT
 from typer.testing import CliRunner
 
 from totalplace import display
@@ -29,6 +29,9 @@ from totalplace.cli import app
 from totalplace.count import headline
 from totalplace.store.connection import connect
 from totalplace.workspace import AgencyKind, open_workspace
+
+# Every test here reads the Bradford and Leeds demo reports, built from the real data (about 3 minutes).
+pytestmark = pytest.mark.slow
 
 RUNNER = CliRunner()
 DEMO_KEY = "demo-only-key-not-a-secret-0123456789"
