@@ -21,7 +21,7 @@ def test_the_missing_leeds_month_is_a_gap_not_zero(real_con):
 def test_payments_sharing_only_a_reference_and_an_amount_are_not_duplicates(real_con):
     """Leeds reuses transaction numbers across its files: 1112-06124 for £450 is an insurance claim paid on
     3 November 2011 and a training course from Ohs Ltd paid on 23 December, two payments. A duplicate is the
-    same payment in two files: the same date and supplier too (see tests/test_load_faults.py for real ones)."""
+    same payment in two files: the same date and supplier too (see tests/ingest/test_load_faults.py for real ones)."""
     same_reference = real_con.execute(
         """SELECT transaction_ref, amount, count(DISTINCT payment_date), count(DISTINCT supplier_name)
            FROM spend_line WHERE transaction_ref IN ('1112-06124', '1112-03597') GROUP BY 1, 2 ORDER BY 1""").fetchall()
