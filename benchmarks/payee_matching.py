@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from totalplace import partners
 from totalplace.classify import names
 from totalplace.classify.names import normalised_name
 from totalplace.count import transfers
@@ -40,7 +41,7 @@ PLACES = {"Leeds": ("E08000035", "leeds"), "Bradford": ("E08000032", "bradford")
 
 def build(root: Path, data: Path, name: str) -> object:
     code, folder = PLACES[name]
-    workspace = init_workspace(root / folder, name, [code], with_partners=True)
+    workspace = init_workspace(root / folder, name, [code], partners.agencies_serving([code]))
     council = workspace.settings.agencies[0].id
     for path in sorted((data / "spend" / folder).glob("*.csv")):
         shutil.copyfile(path, workspace.agency_dir(council) / path.name)

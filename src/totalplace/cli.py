@@ -19,7 +19,7 @@ from totalplace.commands.common import (
 from totalplace.errors import InputError
 from totalplace.ingest.load import FileReport, changes_not_loaded, ingest as ingest_files, spend_files
 from totalplace.ingest.reading import propose, remember
-from totalplace.report.tables import Format, Table, emit, emit_sections
+from totalplace.present.tables import Format, Table, emit, emit_sections
 from totalplace.store.connection import connect, transaction, writable
 from totalplace.workspace import Agency, AgencyKind, Workspace, init_workspace, open_workspace, slug
 
@@ -51,7 +51,7 @@ def init(
         help="Also add the police force, fire authority, county and CCG/ICB serving the place as agencies.")] = False,
 ) -> None:
     """Start a place: a workspace folder with totalplace.toml, rule tables and a folder per agency."""
-    workspace = init_workspace(folder, place, area, with_partners)
+    workspace = init_workspace(folder, place, area, partners.agencies_serving(area) if with_partners else ())
     settings = workspace.settings
     out.print(f"Created workspace {folder} for {settings.place.name} ({', '.join(settings.place.areas)}), "
               f"region {settings.place.region}.")

@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from totalplace import reference
+from totalplace.classify.control import read_levels
 from totalplace.tabular import Number, Ratio
 from totalplace.workspace import AgencyKind, Workspace
 
@@ -179,12 +181,9 @@ def key_name(workspace: Workspace, by: str, key: str) -> str:
 def code_names(workspace: Workspace) -> dict[str, str]:
     """Every code a table may hold (kinds of body, levels of control, national bodies, the workspace's
     agencies), with the name people read in its place."""
-    from totalplace.appraise.model import NATIONAL_BODIES  # the bodies appraisals and journeys share
-    from totalplace.classify.control import read_levels
-
     names = {kind.value: code_name(kind.value) for kind in AgencyKind}
     names |= {key: level.label for key, level in read_levels(workspace).items()}
-    names |= {body.id: body.name for body in NATIONAL_BODIES}
+    names |= {body.id: body.name for body in reference.NATIONAL_BODIES}
     return names | {agency.id: agency.name for agency in workspace.settings.agencies}
 
 

@@ -18,10 +18,13 @@ from functools import cache
 from pathlib import Path
 
 from totalplace import reference
+from totalplace.workspace import Agency, AgencyKind, slug
 
 PARTNER_FILE = "partners.csv"
 COLUMNS = ("district_code", "district_name", "kind", "code", "name", "share", "source")
 KINDS = ("police", "fire", "county", "ccg", "icb")
+AGENCY_KINDS = {"police": AgencyKind.police, "fire": AgencyKind.fire, "county": AgencyKind.council,
+                "ccg": AgencyKind.nhs, "icb": AgencyKind.nhs}
 LOOKUPS = Path("geography") / "lookups"
 
 
@@ -51,6 +54,14 @@ def serving(areas: list[str]) -> list[Partner]:
     """The partners serving each of the areas, in the order police, fire, county, CCG, ICB."""
     found = [p for area in areas for p in _table().get(area, [])]
     return sorted(found, key=lambda p: (KINDS.index(p.kind), p.code, p.district))
+
+
+def agencies_serving(areas: list[str]) -> list[Agency]:
+    """The partners serving the areas as agencies of the count, once each (a force serving two districts is
+    one agency): its area is the body's own ONS code."""
+    found = {slug(p.name): Agency(id=slug(p.name), name=p.name, kind=AGENCY_KINDS[p.kind], area=p.code)
+             for p in serving(areas)}
+    return list(found.values())
 
 
 def districts_of(code: str) -> dict[str, float]:

@@ -22,6 +22,23 @@ class Area:
     population_2021: int
 
 
+@dataclass(frozen=True)
+class NationalBody:
+    """A national body that bears or saves costs in a place: appraisals and journeys share these."""
+
+    id: str
+    name: str
+    department: str  # the Whitehall department an ask of its share goes to
+
+
+NATIONAL_BODIES = (
+    NationalBody("dwp", "Department for Work and Pensions", "Department for Work and Pensions"),
+    NationalBody("hmrc", "HM Revenue and Customs", "HM Treasury"),
+    NationalBody("nhs-national", "NHS (nationally)", "Department of Health and Social Care"),
+    NationalBody("exchequer", "HM Treasury (the Exchequer)", "HM Treasury"),
+)
+
+
 def data_path(name: str):
     """The path of a file shipped in totalplace/data."""
     return resources.files("totalplace") / "data" / name

@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 import shutil
 import tomllib
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
 import tomlkit
 from pydantic import Field, field_validator
 
-from totalplace import partners, reference
+from totalplace import reference
 from totalplace.errors import InputError
 from totalplace.inputs import StrictInput, validate
 
@@ -305,17 +306,9 @@ def council_for(area: reference.Area) -> Agency:
     )
 
 
-PARTNER_KINDS = {"police": AgencyKind.police, "fire": AgencyKind.fire, "county": AgencyKind.council,
-                 "ccg": AgencyKind.nhs, "icb": AgencyKind.nhs}
-
-
-def partner_agency(partner: partners.Partner) -> Agency:
-    """A body that serves the place, as an agency of its count: its area is the body's own ONS code."""
-    return Agency(id=slug(partner.name), name=partner.name, kind=PARTNER_KINDS[partner.kind], area=partner.code)
-
-
-def init_workspace(root: Path, place_name: str, area_codes: list[str], with_partners: bool = False) -> Workspace:
-    """Create a workspace folder for a place made of one or more ONS areas (and the partners serving it)."""
+def init_workspace(root: Path, place_name: str, area_codes: list[str], partners: Iterable[Agency] = ()) -> Workspace:
+    """Create a workspace folder for a place made of one or more ONS areas, with a council agency for each
+    and any `partners` (totalplace.partners.agencies_serving: the police, fire, county and NHS bodies)."""
     if (root / CONFIG_NAME).exists():
         raise InputError(f"{root / CONFIG_NAME} already exists; this folder is a workspace already")
     if not area_codes:
@@ -330,9 +323,8 @@ def init_workspace(root: Path, place_name: str, area_codes: list[str], with_part
         shutil.copyfile(str(reference.data_path(name)), root / "rules" / name)
     for area in found:
         workspace.add_agency(council_for(area))
-    if with_partners:
-        for agency in {a.id: a for a in map(partner_agency, partners.serving(place.areas))}.values():
-            workspace.add_agency(agency)
+    for agency in partners:
+        workspace.add_agency(agency)
     workspace.save()
     return workspace
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from totalplace.cli import app
 from totalplace.ingest.load import ingest
-from totalplace.report.charts import flow_chart
+from totalplace.present.charts import flow_chart
 from totalplace.report.document import write_report
 
 HEADER = "Service Label,Expenditure category,Payment date,Transaction Number,Net Amount,Supplier Name\n"
@@ -104,8 +104,8 @@ def test_a_table_both_drawn_and_shown_is_printed_and_written_once():
     """The sliding scale of control was a chart's table in the appendix (A1), the same table under the chart, and
     two workbook sheets ('The sliding scale of control', 'The sliding scale of (2)')."""
     from totalplace.report.document import section_views
-    from totalplace.report.section import Chart, Section
-    from totalplace.report.tables import Table
+    from totalplace.present.section import Chart, Section
+    from totalplace.present.tables import Table
 
     scale = Table("The sliding scale of control, 2017-18", ["level", "amount"], [["Police and fire", Decimal(1)]])
     detail = Table("Files loaded", ["file", "rows"], [["a.csv", 3]])

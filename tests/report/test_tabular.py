@@ -17,8 +17,8 @@ from totalplace.cli import app
 from totalplace.ingest.load import ingest
 from totalplace.report.contents import PlaceReport
 from totalplace.report.document import write_csvs, write_workbook
-from totalplace.report.section import Section
-from totalplace.report.tables import Format, Table, emit, write_xlsx
+from totalplace.present.section import Section
+from totalplace.present.tables import Format, Table, emit, write_xlsx
 from totalplace.tabular import FORMULA_STARTS, csv_text, restored
 
 HEADER = "Service Label,Expenditure category,Payment date,Transaction Number,Net Amount,Supplier Name\n"

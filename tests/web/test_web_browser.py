@@ -30,7 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = Path(__file__).resolve().parents[1] / "output" / "web"
-# Each capability page and its heading (web.capabilities.CAPABILITIES), written out here as a user reads them.
+# Each capability page and its heading (totalplace.capabilities.pages()), written out here as a user reads them.
 CAPABILITY_PAGES = {"topdown": "Top-down", "funding-streams": "Funding streams", "provision": "Provision maps",
                     "journeys": "Journeys", "cohorts": "Cohorts", "appraisals": "Appraisals", "deal": "Deal",
                     "estate": "Estate"}

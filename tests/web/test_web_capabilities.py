@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from importlib import import_module
 
 import duckdb
 import pytest
@@ -22,7 +21,7 @@ from support.web import WEB_PLACE, add_capability_inputs, csrf_of, make_app, sig
 from totalplace import display
 from totalplace.tabular import Number
 from totalplace.count import topdown
-from totalplace.web.capabilities import CAPABILITIES
+from totalplace.capabilities import pages
 from totalplace.web.render import table_json
 
 
@@ -32,7 +31,7 @@ def _expected(workspace) -> tuple[topdown.TopdownCount, dict[str, list]]:
         count = topdown.count(con, workspace, workspace.settings.place.areas, None, "control")
     finally:
         con.close()
-    return count, {c.key: import_module(c.provider).report_sections(workspace) for c in CAPABILITIES}
+    return count, {c.key: c.sections(workspace, None) for c in pages()}
 
 
 @pytest.fixture(scope="module")

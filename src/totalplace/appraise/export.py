@@ -19,7 +19,7 @@ from totalplace.appraise.engine import Appraisal
 from totalplace.appraise.gainshare import METHODS, propose
 from totalplace.appraise.sensitivity import switching_values, tornado
 from totalplace.appraise.vector import monte_carlo
-from totalplace.report.tables import Table, sheet_rows
+from totalplace.present.tables import Table, sheet_rows
 from totalplace.tabular import Formula, append_row
 
 def _write_table(book: Workbook, name: str, table: Table) -> Worksheet:

@@ -27,6 +27,7 @@ ATTRIBUTION_WORDS = {
     "attribution": "legacy",
 }
 
+from totalplace import reference
 from totalplace.errors import InputError
 from totalplace.inputs import StrictInput, validate
 from totalplace.workspace import FISCAL_YEAR
@@ -61,14 +62,8 @@ class Partner(StrictInput):
     department: str = ""  # for a national body: the Whitehall department an ask of its share goes to
 
 
-NATIONAL_BODIES = (
-    Partner(id="dwp", name="Department for Work and Pensions", level=Level.national,
-            department="Department for Work and Pensions"),
-    Partner(id="hmrc", name="HM Revenue and Customs", level=Level.national, department="HM Treasury"),
-    Partner(id="nhs-national", name="NHS (nationally)", level=Level.national,
-            department="Department of Health and Social Care"),
-    Partner(id="exchequer", name="HM Treasury (the Exchequer)", level=Level.national, department="HM Treasury"),
-)
+NATIONAL_BODIES = tuple(Partner(id=body.id, name=body.name, level=Level.national, department=body.department)
+                        for body in reference.NATIONAL_BODIES)
 # Who gains when a unit cost borne by these is saved, unless the intervention's `bearers:` says otherwise.
 DEFAULT_BEARERS = {"dwp": "dwp", "department for work and pensions": "dwp", "hm revenue and customs": "hmrc",
                    "hmrc": "hmrc", "hm treasury": "exchequer"}

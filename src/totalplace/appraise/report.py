@@ -14,8 +14,8 @@ from totalplace.appraise.service import intervention_files, appraise_file
 from totalplace.appraise.vector import MonteCarlo, monte_carlo
 from totalplace.deepdive.unit_cost_report import costs_used_table
 from totalplace.deepdive.unit_costs import UnitCostLibrary, load_library
-from totalplace.report.charts import PAGE_WIDTH, PALETTE, money_axis_label, plt, svg_of, wrap
-from totalplace.report.section import INVEST, Chart, Finding, Section
+from totalplace.present.charts import PAGE_WIDTH, PALETTE, money_axis_label, plt, svg_of, wrap
+from totalplace.present.section import INVEST, Chart, Finding, Section
 
 DRAWS, SEED = 10_000, 1
 

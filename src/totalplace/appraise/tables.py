@@ -12,7 +12,7 @@ from totalplace.appraise.portfolio import Portfolio
 from totalplace.appraise.sensitivity import SwitchingValue, TornadoBar
 from totalplace.appraise.tracking import Variance
 from totalplace.appraise.vector import MonteCarlo
-from totalplace.report.tables import Reasons, Table
+from totalplace.present.tables import Reasons, Table
 from totalplace.tabular import Number, Ratio
 
 PENNY = Decimal("0.01")

@@ -17,7 +17,7 @@ from totalplace.appraise.tracking import actuals_path, early_intervention_pot, r
 from totalplace.appraise.vector import monte_carlo
 from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
 

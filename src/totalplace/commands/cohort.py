@@ -17,7 +17,7 @@ from totalplace.deepdive import cohort_report as figures
 from totalplace.deepdive import cohorts, synthetic
 from totalplace.deepdive.pseudonym import KEY_ENV, Pseudonymiser, load_key, show
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
 app = typer.Typer(help="High-cost people and families: load agencies' person-level events "

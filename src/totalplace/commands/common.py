@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, check_output
+from totalplace.present.tables import Format, check_output
 
 # Wide enough for file paths and money when the output is piped to a file.
 out = Console(width=None if sys.stdout.isatty() else 160)

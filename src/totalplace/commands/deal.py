@@ -17,7 +17,7 @@ from totalplace.deal.report import (
     burden_notes, burden_table, equivalents_table, framework_table, indicator_text, pool_table,
 )
 from totalplace.deal.review import AskReview, change_status, review, submit
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
 app = typer.Typer(help="The deal with Whitehall: asks and offers, pooled budgets, reporting burden.",

@@ -18,7 +18,7 @@ from totalplace.estate.match import load_needs, match_needs, needs_path
 from totalplace.estate.register import import_register, load_estate, register_path
 from totalplace.estate.report import match_table, opportunity_table, register_table, uses_table
 from totalplace.estate.sharing import load_sharing, uses_path, write_default
-from totalplace.report.tables import Format, emit
+from totalplace.present.tables import Format, emit
 from totalplace.workspace import open_workspace
 
 app = typer.Typer(help="The shared public estate: buildings, co-location, needs and offers, map.",

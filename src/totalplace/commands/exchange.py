@@ -16,7 +16,7 @@ from totalplace.commands.common import (
 from totalplace.errors import InputError
 from totalplace.exchange import fdp, imports
 from totalplace.exchange.figures import bottomup_figures, store_figures
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import connect, writable
 from totalplace.workspace import open_workspace
 

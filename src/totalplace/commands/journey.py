@@ -16,7 +16,7 @@ from totalplace.deepdive.journeys import AS_IS, JOURNEY_FOLDER, compare as compa
 from totalplace.deepdive.swimlane import svg
 from totalplace.deepdive.unit_costs import load_library
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
 app = typer.Typer(help=f"Customer journeys: steps, costs per person by agency, and redesigns "

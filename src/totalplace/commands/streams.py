@@ -16,7 +16,7 @@ from totalplace.count import funding_streams
 from totalplace.deepdive import provision as mapping
 from totalplace.deepdive import register_review
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import connect, writable
 from totalplace.workspace import open_workspace
 

@@ -19,7 +19,7 @@ from totalplace.count import reconcile as reconciling
 from totalplace.count import topdown
 from totalplace.count import trend as trending
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.store.connection import Store, connect, writable
 from totalplace.workspace import Workspace, open_workspace
 
@@ -80,13 +80,10 @@ def normalisation(workspace: WorkspaceOption = Path("."), fmt: FormatOption = Fo
                   output: OutputOption = None) -> None:
     """Every value the CRA reader changed: as written, what it became, on how many rows, and why."""
     with _open(workspace) as (ws, con):
-        topdown.require_loaded(con)
-        rows = con.execute("SELECT release, field, raw, normalised, rows, reason FROM topdown_normalisation "
-                           "ORDER BY release, field, raw").fetchall()
-        years = con.execute("SELECT fiscal_year, release, not_used FROM topdown_year ORDER BY 1").fetchall()
-    notes = [f"{y}: from {r}" + (f" (newer; not used: {', '.join(n)})" if n else "") for y, r, n in years]
+        log = topdown.normalisation(con)
+    notes = [f"{y}: from {r}" + (f" (newer; not used: {', '.join(n)})" if n else "") for y, r, n in log.years]
     _emit(Table("CRA normalisation log", ["release", "field", "as written", "normalised", "rows", "why"],
-                [list(r) for r in rows], notes), fmt, output)
+                [list(r) for r in log.changes], notes), fmt, output)
 
 
 @app.command("count")

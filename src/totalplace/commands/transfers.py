@@ -9,7 +9,7 @@ import typer
 
 from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.count import transfers
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
 
 app = typer.Typer(help="Money between the agencies of the count: payees matched, with review.", no_args_is_help=True)

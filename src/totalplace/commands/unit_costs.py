@@ -13,7 +13,7 @@ from totalplace.deepdive.gmca import GmcaImport, read_gmca_workbook
 from totalplace.deepdive.unit_cost_report import library_table
 from totalplace.deepdive.unit_costs import GMCA_FOLDER, UnitCostLibrary, load_library
 from totalplace.errors import InputError
-from totalplace.report.tables import Format, Table, emit
+from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import Workspace, open_workspace
 
 app = typer.Typer(help="The unit cost library: what a step of a journey costs, and who bears it.",

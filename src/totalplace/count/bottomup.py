@@ -29,7 +29,7 @@ from totalplace.classify.rules import cofog_codes
 from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import Population, population
 from totalplace.errors import InputError
-from totalplace.report.tables import Table
+from totalplace.present.tables import Table
 from totalplace.store.connection import fetch_one
 from totalplace.workspace import Workspace
 

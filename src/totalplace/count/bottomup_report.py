@@ -9,9 +9,9 @@ import duckdb
 
 from totalplace import display
 from totalplace.count import bottomup, coverage, reconcile
-from totalplace.report.charts import bar_chart, flow_chart
-from totalplace.report.section import Chart, Section, year_line
-from totalplace.report.tables import Reasons, Table
+from totalplace.present.charts import bar_chart, flow_chart
+from totalplace.present.section import Chart, Section, year_line
+from totalplace.present.tables import Reasons, Table
 from totalplace.store.connection import connect
 from totalplace.workspace import Workspace
 

@@ -32,8 +32,8 @@ from totalplace.count.reconcile import nearest_year
 from totalplace.errors import InputError
 from totalplace.ingest import parse
 from totalplace import display
-from totalplace.report.section import FUNDING_STREAMS, Chart, Finding, Section, year_line
-from totalplace.report.tables import Table
+from totalplace.present.section import FUNDING_STREAMS, Chart, Finding, Section, year_line
+from totalplace.present.tables import Table
 from totalplace.tabular import Number, Ratio
 from totalplace.store.connection import transaction
 from totalplace.workspace import FISCAL_YEAR, Workspace
@@ -425,7 +425,7 @@ def flags_table(found: list[OverlapFlag]) -> Table:
 def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
     """The funding-streams section: measures per theme, the flow from funder to recipient to theme, flags.
     The register's streams of the report's year, and those that name no year."""
-    from totalplace.report.charts import bar_chart, flow_chart
+    from totalplace.present.charts import bar_chart, flow_chart
 
     register = read_register(workspace)
     chosen = _register_year(register, year)

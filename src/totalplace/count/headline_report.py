@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from totalplace.count import headline, topdown
 from totalplace.display import ROUNDED
-from totalplace.report.section import HEADLINE, Finding, Section, year_line
-from totalplace.report.tables import Table
+from totalplace.present.section import HEADLINE, Finding, Section, year_line
+from totalplace.present.tables import Table
 from totalplace.store.connection import connect
 from totalplace.workspace import Workspace
 

@@ -158,6 +158,22 @@ def _store_releases(con: duckdb.DuckDBPyConnection, workspace: Workspace, releas
                     [[c.fiscal_year, c.release, list(c.not_used)] for c in choices])
 
 
+@dataclass(frozen=True)
+class Normalisation:
+    """Every value the CRA reader changed (as written, what it became, on how many rows, why), and the release
+    each year is read from with the newer releases of it not used."""
+    changes: list[tuple[str, str, str, str, int, str]]  # release, field, as written, normalised, rows, why
+    years: list[tuple[str, str, list[str]]]            # fiscal year, release used, releases not used
+
+
+def normalisation(con: duckdb.DuckDBPyConnection) -> Normalisation:
+    require_loaded(con)
+    changes = con.execute("SELECT release, field, raw, normalised, rows, reason FROM topdown_normalisation "
+                          "ORDER BY release, field, raw").fetchall()
+    years = con.execute("SELECT fiscal_year, release, not_used FROM topdown_year ORDER BY 1").fetchall()
+    return Normalisation(changes, years)
+
+
 def require_loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The years loaded, or one clear error saying how to load the CRA."""
     years = [r[0] for r in con.execute("SELECT DISTINCT fiscal_year FROM topdown_line ORDER BY 1").fetchall()] \

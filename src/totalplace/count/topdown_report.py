@@ -16,9 +16,9 @@ from totalplace import display
 from totalplace.classify import control
 from totalplace.count import compare, reconcile, topdown, trend
 from totalplace.errors import InputError
-from totalplace.report.charts import flow_chart, line_chart, stacked_share_bar
-from totalplace.report.section import SAY, Chart, Finding, Section, year_line
-from totalplace.report.tables import Reasons, Table
+from totalplace.present.charts import flow_chart, line_chart, stacked_share_bar
+from totalplace.present.section import SAY, Chart, Finding, Section, year_line
+from totalplace.present.tables import Reasons, Table
 from totalplace.store.connection import connect
 from totalplace.workspace import Workspace
 

@@ -22,7 +22,7 @@ from totalplace.count.drivers import population, population_table
 from totalplace.deepdive import deflator
 from totalplace.errors import InputError
 from totalplace.ingest.cra import ENGLISH_REGIONS
-from totalplace.report.tables import Table
+from totalplace.present.tables import Table
 from totalplace.workspace import Workspace
 
 

@@ -13,8 +13,8 @@ from totalplace.deal.review import AskReview, review
 from totalplace.deal.sources import LEICESTERSHIRE_REPORTING, POOLED_HEALTH_AND_CARE_2008
 from totalplace.errors import InputError
 from totalplace import display
-from totalplace.report.section import ASK, Finding, Section
-from totalplace.report.tables import Table
+from totalplace.present.section import ASK, Finding, Section
+from totalplace.present.tables import Table
 from totalplace.workspace import Workspace
 
 

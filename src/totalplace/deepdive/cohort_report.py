@@ -32,8 +32,8 @@ from totalplace.deepdive.synthetic import is_synthetic
 from totalplace.errors import InputError
 from totalplace.count.reconcile import nearest_year
 from totalplace.display import ROUNDED
-from totalplace.report.section import ASSESSMENTS, Chart, Finding, Section, year_line
-from totalplace.report.tables import Table
+from totalplace.present.section import ASSESSMENTS, Chart, Finding, Section, year_line
+from totalplace.present.tables import Table
 from totalplace.store.connection import Store, connect, fetch_one, has_table
 from totalplace.workspace import CohortSettings, Workspace
 

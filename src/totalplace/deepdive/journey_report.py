@@ -12,8 +12,8 @@ from totalplace.deepdive.swimlane import page_svgs
 from totalplace.deepdive.unit_cost_report import costs_used_table
 from totalplace.deepdive.unit_costs import UnitCostLibrary, load_library
 from totalplace.display import ROUNDED, money, plural
-from totalplace.report.section import ASSESSMENTS, Chart, Finding, Section
-from totalplace.report.tables import Table
+from totalplace.present.section import ASSESSMENTS, Chart, Finding, Section
+from totalplace.present.tables import Table
 from totalplace.tabular import Number
 
 if TYPE_CHECKING:

@@ -38,8 +38,8 @@ from totalplace.count.reconcile import nearest_year
 from totalplace.count.funding_streams import FundingStream, read_register
 from totalplace.deepdive.contracts import ContractRow, read_contracts
 from totalplace.errors import InputError
-from totalplace.report.section import PROVISION, Chart, Finding, Section, year_line
-from totalplace.report.tables import Table
+from totalplace.present.section import PROVISION, Chart, Finding, Section, year_line
+from totalplace.present.tables import Table
 from totalplace.workspace import Workspace, slug
 
 NOT_STATED = "(not stated in the spend)"
@@ -498,7 +498,7 @@ REPORT_ROWS = 30
 def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
     """A provision map for the register's busiest themes (by number of streams), for the report's year
     (the nearest ledger year standing in)."""
-    from totalplace.report.charts import bar_chart
+    from totalplace.present.charts import bar_chart
     from totalplace.store.connection import connect
 
     streams = read_register(workspace)

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from totalplace.deepdive.unit_costs import UnitCost, UnitCostLibrary, load_library
-from totalplace.report.section import Section
-from totalplace.report.tables import Table
+from totalplace.present.section import Section
+from totalplace.present.tables import Table
 
 if TYPE_CHECKING:
     from totalplace.workspace import Workspace
@@ -52,8 +52,11 @@ def costs_used_table(library: UnitCostLibrary, codes: Iterable[str], price_year:
                   f"value in {price_year} prices", "illustrative", "source, or why it is kept"], rows, notes)
 
 
-def report_sections(workspace: Workspace) -> list[Section]:
-    """The library for the web: one table per sheet, in the database's order."""
+def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
+    """The library for the web: one table per sheet, in the database's order.
+
+    `year` is taken as every capability's is, and not used: the library is in its own price years.
+    """
     library = load_library(workspace)
     tables = [Table(f"{sheet}", *_rows(library, sheet)) for sheet in library.sheets()]
     return [Section(id="unit-costs", title="Unit cost library",

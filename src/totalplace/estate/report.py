@@ -13,8 +13,8 @@ from totalplace.estate.mapping import svg_map
 from totalplace.estate.match import Match, load_needs, match_needs
 from totalplace.estate.register import Estate, load_estate, register_path
 from totalplace.estate.sharing import Sharing, load_sharing
-from totalplace.report.section import Chart, Section
-from totalplace.report.tables import Table
+from totalplace.present.section import Chart, Section
+from totalplace.present.tables import Table
 from totalplace.workspace import Workspace
 
 

@@ -8,28 +8,15 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import dataclass
-from importlib import import_module
 
-from totalplace import display
+from totalplace import capabilities, display
 from totalplace.count import bottomup, headline, topdown
 from totalplace.count.population import fiscal_year_start
-from totalplace.report.section import Section
+from totalplace.present.section import Section
 from totalplace.report.summary import Point, summary
 from totalplace.store.connection import connect
 from totalplace.workspace import Workspace
 
-PROVIDERS = [
-    "totalplace.count.headline_report",
-    "totalplace.count.topdown_report",
-    "totalplace.count.bottomup_report",
-    "totalplace.count.funding_streams",
-    "totalplace.deepdive.provision",
-    "totalplace.deepdive.journey_report",
-    "totalplace.deepdive.cohort_report",
-    "totalplace.appraise.report",
-    "totalplace.deal.report",
-    "totalplace.estate.report",
-]
 
 
 @dataclass(frozen=True)
@@ -55,7 +42,7 @@ def place_report(workspace: Workspace, year: str | None = None) -> PlaceReport:
 
 
 def report_sections(workspace: Workspace, year: str | None = None) -> list[Section]:
-    return [section for name in PROVIDERS for section in import_module(name).report_sections(workspace, year)]
+    return [section for capability in capabilities.in_report() for section in capability.sections(workspace, year)]
 
 
 def report_year(workspace: Workspace, year: str | None) -> str | None:

@@ -23,8 +23,8 @@ from markupsafe import Markup
 from totalplace import __version__, tabular
 from totalplace.report.contents import PlaceReport, place_report
 from totalplace.report.layout import TableView, kept_whole, view_of
-from totalplace.report.section import Chart, Section
-from totalplace.report.tables import Table
+from totalplace.present.section import Chart, Section
+from totalplace.present.tables import Table
 from totalplace.report.workbook import write_workbook
 from totalplace.workspace import Workspace
 

@@ -23,7 +23,7 @@ from functools import cache
 from markupsafe import Markup, escape
 
 from totalplace import display
-from totalplace.report.tables import Reasons, Table, cell_text
+from totalplace.present.tables import Reasons, Table, cell_text
 
 FONTS = ("Liberation Sans", "Arial", "Helvetica")  # the stylesheet's font-family, in its order
 FALLBACK_FONT = "DejaVu Sans"  # matplotlib ships it; wider than the others, so a safe overestimate

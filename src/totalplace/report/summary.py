@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from totalplace.report.section import (
+from totalplace.present.section import (
     ASK, ASSESSMENTS, DUPLICATION, FUNDING_STREAMS, HEADLINE, INVEST, PROVISION, SAY, Finding, Section,
 )
 

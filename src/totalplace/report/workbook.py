@@ -2,7 +2,7 @@
 
 Every table of the report is on a sheet named after what it holds (within Excel's
 31 characters), with a frozen header row, numbers stored as numbers with their
-formats, and columns as wide as what they hold (`report.tables.sheet_rows`).
+formats, and columns as wide as what they hold (`present.tables.sheet_rows`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from totalplace.report.tables import sheet_rows
+from totalplace.present.tables import sheet_rows
 from totalplace.tabular import append_row
 
 if TYPE_CHECKING:

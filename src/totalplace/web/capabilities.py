@@ -2,23 +2,23 @@
 library), appraisals, deal, estate.
 
 Each capability hands the place report `report_sections(workspace) -> list[Section]`
-(`report.section`): paragraphs, charts with their tables, tables and provenance.
+(`present.section`): paragraphs, charts with their tables, tables and provenance.
 The web shows exactly those sections, so a page never computes a figure the
 capability does not return. They are made once per store generation.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from dataclasses import dataclass
 
 from fastapi import HTTPException
 
+from totalplace.capabilities import Capability, by_key, pages
 from totalplace.count import headline, topdown
 from totalplace.errors import InputError
-from totalplace.report.section import Section
-from totalplace.report.tables import Table
+from totalplace.present.section import Section
+from totalplace.present.tables import Table
 from totalplace.store.connection import connect
 from totalplace.web.charts import drawn
 from totalplace.web.figures import Store
@@ -26,53 +26,6 @@ from totalplace.web.render import table_json
 
 ALL_YEARS = "all"  # a capability page is published as a whole: its publication's year is 'all'
 TOPDOWN_HEADLINE = "topdown-headline"
-
-
-@dataclass(frozen=True)
-class Capability:
-    key: str       # its path (/<key>, /api/<key>) and its name in the publication table
-    title: str
-    provider: str  # the module with report_sections(workspace)
-    about: str
-
-
-CAPABILITIES = (
-    Capability("topdown", "Top-down", "totalplace.count.topdown_report",
-               "The Treasury's regional spending brought down to the place: who decides, reconciliation, comparison."),
-    Capability("funding-streams", "Funding streams", "totalplace.count.funding_streams",
-               "The grants and streams that fund the place's spending, and their conditions."),
-    Capability("provision", "Provision maps", "totalplace.deepdive.provision",
-               "Who provides what for a theme, and what it costs."),
-    Capability("unit-costs", "Unit costs", "totalplace.deepdive.unit_cost_report",
-               "What a step of a journey costs and who bears it, by the sheets of the GMCA Unit Cost Database."),
-    Capability("journeys", "Journeys", "totalplace.deepdive.journey_report",
-               "Customer journeys through the agencies, with their swimlanes and cost per person."),
-    Capability("cohorts", "Cohorts", "totalplace.deepdive.cohort_report",
-               "How concentrated cost is among people and households: aggregates only, small counts suppressed."),
-    Capability("appraisals", "Appraisals", "totalplace.appraise.report",
-               "Invest to save: who pays and who gains, gain-share and Monte Carlo uncertainty."),
-    Capability("deal", "Deal", "totalplace.deal.report",
-               "The asks and offers to Whitehall, pooled budgets and the reporting burden."),
-    Capability("estate", "Estate", "totalplace.estate.report",
-               "The public estate in the place and what sharing it could save."),
-)
-
-
-def _importable(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-def available() -> list[Capability]:
-    """The capabilities that have landed (a page waits for its capability's module)."""
-    return [c for c in CAPABILITIES if _importable(c.provider)]
-
-
-def by_key(key: str) -> Capability:
-    return next(c for c in CAPABILITIES if c.key == key)
 
 
 # One capability's sections are made at a time: a second request for them waits and
@@ -83,9 +36,8 @@ _making = threading.Lock()
 def sections(store: Store, capability: Capability) -> list[Section]:
     """The capability's report sections for the store as it is (made once per store generation)."""
     def compute() -> list[Section]:
-        provider = importlib.import_module(capability.provider)
-        with store.alone():  # a provider may open the store read-write (see Store.alone)
-            return drawn(provider.report_sections, store.workspace)
+        with store.alone():  # a capability may open the store read-write (see Store.alone)
+            return drawn(capability.sections, store.workspace)
     return store.cached(("sections", capability.key), compute, one_at_a_time=_making)
 
 
@@ -139,8 +91,6 @@ def place_headline(store: Store) -> headline.Headline | None:
 def topdown_headline(store: Store) -> TopdownHeadline | None:
     """The latest CRA year's top-down count of the place, or None when no CRA is loaded."""
     capability = by_key("topdown")
-    if not _importable(capability.provider):
-        return None
 
     def count() -> topdown.TopdownCount | None:
         with store.alone():  # the count keeps its apportionment in temporary tables: read-write

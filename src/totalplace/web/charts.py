@@ -1,4 +1,4 @@
-"""The pages' charts: the report's own matplotlib charts (`report.charts`), drawn one at a time.
+"""The pages' charts: the report's own matplotlib charts (`present.charts`), drawn one at a time.
 
 pyplot keeps global state, and the app serves requests from many threads.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
-from totalplace.report import charts
+from totalplace.present import charts
 
 _draw_lock = threading.Lock()
 TOP_BARS = 12  # a chart reads well up to about a dozen bars; the table beside it has every row

@@ -4,7 +4,7 @@ Nothing here computes a figure of its own: counts come from `count.bottomup`,
 files, coverage and rejections from `count.coverage`. This module only opens
 the store for the web, caches results until the store changes (an upload bumps
 the generation), narrows row-level data to what a role may see, and turns the
-results into `report.tables.Table`s so a page, its CSV and its API share one source.
+results into `present.tables.Table`s so a page, its CSV and its API share one source.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from totalplace import display
 from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count, CountRow
 from totalplace.errors import InputError
-from totalplace.report.tables import Table
-from totalplace.store.connection import connect, fetch_one
+from totalplace.present.tables import Table
+from totalplace.store.connection import connect
 from totalplace.web.auth import Principal
 from totalplace.web.inline import may_block
 from totalplace.workspace import Workspace, open_workspace
@@ -345,7 +345,7 @@ def overview(store: Store, year: str | None) -> Overview:
         themes = breakdown(store, "theme", fiscal_year)
         with store.cursor() as cur:
             months = coverage.month_coverage(cur)
-            files, rejected = fetch_one(cur, "SELECT count(*), coalesce(sum(rows_rejected), 0) FROM source_file")
+            balances = coverage.file_balances(cur)
         gaps = [(m.agency_id, m.month) for m in months if m.gap]
-        return Overview(fiscal_year, agencies, themes, gaps, files, rejected)
+        return Overview(fiscal_year, agencies, themes, gaps, len(balances), sum(b.rows_rejected for b in balances))
     return store.cached(("overview", fiscal_year), compute)

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from totalplace import display
-from totalplace.report.tables import Table, cell_text, plain_value
+from totalplace.present.tables import Table, cell_text, plain_value
 from totalplace.tabular import csv_text, is_number
 from totalplace.web.auth import TOKEN_DAYS, csrf_token, current_principal
 

@@ -106,12 +106,12 @@ def _publish_page(request: Request, **context) -> Response:
         done = list(session.scalars(select(Publication).order_by(Publication.dimension, Publication.fiscal_year)))
     return page(request, "admin_publish.html", publications=done, dimensions=figures.BREAKDOWNS,
                 threshold=request.app.state.store.workspace.suppress_below,
-                years=figures.years(request.app.state.store) + ["all"], pages=capabilities.available(), **context)
+                years=figures.years(request.app.state.store) + ["all"], pages=capabilities.pages(), **context)
 
 
 def _check_publishable(store: figures.Store, dimension: str, fiscal_year: str) -> None:
     """A breakdown for a year loaded (or all years), or a capability's page as a whole."""
-    if dimension in {c.key for c in capabilities.available()}:
+    if dimension in {c.key for c in capabilities.pages()}:
         if fiscal_year != capabilities.ALL_YEARS:
             raise HTTPException(400, f"the {dimension} page is published as a whole: its year is 'all'")
         return

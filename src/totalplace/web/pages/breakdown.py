@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from totalplace import display
 from totalplace.count.bottomup import Count
-from totalplace.report.tables import Table, plain_value
+from totalplace.present.tables import Table, plain_value
 from totalplace.web import figures
 from totalplace.web.auth import Principal, current_principal
 from totalplace.web.charts import bar_chart

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 
-from totalplace.report.section import Section
+from totalplace.present.section import Section
 from totalplace.web import capabilities
 from totalplace.web.auth import current_principal, require
 from totalplace.web.capabilities import Capability
@@ -25,9 +25,9 @@ from totalplace.web.pages import NavItem
 from totalplace.web.render import cached_page, csv_response, page
 
 router = APIRouter()
-LANDED = capabilities.available()
+PAGES = capabilities.pages()
 # One menu item for them all (a menu of a dozen items wraps onto two rows): the analyses page lists them.
-NAV = [NavItem("Analyses", "/analyses", lambda p: p.sees_unpublished, within=tuple(f"/{c.key}" for c in LANDED))]
+NAV = [NavItem("Analyses", "/analyses", lambda p: p.sees_unpublished, within=tuple(f"/{c.key}" for c in PAGES))]
 SectionId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,120}$")]
 
 
@@ -35,7 +35,7 @@ SectionId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,120}$")]
 def analyses(request: Request) -> Response:
     """The capability pages, each with what it shows (the public finds the published ones on its landing page)."""
     require(current_principal(request), Role.administrator, Role.partner, Role.analyst)
-    return page(request, "analyses.html", capabilities=LANDED)
+    return page(request, "analyses.html", capabilities=PAGES)
 
 
 def is_published(request: Request, capability: Capability) -> bool:
@@ -82,5 +82,5 @@ def _routes(capability: Capability) -> None:
                          summary=f"{capability.title}: the report sections' text and tables")
 
 
-for _capability in LANDED:
+for _capability in PAGES:
     _routes(_capability)

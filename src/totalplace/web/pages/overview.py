@@ -48,7 +48,7 @@ def _landing_page(request: Request) -> Response:
     shown = [(by, year, figures.as_seen_by(store, PUBLIC, figures.breakdown(store, by, None if year == "all" else year),
                                           None)) for by, year in done if by in figures.BREAKDOWNS]
     return page(request, "published.html", publications=shown, threshold=store.workspace.suppress_below,
-                pages=[c for c in capabilities.available() if (c.key, capabilities.ALL_YEARS) in done])
+                pages=[c for c in capabilities.pages() if (c.key, capabilities.ALL_YEARS) in done])
 
 
 def _topdown_view(top: capabilities.TopdownHeadline | None) -> dict | None:

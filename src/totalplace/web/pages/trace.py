@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from totalplace.report.tables import Table
+from totalplace.present.tables import Table
 from totalplace.web import figures
 from totalplace.web.auth import current_principal, require
 from totalplace.web.db import Role

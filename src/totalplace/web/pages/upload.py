@@ -29,6 +29,7 @@ import duckdb
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
+from totalplace.count import coverage
 from totalplace.errors import InputError
 from totalplace.ingest import parse
 from totalplace.ingest.load import Destination, FileReport, ingest, load_file
@@ -134,7 +135,7 @@ def upload_agency(principal: Principal, store: Store, chosen: str | None) -> str
     return agency_id
 
 
-def preview(store: Store, agency_id: str, path: Path) -> tuple[FileReport, list[tuple]]:
+def preview(store: Store, agency_id: str, path: Path) -> tuple[FileReport, list[coverage.Rejection]]:
     """What loading the file would do, from the loader itself, into a scratch database (the store untouched)."""
     agency = store.workspace.agency(agency_id)
     with store.cursor() as cur:
@@ -144,9 +145,7 @@ def preview(store: Store, agency_id: str, path: Path) -> tuple[FileReport, list[
         scratch.execute(TABLES)
         parse.install(scratch)
         report = load_file(scratch, store.workspace, agency, path, sha256_of(path), loaded)
-        rejected = scratch.execute(
-            "SELECT row_number, column_name, reason, raw_text FROM rejected_row ORDER BY row_number LIMIT ?",
-            [PREVIEW_REJECTIONS]).fetchall()
+        rejected = coverage.rejections(scratch, PREVIEW_REJECTIONS)
     finally:
         scratch.close()
     return report, rejected

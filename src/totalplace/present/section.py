@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from totalplace.report.tables import Table
+from totalplace.present.tables import Table
 
 
 @dataclass
