@@ -22,11 +22,11 @@ def pytest_sessionstart(session) -> None:
 
 
 @pytest.fixture(scope="session")
-def cra_cache(tmp_path_factory) -> Path:
-    """One CRA cache for the whole run: each release workbook is read once a run (once per xdist worker:
-    the cache writes a fixed `.partial` name, so two processes must not fill one folder), not once a
-    workspace."""
-    return tmp_path_factory.getbasetemp() / "cra-cache"
+def cra_cache(tmp_path_factory, worker_id) -> Path:
+    """One CRA cache for the whole run, shared by the xdist workers (their temp folders' parent): each
+    release workbook is read once a run, not once a workspace (seed_cra_cache takes a lock to fill it)."""
+    basetemp = tmp_path_factory.getbasetemp()
+    return (basetemp if worker_id == "master" else basetemp.parent) / "cra-cache"
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -38,10 +39,14 @@ def build_workspace(root: Path, name: str = "Bradford", areas: Iterable[str] = (
 
 
 def seed_cra_cache(workspace: Workspace, workbooks: Iterable[Path], shared: Path) -> None:
-    """The workbooks' normalised lines in the workspace's CRA cache, read into `shared` only the first time."""
+    """The workbooks' normalised lines in the workspace's CRA cache, read into `shared` only the first time.
+    A lock beside `shared` lets one process fill it while the others wait and then read what it wrote."""
     target = workspace.root / topdown.CACHE_DIR
     target.mkdir(parents=True, exist_ok=True)
-    for workbook in workbooks:
-        cached_release(workbook, shared)
-        name = f"cra-{sha256_of(workbook)[:32]}-v{CACHE_VERSION}.parquet"
-        shutil.copyfile(shared / name, target / name)
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared.parent / f"{shared.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for workbook in workbooks:
+            cached_release(workbook, shared)
+            name = f"cra-{sha256_of(workbook)[:32]}-v{CACHE_VERSION}.parquet"
+            shutil.copyfile(shared / name, target / name)
