@@ -14,7 +14,6 @@ from totalplace.deepdive.deflator import shipped_series
 from totalplace.deepdive.unit_costs import SHEETS, load_library, shipped_costs
 from totalplace.errors import InputError
 from totalplace.reference import data_path
-from totalplace.workspace import init_workspace
 
 from support.data import SHARED_DATA
 
@@ -34,8 +33,8 @@ def starter_rows() -> list[dict[str, str]]:
 
 
 @pytest.fixture()
-def workspace(tmp_path):
-    return init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def workspace(small_place):
+    return small_place
 
 
 def test_every_cost_of_the_database_ships_and_parses_as_published():

@@ -16,14 +16,13 @@ from totalplace.deepdive.deflator import shipped_series
 from totalplace.deepdive.unit_costs import COLUMNS, load_library, parse_money, shipped_costs
 from totalplace.errors import InputError
 from totalplace.reference import data_path
-from totalplace.workspace import init_workspace
 
 HEADER = ",".join(COLUMNS)
 
 
 @pytest.fixture()
-def workspace(tmp_path):
-    return init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def workspace(small_place):
+    return small_place
 
 
 def shipped_rows() -> list[dict[str, str]]:
