@@ -29,9 +29,10 @@ test: $(STAMP) typecheck
 	bash scripts/ensure-java.sh
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-# The quick check for your own loop: everything but the Spark, browser and PostgreSQL tests.
+# The quick check for your own loop: everything but the Spark, browser, PostgreSQL and slow tests
+# (README, "Tests"). loadfile keeps each file on one worker, so a module's fixture is built once.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not spark and not browser and not postgres"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark and not browser and not postgres and not slow"
 
 # Each benchmark prints its figures and its ratio against a baseline measured in the same run.
 BENCHMARKS := run topdown cohort appraisal estate web_load unit_costs

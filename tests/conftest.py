@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
+from support.data import BRADFORD, CRA_DIR, LEEDS, SHARED_DATA, SPEND
+from support.workspaces import build_workspace, seed_cra_cache
 from totalplace.ingest import cra_files
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
-from totalplace.workspace import init_workspace
-
-PROJECT = Path(__file__).resolve().parents[1]
-# The real public data the tests read: ../shared/data beside the project, or $TOTALPLACE_SHARED_DATA.
-SHARED_DATA = Path(os.environ.get("TOTALPLACE_SHARED_DATA", PROJECT.parent / "shared" / "data"))
-SPEND = SHARED_DATA / "spend"
-CRA_DIR = SHARED_DATA / "cra"
-CRA_2014 = SHARED_DATA / "cra_2014" / "cra_2014_database.xlsx"
-GEOGRAPHY = SHARED_DATA / "geography"
-LEEDS, BRADFORD = "E08000035", "E08000032"
 
 
 def pytest_sessionstart(session) -> None:
@@ -31,15 +22,38 @@ def pytest_sessionstart(session) -> None:
 
 
 @pytest.fixture(scope="session")
-def real_place(tmp_path_factory):
+def cra_cache(tmp_path_factory, worker_id) -> Path:
+    """One CRA cache for the whole run, shared by the xdist workers (their temp folders' parent): each
+    release workbook is read once a run, not once a workspace (seed_cra_cache takes a lock to fill it)."""
+    basetemp = tmp_path_factory.getbasetemp()
+    return (basetemp if worker_id == "master" else basetemp.parent) / "cra-cache"
+
+
+@pytest.fixture(scope="session")
+def make_workspace(tmp_path_factory, cra_cache):
+    """The workspace factory: `make_workspace(name, areas, agencies=..., files=..., load=...)` builds one in a
+    fresh temp folder (see support.workspaces.build_workspace). Session-scoped, so module- and
+    session-scoped fixtures can build their place once with it as well as single tests.
+    `cra_read=[workbooks]` (or True for the releases the workspace ships with) puts those workbooks,
+    read once a run, in the workspace's CRA cache, for fixtures that load the CRA but do not test reading it."""
+    def make(name: str = "Bradford", areas=(BRADFORD,), cra_read: bool | Iterable[Path] = False, **parts):
+        workspace = build_workspace(tmp_path_factory.mktemp("ws") / name.lower().replace(" ", "-"), name, areas,
+                                    **parts)
+        if cra_read:
+            workbooks = cra_files.workbook_paths(workspace)[0] if cra_read is True else list(cra_read)
+            seed_cra_cache(workspace, workbooks, cra_cache)
+        return workspace
+    return make
+
+
+@pytest.fixture(scope="session")
+def real_place(make_workspace):
     """One workspace holding every shipped Leeds and Bradford payment file, loaded."""
-    root = tmp_path_factory.mktemp("real") / "west-yorkshire"
-    workspace = init_workspace(root, "Leeds and Bradford", [LEEDS, BRADFORD])
-    for council, folder in (("leeds-council", "leeds"), ("bradford-council", "bradford")):
-        for path in sorted((SPEND / folder).glob("*.csv")):
-            shutil.copyfile(path, workspace.agency_dir(council) / path.name)
-    result = ingest(workspace)
-    return workspace, result
+    files = {f"agencies/{council}/{path.name}": path
+             for council, folder in (("leeds-council", "leeds"), ("bradford-council", "bradford"))
+             for path in sorted((SPEND / folder).glob("*.csv"))}
+    workspace = make_workspace("Leeds and Bradford", [LEEDS, BRADFORD], files=files)
+    return workspace, ingest(workspace)
 
 
 @pytest.fixture()
@@ -50,29 +64,7 @@ def real_con(real_place):
     con.close()
 
 
-def store_rows(workspace, sql: str) -> list[tuple]:
-    """The rows a query gives on a workspace's store, opened read-only and closed again."""
-    con = connect(workspace, read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
 @pytest.fixture()
-def small_place(tmp_path):
+def small_place(make_workspace):
     """An empty Bradford workspace in a temp folder."""
-    return init_workspace(tmp_path / "bradford", "Bradford", [BRADFORD])
-
-
-def only_cra_releases(workspace, keep: set[str] = frozenset()) -> None:
-    """Every shipped CRA release left out of cra/ but those named, as an analyst deleting them would."""
-    for shipped in cra_files.workbook_paths(workspace)[0]:
-        if shipped.name not in keep:
-            shipped.unlink()
+    return make_workspace()
