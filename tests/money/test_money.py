@@ -1,14 +1,12 @@
 """One money module (totalplace.money): one penny, one rounding rule, one parser, one formatter, one per head.
 
-Also the small import rules that keep money where it belongs: deal/ and estate/ do
-not reach up into the CLI for it, and store/ imports nothing above itself.
+(That deal/ and estate/ take money from here, not the CLI, and store/ imports nothing above itself is
+the import-layer contract's: tests/architecture/test_one_way_through.py.)
 """
 
 from __future__ import annotations
 
-import ast
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -18,7 +16,6 @@ from totalplace import money
 from totalplace.errors import InputError
 from totalplace.inputs import open_workbook
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "totalplace"
 TWO_PLACES = st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False, allow_infinity=False)
 
 
@@ -96,24 +93,3 @@ def test_a_workbook_is_closed_when_reading_it_fails(tmp_path):
         assert opened.worksheets[0].cell(1, 2).value == 0.035
         raise ZeroDivisionError
     assert opened._archive.fp is None  # openpyxl's zip file, closed
-
-
-def _imports(package: str) -> set[tuple[str, str]]:
-    """(module file, imported module) for every import in a package of src/totalplace."""
-    found = set()
-    for path in (SRC / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                found |= {(path.name, node.module)} | {(path.name, f"{node.module}.{a.name}") for a in node.names}
-            elif isinstance(node, ast.Import):
-                found |= {(path.name, a.name) for a in node.names}
-    return found
-
-
-@pytest.mark.parametrize("package", ["deal", "estate"])
-def test_deal_and_estate_do_not_import_the_cli(package):
-    assert [i for i in _imports(package) if i[1].startswith(("totalplace.commands", "totalplace.cli"))] == []
-
-
-def test_the_store_imports_nothing_from_ingest():
-    assert [i for i in _imports("store") if i[1].startswith("totalplace.ingest")] == []
