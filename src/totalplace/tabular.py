@@ -78,19 +78,25 @@ def restored(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and could_run(cell.lstrip("'")) else cell
 
 
-def csv_value(value: Any) -> Any:
-    """A value for a CSV cell: money exact with pence, other numbers exact, shares to six places, text made safe."""
+def exact_value(value: Any) -> Any:
+    """A number as the files keep it (CSV, JSON): money exact with pence, other numbers exact, shares to six
+    places; anything else as it is."""
     if isinstance(value, Number):
         return str(value)
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, float):
         return round(value, 6)
+    return value
+
+
+def csv_value(value: Any) -> Any:
+    """A value for a CSV cell: numbers as `exact_value` keeps them, text made safe."""
     if isinstance(value, str):
         return safe_text(value)
     if isinstance(value, tuple):  # a row's several explanations
         return safe_text("; ".join(map(str, value)))
-    return value
+    return exact_value(value)
 
 
 def write_csv(handle: IO[str], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -18,7 +18,7 @@ from rich.table import Table as RichTable
 
 from totalplace import display
 from totalplace.errors import InputError
-from totalplace.tabular import Number, append_row, write_csv
+from totalplace.tabular import append_row, exact_value, write_csv
 
 
 class Format(StrEnum):
@@ -71,16 +71,8 @@ def cell_text(value, precision: str = display.PENNY) -> str:
 
 
 def plain_value(value):
-    """A value for JSON: money exact, as text with pence; other numbers exact (CSV cells: `tabular.csv_value`)."""
-    if isinstance(value, Number):
-        return str(value)
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, float):
-        return round(value, 6)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    """A value for JSON: numbers as `tabular.exact_value` keeps them; several explanations as a list."""
+    return list(value) if isinstance(value, tuple) else exact_value(value)
 
 
 _SUFFIX = {Format.csv: ".csv", Format.json: ".json", Format.xlsx: ".xlsx"}
