@@ -181,3 +181,18 @@ def test_a_breakdown_page_draws_its_chart(place):
     partner = signed_in(app, "partner", passwords["partner"])
     page = partner.get("/breakdown/theme", params={"year": "2018-19"}).text
     assert page.count("<svg") == 1 and "Macro" not in page
+
+
+@pytest.mark.parametrize("key", ["estate"])
+def test_a_capability_page_shows_agencies_by_name_and_its_csv_keeps_the_code(place, key):
+    """People read 'Bradford council' in a table cell where the CSV and the API keep 'bradford-council'."""
+    workspace, app, passwords, _, sections = place
+    partner = signed_in(app, "partner", passwords["partner"])
+    page = partner.get(f"/{key}").text
+    cells = {cell for section in sections[key] for table in section.all_tables() for row in table.rows
+             for cell in row if isinstance(cell, str)}
+    coded = [a for a in workspace.settings.agencies if a.id in cells]
+    assert coded, f"no {key} table names an agency by its code: nothing to check"
+    for agency in coded:
+        assert f">{agency.id}<" not in page, agency.id
+        assert f">{agency.name}<" in page, agency.name

@@ -41,7 +41,7 @@ def inline_svg(svg: str) -> Markup:
 
 # A table cell as the report and the terminal show it (CSV and JSON keep the exact values).
 templates.env.globals.update(kind_name=display.code_name, month_name=display.month_name)
-templates.env.filters.update(money=display.money, cell=page_cell, inline_svg=inline_svg, plural=display.plural,
+templates.env.filters.update(money=display.money, cell=page_cell, named=display.named, inline_svg=inline_svg, plural=display.plural,
                              column_title=display.column_title)
 templates.env.tests["number"] = is_number
 templates.env.globals["query"] = lambda **params: urlencode({k: v for k, v in params.items() if v not in (None, "")})

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 
+from totalplace import display
 from totalplace.present.section import Section
 from totalplace.web import capabilities
 from totalplace.web.auth import current_principal, require
@@ -65,7 +66,8 @@ def _routes(capability: Capability) -> None:
     def capability_page(request: Request) -> Response:
         found = visible_sections(request, capability)
         return cached_page(request, "capability.html", (capability.key,),
-                           lambda: dict(capability=capability, views=_views(capability, found)))
+                           lambda: dict(capability=capability, views=_views(capability, found),
+                                        names=display.code_names(request.app.state.store.workspace)))
 
     def capability_csv(request: Request, section_id: SectionId, number: int) -> Response:
         visible_sections(request, capability)
