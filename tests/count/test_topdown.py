@@ -14,6 +14,7 @@ from totalplace import reference
 from totalplace.cli import app
 from totalplace.count import compare, drivers, topdown
 from totalplace.errors import InputError
+from totalplace.store.connection import writable
 from totalplace.workspace import init_workspace
 
 BRADFORD = "E08000032"
@@ -24,9 +25,8 @@ def cra_place(make_workspace):
     """A Bradford workspace with both shipped CRA workbooks loaded."""
     workspace = make_workspace(cra_read=sorted(CRA_DIR.glob("*.xlsx")))
     only_cra_releases(workspace, {path.name for path in CRA_DIR.glob("*.xlsx")})
-    con = duckdb.connect(str(workspace.store_path))
-    topdown.load(con, workspace, sorted(CRA_DIR.glob("*.xlsx")))
-    con.close()
+    with writable(workspace) as con:
+        topdown.load(con, workspace, sorted(CRA_DIR.glob("*.xlsx")))
     return workspace
 
 

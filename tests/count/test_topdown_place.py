@@ -18,7 +18,7 @@ from totalplace.cli import app
 from totalplace.classify import control
 from totalplace.count import compare, reconcile, topdown
 from totalplace.ingest import cra
-from totalplace.store.connection import connect
+from totalplace.store.connection import connect, writable
 from totalplace.workspace import init_workspace
 
 BRADFORD, LEEDS, BIRMINGHAM, LEWISHAM = "E08000032", "E08000035", "E08000025", "E09000023"
@@ -30,9 +30,8 @@ EVERY_YEAR = [f"{y}-{(y + 1) % 100:02d}" for y in range(2004, 2018)]
 def shipped_place(make_workspace):
     """A Bradford workspace loaded from the CRA releases shipped with totalplace (no files named)."""
     workspace = make_workspace(cra_read=True)
-    con = duckdb.connect(str(workspace.store_path))
-    topdown.load(con, workspace)
-    con.close()
+    with writable(workspace) as con:
+        topdown.load(con, workspace)
     return workspace
 
 

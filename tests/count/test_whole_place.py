@@ -23,7 +23,7 @@ from totalplace.count import headline, reconcile, topdown
 from totalplace.ingest.load import ingest
 from totalplace.money import per_head
 from totalplace.report.contents import report_sections
-from totalplace.store.connection import connect
+from totalplace.store.connection import connect, writable
 from totalplace.workspace import Agency, AgencyKind, open_workspace
 
 runner = CliRunner()
@@ -63,11 +63,8 @@ def bradford(make_workspace):
     write_csv(workspace.agency_dir("bradford-ccg") / "2018.csv", CCG_LEDGER)
     write_csv(workspace.agency_dir("wy-police") / "2018.csv", POLICE_LEDGER)
     ingest(workspace)
-    con = connect(workspace)
-    try:
+    with writable(workspace) as con:
         topdown.load(con, workspace)
-    finally:
-        con.close()
     return workspace
 
 

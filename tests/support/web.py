@@ -13,13 +13,13 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 from fastapi.testclient import TestClient
 
 from support.data import EXAMPLES
 from support.workspaces import build_workspace
 from totalplace.count import topdown
 from totalplace.deepdive import cohorts
+from totalplace.store.connection import writable
 from totalplace.web.app import WebSettings, create_app
 from totalplace.web.auth import sample_users
 from totalplace.workspace import Agency, AgencyKind
@@ -75,11 +75,8 @@ def add_capability_inputs(workspace) -> None:
         folder.mkdir(parents=True)
         (folder / "events.csv").write_text(text, encoding="utf-8")
     cohorts.load(workspace, COHORT_KEY)
-    con = duckdb.connect(str(workspace.store_path))
-    try:
+    with writable(workspace) as con:
         topdown.load(con, workspace)
-    finally:
-        con.close()
 
 
 def make_app(workspace, db_url: str, **settings):
