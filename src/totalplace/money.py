@@ -9,13 +9,13 @@ macros, which read whole payment files in one pass, are in store/macros.py.)
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 PENNY = Decimal("0.01")
-# Banker's rounding: half a penny goes to the even penny. Rounding halves always up (ROUND_HALF_UP) adds half
-# a penny to every tie, so a figure summed from many rounded parts drifts upward; halves to even do not bias
-# a sum. It is also Decimal's and DuckDB's own default, so a figure rounded here equals one rounded in SQL.
-ROUNDING = ROUND_HALF_EVEN
+# Half a penny goes away from zero (Decimal's ROUND_HALF_UP: 0.125 -> 0.13, -0.125 -> -0.13). It is the rule of
+# the store's SQL, where DuckDB rounds and casts DECIMALs so, and of Excel's ROUND, which the finance teams check
+# these figures against: a penny rounded here is the penny the store and their spreadsheet give.
+ROUNDING = ROUND_HALF_UP
 
 _NOISE = re.compile(r"[£,\s]")  # pound signs, thousands separators and spaces around or inside the digits
 

@@ -80,18 +80,18 @@ def test_attribution_given_twice_or_in_the_old_word_is_not_a_silent_guess():
 
 
 @pytest.mark.parametrize("value, shown", [(D("4.608897"), "4.61"), (D("12.345"), "12.3"), (D("0.85671"), "0.857"),
-                                          (D("1234.5"), "1,230"), (D("0.0012345"), "0.00123"), (D("2.005"), "2.00"), (D("2.015"), "2.02"),
+                                          (D("1234.5"), "1,230"), (D("0.0012345"), "0.00123"), (D("2.005"), "2.01"), (D("2.015"), "2.02"),
                                           (D(3), "3.00")])
 def test_ratios_print_to_three_significant_figures(value, shown):
-    """Halves to even, by the one rounding rule (totalplace.money): 2.005 -> 2.00, 2.015 -> 2.02."""
+    """Half away from zero, by the one rounding rule (totalplace.money): 2.005 -> 2.01, 12.345 -> 12.3."""
     assert tables.ratio(value) == shown
 
 
-def test_present_values_round_to_the_penny_by_the_one_rule_halves_to_even():
+def test_present_values_round_to_the_penny_by_the_one_rule_half_up():
     case = sroi_case()
     case.update(deadweight=0, displacement=0, drop_off=0, horizon=1, cohort=1)
     case["outcomes"][0].update(unit_value=0.125, success=1)
-    assert rows(tables.summary_table(run(case)))["PV social benefits"] == D("0.12")  # half to even, as all money (was 0.13, half up)
+    assert rows(tables.summary_table(run(case)))["PV social benefits"] == D("0.13")  # half a penny up, as all money and as Excel rounds
 
 
 def test_fiscal_return_to_each_agency_apart_from_wider_value():

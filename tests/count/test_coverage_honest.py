@@ -7,7 +7,7 @@ Bradford's 2018-19 is whole; a council with no file in a year is said to have no
 from __future__ import annotations
 
 import json
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from typer.testing import CliRunner
 
@@ -69,7 +69,7 @@ def test_annualise_scales_each_agency_by_its_months_and_says_it_is_an_estimate(r
     assert not plain.estimate
     by_key = {r.key: r.amount for r in plain.rows}
     for row in scaled.rows:
-        assert row.amount == (by_key[row.key] * 12 / 11).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+        assert row.amount == (by_key[row.key] * 12 / 11).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert scaled.total == sum((r.amount for r in scaled.rows), Decimal(0))
     assert scaled.per_head == (scaled.total / scaled.population.value).quantize(Decimal("0.01"))
     whole = bottomup.count(real_con, workspace, "theme", "2018-19", annualise=True)

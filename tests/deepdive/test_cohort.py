@@ -95,7 +95,7 @@ def test_summary_by_hand(small):
 
 
 def test_means_and_medians_between_two_pennies_are_rounded_exactly(tmp_path):
-    """1.015 is rounded to the even penny on either engine, not truncated (DuckDB's median) or
+    """1.015 is rounded half up to 1.02 on either engine, not truncated (DuckDB's median) or
     taken through a binary float (its avg, and Spark's median)."""
     ws = _workspace(tmp_path, "[privacy]\nsuppress_below = 1")
     _put(ws, "nhs", "events.csv", "person,date,service,cost\n"

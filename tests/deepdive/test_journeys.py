@@ -97,17 +97,17 @@ def test_as_is_arithmetic_by_hand(workspace):
     assert summary.illustrative  # the shipped unit costs, and the claim value has no source
 
 
-def test_a_step_costing_half_a_penny_rounds_to_the_even_penny(workspace):
+def test_a_step_costing_half_a_penny_rounds_up(workspace):
     """The demo's prison-leaver journey: a £241.25 assessment for half the people is £120.625 a person,
-    shown £120.62 by the one rounding rule (halves to even, totalplace.money), as every other figure rounds."""
+    shown £120.63 by the one rounding rule (half up, totalplace.money), as every other figure rounds."""
     steps = [{"agency": "council", "service": "Assessment", "kind": "assessment", "probability": p,
               "unit_cost": cost, "source": "local costing"}
              for p, cost in ((0.5, 241.25), (0.25, 198.98), (0.5, 241.35))]
     write_journey(workspace, "halves", {"title": "Halves", "price_year": "2015-16",
                                         "agencies": [{"id": "council", "name": "Council"}], "versions": {"as-is": {"steps": steps}}})
     summary = summarise(find_journey(workspace, "halves"), "as-is", load_library(workspace))
-    assert [s.cost for s in summary.steps] == [Decimal("120.62"), Decimal("49.74"), Decimal("120.68")]
-    assert summary.total == Decimal("291.04")
+    assert [s.cost for s in summary.steps] == [Decimal("120.63"), Decimal("49.75"), Decimal("120.68")]
+    assert summary.total == Decimal("291.06")
 
 
 def test_comparison_by_hand(workspace):

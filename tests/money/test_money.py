@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import duckdb
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from totalplace import money
 from totalplace.errors import InputError
 from totalplace.inputs import open_workbook
+from totalplace.store.macros import MONEY
 
 TWO_PLACES = st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False, allow_infinity=False)
 
@@ -47,7 +49,7 @@ def test_missing_amount_says_the_word_each_place_needs():
 
 
 @pytest.mark.parametrize(("amount", "shown"), [
-    ("8934.5", "£8,934"), ("8935.5", "£8,936"), ("457123", "£457k"), ("-12345678", "-£12.3m"),
+    ("8934.5", "£8,935"), ("8935.4", "£8,935"), ("-8934.5", "-£8,935"), ("457123", "£457k"), ("-12345678", "-£12.3m"),
     ("4834999999", "£4.83bn"), ("4835000000", "£4.84bn"), ("99999.5", "£100,000"),
 ])
 def test_an_estimate_is_shown_rounded_by_the_same_rule(amount, shown):
@@ -55,23 +57,25 @@ def test_an_estimate_is_shown_rounded_by_the_same_rule(amount, shown):
 
 
 @pytest.mark.parametrize(("exact", "pennies"), [
-    ("0.005", "0.00"), ("0.015", "0.02"), ("0.025", "0.02"), ("-0.025", "-0.02"), ("2.675", "2.68"),
-    ("1.00500", "1.00"), ("1.0051", "1.01"),
+    ("0.005", "0.01"), ("0.015", "0.02"), ("0.025", "0.03"), ("-0.025", "-0.03"), ("2.675", "2.68"),
+    ("1.00500", "1.01"), ("1.0049", "1.00"), ("120.625", "120.63"),
 ])
-def test_half_a_penny_rounds_to_the_even_penny(exact, pennies):
-    assert money.ROUNDING == "ROUND_HALF_EVEN"
+def test_half_a_penny_rounds_away_from_zero(exact, pennies):
+    """As Excel's ROUND does, which the figures are checked against, and as the store's DECIMAL does."""
     assert str(money.to_pennies(Decimal(exact))) == pennies
 
 
-def test_rounding_many_halves_does_not_push_the_sum_one_way():
-    """Banker's rounding: of the half pennies 0.005 to 9.995, as many go down as up (half-up adds 5p a pound)."""
-    halves = [Decimal(n) / 100 + Decimal("0.005") for n in range(1000)]
-    assert sum(money.to_pennies(x) for x in halves) == sum(halves)
+@given(st.integers(-10**14, 10**14).map(lambda thousandths: Decimal(thousandths).scaleb(-3)))
+def test_a_figure_rounded_here_equals_the_same_figure_rounded_by_the_store(exact):
+    """A penny rounded in Python and one rounded in the store's SQL must agree, or a table and its trace differ."""
+    sql = f"SELECT CAST({exact}::DECIMAL(18,3) AS {MONEY}), round({exact}::DECIMAL(18,3), 2)"
+    in_sql = duckdb.connect().execute(sql).fetchone()
+    assert money.to_pennies(exact) == in_sql[0] == in_sql[1]
 
 
 def test_per_head_is_to_the_penny_and_none_without_people():
     assert money.per_head(Decimal("1000"), 3) == Decimal("333.33")
-    assert money.per_head(Decimal("0.05"), 2) == Decimal("0.02")  # 0.025: half a penny to the even one
+    assert money.per_head(Decimal("0.05"), 2) == Decimal("0.03")  # 0.025: half a penny away from zero
     assert money.per_head(Decimal("1000"), 0) is None and money.per_head(Decimal("1000"), None) is None
 
 

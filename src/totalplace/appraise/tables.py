@@ -18,7 +18,7 @@ from totalplace.tabular import Number, Ratio
 
 
 def pence(value: Decimal | None) -> Decimal | None:
-    """To the penny by the one rule (totalplace.money: halves to even, so sums of rounded figures do not drift)."""
+    """To the penny by the one rule (totalplace.money: half a penny away from zero, as the store and Excel round)."""
     return None if value is None else to_pennies(value)
 
 
@@ -90,7 +90,7 @@ def summary_table(appraisal: Appraisal) -> Table:
     ]
     notes = [f"{iv.name}: cohort {iv.cohort:,}, horizon {iv.horizon} years ({iv.year_label(0)} to "
              f"{iv.year_label(iv.horizon - 1)}).", attribution_note(appraisal),
-             "Ratios to three significant figures; money to the penny, halves to even."] + provenance(appraisal)
+             "Ratios to three significant figures; money to the penny, half up."] + provenance(appraisal)
     return Table(f"Appraisal: {iv.name}", ["measure", "value", "how"], rows, notes)
 
 

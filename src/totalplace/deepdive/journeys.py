@@ -11,7 +11,7 @@ The arithmetic, per person who starts the journey:
 
 - a step's expected number of times = probability x repeats;
 - a step's cost = unit cost (in the journey's price year) x probability x repeats, rounded to
-  the penny (halves to even, money.to_pennies); every total adds the rounded steps, so all tables add up;
+  the penny (half up, money.to_pennies); every total adds the rounded steps, so all tables add up;
 - elapsed time = the sum over steps of probability x repeats x (wait + duration), the steps
   taken one after another;
 - hand-offs = places in the map where the next step (not counting `wait` steps) is done by
