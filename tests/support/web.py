@@ -80,10 +80,26 @@ def add_capability_inputs(workspace) -> None:
 
 
 def make_app(workspace, db_url: str, **settings):
-    app = create_app(workspace, WebSettings(db_url=db_url, secret_key="test-secret-key", **settings))
-    passwords = {name: password for name, _role, password in
-                 sample_users(app.state.db, [a.id for a in workspace.settings.agencies])}
+    """The app on a new user database, with the sample users (one per role, each password argon2-hashed)."""
+    app = open_app(workspace, db_url, **settings)
+    passwords = {name: password for name, _role, password in sample_users(app.state.db, agency_ids(workspace))}
     return app, passwords
+
+
+def open_app(workspace, db_url: str, **settings):
+    """The app on a user database as it is."""
+    return create_app(workspace, WebSettings(db_url=db_url, secret_key="test-secret-key", **settings))
+
+
+def agency_ids(workspace) -> tuple[str, ...]:
+    """The agencies the sample users are made for (an analyst each)."""
+    return tuple(a.id for a in workspace.settings.agencies)
+
+
+def close_app(app) -> None:
+    """The app's store and user database closed, as at shutdown (SQLite folds its write-ahead log back in)."""
+    app.state.store.close()
+    app.state.db.close()
 
 
 def csrf_of(html: str) -> str:
