@@ -380,21 +380,3 @@ def test_pages_show_names_pounds_and_right_plurals(place):
     # The CSV and the API keep the codes, in columns of their own.
     api = partner.get("/api/breakdown/agency", params={"year": "2018-19"}).json()["table"]["rows"]
     assert {r["agency"] for r in api} >= {POLICE, COUNCIL}
-
-
-def test_a_suppressed_count_keeps_its_threshold_merged_groups_and_the_counts_own_figures():
-    """mypy found the suppressed count built positionally: the threshold landed in pass_through and
-    the number of merged groups in coverage, so the note read "fewer than 0 payments"."""
-    from totalplace.count.bottomup import Count, CountRow
-    from totalplace.web.figures import SuppressedCount, suppressed
-
-    rows = [CountRow("big", "big", Decimal("900.00"), 40, None, 0.9),
-            *[CountRow(f"small {i}", f"small {i}", Decimal("20.00"), 2, None, 0.02) for i in range(5)]]
-    full = Count("supplier", "2018-19", rows, Decimal("1000.00"), 50, Decimal(0), None,
-                 pass_through=Decimal("77.00"), estimate="annualised")
-    for threshold, shown_total in ((5, Decimal("1000.00")), (11, None)):  # 10 payments merged: enough, then too few
-        seen = suppressed(full, threshold)
-        assert isinstance(seen, SuppressedCount)
-        assert (seen.threshold, seen.merged) == (threshold, 5)
-        assert (seen.pass_through, seen.coverage, seen.estimate) == (Decimal("77.00"), [], "annualised")
-        assert seen.total == shown_total
