@@ -264,14 +264,14 @@ def test_a_preview_changes_no_cached_page_and_blocks_no_one(place, monkeypatch):
     assert _upload(analyst, "2018-08.csv", police_csv("08").encode()).status_code == 200
     assert store.generation == generation  # the published pages' caches are kept
 
-    from totalplace.web.pages import upload as upload_page
+    from totalplace.count import coverage
     release, order = threading.Event(), []
-    real = upload_page.load_file
+    real = coverage.load_file
 
     def slow_load_file(*args, **kwargs):
         release.wait(20)
         return real(*args, **kwargs)
-    monkeypatch.setattr(upload_page, "load_file", slow_load_file)
+    monkeypatch.setattr(coverage, "load_file", slow_load_file)
     previewing = threading.Thread(target=lambda: order.append(
         ("preview", _upload(analyst, "2018-10.csv", police_csv("10").encode()).status_code)))
     previewing.start()

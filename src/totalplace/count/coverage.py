@@ -217,11 +217,11 @@ def agency_years(con: StoreConnection, fiscal_year: str | None = None) -> list[A
     return found
 
 
-def preview_load(con: StoreConnection, workspace: Workspace, agency: Agency, path: Path,
+def preview_load(loaded: Destination, workspace: Workspace, agency: Agency, path: Path,
                  limit: int) -> tuple[FileReport, list[Rejection]]:
     """What loading the file would do, and its first `limit` rejected rows: the loader itself, run into a
-    scratch database that knows what the store holds (so a file already loaded reads as such); the store untouched."""
-    loaded = Destination.of(con)
+    scratch database that knows what the store holds (`loaded`, so a file already loaded reads as such).
+    The store is untouched, and not held while the file is read."""
     scratch = duckdb.connect()
     try:
         scratch.execute(TABLES)

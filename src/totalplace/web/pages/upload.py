@@ -30,7 +30,7 @@ from fastapi.responses import Response
 
 from totalplace.count import coverage
 from totalplace.errors import InputError
-from totalplace.ingest.load import FileReport, ingest
+from totalplace.ingest.load import Destination, FileReport, ingest
 from totalplace.ingest.sources import SPEND_SUFFIXES
 from totalplace.web.auth import Principal, check_csrf, current_principal, require
 from totalplace.web.db import Role, audit
@@ -136,7 +136,8 @@ def preview(store: Store, agency_id: str, path: Path) -> tuple[FileReport, list[
     """What loading the file would do (`coverage.preview_load`): the store untouched."""
     agency = store.workspace.agency(agency_id)
     with store.cursor() as cur:
-        return coverage.preview_load(cur, store.workspace, agency, path, PREVIEW_REJECTIONS)
+        loaded = Destination.of(cur)  # which contents the store holds already: the store is free while the file is read
+    return coverage.preview_load(loaded, store.workspace, agency, path, PREVIEW_REJECTIONS)
 
 
 @router.get("/upload")
