@@ -260,14 +260,14 @@ def test_a_preview_changes_no_cached_page_and_blocks_no_one(place, monkeypatch):
     assert _upload(analyst, "2018-08.csv", police_csv("08").encode()).status_code == 200
     assert store.generation == generation  # the published pages' caches are kept
 
-    from totalplace.web.pages import upload as upload_page
+    from totalplace.count import coverage
     release, order = threading.Event(), []
-    real = upload_page.load_file
+    real = coverage.load_file
 
     def slow_load_file(*args, **kwargs):
         release.wait(20)
         return real(*args, **kwargs)
-    monkeypatch.setattr(upload_page, "load_file", slow_load_file)
+    monkeypatch.setattr(coverage, "load_file", slow_load_file)
     previewing = threading.Thread(target=lambda: order.append(
         ("preview", _upload(analyst, "2018-10.csv", police_csv("10").encode()).status_code)))
     previewing.start()
@@ -376,21 +376,3 @@ def test_pages_show_names_pounds_and_right_plurals(place):
     # The CSV and the API keep the codes, in columns of their own.
     api = partner.get("/api/breakdown/agency", params={"year": "2018-19"}).json()["table"]["rows"]
     assert {r["agency"] for r in api} >= {POLICE, COUNCIL}
-
-
-def test_a_suppressed_count_keeps_its_threshold_merged_groups_and_the_counts_own_figures():
-    """mypy found the suppressed count built positionally: the threshold landed in pass_through and
-    the number of merged groups in coverage, so the note read "fewer than 0 payments"."""
-    from totalplace.count.bottomup import Count, CountRow
-    from totalplace.web.figures import SuppressedCount, suppressed
-
-    rows = [CountRow("big", "big", Decimal("900.00"), 40, None, 0.9),
-            *[CountRow(f"small {i}", f"small {i}", Decimal("20.00"), 2, None, 0.02) for i in range(5)]]
-    full = Count("supplier", "2018-19", rows, Decimal("1000.00"), 50, Decimal(0), None,
-                 pass_through=Decimal("77.00"), estimate="annualised")
-    for threshold, shown_total in ((5, Decimal("1000.00")), (11, None)):  # 10 payments merged: enough, then too few
-        seen = suppressed(full, threshold)
-        assert isinstance(seen, SuppressedCount)
-        assert (seen.threshold, seen.merged) == (threshold, 5)
-        assert (seen.pass_through, seen.coverage, seen.estimate) == (Decimal("77.00"), [], "annualised")
-        assert seen.total == shown_total
