@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from support.data import EXAMPLES
-from support.workspaces import build_workspace
 from totalplace.count import topdown
 from totalplace.deepdive import cohorts
 from totalplace.store.connection import writable
@@ -42,13 +40,8 @@ def police_csv(month: str = "05") -> str:
     return POLICE_HEADER + "".join(row.replace("2018-05-", f"2018-{month}-") for row in POLICE_ROWS)
 
 
-def build_place(root: Path):
-    """The workspace, loaded through the same ingest as the CLI."""
-    return build_workspace(root, **WEB_PLACE)
-
-
-# The web tests' place, as parts for `make_workspace(**WEB_PLACE)` or `build_workspace(root, **WEB_PLACE)`:
-# one real Bradford council month and the police file.
+# The web tests' place, as parts for `make_workspace(**WEB_PLACE)` (conftest's `web_workspace(root)` copies one
+# built once a worker): one real Bradford council month and the police file.
 WEB_PLACE = {
     "agencies": [Agency(id=POLICE, name="West Yorkshire Police", kind=AgencyKind.police)],
     "files": {f"agencies/bradford-council/{BRADFORD_MONTH.name}": BRADFORD_MONTH,
