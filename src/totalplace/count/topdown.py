@@ -27,7 +27,7 @@ import pyarrow as pa
 from totalplace import display, reference
 from totalplace.classify import control
 from totalplace.count.drivers import DriverSet, DriverUse, driver_set
-from totalplace.errors import InputError
+from totalplace.errors import InputError, one_of
 from totalplace.ingest import cra, cra_files
 from totalplace.money import per_head
 from totalplace.store.connection import StoreConnection, fetch_aggregate, fetch_one, has_table, transaction
@@ -387,9 +387,7 @@ def choose_year(con: StoreConnection, year: str | None) -> str:
 
 
 def dimension(by: str) -> str:
-    if by not in DIMENSIONS:
-        raise InputError(f"cannot count by {by!r}; choose one of {', '.join(DIMENSIONS)}")
-    return DIMENSIONS[by]
+    return DIMENSIONS[one_of(by, DIMENSIONS, "count by")]
 
 
 def release_of(con: StoreConnection, fiscal_year: str) -> str:

@@ -22,7 +22,7 @@ from totalplace import display
 from totalplace.count import bottomup, coverage
 from totalplace.count.bottomup import Count
 from totalplace.count.disclosure import Shown, SuppressedCount, suppressed
-from totalplace.errors import InputError
+from totalplace.errors import one_of
 from totalplace.money import format_money
 from totalplace.present.tables import Table
 from totalplace.store.connection import StoreConnection, connect
@@ -167,9 +167,7 @@ def choose_year(store: Store, year: str | None) -> str | None:
 
 
 def check_dimension(by: str) -> str:
-    if by not in BREAKDOWNS:
-        raise InputError(f"cannot break spending down by {by!r}; choose one of {', '.join(BREAKDOWNS)}")
-    return by
+    return one_of(by, BREAKDOWNS, "break spending down by")
 
 
 def breakdown(store: Store, by: str, year: str | None, agency: str | None = None) -> Count:
