@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from support.web import POLICE, build_place, csrf_of, make_app, police_csv
+from support.web import POLICE, csrf_of, police_csv
 from totalplace.web.db import ApiToken, AuditEvent, Publication
 
 COUNCIL = "bradford-council"
@@ -35,16 +35,12 @@ def sign_in(app, username: str, password: str) -> TestClient:
     return client
 
 
-def _place(root, **settings):
-    workspace = build_place(root / "bradford")
-    app, passwords = make_app(workspace, f"sqlite:///{root / 'web.sqlite'}", **settings)
+@pytest.fixture()
+def place(tmp_path, web_workspace, web_app):
+    workspace = web_workspace(tmp_path / "bradford")
+    app, passwords = web_app(workspace, tmp_path / "web.sqlite", max_upload_mb=2, max_inflated_mb=4)
     with TestClient(app):
         yield workspace, app, passwords
-
-
-@pytest.fixture()
-def place(tmp_path):
-    yield from _place(tmp_path, max_upload_mb=2, max_inflated_mb=4)
 
 
 def publish(app, dimension: str, year: str = "2018-19") -> None:
@@ -85,13 +81,13 @@ def test_an_analyst_sees_another_agencys_small_groups_suppressed(place):
 
 
 @pytest.fixture()
-def strict_place(tmp_path):
+def strict_place(tmp_path, web_workspace, web_app):
     """The same place with the one threshold at 6: the five doctors' 5 payments are too few even together."""
-    workspace = build_place(tmp_path / "bradford")
+    workspace = web_workspace(tmp_path / "bradford")
     text = workspace.config_path.read_text()
     workspace.config_path.write_text(text + "\n[privacy]\nsuppress_below = 6\n")
     from totalplace.workspace import open_workspace
-    app, passwords = make_app(open_workspace(workspace.root), f"sqlite:///{tmp_path / 'web.sqlite'}")
+    app, passwords = web_app(open_workspace(workspace.root), tmp_path / "web.sqlite")
     with TestClient(app):
         yield app, passwords
 
