@@ -151,3 +151,8 @@ def test_map_geojson_and_report_on_the_demo_estate(small_place):
     assert section.charts[0].svg == svg_map(estate, found, name=lambda agency: names.get(agency, agency))
     assert any("SYNTHETIC" in note for note in section.paragraphs)
     assert section.appendix[-1].title.startswith("Needs for space")
+    # The map the CLI writes is the report's: its legend names each agency, not its code, in text a reader can find.
+    written = small_place.root / "map.svg"
+    result = CliRunner().invoke(app, ["estate", "map", "-w", str(small_place.root), "-o", str(written)])
+    assert result.exit_code == 0, result.output
+    assert written.read_text(encoding="utf-8") == section.charts[0].svg

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from totalplace import display
 from totalplace.commands.common import Commands, FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.errors import InputError
 from totalplace.estate import synthetic
@@ -117,7 +118,8 @@ def draw_map(output: Annotated[Path, typer.Option("--output", "-o", help="The SV
     estate = load_estate(ws)
     found = opportunities(estate, _settings(radius, fill, variable_share), sharing=load_sharing(ws))
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(svg_map(estate, found, top=top), encoding="utf-8")
+    names = display.code_names(ws)  # the legend names each agency as the report's map does
+    output.write_text(svg_map(estate, found, top=top, name=lambda agency: names.get(agency, agency)), encoding="utf-8")
     out.print(f"wrote {output}")
 
 
