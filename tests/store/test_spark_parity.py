@@ -96,7 +96,7 @@ BUILT: list[str] = []  # one line each time the fixture is built in this process
 
 
 def test_the_fixture_is_built_once_and_the_log_says_so(places, record_property):
-    """`make test` prints this line after its summary (tests/support/summary_lines.py): once, if the
+    """`make test` prints this line after its summary (tests/support/suite.py): once, if the
     Spark tests all ran in one worker."""
     assert len(BUILT) == 1
     record_property("summary_line", BUILT[0])
