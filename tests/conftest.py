@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from support.data import BRADFORD, CRA_DIR, LEEDS, SHARED_DATA, SPEND
+from support.web import WEB_PLACE, agency_ids, close_app, make_app, open_app
 from support.workspaces import build_workspace, seed_cra_cache
 from totalplace.ingest import cra_files
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
+from totalplace.workspace import Workspace, open_workspace
 
 
 def pytest_sessionstart(session) -> None:
@@ -68,3 +71,35 @@ def real_con(real_place):
 def small_place(make_workspace):
     """An empty Bradford workspace in a temp folder."""
     return make_workspace()
+
+
+@pytest.fixture(scope="session")
+def web_workspace(make_workspace):
+    """`web_workspace(root)`: the web tests' place (support.web.WEB_PLACE) copied to root, a test's own to change.
+    It is built and loaded once a worker; a copy costs milliseconds where a build and load cost half a second."""
+    template = make_workspace(**WEB_PLACE)
+
+    def copy(root: Path) -> Workspace:
+        shutil.copytree(template.root, root)
+        return open_workspace(root)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory):
+    """`web_app(workspace, db_path, **settings)` -> (app, passwords), as support.web.make_app gives on a new
+    SQLite database at db_path. The sample users' argon2 hashes (a fifth of a second of CPU each, by design) are
+    made once a worker for each set of agencies; later apps start on a copy of that user database."""
+    users: dict[tuple[str, ...], tuple[Path, dict[str, str]]] = {}
+
+    def make(workspace: Workspace, db_path: Path, **settings):
+        agencies = agency_ids(workspace)
+        if agencies not in users:
+            template = tmp_path_factory.mktemp("web-users") / "web.sqlite"
+            app, passwords = make_app(workspace, f"sqlite:///{template}")
+            close_app(app)
+            users[agencies] = template, passwords
+        template, passwords = users[agencies]
+        shutil.copyfile(template, db_path)
+        return open_app(workspace, f"sqlite:///{db_path}", **settings), dict(passwords)
+    return make

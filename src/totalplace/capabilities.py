@@ -2,10 +2,10 @@
 
 The place report (report.contents) reads its sections in this order; the web
 (web.capabilities) offers a page for each capability that has one; the CLI
-registers each capability's commands under the names given here (a test checks
-that every name is a command of `totalplace`). Each entry points to its
-sections function by an ordinary import, so a renamed module fails at import,
-not at run time.
+(totalplace.cli) registers each capability's commands under the names given
+here, in this order, and fails at import on a name no commands module declares.
+Each entry points to its sections function by an ordinary import, so a renamed
+module fails at import, not at run time.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ CAPABILITIES = (
                "The Treasury's regional spending brought down to the place: who decides, reconciliation, comparison.",
                topdown_report.report_sections, ("topdown", "reconcile")),
     Capability("bottom-up", "Bottom-up count", "The agencies' own ledgers, loaded, classified and counted once.",
-               bottomup_report.report_sections, ("ingest", "status", "classify", "count", "trace", "transfers"),
+               bottomup_report.report_sections,
+               ("ingest", "map", "status", "rejects", "classify", "count", "trace", "transfers"),
                page=False),
     Capability("funding-streams", "Funding streams",
                "The grants and streams that fund the place's spending, and their conditions.",

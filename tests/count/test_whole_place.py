@@ -16,7 +16,7 @@ from support.data import BRADFORD, SHARED_DATA, SPEND, write_csv
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from support.web import make_app, signed_in
+from support.web import signed_in
 from totalplace import partners
 from totalplace.cli import app
 from totalplace.count import headline, reconcile, topdown
@@ -66,6 +66,12 @@ def bradford(make_workspace):
     with writable(workspace) as con:
         topdown.load(con, workspace)
     return workspace
+
+
+@pytest.fixture(scope="module")
+def bradford_report(bradford):
+    """The report's sections on the Bradford place, made once: the tests below only read them."""
+    return {s.id: s for s in report_sections(bradford)}
 
 
 def _rows(workspace, year: str | None = None) -> list[reconcile.ReconRow]:
@@ -195,7 +201,7 @@ def test_a_part_year_ledger_in_the_headline_is_flagged(bradford, tmp_path):
     assert "Bradford council: 2 of 12 months" in " ".join(found.notes())  # the agency by its name
 
 
-def test_the_report_the_web_overview_and_the_cli_show_the_same_headline(bradford, tmp_path):
+def test_the_report_the_web_overview_and_the_cli_show_the_same_headline(bradford, bradford_report, tmp_path, web_app):
     con = connect(bradford)
     try:
         found = headline.headline(con, bradford)
@@ -206,10 +212,10 @@ def test_the_report_the_web_overview_and_the_cli_show_the_same_headline(bradford
     assert cli.exit_code == 0, cli.output
     assert text in " ".join(cli.output.split())
 
-    first = report_sections(bradford)[0]
+    first = next(iter(bradford_report.values()))
     assert first.id == "headline" and text in first.paragraphs
 
-    web, passwords = make_app(bradford, f"sqlite:///{tmp_path / 'web.sqlite'}")
+    web, passwords = web_app(bradford, tmp_path / "web.sqlite")
     with TestClient(web):
         page = signed_in(web, "partner", passwords["partner"]).get("/").text
         api = signed_in(web, "partner", passwords["partner"]).get("/api/overview").json()
@@ -217,11 +223,10 @@ def test_the_report_the_web_overview_and_the_cli_show_the_same_headline(bradford
     assert api["headline"]["amount"] == f"{found.amount:.2f}" and api["headline"]["sentence"] == text
 
 
-def test_a_council_ledger_is_labelled_as_that_councils_ledger(bradford, tmp_path):
-    web, passwords = make_app(bradford, f"sqlite:///{tmp_path / 'web.sqlite'}")
+def test_a_council_ledger_is_labelled_as_that_councils_ledger(bradford, bradford_report, tmp_path, web_app):
+    web, passwords = web_app(bradford, tmp_path / "web.sqlite")
     with TestClient(web):
         page = signed_in(web, "partner", passwords["partner"]).get("/").text
     assert "All the public money counted in Bradford" not in page
     assert "The agencies' own ledgers" in page
-    sections = {s.id: s for s in report_sections(bradford)}
-    assert "not all the public money" in " ".join(sections["count-bottom-up"].paragraphs)
+    assert "not all the public money" in " ".join(bradford_report["count-bottom-up"].paragraphs)

@@ -65,11 +65,20 @@ def test_half_a_penny_rounds_away_from_zero(exact, pennies):
     assert str(money.to_pennies(Decimal(exact))) == pennies
 
 
+@pytest.fixture(scope="module")
+def sql_engine():
+    """One in-memory DuckDB for every example: opening one each time cost more than the check (and, on a busy
+    machine, took an example past hypothesis's deadline)."""
+    con = duckdb.connect()
+    yield con
+    con.close()
+
+
 @given(st.integers(-10**14, 10**14).map(lambda thousandths: Decimal(thousandths).scaleb(-3)))
-def test_a_figure_rounded_here_equals_the_same_figure_rounded_by_the_store(exact):
+def test_a_figure_rounded_here_equals_the_same_figure_rounded_by_the_store(sql_engine, exact):
     """A penny rounded in Python and one rounded in the store's SQL must agree, or a table and its trace differ."""
     sql = f"SELECT CAST({exact}::DECIMAL(18,3) AS {MONEY}), round({exact}::DECIMAL(18,3), 2)"
-    in_sql = duckdb.connect().execute(sql).fetchone()
+    in_sql = sql_engine.execute(sql).fetchone()
     assert money.to_pennies(exact) == in_sql[0] == in_sql[1]
 
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from support.web import build_place, csrf_of, make_app, signed_in
+from support.web import csrf_of, make_app, signed_in
 from totalplace.web.auth import check_password, create_user
 from totalplace.web.db import AuditEvent, Base, Database, Publication, Role, User
 
@@ -81,9 +81,9 @@ def test_a_breakdown_is_published_once(db):
         assert session.scalar(select(func.count()).select_from(Publication)) == 1
 
 
-def test_the_web_app_runs_on_postgresql(db, pg_url, tmp_path):
+def test_the_web_app_runs_on_postgresql(db, pg_url, tmp_path, web_workspace):
     Base.metadata.drop_all(db.engine)  # the app makes its own tables
-    workspace = build_place(tmp_path / "bradford")
+    workspace = web_workspace(tmp_path / "bradford")
     app, passwords = make_app(workspace, pg_url)
     with TestClient(app):
         admin = signed_in(app, "admin", passwords["admin"])

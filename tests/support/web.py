@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from support.data import EXAMPLES
-from support.workspaces import build_workspace
 from totalplace.count import topdown
 from totalplace.deepdive import cohorts
 from totalplace.store.connection import writable
@@ -42,13 +40,8 @@ def police_csv(month: str = "05") -> str:
     return POLICE_HEADER + "".join(row.replace("2018-05-", f"2018-{month}-") for row in POLICE_ROWS)
 
 
-def build_place(root: Path):
-    """The workspace, loaded through the same ingest as the CLI."""
-    return build_workspace(root, **WEB_PLACE)
-
-
-# The web tests' place, as parts for `make_workspace(**WEB_PLACE)` or `build_workspace(root, **WEB_PLACE)`:
-# one real Bradford council month and the police file.
+# The web tests' place, as parts for `make_workspace(**WEB_PLACE)` (conftest's `web_workspace(root)` copies one
+# built once a worker): one real Bradford council month and the police file.
 WEB_PLACE = {
     "agencies": [Agency(id=POLICE, name="West Yorkshire Police", kind=AgencyKind.police)],
     "files": {f"agencies/bradford-council/{BRADFORD_MONTH.name}": BRADFORD_MONTH,
@@ -80,10 +73,26 @@ def add_capability_inputs(workspace) -> None:
 
 
 def make_app(workspace, db_url: str, **settings):
-    app = create_app(workspace, WebSettings(db_url=db_url, secret_key="test-secret-key", **settings))
-    passwords = {name: password for name, _role, password in
-                 sample_users(app.state.db, [a.id for a in workspace.settings.agencies])}
+    """The app on a new user database, with the sample users (one per role, each password argon2-hashed)."""
+    app = open_app(workspace, db_url, **settings)
+    passwords = {name: password for name, _role, password in sample_users(app.state.db, agency_ids(workspace))}
     return app, passwords
+
+
+def open_app(workspace, db_url: str, **settings):
+    """The app on a user database as it is."""
+    return create_app(workspace, WebSettings(db_url=db_url, secret_key="test-secret-key", **settings))
+
+
+def agency_ids(workspace) -> tuple[str, ...]:
+    """The agencies the sample users are made for (an analyst each)."""
+    return tuple(a.id for a in workspace.settings.agencies)
+
+
+def close_app(app) -> None:
+    """The app's store and user database closed, as at shutdown (SQLite folds its write-ahead log back in)."""
+    app.state.store.close()
+    app.state.db.close()
 
 
 def csrf_of(html: str) -> str:

@@ -12,28 +12,28 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from support.web import (
-    POLICE, POLICE_LOADED_MONEY, build_place, csrf_of, make_app, police_csv, signed_in,
+    POLICE, POLICE_LOADED_MONEY, csrf_of, police_csv, signed_in,
 )
 from totalplace.web.db import ApiToken, AuditEvent, User
 
 
-def _place(root):
-    workspace = build_place(root / "bradford")
-    app, passwords = make_app(workspace, f"sqlite:///{root / 'web.sqlite'}")
+def _place(root, web_workspace, web_app):
+    workspace = web_workspace(root / "bradford")
+    app, passwords = web_app(workspace, root / "web.sqlite")
     with TestClient(app):
         yield workspace, app, passwords
 
 
 @pytest.fixture(scope="module")
-def place(tmp_path_factory):
+def place(tmp_path_factory, web_workspace, web_app):
     """A place the tests only read."""
-    yield from _place(tmp_path_factory.mktemp("web"))
+    yield from _place(tmp_path_factory.mktemp("web"), web_workspace, web_app)
 
 
 @pytest.fixture()
-def fresh_place(tmp_path):
+def fresh_place(tmp_path, web_workspace, web_app):
     """A place a test changes (uploads, publications)."""
-    yield from _place(tmp_path)
+    yield from _place(tmp_path, web_workspace, web_app)
 
 
 def store_sql(workspace, sql: str, params=None) -> list[tuple]:

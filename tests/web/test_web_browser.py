@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from support.web import POLICE, add_capability_inputs, build_place, make_app, police_csv
+from support.web import POLICE, add_capability_inputs, police_csv
 from totalplace import display
 
 pytestmark = pytest.mark.browser
@@ -43,12 +43,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, web_workspace, web_app):
     """The app on a real HTTP port, as `totalplace serve` runs it."""
     root = tmp_path_factory.mktemp("browser")
-    workspace = build_place(root / "bradford")
+    workspace = web_workspace(root / "bradford")
     add_capability_inputs(workspace)
-    app, passwords = make_app(workspace, f"sqlite:///{root / 'web.sqlite'}")
+    app, passwords = web_app(workspace, root / "web.sqlite")
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

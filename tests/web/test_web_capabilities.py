@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from support.web import WEB_PLACE, add_capability_inputs, csrf_of, make_app, signed_in
+from support.web import WEB_PLACE, add_capability_inputs, csrf_of, signed_in
 from totalplace import display
 from totalplace.tabular import Number
 from totalplace.count import topdown
@@ -35,11 +35,11 @@ def _expected(workspace) -> tuple[topdown.TopdownCount, dict[str, list]]:
 
 
 @pytest.fixture(scope="module")
-def place(make_workspace):
+def place(make_workspace, web_app):
     workspace = make_workspace(**WEB_PLACE, cra_read=True)
     add_capability_inputs(workspace)
     count, sections = _expected(workspace)
-    app, passwords = make_app(workspace, f"sqlite:///{workspace.root.parent / 'web.sqlite'}")
+    app, passwords = web_app(workspace, workspace.root.parent / "web.sqlite")
     with TestClient(app):
         yield workspace, app, passwords, count, sections
 

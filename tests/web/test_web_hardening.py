@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from support.web import POLICE, build_place, csrf_of, make_app, police_csv
+from support.web import POLICE, csrf_of, police_csv
 from totalplace.web.db import ApiToken, AuditEvent, Publication
 
 COUNCIL = "bradford-council"
@@ -35,16 +35,12 @@ def sign_in(app, username: str, password: str) -> TestClient:
     return client
 
 
-def _place(root, **settings):
-    workspace = build_place(root / "bradford")
-    app, passwords = make_app(workspace, f"sqlite:///{root / 'web.sqlite'}", **settings)
+@pytest.fixture()
+def place(tmp_path, web_workspace, web_app):
+    workspace = web_workspace(tmp_path / "bradford")
+    app, passwords = web_app(workspace, tmp_path / "web.sqlite", max_upload_mb=2, max_inflated_mb=4)
     with TestClient(app):
         yield workspace, app, passwords
-
-
-@pytest.fixture()
-def place(tmp_path):
-    yield from _place(tmp_path, max_upload_mb=2, max_inflated_mb=4)
 
 
 def publish(app, dimension: str, year: str = "2018-19") -> None:
@@ -85,13 +81,13 @@ def test_an_analyst_sees_another_agencys_small_groups_suppressed(place):
 
 
 @pytest.fixture()
-def strict_place(tmp_path):
+def strict_place(tmp_path, web_workspace, web_app):
     """The same place with the one threshold at 6: the five doctors' 5 payments are too few even together."""
-    workspace = build_place(tmp_path / "bradford")
+    workspace = web_workspace(tmp_path / "bradford")
     text = workspace.config_path.read_text()
     workspace.config_path.write_text(text + "\n[privacy]\nsuppress_below = 6\n")
     from totalplace.workspace import open_workspace
-    app, passwords = make_app(open_workspace(workspace.root), f"sqlite:///{tmp_path / 'web.sqlite'}")
+    app, passwords = web_app(open_workspace(workspace.root), tmp_path / "web.sqlite")
     with TestClient(app):
         yield app, passwords
 
@@ -264,14 +260,14 @@ def test_a_preview_changes_no_cached_page_and_blocks_no_one(place, monkeypatch):
     assert _upload(analyst, "2018-08.csv", police_csv("08").encode()).status_code == 200
     assert store.generation == generation  # the published pages' caches are kept
 
-    from totalplace.web.pages import upload as upload_page
+    from totalplace.count import coverage
     release, order = threading.Event(), []
-    real = upload_page.load_file
+    real = coverage.load_file
 
     def slow_load_file(*args, **kwargs):
         release.wait(20)
         return real(*args, **kwargs)
-    monkeypatch.setattr(upload_page, "load_file", slow_load_file)
+    monkeypatch.setattr(coverage, "load_file", slow_load_file)
     previewing = threading.Thread(target=lambda: order.append(
         ("preview", _upload(analyst, "2018-10.csv", police_csv("10").encode()).status_code)))
     previewing.start()
@@ -380,21 +376,3 @@ def test_pages_show_names_pounds_and_right_plurals(place):
     # The CSV and the API keep the codes, in columns of their own.
     api = partner.get("/api/breakdown/agency", params={"year": "2018-19"}).json()["table"]["rows"]
     assert {r["agency"] for r in api} >= {POLICE, COUNCIL}
-
-
-def test_a_suppressed_count_keeps_its_threshold_merged_groups_and_the_counts_own_figures():
-    """mypy found the suppressed count built positionally: the threshold landed in pass_through and
-    the number of merged groups in coverage, so the note read "fewer than 0 payments"."""
-    from totalplace.count.bottomup import Count, CountRow
-    from totalplace.web.figures import SuppressedCount, suppressed
-
-    rows = [CountRow("big", "big", Decimal("900.00"), 40, None, 0.9),
-            *[CountRow(f"small {i}", f"small {i}", Decimal("20.00"), 2, None, 0.02) for i in range(5)]]
-    full = Count("supplier", "2018-19", rows, Decimal("1000.00"), 50, Decimal(0), None,
-                 pass_through=Decimal("77.00"), estimate="annualised")
-    for threshold, shown_total in ((5, Decimal("1000.00")), (11, None)):  # 10 payments merged: enough, then too few
-        seen = suppressed(full, threshold)
-        assert isinstance(seen, SuppressedCount)
-        assert (seen.threshold, seen.merged) == (threshold, 5)
-        assert (seen.pass_through, seen.coverage, seen.estimate) == (Decimal("77.00"), [], "annualised")
-        assert seen.total == shown_total

@@ -15,14 +15,14 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from support.web import POLICE, POLICE_LOADED_MONEY, build_place, csrf_of, make_app, police_csv, signed_in
+from support.web import POLICE, POLICE_LOADED_MONEY, csrf_of, police_csv, signed_in
 from totalplace.web import inline
 
 
 @pytest.fixture()
-def place(tmp_path):
-    workspace = build_place(tmp_path / "bradford")
-    app, passwords = make_app(workspace, f"sqlite:///{tmp_path / 'web.sqlite'}")
+def place(tmp_path, web_workspace, web_app):
+    workspace = web_workspace(tmp_path / "bradford")
+    app, passwords = web_app(workspace, tmp_path / "web.sqlite")
     with TestClient(app):
         yield workspace, app, passwords
 

@@ -6,17 +6,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from support.web import POLICE, build_place, csrf_of, make_app, police_csv, signed_in
+from support.web import POLICE, csrf_of, police_csv, signed_in
 from totalplace.web.db import Publication
 
 COUNCIL = "bradford-council"
 
 
 @pytest.fixture(scope="module")
-def place(tmp_path_factory):
+def place(tmp_path_factory, web_workspace, web_app):
     root = tmp_path_factory.mktemp("websec")
-    workspace = build_place(root / "bradford")
-    app, passwords = make_app(workspace, f"sqlite:///{root / 'web.sqlite'}", max_upload_mb=10)
+    workspace = web_workspace(root / "bradford")
+    app, passwords = web_app(workspace, root / "web.sqlite", max_upload_mb=10)
     with TestClient(app):
         yield workspace, app, passwords
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import FuncFormatter
 
 from totalplace.appraise import tables
 from totalplace.appraise.engine import Appraisal
@@ -14,7 +13,7 @@ from totalplace.appraise.service import intervention_files, appraise_file
 from totalplace.appraise.vector import MonteCarlo, monte_carlo
 from totalplace.deepdive.unit_cost_report import costs_used_table
 from totalplace.deepdive.unit_costs import UnitCostLibrary, load_library
-from totalplace.present.charts import PAGE_WIDTH, PALETTE, money_axis_label, plt, svg_of, wrap
+from totalplace.present.charts import PAGE_WIDTH, PALETTE, axis_labels, money_axis_label, pyplot, svg_of, wrap
 from totalplace.present.section import INVEST, Chart, Finding, Section
 
 DRAWS, SEED = 10_000, 1
@@ -24,7 +23,7 @@ def cash_flow_svg(appraisal: Appraisal) -> str:
     """Each agency's net money by year (bars below zero: the budget pays)."""
     flows = appraisal.cash_flow()
     years = [appraisal.intervention.year_label(y) for y in range(appraisal.intervention.horizon)]
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
+    figure, axes = pyplot().subplots(figsize=(PAGE_WIDTH, 3.8))
     width = 0.8 / max(1, len(flows))
     for index, (agency, values) in enumerate(flows.items()):
         positions = np.arange(len(years)) + index * width - 0.4 + width / 2
@@ -32,14 +31,14 @@ def cash_flow_svg(appraisal: Appraisal) -> str:
                  color=PALETTE[index % len(PALETTE)])
     axes.axhline(0, color="#0b0c0c", linewidth=0.8)
     axes.set_xticks(np.arange(len(years)), years, rotation=45, ha="right")
-    axes.yaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    axes.yaxis.set_major_formatter(axis_labels(money_axis_label))
     axes.legend(ncols=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25))
     axes.set_title("Net cash flow by agency and year (real terms)")
     return svg_of(figure)
 
 
 def tornado_svg(appraisal: Appraisal, bars: list[TornadoBar], central: float) -> str:
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 0.32 * len(bars) + 1))
+    figure, axes = pyplot().subplots(figsize=(PAGE_WIDTH, 0.32 * len(bars) + 1))
     for row, bar in enumerate(reversed(bars)):
         low, high = float(bar.npv_low) - central, float(bar.npv_high) - central
         axes.barh(row, low, left=central, color=PALETTE[3])
@@ -47,17 +46,17 @@ def tornado_svg(appraisal: Appraisal, bars: list[TornadoBar], central: float) ->
     axes.set_yticks(range(len(bars)), [wrap(tables.input_name(appraisal, b.key), 40) for b in reversed(bars)],
                     fontsize=8)
     axes.axvline(central, color="#0b0c0c", linewidth=0.8)
-    axes.xaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    axes.xaxis.set_major_formatter(axis_labels(money_axis_label))
     axes.set_title("NPV with each input 20% lower (red) and higher (blue)")
     return svg_of(figure)
 
 
 def histogram_svg(run: MonteCarlo) -> str:
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.2))
+    figure, axes = pyplot().subplots(figsize=(PAGE_WIDTH, 3.2))
     axes.hist(run.result.public_value_npv, bins=50, color=PALETTE[0], alpha=0.8, label="public value NPV")
     axes.hist(run.result.fiscal_npv, bins=50, color=PALETTE[1], alpha=0.6, label="fiscal NPV")
     axes.axvline(0, color="#0b0c0c", linewidth=0.8)
-    axes.xaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    axes.xaxis.set_major_formatter(axis_labels(money_axis_label))
     axes.legend(frameon=False)
     axes.set_title(f"Monte Carlo: {run.draws:,} draws (seed {run.seed})")
     return svg_of(figure)

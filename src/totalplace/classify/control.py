@@ -14,9 +14,10 @@ money, which is what reconciliation replaces.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from totalplace.classify.rules import RuleTable, check_choice, check_pattern, read_rule_table
+from totalplace.classify.rules import RuleTable, check_choice, check_pattern, matcher, read_rule_table
 from totalplace.errors import InputError
 from totalplace.workspace import Workspace
 
@@ -112,14 +113,16 @@ def _rule(table: RuleTable, index: int) -> ControlRule:
     )
 
 
-def place_line(rules: list[ControlRule], key: LineKey) -> Placement:
-    """The first rule that matches the line; a table without a catch-all row must still cover it."""
-    for rule in rules:
-        if rule.spender and rule.spender != key.spender:
-            continue
-        if all(p is None or p.search(getattr(key, c) or "") for c, p in rule.patterns.items()):
+def placer(rules: list[ControlRule]) -> Callable[[LineKey], Placement]:
+    """Place lines by the first rule that matches each; a table without a catch-all row must still cover it."""
+    matched = matcher(rules)
+
+    def place(key: LineKey) -> Placement:
+        for index in matched(key)[:1]:
+            rule = rules[index]
             return Placement(rule.control_level, rule.council_spends, rule.rule_id)
-    raise InputError(f"no row of {RULE_FILE} matches the CRA line {key}: add a catch-all row with empty patterns")
+        raise InputError(f"no row of {RULE_FILE} matches the CRA line {key}: add a catch-all row with empty patterns")
+    return place
 
 
 def read_levels(workspace: Workspace | None = None) -> dict[str, Level]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from totalplace.errors import InputError
 from totalplace.reference import data_path
@@ -75,3 +77,40 @@ def cofog_codes() -> dict[str, str]:
     """COFOG division and group codes with their names."""
     with data_path("cofog.csv").open(encoding="utf-8", newline="") as handle:
         return {row["code"]: row["name"] for row in csv.DictReader(handle)}
+
+
+class PatternRule(Protocol):
+    """A row of a rule table that matches a line by its spender and by patterns over the line's fields."""
+
+    @property
+    def spender(self) -> str: ...
+
+    @property
+    def patterns(self) -> dict[str, re.Pattern | None]: ...
+
+
+# Which rows of a rule table match a line, remembered by the table's own content: a report or the web's pages make
+# many top-down counts over the same CRA lines with the same rules, and running every pattern over every line
+# again each time was most of a count's time. A changed table has other content, so it is matched afresh.
+_MATCHED: dict[tuple, dict[Hashable, tuple[int, ...]]] = {}
+_TABLES_REMEMBERED = 8
+
+
+def matcher(rules: Sequence[PatternRule]) -> Callable[[Hashable], tuple[int, ...]]:
+    """A function giving, for a line (with the fields the patterns name, and a spender), the positions of the
+    rules that match it, in the table's order. The first is the rule that decides; later ones serve a caller
+    that must pass over some (a driver with no figures for the year)."""
+    content = tuple((r.spender, tuple((c, p and (p.pattern, p.flags)) for c, p in r.patterns.items())) for r in rules)
+    if content not in _MATCHED and len(_MATCHED) >= _TABLES_REMEMBERED:
+        _MATCHED.pop(next(iter(_MATCHED)))  # the table remembered longest ago
+    memo = _MATCHED.setdefault(content, {})
+
+    def matched(line: Hashable) -> tuple[int, ...]:
+        found = memo.get(line)
+        if found is None:
+            found = memo[line] = tuple(
+                i for i, rule in enumerate(rules)
+                if (not rule.spender or rule.spender == getattr(line, "spender"))
+                and all(p is None or p.search(getattr(line, c) or "") for c, p in rule.patterns.items()))
+        return found
+    return matched

@@ -15,7 +15,7 @@ from totalplace.appraise.sensitivity import MEASURES, switching_values, tornado
 from totalplace.appraise.service import appraise_target, load_portfolio, proposed_asks
 from totalplace.appraise.tracking import actuals_path, early_intervention_pot, read_actuals, variances
 from totalplace.appraise.vector import monte_carlo
-from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
+from totalplace.commands.common import Commands, FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.errors import InputError
 from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
@@ -170,3 +170,6 @@ def export(
     path = output or ws.output_dir / f"appraisal-{appraisal.intervention.id}.xlsx"
     write_workbook(appraisal, path, draws, seed)
     out.print(f"wrote {path}")
+
+
+COMMANDS: Commands = {"appraise": app}

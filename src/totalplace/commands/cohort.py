@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
+    Commands, FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
 )
 from totalplace.deepdive import cohort_report as figures
 from totalplace.deepdive import cohorts, synthetic
@@ -229,3 +229,6 @@ def pseudonym(
         "household" if household else "person", pa.array(identifier, pa.string()))
     for raw, value in zip(identifier, hashed.to_pylist()):
         out.print(f"{raw}\t{show(value)}", highlight=False)
+
+
+COMMANDS: Commands = {"cohort": app}

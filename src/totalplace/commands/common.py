@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +25,9 @@ WorkspaceOption = Annotated[
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="How to print the figures.")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+# What a commands module registers: `totalplace <name>` -> a command group or a command function. Each module
+# declares its own as COMMANDS; the CLI registers those the list of capabilities names (totalplace.cli).
+Commands = Mapping[str, typer.Typer | Callable[..., None]]
 YearOption = Annotated[
     str | None, typer.Option("--year", "-y", help="Fiscal year like 2018-19, or 'all' (default: latest loaded).")
 ]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
+from totalplace.commands.common import Commands, FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.deal import burden as burden_model
 from totalplace.deal import pool as pool_model
 from totalplace.deal.asks import CONDITIONS, Ask, Freedom, add_ask, history, load_register, parse_status
@@ -247,3 +247,6 @@ def burden_framework(workspace: WorkspaceOption = Path("."), fmt: FormatOption =
         err.print(f"no outcomes framework yet: write {burden_model.framework_path(ws)}")
         raise typer.Exit(2)
     emit(framework_table(result), fmt, output, out)
+
+
+COMMANDS: Commands = {"deal": app}

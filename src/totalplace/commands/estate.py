@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
+from totalplace.commands.common import Commands, FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.errors import InputError
 from totalplace.estate import synthetic
 from totalplace.estate.colocate import Settings, opportunities
@@ -149,3 +149,6 @@ def make_synthetic(buildings: Annotated[int, typer.Option(help="How many buildin
     synthetic.write(needs_path(ws).with_suffix(".csv"), synthetic.NEED_COLUMNS, synthetic.needs(rows, seed))
     err.print(f"wrote {len(rows)} SYNTHETIC buildings to {target.with_suffix('.csv')} and needs to "
               f"{needs_path(ws).with_suffix('.csv')}")
+
+
+COMMANDS: Commands = {"estate": app}

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
+    Commands, FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
 )
 from totalplace.errors import InputError
 from totalplace.exchange import fdp, imports
@@ -106,3 +106,6 @@ def import_compare(
     emit(Table(f"{ws.settings.place.name} (bottom-up) beside {name}, by {by}, {fiscal_year}",
                [by, "ours", "theirs", "theirs - ours"], [[r.key, r.ours, r.theirs, r.difference] for r in rows],
                [f"Totals: ours {format_money(ours)}, theirs {format_money(theirs)}."]), fmt, output, out)
+
+
+COMMANDS: Commands = {"export": export_app, "import": import_app}

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
+from totalplace.commands.common import Commands, FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.deepdive import journey_report as tables
 from totalplace.deepdive.journeys import AS_IS, JOURNEY_FOLDER, compare as compare_versions, find_journey, \
     intervention_draft, load_journeys, summarise
@@ -132,3 +132,6 @@ def _write_svg(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     err.print(f"wrote {path}", highlight=False)
+
+
+COMMANDS: Commands = {"journey": app}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from totalplace.commands.common import err, out, user_errors
+from totalplace.commands.common import Commands, err, out, user_errors
 from totalplace.workspace import open_workspace
 
 
@@ -39,3 +39,6 @@ def serve(
         out.print("Change or deactivate them under Users once you have signed in as admin.")
     err.print(f"Serving {ws.settings.place.name} at http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+COMMANDS: Commands = {"serve": serve}

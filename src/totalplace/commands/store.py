@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from totalplace.commands.common import WorkspaceOption, out, user_errors
+from totalplace.commands.common import Commands, WorkspaceOption, out, user_errors
 from totalplace.store.portable import export_store, import_store
 from totalplace.workspace import open_workspace
 
@@ -31,3 +31,6 @@ def import_(folder: FolderArgument, workspace: WorkspaceOption = Path(".")) -> N
     ws = open_workspace(workspace)
     tables = import_store(ws, folder)
     out.print(f"loaded {len(tables)} tables into the {ws.settings.engine.value} store from {folder}", highlight=False)
+
+
+COMMANDS: Commands = {"store": app}

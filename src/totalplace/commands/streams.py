@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
+    Commands, FormatOption, OutputOption, WorkspaceOption, YearOption, err, out, user_errors,
 )
 from totalplace.count import funding_streams
 from totalplace.deepdive import provision as mapping
@@ -129,3 +129,6 @@ def provision(
               highlight=False)
     _emit(mapping.commissions_table(found, limit, ws), fmt, None)
     _emit(mapping.overlaps_table(found, ws), fmt, None)
+
+
+COMMANDS: Commands = {"streams": app, "provision": provision}

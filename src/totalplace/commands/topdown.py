@@ -12,7 +12,7 @@ import typer
 
 from totalplace.classify import control
 from totalplace.commands.common import (
-    FormatOption, OutputOption, WorkspaceOption, err, out, user_errors,
+    Commands, FormatOption, OutputOption, WorkspaceOption, err, out, user_errors,
 )
 from totalplace.count import compare as comparing
 from totalplace.count import headline as headlining
@@ -287,3 +287,6 @@ def headline(
     else:
         title = found.sentence()
     _emit(Table(title, ["part", "amount", "share"], rows, found.notes()), fmt, output)
+
+
+COMMANDS: Commands = {"topdown": app, "reconcile": reconcile, "headline": headline}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
+from totalplace.commands.common import Commands, FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.count import transfers
 from totalplace.present.tables import Format, Table, emit
 from totalplace.workspace import open_workspace
@@ -46,3 +46,6 @@ def review(
                          ["payee", "agency", "resembles", "score", "evidence"], rows, notes), fmt, output, out)
     if written:
         err.print(f"wrote {written}")
+
+
+COMMANDS: Commands = {"transfers": app}

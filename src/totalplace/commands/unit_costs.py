@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from totalplace.commands.common import FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
+from totalplace.commands.common import Commands, FormatOption, OutputOption, WorkspaceOption, err, out, user_errors
 from totalplace.deepdive.gmca import GmcaImport, read_gmca_workbook
 from totalplace.deepdive.unit_cost_report import library_table
 from totalplace.deepdive.unit_costs import GMCA_FOLDER, UnitCostLibrary, load_library
@@ -99,3 +99,6 @@ def import_gmca(
 def _costs_differ(held: GmcaImport, new: GmcaImport) -> bool:
     """Workbooks are compared by what they hold: Excel rewrites its own timestamps on every save."""
     return (held.costs, held.skipped) != (new.costs, new.skipped)
+
+
+COMMANDS: Commands = {"unit-costs": app}

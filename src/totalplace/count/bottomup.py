@@ -27,7 +27,7 @@ from totalplace.classify.pass_through import PASS_THROUGH_LABELS
 from totalplace.classify.rules import cofog_codes
 from totalplace.count.coverage import AgencyYear, agency_years
 from totalplace.count.population import Population, population
-from totalplace.errors import InputError
+from totalplace.errors import InputError, one_of
 from totalplace.money import per_head, to_pennies
 from totalplace.present.tables import Table
 from totalplace.store.connection import StoreConnection, fetch_aggregate
@@ -109,9 +109,7 @@ def choose_year(con: StoreConnection, year: str | None) -> str | None:
 
 
 def dimension(by: str) -> str:
-    if by not in DIMENSIONS:
-        raise InputError(f"cannot count by {by!r}; choose one of {', '.join(DIMENSIONS)}")
-    return DIMENSIONS[by]
+    return DIMENSIONS[one_of(by, DIMENSIONS, "count by")]
 
 
 def scope(by: str) -> str:

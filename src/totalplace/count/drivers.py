@@ -28,7 +28,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from totalplace import reference
-from totalplace.classify.rules import check_pattern, read_rule_table
+from totalplace.classify.rules import check_pattern, matcher, read_rule_table
 from totalplace.count.population import fiscal_year_start
 from totalplace.errors import InputError
 from totalplace.store.connection import StoreConnection
@@ -104,15 +104,13 @@ class DriverSet:
         self.areas = [a for a in reference.areas().values() if a.region in regions]
         for table in tables.values():
             _check_coverage(table, self.areas, years)
+        self._matched = matcher(rules)
 
     def driver_for(self, key, fiscal_year: str) -> tuple[str, str]:
         """The first rule matching the line whose driver has figures for the year."""
-        for rule in self.rules:
-            if rule.spender and rule.spender != key.spender:
-                continue
-            if not self.tables[rule.driver].covers(fiscal_year):
-                continue
-            if all(p is None or p.search(getattr(key, c) or "") for c, p in rule.patterns.items()):
+        for index in self._matched(key):
+            rule = self.rules[index]
+            if self.tables[rule.driver].covers(fiscal_year):
                 return rule.driver, rule.rule_id
         return POPULATION, "default"
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 from totalplace import display, reference
 from totalplace.classify import control
 from totalplace.count.drivers import DriverSet, DriverUse, driver_set
-from totalplace.errors import InputError
+from totalplace.errors import InputError, one_of
 from totalplace.ingest import cra, cra_files
 from totalplace.money import per_head
 from totalplace.store.connection import StoreConnection, fetch_aggregate, fetch_one, has_table, transaction
@@ -217,7 +217,7 @@ def assign_lines(con: StoreConnection, workspace: Workspace | None, drivers: Dri
 
     Only the lines of the driver set's regions and years are placed.
     """
-    rules = control.read_rules(workspace)
+    place_line = control.placer(control.read_rules(workspace))
     # each distinct description of a line gets a number, so placing is done once per description
     con.execute(
         """CREATE OR REPLACE TEMP TABLE topdown_key AS
@@ -239,7 +239,7 @@ def assign_lines(con: StoreConnection, workspace: Workspace | None, drivers: Dri
     for key_id, *key in keys:
         line_key = control.LineKey(*key[:7])
         if tuple(key[:7]) not in placed_by_key:
-            placed_by_key[tuple(key[:7])] = control.place_line(rules, line_key)
+            placed_by_key[tuple(key[:7])] = place_line(line_key)
         placed = placed_by_key[tuple(key[:7])]
         if (tuple(key[:6]), key[7]) not in driven_by_key:
             driven_by_key[(tuple(key[:6]), key[7])] = drivers.driver_for(line_key, key[7])
@@ -387,9 +387,7 @@ def choose_year(con: StoreConnection, year: str | None) -> str:
 
 
 def dimension(by: str) -> str:
-    if by not in DIMENSIONS:
-        raise InputError(f"cannot count by {by!r}; choose one of {', '.join(DIMENSIONS)}")
-    return DIMENSIONS[by]
+    return DIMENSIONS[one_of(by, DIMENSIONS, "count by")]
 
 
 def release_of(con: StoreConnection, fiscal_year: str) -> str:

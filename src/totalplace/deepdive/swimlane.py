@@ -14,13 +14,14 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+from typing import TYPE_CHECKING
 
 from totalplace.deepdive.journeys import JourneySummary, StepKind, describe_days
 from totalplace.money import format_money
+from totalplace.present.charts import pyplot
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 KIND_COLOURS = {
     StepKind.contact: "#d4e6f1", StepKind.assessment: "#f5b7b1", StepKind.referral: "#fad7a0",
@@ -97,6 +98,10 @@ def _height(summary: JourneySummary, run: Sequence[int], step_inches: float) -> 
 
 def draw(summary: JourneySummary, run: Sequence[int] | None = None, width: float | None = None) -> Figure:
     """The steps of `run` (default: every step) as lanes; `width` inches across (default: a step's fixed width)."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch, Patch
+
+    pyplot()  # matplotlib with the charts' own settings (fonts, sizes), as every chart is drawn
     run = list(run if run is not None else range(len(summary.steps)))
     step_inches = (width - LANE_LABELS) / len(run) if width else STEP
     lanes = _lanes(summary, run, step_inches)
@@ -160,6 +165,8 @@ def draw(summary: JourneySummary, run: Sequence[int] | None = None, width: float
 
 
 def _arrow(axes, start: tuple[float, float], end: tuple[float, float], gap: bool) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
     colour = WAIT if gap else "#566573"
     axes.add_patch(FancyArrowPatch((start[0] + BOX_WIDTH / 2, start[1]), (end[0] - BOX_WIDTH / 2, end[1]),
                                    arrowstyle="-|>", mutation_scale=8, color=colour, linewidth=1.2 if gap else 0.8,
@@ -168,7 +175,7 @@ def _arrow(axes, start: tuple[float, float], end: tuple[float, float], gap: bool
 
 def _written(figure: Figure) -> str:
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "totalplace"}):
+    with pyplot().rc_context({"svg.fonttype": "none", "svg.hashsalt": "totalplace"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 

@@ -9,13 +9,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402
-
-from totalplace.estate.colocate import Opportunity  # noqa: E402
-from totalplace.estate.register import Building, Estate  # noqa: E402
+from totalplace.estate.colocate import Opportunity
+from totalplace.estate.register import Building, Estate
+from totalplace.present.charts import pyplot
 
 
 def _lon_lat(buildings: list[Building]) -> tuple[list[float], list[float]]:
@@ -29,6 +25,7 @@ def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, 
             name: Callable[[str], str] = str) -> str:
     """Buildings coloured by agency (each agency by its `name`); the top opportunities circled, their disposals
     crossed. Drawn at the width of a portrait page, so its labels print at their size."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.8, 6.4))
     agencies = sorted({b.agency for b in estate.buildings})
     colours = plt.get_cmap("tab10")
@@ -50,7 +47,7 @@ def svg_map(estate: Estate, found: list[Opportunity], title: str | None = None, 
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     buffer = io.StringIO()
     # No date and fixed element ids: the same estate gives the same file.
-    with matplotlib.rc_context({"svg.hashsalt": "totalplace-estate"}):
+    with plt.rc_context({"svg.hashsalt": "totalplace-estate"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return buffer.getvalue()

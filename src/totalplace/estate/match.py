@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.spatial import cKDTree
 
 from totalplace.inputs import read_table
 from totalplace.estate.register import UK_LAT, UK_LON, Building, Estate
@@ -63,6 +62,8 @@ def match_needs(estate: Estate, needs: list[Need], target_utilisation: float = 0
     buildings = estate.buildings
     sharing = sharing or default_sharing()
     room = np.array([offered_m2(b, target_utilisation) for b in buildings])
+    from scipy.spatial import cKDTree  # imported when used: scipy is a fifth of the CLI's start-up
+
     tree = cKDTree(to_xyz(estate.lat, estate.lon))
     matches = []
     for need in sorted(needs, key=lambda n: (-n.floor_area_m2, n.id)):

@@ -8,7 +8,6 @@ distance, so "within d metres along the ground" is exactly "within chord(d)" in 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -33,6 +32,8 @@ def great_circle_m(lat1, lon1, lat2, lon2) -> np.ndarray:
 def neighbours_indexed(lat: np.ndarray, lon: np.ndarray, radius_m: float) -> list[list[int]]:
     """For each point, the points within radius_m of it (itself included), found with a k-d tree."""
     points = to_xyz(lat, lon)
+    from scipy.spatial import cKDTree  # imported when used: scipy is a fifth of the CLI's start-up
+
     found = cKDTree(points).query_ball_point(points, chord(radius_m), workers=-1, return_sorted=True)
     return [list(f) for f in found]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from totalplace.count import bottomup
-from totalplace.errors import InputError
+from totalplace.errors import InputError, one_of
 from totalplace.exchange.fdp import DESCRIPTOR, Package, read_package, validate
 from totalplace.store.connection import StoreConnection, transaction
 from totalplace.workspace import Workspace, slug
@@ -96,8 +96,7 @@ class Comparison:
 def compare(con: StoreConnection, workspace: Workspace, package: Package, by: str,
             year: str | None = None, direction: str | None = None) -> tuple[str, list[Comparison]]:
     """This place's bottom-up count beside an imported package's figures, by one cut, for one year."""
-    if by not in CUTS:
-        raise InputError(f"cannot compare by {by!r}; choose one of {', '.join(CUTS)}")
+    one_of(by, CUTS, "compare by")
     fiscal_year = bottomup.choose_year(con, year) if year != "all" else None
     ours = {r.key: r.amount for r in bottomup.count(con, workspace, by, fiscal_year or "all").rows}
     theirs: dict[str, Decimal] = defaultdict(Decimal)

@@ -9,36 +9,53 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen on servers
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
-from matplotlib.path import Path as CurvePath  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
 # GOV.UK Design System colours, so charts match the web app.
 PALETTE = ["#1d70b8", "#f47738", "#00703c", "#d4351c", "#4c2c92", "#f499be", "#28a197", "#b58840",
            "#5694ca", "#85994b", "#912b88", "#6f72af", "#505a5f", "#ffdd00"]
 TEXT = "#0b0c0c"
-plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 9,
-                     "legend.fontsize": 8.5, "svg.hashsalt": "totalplace"})  # text stays text; ids stable between runs
 # Charts are drawn at the size they are printed: a portrait A4 page is 7.1 inches across inside its margins,
 # a landscape one 10.5, so no label shrinks below the 8 points it is set in.
 PAGE_WIDTH, WIDE_PAGE_WIDTH = 6.8, 10.2
 LABEL = 8
 
 
+@cache
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing SVG with no screen (servers have none), imported at the first chart.
+
+    Not at import: matplotlib is a third of every `totalplace` command's start-up, and most commands draw nothing.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 9,
+                         "legend.fontsize": 8.5, "svg.hashsalt": "totalplace"})  # text stays text; stable ids
+    return plt
+
+
+def axis_labels(label: Callable[[float, Any], str]) -> FuncFormatter:
+    """An axis's tick labels written by `label` (e.g. money_axis_label)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(label)
+
+
 def svg_of(figure: Figure) -> str:
     """The figure as an SVG element to inline in HTML (no XML prolog), then freed."""
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
+    pyplot().close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
@@ -58,13 +75,13 @@ def bar_chart(labels: Sequence[str], values: Sequence[Decimal | float], title: s
     """Horizontal bars, largest at the top: the usual way to read a breakdown. Long labels wrap, never cut."""
     wrapped = [wrap(label, 32) for label in labels]
     height = 0.7 + 0.2 * sum(max(1, label.count("\n") + 1) for label in wrapped) + 0.08 * len(labels)
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, height))
+    figure, axes = pyplot().subplots(figsize=(PAGE_WIDTH, height))
     positions = range(len(labels))
     axes.barh(list(positions), [float(v) for v in values], color=PALETTE[0])
     axes.set_yticks(list(positions), wrapped)
     axes.invert_yaxis()
     if money:
-        axes.xaxis.set_major_formatter(FuncFormatter(money_axis_label))
+        axes.xaxis.set_major_formatter(axis_labels(money_axis_label))
     _plain_axes(axes, title)
     return svg_of(figure)
 
@@ -72,7 +89,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[Decimal | float], title: s
 def line_chart(years: Sequence[str], series: dict[str, Sequence[Decimal | float | None]], title: str = "",
                breaks: Sequence[str] = ()) -> str:
     """Lines over the years (a gap where a value is missing), with dashed verticals where a series breaks."""
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 3.4))
+    figure, axes = pyplot().subplots(figsize=(PAGE_WIDTH, 3.4))
     positions = list(range(len(years)))
     for index, (name, values) in enumerate(series.items()):
         axes.plot(positions, [float(v) if v is not None else float("nan") for v in values], marker="o",
@@ -82,7 +99,7 @@ def line_chart(years: Sequence[str], series: dict[str, Sequence[Decimal | float 
         axes.text(years.index(year) - 0.45, 1.0, "new release", transform=axes.get_xaxis_transform(),
                   fontsize=LABEL, va="top", color="#505a5f")
     axes.set_xticks(positions, list(years), rotation=45, ha="right")
-    axes.yaxis.set_major_formatter(FuncFormatter(money_axis_label))
+    axes.yaxis.set_major_formatter(axis_labels(money_axis_label))
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
     _plain_axes(axes, title)
     return svg_of(figure)
@@ -91,7 +108,7 @@ def line_chart(years: Sequence[str], series: dict[str, Sequence[Decimal | float 
 def stacked_share_bar(labels: Sequence[str], values: Sequence[Decimal | float], title: str = "") -> str:
     """One bar split into shares (e.g. the sliding scale of control), labelled with each share."""
     total = float(sum(float(v) for v in values)) or 1.0
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 1.9))
+    figure, axes = pyplot().subplots(figsize=(PAGE_WIDTH, 1.9))
     left = 0.0
     for index, (label, value) in enumerate(zip(labels, values)):
         share = float(value) / total
@@ -101,7 +118,7 @@ def stacked_share_bar(labels: Sequence[str], values: Sequence[Decimal | float], 
         left += share
     axes.set_xlim(0, 1)
     axes.set_yticks([])
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    axes.xaxis.set_major_formatter(axis_labels(lambda v, _p: f"{v:.0%}"))
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, frameon=False)
     _plain_axes(axes, title)
     return svg_of(figure)
@@ -114,11 +131,13 @@ def flow_chart(links: Sequence[tuple[str, str, Decimal | float]], stages: Sequen
     from the first stage, so node names must be unique across stages. Band
     widths share one money scale across the whole chart.
     """
+    from matplotlib.patches import Rectangle
+
     depth = _stage_depths(links)
     columns = _flow_columns(links, depth, len(stages))
     scale = _money_scale(columns)
     spans = _place_nodes(columns, scale)
-    figure, axes = plt.subplots(figsize=(PAGE_WIDTH, 5.4))
+    figure, axes = pyplot().subplots(figsize=(PAGE_WIDTH, 5.4))
     _draw_bands(axes, links, spans, depth, scale)
     last = len(stages) - 1
     for stage, column in enumerate(columns):
@@ -218,6 +237,9 @@ def _place_nodes(columns: list[list[tuple[str, float]]], scale: float) -> dict[s
 def _draw_bands(axes, links, spans: dict[str, tuple[float, float]], depth: dict[str, int], scale: float) -> None:
     """One curved band per link. Bands leave a source in the order of their targets' heights and
     enter a target in the order of their sources' heights, so they cross as little as possible."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as CurvePath
+
     leave = _band_tops(links, spans, scale, end=0)
     enter = _band_tops(links, spans, scale, end=1)
     for index, (source, target, amount) in enumerate(links):

@@ -1,7 +1,8 @@
 """The figures the pages and the API show, from the same service functions the CLI calls.
 
 Nothing here computes a figure of its own: counts come from `count.bottomup`,
-files, coverage and rejections from `count.coverage`. This module only opens
+what the public may see of them from `count.disclosure`, files, coverage and
+rejections from `count.coverage`. This module only opens
 the store for the web, caches results until the store changes (an upload bumps
 the generation), narrows row-level data to what a role may see, and turns the
 results into `present.tables.Table`s so a page, its CSV and its API share one source.
@@ -19,9 +20,10 @@ from typing import TypeVar, cast
 
 from totalplace import display
 from totalplace.count import bottomup, coverage
-from totalplace.count.bottomup import Count, CountRow
-from totalplace.errors import InputError
-from totalplace.money import format_money, per_head
+from totalplace.count.bottomup import Count
+from totalplace.count.disclosure import Shown, SuppressedCount, suppressed
+from totalplace.errors import one_of
+from totalplace.money import format_money
 from totalplace.present.tables import Table
 from totalplace.store.connection import StoreConnection, connect
 from totalplace.web.auth import Principal
@@ -165,9 +167,7 @@ def choose_year(store: Store, year: str | None) -> str | None:
 
 
 def check_dimension(by: str) -> str:
-    if by not in BREAKDOWNS:
-        raise InputError(f"cannot break spending down by {by!r}; choose one of {', '.join(BREAKDOWNS)}")
-    return by
+    return one_of(by, BREAKDOWNS, "break spending down by")
 
 
 def breakdown(store: Store, by: str, year: str | None, agency: str | None = None) -> Count:
@@ -182,51 +182,7 @@ def breakdown(store: Store, by: str, year: str | None, agency: str | None = None
     return store.cached(("breakdown", by, year, agency), compute)
 
 
-@dataclass(frozen=True)
-class SuppressedCount(Count):
-    """A count as the public (or another agency's analyst) sees it: small groups merged, maybe no total.
-
-    Groups of fewer payments than the workspace's threshold (`Workspace.suppress_below`,
-    the one shared with the cohort outputs) may identify a person paid. They are
-    merged into one "other (n groups)" row, always last, so its place in the amount
-    order says nothing about them. When even together they are too few, the row's
-    figures are suppressed, and so are the total, the lines and the shares, from which
-    they could be recovered by subtraction (secondary suppression).
-    """
-
-    threshold: int = 0
-    merged: int = 0  # groups merged into the "other" row
-
-    @property
-    def per_head(self) -> Decimal | None:
-        return None if self.total is None else super().per_head
-
-
-def suppressed(result: Count, threshold: int) -> Count:
-    small = [r for r in result.rows if r.lines < threshold]
-    if not small:
-        return result
-    kept = [r for r in result.rows if r.lines >= threshold]
-    amount, lines = sum((r.amount for r in small), Decimal(0)), sum(r.lines for r in small)
-    key = f"other ({display.plural(len(small), 'group')})"
-    if lines >= threshold:
-        other = CountRow(key, key, amount, lines, per_head(amount, result.population.value if result.population else None),
-                         float(amount / result.total) if result.total else 0.0)
-        rows, total, counted = [*kept, other], result.total, result.lines
-    else:
-        # A suppressed figure is None, which Count's and CountRow's types do not allow: SuppressedCount
-        # widens them (its docstring), and its pages and API print None as "suppressed".
-        rows = [CountRow(r.key, r.label, r.amount, r.lines, r.per_head, None) for r in kept]  # type: ignore[arg-type]
-        rows.append(CountRow(key, key, None, None, None, None))  # type: ignore[arg-type]
-        total, counted = None, None
-    # The count's own figures by name: given by position, the threshold once landed in pass_through.
-    return SuppressedCount(result.by, result.fiscal_year, rows, total, counted,  # type: ignore[arg-type]
-                           result.within_count_transfers,
-                           result.population, pass_through=result.pass_through, coverage=result.coverage,
-                           estimate=result.estimate, threshold=threshold, merged=len(small))
-
-
-def as_seen_by(store: Store, principal: Principal, result: Count, agency: str | None) -> Count:
+def as_seen_by(store: Store, principal: Principal, result: Count, agency: str | None) -> Shown:
     """A breakdown narrowed to what the role may see: every agency's groups in full only for
     those who see every agency's rows (administrators, partners), and an analyst's own agency's."""
     if principal.row_agency is None and principal.sees_rows:
@@ -239,7 +195,7 @@ def as_seen_by(store: Store, principal: Principal, result: Count, agency: str | 
 NAMED = ("agency", "cofog", "month", "transfer")  # dimensions whose keys are codes: a name column beside them
 
 
-def breakdown_table(result: Count, workspace: Workspace) -> Table:
+def breakdown_table(result: Shown, workspace: Workspace) -> Table:
     """The breakdown's rows: the key (a code the CSV and API keep), its name where it has one, the figures."""
     named = result.by in NAMED
     columns = [result.by] + (["name"] if named else []) + ["amount", "lines", "£ per head", "share"]

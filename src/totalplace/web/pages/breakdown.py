@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from totalplace import display
-from totalplace.count.bottomup import Count
+from totalplace.count.disclosure import Shown, SuppressedCount
 from totalplace.present.tables import Table, plain_value
 from totalplace.web import figures
 from totalplace.web.auth import Principal, current_principal
@@ -36,7 +36,7 @@ def public_may_see(request: Request, by: str, fiscal_year: str | None) -> bool:
         return (by, fiscal_year or "all") in published(session)
 
 
-def figure(request: Request, principal: Principal, by: str, year: str | None, agency: str | None) -> Count:
+def figure(request: Request, principal: Principal, by: str, year: str | None, agency: str | None) -> Shown:
     """A breakdown as this user may see it: the public only a published one; small groups suppressed
     for the public and for an analyst looking beyond their own agency (`figures.as_seen_by`)."""
     store = request.app.state.store
@@ -47,16 +47,16 @@ def figure(request: Request, principal: Principal, by: str, year: str | None, ag
     return figures.as_seen_by(store, principal, figures.breakdown(store, by, fiscal_year, agency), agency)
 
 
-def table_of(request: Request, result: Count) -> Table:
+def table_of(request: Request, result: Shown) -> Table:
     return figures.breakdown_table(result, request.app.state.store.workspace)
 
 
-def chart_svg(request: Request, result: Count, agency: str | None) -> str:
+def chart_svg(request: Request, result: Shown, agency: str | None) -> str:
     store = request.app.state.store
     workspace = store.workspace
     title = (f"Spending by {display.column_title(result.by).lower()}, {result.fiscal_year or 'all years'}"
              + (f", {display.agency_name(workspace, agency)}" if agency else ""))
-    suppressed = isinstance(result, figures.SuppressedCount)
+    suppressed = isinstance(result, SuppressedCount)
     names = [r.key if suppressed and r is result.rows[-1] else display.key_name(workspace, result.by, r.key)
              for r in result.rows]
     return store.cached(("chart", result.by, result.fiscal_year, agency, suppressed),
@@ -87,11 +87,11 @@ def breakdown_page(request: Request, by: Dimension, year: YearQuery = None, agen
     result = figure(request, principal, by.value, year, agency)
     store = request.app.state.store
     return cached_page(request, "breakdown.html", (by.value, result.fiscal_year, agency), lambda: dict(
-        result=result, table=shown(table_of(request, result), isinstance(result, figures.SuppressedCount)),
+        result=result, table=shown(table_of(request, result), isinstance(result, SuppressedCount)),
         chart=chart_svg(request, result, agency),
         by=by.value, agency=agency, dimensions=figures.BREAKDOWNS, years=figures.years(store),
         agencies=store.workspace.settings.agencies, year=result.fiscal_year or "all",
-        drill=principal.sees_rows and not agency and not isinstance(result, figures.SuppressedCount)))
+        drill=principal.sees_rows and not agency and not isinstance(result, SuppressedCount)))
 
 
 @router.get("/api/breakdown/{by}", tags=["count"], summary="Spending by a dimension, counted once")

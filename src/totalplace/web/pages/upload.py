@@ -25,16 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-import duckdb
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
 from totalplace.count import coverage
 from totalplace.errors import InputError
-from totalplace.ingest.load import Destination, FileReport, ingest, load_file
-from totalplace.ingest.sources import SPEND_SUFFIXES, sha256_of
-from totalplace.store import macros
-from totalplace.store.schema import TABLES
+from totalplace.ingest.load import Destination, FileReport, ingest
+from totalplace.ingest.sources import SPEND_SUFFIXES
 from totalplace.web.auth import Principal, check_csrf, current_principal, require
 from totalplace.web.db import Role, audit
 from totalplace.web.figures import Store
@@ -136,19 +133,11 @@ def upload_agency(principal: Principal, store: Store, chosen: str | None) -> str
 
 
 def preview(store: Store, agency_id: str, path: Path) -> tuple[FileReport, list[coverage.Rejection]]:
-    """What loading the file would do, from the loader itself, into a scratch database (the store untouched)."""
+    """What loading the file would do (`coverage.preview_load`): the store untouched."""
     agency = store.workspace.agency(agency_id)
     with store.cursor() as cur:
-        loaded = Destination.of(cur)  # which contents the store holds already, and the next file id
-    scratch = duckdb.connect()
-    try:
-        scratch.execute(TABLES)
-        macros.install(scratch)
-        report = load_file(scratch, store.workspace, agency, path, sha256_of(path), loaded)
-        rejected = coverage.rejections(scratch, PREVIEW_REJECTIONS)
-    finally:
-        scratch.close()
-    return report, rejected
+        loaded = Destination.of(cur)  # which contents the store holds already: the store is free while the file is read
+    return coverage.preview_load(loaded, store.workspace, agency, path, PREVIEW_REJECTIONS)
 
 
 @router.get("/upload")
