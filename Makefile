@@ -23,11 +23,13 @@ typecheck: $(STAMP)
 	$(BIN)/python -m mypy
 
 # Type checking first; then the browser tests drive Debian's chromium, the Spark parity tests
-# need Java 17, and the PostgreSQL tests start their own throwaway server.
+# need Java 17, and the PostgreSQL tests start their own throwaway server. loadfile keeps the
+# Spark file on one worker (its fixture built once); tests/support/suite.py puts it first, and
+# --no-loadscope-reorder keeps it there (xdist would otherwise start the files with most tests first).
 test: $(STAMP) typecheck
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-java.sh
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The quick check for your own loop: everything but the Spark, browser, PostgreSQL and slow tests
 # (README, "Tests"). loadfile keeps each file on one worker, so a module's fixture is built once.

@@ -13,7 +13,9 @@ checked and found not to group under pytest 9.2 and xdist 3.8: the tests went to
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
@@ -27,9 +29,9 @@ from totalplace.deepdive.synthetic import generate
 from totalplace.errors import InputError
 from totalplace.ingest.load import ingest
 from totalplace.report.contents import report_sections
-from totalplace.store.connection import connect, writable
+from totalplace.store.connection import connect, replace_rows, writable
 from totalplace.store.portable import export_store, import_store
-from totalplace.store.spark import SparkEngineError, SparkStore
+from totalplace.store.spark import JAVA_OPTIONS, SparkEngineError, SparkStore, workspace_session
 from totalplace.workspace import Engine, SparkSettings, Workspace, init_workspace, open_workspace
 
 pytestmark = pytest.mark.spark
@@ -41,10 +43,19 @@ CRA = "cra_2018_database.xlsx"
 DIMENSIONS = list(bottomup.DIMENSIONS)
 
 
+# Spark set for a few megabytes and some hundreds of short queries, none of it changing what a query
+# returns. Two partitions, so that no sum or tie-break could depend on all rows meeting in one. Adaptive
+# execution off: it re-plans each query between its stages, which small data never repays. Java's quick
+# compiler only (C1): in a run this short, optimising Spark's own code took more time than it saved; C1
+# alone gets a 48 MB code cache, which Spark's generated code filled, so the usual 240 MB is asked for.
+# Whole-stage code generation stays on, as users run it. (Issue 18 measured these: JVM CPU 0.53x.)
+SMALL_DATA = {"spark.sql.shuffle.partitions": "2", "spark.sql.adaptive.enabled": "false",
+              "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"}
+
+
 def use_spark(workspace: Workspace) -> Workspace:
     workspace.settings.engine = Engine.SPARK
-    workspace.settings.spark = SparkSettings(master="local[2]", store="store/parquet",
-                                             config={"spark.sql.shuffle.partitions": "2"})
+    workspace.settings.spark = SparkSettings(master="local[2]", store="store/parquet", config=SMALL_DATA)
     workspace.save()
     return open_workspace(workspace.root)
 
@@ -67,13 +78,28 @@ def build(root: Path, engine: Engine) -> Workspace:
 
 
 @pytest.fixture(scope="module")
-def places(tmp_path_factory) -> dict[str, Workspace]:
+def places(tmp_path_factory, worker_id) -> dict[str, Workspace]:
+    """Built once per process (`--dist loadfile` keeps this file on one worker)."""
+    started, clock = time.perf_counter(), time.strftime("%H:%M:%S")
     folder = tmp_path_factory.mktemp("parity")
     duck = build(folder / "duckdb", Engine.DUCKDB)
     spark = build(folder / "spark", Engine.SPARK)
     shutil.copytree(duck.root, folder / "switched")
     switched = use_spark(open_workspace(folder / "switched"))
+    context = workspace_session(spark).sparkContext
+    BUILT.append(f"Spark parity fixture built on worker {worker_id} (pid {os.getpid()}), from {clock} for "
+                 f"{time.perf_counter() - started:.0f} s: 3 workspaces, Spark application {context.applicationId}")
     return {"duckdb": duck, "spark": spark, "switched": switched}
+
+
+BUILT: list[str] = []  # one line each time the fixture is built in this process
+
+
+def test_the_fixture_is_built_once_and_the_log_says_so(places, record_property):
+    """`make test` prints this line after its summary (tests/support/suite.py): once, if the
+    Spark tests all ran in one worker."""
+    assert len(BUILT) == 1
+    record_property("summary_line", BUILT[0])
 
 
 def on(workspace: Workspace, read):
@@ -84,6 +110,15 @@ def on(workspace: Workspace, read):
 def test_the_spark_workspaces_read_through_spark(places):
     assert isinstance(on(places["spark"], lambda con: con), SparkStore)
     assert not isinstance(on(places["duckdb"], lambda con: con), SparkStore)
+
+
+def test_one_spark_session_serves_both_spark_workspaces_with_the_settings_given(places):
+    spark = on(places["spark"], lambda con: con.spark)
+    assert on(places["switched"], lambda con: con.spark) is spark
+    java = spark.sparkContext.getConf().get(JAVA_OPTIONS)
+    # the workspace's Java options join the engine's logging setup; they do not replace it
+    assert "-Dlog4j2.configurationFile=" in java and "-XX:TieredStopAtLevel=1" in java
+    assert spark.conf.get("spark.sql.adaptive.enabled") == "false"
 
 
 @pytest.mark.parametrize("year", ["2018-19", "all"])
@@ -162,6 +197,24 @@ def test_a_store_moves_between_engines_through_parquet(places, tmp_path):
     back = use_spark(init_workspace(tmp_path / "back", "Leeds and Bradford", [LEEDS, BRADFORD]))
     import_store(back, tmp_path / "from-duckdb")
     assert on(back, lambda con: bottomup.count(con, back, "agency", "all")) == spark_count
+
+
+def test_a_table_written_again_is_read_again(places, tmp_path):
+    """Spark reads a table folder once and keeps the frame: a load, or a table Spark derives, written again
+    is read again (the derived table's files are new names, so a frame kept too long could not read them)."""
+    workspace = use_spark(init_workspace(tmp_path / "bradford", "Bradford", [BRADFORD]))
+    folder, names = FILES["bradford-council"]
+    seen = []
+    for name in names:
+        shutil.copyfile(SPEND / folder / name, workspace.agency_dir("bradford-council") / name)
+        ingest(workspace)
+        with closing(connect(workspace, read_only=True)) as con:
+            replace_rows(con, "lines_by_agency", "SELECT agency_id, count(*) AS n FROM spend_line GROUP BY agency_id")
+            seen.append((con.execute("SELECT count(*) FROM spend_line").fetchall()[0][0],
+                         con.execute("SELECT n FROM lines_by_agency").fetchall()[0][0]))
+    both = on(places["duckdb"], lambda con: con.execute(
+        "SELECT count(*) FROM spend_line WHERE agency_id = 'bradford-council'").fetchall()[0][0])
+    assert seen[0][0] == seen[0][1] and seen[1] == (both, both) and 0 < seen[0][0] < both
 
 
 def test_spark_refuses_a_statement_that_writes_with_a_clear_error(places):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from totalplace.errors import InputError
-from totalplace.store.parquet import staging, stored_tables, swap_in
+from totalplace.store.parquet import local_path, staging, stored_tables, swap_in
 from totalplace.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -30,13 +30,14 @@ if TYPE_CHECKING:
 
 # Results of a query, as plain tuples like DuckDB's.
 Rows = list[tuple]
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 DEFAULT_SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "8",  # Spark's 200 suits a cluster, not one machine's counts
     "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
     "spark.ui.showConsoleProgress": "false",
-    "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={Path(__file__).with_name('log4j2.properties')}",
+    JAVA_OPTIONS: f"-Dlog4j2.configurationFile={Path(__file__).with_name('log4j2.properties')}",
 }
 
 
@@ -58,13 +59,22 @@ def session(master: str, settings: tuple[tuple[str, str], ...] = ()):
         raise SparkEngineError("engine = \"spark\" needs a Java 17 runtime: run scripts/ensure-java.sh "
                                "or apt-get install openjdk-17-jre-headless")
     builder = SparkSession.builder.master(master).appName("totalplace")
-    for key, value in {**DEFAULT_SETTINGS, **dict(settings)}.items():
+    for key, value in with_defaults(dict(settings)).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         logging.getLogger(name).disabled = True  # a failed query is reported once, as a SparkEngineError
     return spark
+
+
+def with_defaults(settings: dict[str, str]) -> dict[str, str]:
+    """The engine's settings with the workspace's over them; Java options given are added to the engine's
+    (its logging setup), not put in their place."""
+    merged = {**DEFAULT_SETTINGS, **settings}
+    if JAVA_OPTIONS in settings:
+        merged[JAVA_OPTIONS] = f"{DEFAULT_SETTINGS[JAVA_OPTIONS]} {settings[JAVA_OPTIONS]}"
+    return merged
 
 
 def workspace_session(workspace: Workspace):
@@ -103,7 +113,7 @@ class SparkStore:
     def refresh(self) -> None:
         """Register a view for every table folder of the store (a publish may have replaced them)."""
         for name in stored_tables(self.root):
-            self.spark.read.parquet(f"{self.root}/{name}").createOrReplaceTempView(name)
+            table_frame(self.spark, f"{self.root}/{name}").createOrReplaceTempView(name)
             self.tables.add(name)
         if "spend_line" in self.tables:
             # The store's one view: each line's classification (store.schema).
@@ -153,12 +163,37 @@ class SparkStore:
         _kind, spark_sql, _ = to_spark_sql(select_sql)
         self.spark.sql(spark_sql).write.parquet(str(staging(self.root, table)))
         swap_in(self.root, table)
-        self.spark.read.parquet(f"{self.root}/{table}").createOrReplaceTempView(table)
+        table_frame(self.spark, f"{self.root}/{table}").createOrReplaceTempView(table)
         self.tables.add(table)
 
     def close(self) -> None:
         for name in list(self._temporary):
             self.unregister(name)
+
+
+# Each table folder's frame as last read, and the files it was read from. Reading a Parquet folder runs
+# a Spark job to learn its schema (a second a table on a busy machine, for every table at every connect).
+_FRAMES: dict[tuple[Any, str], tuple[tuple, Any]] = {}
+
+
+def table_frame(spark: Any, folder: str) -> Any:
+    """A table folder read by Spark, read again only when its files have changed since."""
+    files = folder_files(folder)
+    known = _FRAMES.get((spark, folder))
+    if known is None or known[0] != files:
+        known = _FRAMES[(spark, folder)] = (files, spark.read.parquet(folder))
+    return known[1]
+
+
+def folder_files(folder: str) -> tuple:
+    """The folder and each of its files (name, inode, size, modification time): any write or swap changes them.
+
+    A frame holds the list of files Spark found when it was read, so it must
+    be read again whenever they change.
+    """
+    path = local_path(folder)
+    entries = [(path.name, path.stat())] + [(entry.name, entry.stat()) for entry in os.scandir(path)]
+    return tuple(sorted((name, stat.st_ino, stat.st_size, stat.st_mtime_ns) for name, stat in entries))
 
 
 def open_store(workspace: Workspace) -> SparkStore:
