@@ -21,12 +21,14 @@ import pdfplumber
 import pytest
 from openpyxl import load_workbook
 from support.data import PROJECT
+from support.workspaces import seed_cra_cache
 from typer.testing import CliRunner
 
 from totalplace import display
 from totalplace.appraise.model import NATIONAL_BODIES
 from totalplace.cli import app
 from totalplace.count import headline
+from totalplace.ingest import cra_files
 from totalplace.store.connection import connect
 from totalplace.workspace import AgencyKind, open_workspace
 
@@ -48,13 +50,16 @@ def cli(*args: str) -> str:
     return result.output
 
 
-def build_place(folder: Path, place: str) -> Path:
-    """The demo workspace as examples/demo.sh leaves it for the report."""
+def build_place(folder: Path, place: str, cra_cache: Path) -> Path:
+    """The demo workspace as examples/demo.sh leaves it for the report (its CRA releases read once a run:
+    these tests check the report, not reading the workbooks)."""
     ws = folder / place
     shutil.copytree(PROJECT / "examples" / place, ws)
     w = str(ws)
     cli("ingest", "-w", w)
     cli("classify", "-w", w)
+    workspace = open_workspace(ws)
+    seed_cra_cache(workspace, cra_files.workbook_paths(workspace)[0], cra_cache)
     cli("topdown", "load", "-w", w)
     if place == "bradford":
         cli("streams", "load", "-w", w)
@@ -69,7 +74,7 @@ def build_place(folder: Path, place: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory, worker_id) -> dict[str, Path]:
+def demo(tmp_path_factory, worker_id, cra_cache) -> dict[str, Path]:
     """The Bradford and Leeds demo workspaces with their reports, built once for all workers."""
     root = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
     folder = root / "board-report-demo"
@@ -79,7 +84,7 @@ def demo(tmp_path_factory, worker_id) -> dict[str, Path]:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()
             for place in PLACES:
-                build_place(folder, place)
+                build_place(folder, place, cra_cache)
             (folder / "built").write_text("yes")
     return {place: folder / place for place in PLACES}
 
