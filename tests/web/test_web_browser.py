@@ -254,6 +254,27 @@ ROLE_PAGES = {
 }
 
 
+def test_on_a_phone_each_row_shows_its_name_and_its_whole_amount(served, browser):
+    """A wide table scrolls inside its box; on a phone the first screen of it must still show each row's name
+    and its whole amount, not an amount cut at the box's edge (£1,200,919.5 for £1,200,919.52)."""
+    base, _, passwords = served
+    context = browser.new_context(viewport={"width": WIDTHS["phone"][0], "height": WIDTHS["phone"][1]})
+    page = context.new_page()
+    try:
+        sign_in(page, base, "partner", passwords["partner"])
+        page.goto(f"{base}/breakdown/supplier?year=2018-19")
+        cut = page.evaluate("""() => {
+            const box = document.querySelector('.tp-table-scroll');
+            const edge = box.getBoundingClientRect().right;
+            return [...box.querySelectorAll('tbody tr')]
+                .filter(row => row.cells[1].getBoundingClientRect().right > edge + 0.5)
+                .map(row => row.cells[0].innerText);
+        }""")
+        assert cut == [], f"{len(cut)} rows' amounts cut at the table's edge, e.g. {cut[:3]}"
+    finally:
+        context.close()
+
+
 def _fits(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
