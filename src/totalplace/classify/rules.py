@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -79,6 +79,15 @@ def cofog_codes() -> dict[str, str]:
         return {row["code"]: row["name"] for row in csv.DictReader(handle)}
 
 
+class PatternLine(Protocol):
+    """A line a rule table is matched against: hashable, with a spender and the fields the patterns name."""
+
+    @property
+    def spender(self) -> str: ...
+
+    def __hash__(self) -> int: ...
+
+
 class PatternRule(Protocol):
     """A row of a rule table that matches a line by its spender and by patterns over the line's fields."""
 
@@ -92,11 +101,11 @@ class PatternRule(Protocol):
 # Which rows of a rule table match a line, remembered by the table's own content: a report or the web's pages make
 # many top-down counts over the same CRA lines with the same rules, and running every pattern over every line
 # again each time was most of a count's time. A changed table has other content, so it is matched afresh.
-_MATCHED: dict[tuple, dict[Hashable, tuple[int, ...]]] = {}
+_MATCHED: dict[tuple, dict[PatternLine, tuple[int, ...]]] = {}
 _TABLES_REMEMBERED = 8
 
 
-def matcher(rules: Sequence[PatternRule]) -> Callable[[Hashable], tuple[int, ...]]:
+def matcher(rules: Sequence[PatternRule]) -> Callable[[PatternLine], tuple[int, ...]]:
     """A function giving, for a line (with the fields the patterns name, and a spender), the positions of the
     rules that match it, in the table's order. The first is the rule that decides; later ones serve a caller
     that must pass over some (a driver with no figures for the year)."""
@@ -105,12 +114,12 @@ def matcher(rules: Sequence[PatternRule]) -> Callable[[Hashable], tuple[int, ...
         _MATCHED.pop(next(iter(_MATCHED)))  # the table remembered longest ago
     memo = _MATCHED.setdefault(content, {})
 
-    def matched(line: Hashable) -> tuple[int, ...]:
+    def matched(line: PatternLine) -> tuple[int, ...]:
         found = memo.get(line)
         if found is None:
             found = memo[line] = tuple(
                 i for i, rule in enumerate(rules)
-                if (not rule.spender or rule.spender == getattr(line, "spender"))
+                if (not rule.spender or rule.spender == line.spender)
                 and all(p is None or p.search(getattr(line, c) or "") for c, p in rule.patterns.items()))
         return found
     return matched

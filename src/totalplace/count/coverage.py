@@ -13,13 +13,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
 from totalplace.ingest.load import Destination, FileReport, load_file
 from totalplace.ingest.sources import sha256_of
-from totalplace.store import macros
-from totalplace.store.connection import StoreConnection
-from totalplace.store.schema import PAYMENT_KEY, TABLES
+from totalplace.store.connection import StoreConnection, scratch_store
+from totalplace.store.schema import PAYMENT_KEY
 from totalplace.workspace import Agency, Workspace
 
 # How a file (or a sheet of a workbook) is named to a user.
@@ -222,11 +219,5 @@ def preview_load(loaded: Destination, workspace: Workspace, agency: Agency, path
     """What loading the file would do, and its first `limit` rejected rows: the loader itself, run into a
     scratch database that knows what the store holds (`loaded`, so a file already loaded reads as such).
     The store is untouched, and not held while the file is read."""
-    scratch = duckdb.connect()
-    try:
-        scratch.execute(TABLES)
-        macros.install(scratch)
-        report = load_file(scratch, workspace, agency, path, sha256_of(path), loaded)
-        return report, rejections(scratch, limit)
-    finally:
-        scratch.close()
+    with scratch_store() as scratch:
+        return load_file(scratch, workspace, agency, path, sha256_of(path), loaded), rejections(scratch, limit)

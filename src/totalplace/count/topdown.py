@@ -234,16 +234,10 @@ def assign_lines(con: StoreConnection, workspace: Workspace | None, drivers: Dri
                           FROM topdown_key GROUP BY key_id""").fetchall()
     rows: dict[str, list] = {name: [] for name in ("key_id", "driver", "driver_rule", "control_level",
                                                    "council_spends", "control_rule")}
-    placed_by_key: dict[tuple, control.Placement] = {}
-    driven_by_key: dict[tuple, tuple[str, str]] = {}  # driver rules look at neither region nor amount
-    for key_id, *key in keys:
+    for key_id, *key in keys:  # which rules match a description is remembered (classify.rules.matcher)
         line_key = control.LineKey(*key[:7])
-        if tuple(key[:7]) not in placed_by_key:
-            placed_by_key[tuple(key[:7])] = place_line(line_key)
-        placed = placed_by_key[tuple(key[:7])]
-        if (tuple(key[:6]), key[7]) not in driven_by_key:
-            driven_by_key[(tuple(key[:6]), key[7])] = drivers.driver_for(line_key, key[7])
-        driver, driver_rule = driven_by_key[(tuple(key[:6]), key[7])]
+        placed = place_line(line_key)
+        driver, driver_rule = drivers.driver_for(line_key, key[7])
         rows["key_id"].append(key_id)
         rows["driver"].append(driver)
         rows["driver_rule"].append(driver_rule)

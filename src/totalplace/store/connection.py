@@ -78,6 +78,16 @@ def connect(workspace: Workspace, read_only: bool = False) -> StoreConnection:
     return con
 
 
+@contextmanager
+def scratch_store() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An empty store in memory, with the store's tables and parsing macros, closed after use: where a trial
+    load runs without the workspace's store ever seeing it."""
+    with closing(duckdb.connect()) as con:
+        con.execute(TABLES)
+        macros.install(con)
+        yield con
+
+
 _HELD = re.compile(r"Conflicting lock is held in .*\(PID (\d+)\)")
 _NOT_WRITABLE = ("Permission denied", "Operation not permitted", "Read-only file system")
 _NO_SPACE = ("No space left on device", "File too large", "Disk quota exceeded")
