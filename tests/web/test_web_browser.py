@@ -150,20 +150,21 @@ def test_each_role_sees_its_own_menu_and_pages(served, page):
         page.click("button:has-text('Sign out')")
 
 
-def test_drill_down_from_the_overview_to_a_source_row(served, page):
-    base, workspace, passwords = served
-    sign_in(page, base, "partner", passwords["partner"])
-    total = page.locator("#total").inner_text()
-    assert total.startswith("£")
-    theme_link = page.locator("a.tp-drill").first
-    theme = theme_link.inner_text()
-    theme_link.click()
-    expect(page.locator("h1")).to_contain_text(theme)
-    first_row = page.locator("table.govuk-table tbody tr").first
-    cells = first_row.locator("td").all_inner_texts()
-    path, row_number = cells[0], int(cells[1].replace(",", ""))
-    assert (workspace.root / path).exists() and row_number >= 1
-    page.screenshot(path=str(SHOTS / "partner-drill-down.png"), full_page=True)
+def test_drill_down_from_the_overview_to_a_source_row(served, signed_in_as):
+    base, workspace, _ = served
+    with signed_in_as("partner") as page:
+        page.goto(base)
+        total = page.locator("#total").inner_text()
+        assert total.startswith("£")
+        theme_link = page.locator("a.tp-drill").first
+        theme = theme_link.inner_text()
+        theme_link.click()
+        expect(page.locator("h1")).to_contain_text(theme)
+        first_row = page.locator("table.govuk-table tbody tr").first
+        cells = first_row.locator("td").all_inner_texts()
+        path, row_number = cells[0], int(cells[1].replace(",", ""))
+        assert (workspace.root / path).exists() and row_number >= 1
+        page.screenshot(path=str(SHOTS / "partner-drill-down.png"), full_page=True)
 
 
 def _csv_header(page: Page, base: str, link) -> list[str]:
@@ -172,32 +173,32 @@ def _csv_header(page: Page, base: str, link) -> list[str]:
     return next(csv.reader(io.StringIO(download.text())))
 
 
-def test_a_partner_reads_every_capability_page_with_its_tables_and_downloads(served, page):
-    base, _, passwords = served
-    sign_in(page, base, "partner", passwords["partner"])
-    for key, title in CAPABILITY_PAGES.items():
-        page.goto(f"{base}/analyses")
-        page.click(f"#analyses a:text-is('{title}')")
-        expect(page.locator("h1")).to_have_text(title)
-        assert page.url == f"{base}/{key}"
-        expect(page.locator("#nothing")).to_have_count(0)  # the example's inputs give every page figures
-        links = page.locator("a[download]")
-        assert links.count() >= 1 and links.count() == page.locator("table.govuk-table").count()
-        for n in range(links.count()):  # each table's CSV has that table's columns
-            link = links.nth(n)
-            columns = [c.strip() for c in link.locator("xpath=preceding::table[1]//thead//th").all_text_contents()]
-            # The page heads each column by its name for people (a key's "name" column stands in for the key).
-            header = _csv_header(page, base, link)
-            shown = [display.column_title(c) for i, c in enumerate(header) if not (i == 1 and c == "name")]
-            assert shown == columns, (key, n)
-        shot = SHOTS / f"partner-{key}.png"  # the every-page test's wide-partner-*.png show the same pages
-        if EVERY_SCREENSHOT:
-            page.screenshot(path=str(shot), full_page=True)
-        else:
-            shot.unlink(missing_ok=True)  # one this run did not write would pass for what it saw
-    for key in ("topdown", "journeys", "appraisals"):  # sliding scale and flow, swimlanes, matrix and Monte Carlo
-        page.goto(f"{base}/{key}")
-        assert page.locator("figure.tp-chart svg").count() >= 1, key
+def test_a_partner_reads_every_capability_page_with_its_tables_and_downloads(served, signed_in_as):
+    base = served[0]
+    with signed_in_as("partner") as page:
+        for key, title in CAPABILITY_PAGES.items():
+            page.goto(f"{base}/analyses")
+            page.click(f"#analyses a:text-is('{title}')")
+            expect(page.locator("h1")).to_have_text(title)
+            assert page.url == f"{base}/{key}"
+            expect(page.locator("#nothing")).to_have_count(0)  # the example's inputs give every page figures
+            links = page.locator("a[download]")
+            assert links.count() >= 1 and links.count() == page.locator("table.govuk-table").count()
+            for n in range(links.count()):  # each table's CSV has that table's columns
+                link = links.nth(n)
+                columns = [c.strip() for c in link.locator("xpath=preceding::table[1]//thead//th").all_text_contents()]
+                # The page heads each column by its name for people (a key's "name" column stands in for the key).
+                header = _csv_header(page, base, link)
+                shown = [display.column_title(c) for i, c in enumerate(header) if not (i == 1 and c == "name")]
+                assert shown == columns, (key, n)
+            shot = SHOTS / f"partner-{key}.png"  # the every-page test's wide-partner-*.png show the same pages
+            if EVERY_SCREENSHOT:
+                page.screenshot(path=str(shot), full_page=True)
+            else:
+                shot.unlink(missing_ok=True)  # one this run did not write would pass for what it saw
+        for key in ("topdown", "journeys", "appraisals"):  # sliding scale and flow, swimlanes, matrix and Monte Carlo
+            page.goto(f"{base}/{key}")
+            assert page.locator("figure.tp-chart svg").count() >= 1, key
 
 
 @contextmanager
@@ -248,28 +249,28 @@ def test_the_public_sees_a_capability_page_only_once_published(served, page, sig
     assert page.goto(f"{base}/appraisals").status == 403
 
 
-def test_an_analyst_uploads_a_file_and_sees_only_their_agency(served, page, tmp_path):
-    base, workspace, passwords = served
+def test_an_analyst_uploads_a_file_and_sees_only_their_agency(served, signed_in_as, tmp_path):
+    base, workspace, _ = served
     analyst = f"analyst-{POLICE}"
-    sign_in(page, base, analyst, passwords[analyst])
-    upload = tmp_path / "2018-09.csv"
-    upload.write_text(police_csv("09"), encoding="utf-8")
-    page.goto(f"{base}/upload")
-    page.set_input_files("#file", str(upload))
-    page.click("button:has-text('Check the file')")
-    expect(page.locator("#rows-loaded")).to_have_text("12")
-    expect(page.locator("#rows-rejected")).to_have_text("1")
-    page.screenshot(path=str(SHOTS / "analyst-upload-preview.png"), full_page=True)
-    page.click("#confirm")
-    expect(page.locator("#done-summary")).to_contain_text("12 rows loaded, 1 rejected")
-    assert (workspace.agency_dir(POLICE) / "2018-09.csv").exists()
-    page.screenshot(path=str(SHOTS / "analyst-upload-done.png"), full_page=True)
-    page.goto(f"{base}/trace?by=agency&key=bradford-council&year=2018-19")
-    expect(page.locator("#trace-count")).to_have_text("0")
-    page.goto(f"{base}/data")
-    expect(page.locator("table.govuk-table").first).to_contain_text(f"agencies/{POLICE}/2018-09.csv")
-    expect(page.locator("body")).not_to_contain_text("agencies/bradford-council/")
-    page.screenshot(path=str(SHOTS / "analyst-data.png"), full_page=True)
+    with signed_in_as(analyst) as page:
+        upload = tmp_path / "2018-09.csv"
+        upload.write_text(police_csv("09"), encoding="utf-8")
+        page.goto(f"{base}/upload")
+        page.set_input_files("#file", str(upload))
+        page.click("button:has-text('Check the file')")
+        expect(page.locator("#rows-loaded")).to_have_text("12")
+        expect(page.locator("#rows-rejected")).to_have_text("1")
+        page.screenshot(path=str(SHOTS / "analyst-upload-preview.png"), full_page=True)
+        page.click("#confirm")
+        expect(page.locator("#done-summary")).to_contain_text("12 rows loaded, 1 rejected")
+        assert (workspace.agency_dir(POLICE) / "2018-09.csv").exists()
+        page.screenshot(path=str(SHOTS / "analyst-upload-done.png"), full_page=True)
+        page.goto(f"{base}/trace?by=agency&key=bradford-council&year=2018-19")
+        expect(page.locator("#trace-count")).to_have_text("0")
+        page.goto(f"{base}/data")
+        expect(page.locator("table.govuk-table").first).to_contain_text(f"agencies/{POLICE}/2018-09.csv")
+        expect(page.locator("body")).not_to_contain_text("agencies/bradford-council/")
+        page.screenshot(path=str(SHOTS / "analyst-data.png"), full_page=True)
 
 
 WIDTHS = {"wide": (1280, 800), "phone": (390, 844)}
@@ -287,14 +288,11 @@ ROLE_PAGES = {
 }
 
 
-def test_on_a_phone_each_row_shows_its_name_and_its_whole_amount(served, browser):
+def test_on_a_phone_each_row_shows_its_name_and_its_whole_amount(served, signed_in_as):
     """A wide table scrolls inside its box; on a phone the first screen of it must still show each row's name
     and its whole amount, not an amount cut at the box's edge (£1,200,919.5 for £1,200,919.52)."""
-    base, _, passwords = served
-    context = browser.new_context(viewport={"width": WIDTHS["phone"][0], "height": WIDTHS["phone"][1]})
-    page = context.new_page()
-    try:
-        sign_in(page, base, "partner", passwords["partner"])
+    base = served[0]
+    with signed_in_as("partner", viewport={"width": WIDTHS["phone"][0], "height": WIDTHS["phone"][1]}) as page:
         page.goto(f"{base}/breakdown/supplier?year=2018-19")
         cut = page.evaluate("""() => {
             const box = document.querySelector('.tp-table-scroll');
@@ -304,8 +302,6 @@ def test_on_a_phone_each_row_shows_its_name_and_its_whole_amount(served, browser
                 .map(row => row.cells[0].innerText);
         }""")
         assert cut == [], f"{len(cut)} rows' amounts cut at the table's edge, e.g. {cut[:3]}"
-    finally:
-        context.close()
 
 
 def _fits(page: Page) -> bool:
