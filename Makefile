@@ -32,9 +32,10 @@ test: $(STAMP) typecheck
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The quick check for your own loop: everything but the Spark, browser, PostgreSQL and slow tests
-# (README, "Tests"). loadfile keeps each file on one worker, so a module's fixture is built once.
+# (README, "Tests"), each property with a fifth of its examples (tests/support/properties.py).
+# loadfile keeps each file on one worker, so a module's fixture is built once.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark and not browser and not postgres and not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark and not browser and not postgres and not slow" --hypothesis-profile fast
 
 # Each benchmark prints its figures and its ratio against a baseline measured in the same run.
 BENCHMARKS := run topdown cohort appraisal estate web_load unit_costs

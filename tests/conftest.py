@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import support.properties  # noqa: F401  (the fast lane's Hypothesis profile, known before pytest loads it)
 from support.data import BRADFORD, CRA_DIR, LEEDS, SHARED_DATA, SPEND
 from support.web import WEB_PLACE, agency_ids, close_app, make_app, open_app
 from support.workspaces import build_workspace, seed_cra_cache

@@ -8,6 +8,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.properties import examples
 
 from totalplace.appraise.engine import LibraryValue, appraise, make_context
 from totalplace.appraise.gainshare import characteristic_function, propose, shapley_values
@@ -253,7 +254,7 @@ def test_payment_schedule_discounts_back_to_the_transfer():
 partner = st.tuples(st.integers(0, 10_000), st.integers(0, 10_000))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(partner, min_size=2, max_size=5))
 def test_every_partner_ahead_when_the_partnership_gains(figures):
     names = ["council", "police", "nhs", "dwp", "hmrc"]

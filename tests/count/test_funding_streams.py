@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from typer.testing import CliRunner
 
 from support.data import PROJECT, write_csv
+from support.properties import examples
 from totalplace.cli import app
 from totalplace.count import funding_streams as fs
 from totalplace.errors import InputError
@@ -64,7 +65,7 @@ def test_flags_need_several_funders_and_several_recipients(register):
     assert fs.flags(fs.read_register(register), min_funders=3) == []
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=30))
 def test_herfindahl_lies_between_one_over_n_and_one(pennies):
     amounts = [Decimal(p) / 100 for p in pennies]
@@ -78,13 +79,13 @@ def test_herfindahl_lies_between_one_over_n_and_one(pennies):
         assert index == 1
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.integers(min_value=1, max_value=50), st.integers(min_value=1, max_value=10**9))
 def test_equal_streams_give_one_over_n(n, pennies):
     assert fs.herfindahl([Decimal(pennies) / 100] * n) == (Decimal(1) / n).quantize(Decimal("0.0001"))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # rewritten each time
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # rewritten each time
 @given(st.integers(min_value=0, max_value=10**13), st.sampled_from(["£{:,.2f}", "{:.2f}", "{:,.2f}", " £{:.2f} "]))
 def test_amounts_are_read_to_the_penny(small_place, pennies, form):
     value = Decimal(pennies) / 100

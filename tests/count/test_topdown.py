@@ -7,13 +7,15 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from support.data import CRA_DIR, only_cra_releases
+from support.data import CRA_2014, CRA_DIR, only_cra_releases
 from typer.testing import CliRunner
 
 from totalplace import reference
 from totalplace.cli import app
+from totalplace.classify import control
 from totalplace.count import compare, drivers, topdown
 from totalplace.errors import InputError
+from totalplace.ingest import cra_files
 from totalplace.store.connection import writable
 from totalplace.workspace import init_workspace
 
@@ -173,3 +175,83 @@ def test_a_deal_can_rest_on_a_top_down_figure(cra_place, con):
         assert resolve(context, "topdown:year=2009-10").amount == expected.total
         with pytest.raises(EvidenceMissing, match="no 'nowhere'"):
             resolve(context, "topdown:by=control;key=nowhere;year=2009-10")
+
+
+class CountingConnection:
+    """A DuckDB connection that counts the statements that apportion lines into topdown_share."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+        self.apportioned = 0
+
+    def execute(self, sql, params=None):
+        self.apportioned += "TEMP TABLE topdown_share AS" in sql
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def test_a_report_asking_for_the_same_shares_again_is_answered_from_the_ones_made(cra_place, con):
+    """A report asks for a year's top-down shares many times (headline, breakdown, flows, local say): the
+    lines are placed and shared once a connection, not once a question (on Spark each time cost seconds)."""
+    counting = CountingConnection(con)
+    first = topdown.count(counting, cra_place, [BRADFORD], "2017-18", "control")
+    by_department = topdown.count(counting, cra_place, [BRADFORD], "2017-18", "department")
+    flows = topdown.flows(counting, cra_place, [BRADFORD], "2017-18")
+    assert counting.apportioned == 1
+    assert topdown.count(counting, cra_place, [BRADFORD], "2017-18", "control") == first
+    assert by_department.total == first.total == sum(f[3] for f in flows)
+    topdown.count(counting, cra_place, [BRADFORD], "2016-17", "control")  # another question: shared afresh
+    assert counting.apportioned == 2
+    fresh = duckdb.connect(str(cra_place.store_path))
+    try:
+        assert topdown.count(fresh, cra_place, [BRADFORD], "2017-18", "control") == first
+    finally:
+        fresh.close()
+
+
+def test_shares_kept_on_a_connection_follow_every_change_to_what_they_came_from(make_workspace):
+    """The kept shares are used only while the areas, years, rules, drivers and loaded releases are the same:
+    an edited control rule, another region's placing, an edited driver and a reload are each seen."""
+    workspace = make_workspace(cra_read=True)
+    only_cra_releases(workspace, {"cra_2010_database.xlsx", "cra_2018_database.xlsx"})
+    own = duckdb.connect(str(workspace.store_path))
+    try:
+        topdown.load(own, workspace)
+        before = topdown.count(own, workspace, [BRADFORD], "2009-10", "control")
+
+        rules = workspace.rule_path(control.RULE_FILE)
+        text = rules.read_text(encoding="utf-8")  # a first row for each spender sends all of it to the council
+        header = text.splitlines()[0].split(",")
+        everything = [",".join({"rule_id": f"ALL-{s}", "spender": s, "control_level": "council_discretion",
+                                "council_spends": "yes"}.get(c, "") for c in header) for s in ("CG", "LG", "PC")]
+        rules.write_text("\n".join([text.splitlines()[0], *everything, *text.splitlines()[1:]]) + "\n",
+                         encoding="utf-8")
+        edited = topdown.count(own, workspace, [BRADFORD], "2009-10", "control")
+        assert [r.key for r in edited.rows if r.amount] == ["council_discretion"]
+        assert [r.key for r in before.rows if r.amount] != ["council_discretion"]
+        assert edited.total == before.total
+
+        compare.regions(own, workspace, ["England"], "2009-10")  # places every English region's lines too
+        assert topdown.count(own, workspace, [BRADFORD], "2009-10", "control") == edited
+
+        region = [a for a in reference.areas().values() if a.region == "Yorkshire and The Humber"]
+        (workspace.root / "drivers").mkdir()
+        (workspace.root / "drivers" / "population.csv").write_text("area_code,value\n" + "".join(
+            f"{a.code},{a.population_2011 * (3 if a.code == BRADFORD else 1)}\n" for a in region), encoding="utf-8")
+        weighted = topdown.count(own, workspace, [BRADFORD], "2009-10", "control")
+        assert weighted.total > Decimal("1.5") * edited.total  # a tenth of the region's people, weighed as 3
+
+        shutil.copyfile(CRA_2014, workspace.root / cra_files.CRA_DIR / CRA_2014.name)  # a newer release of 2009-10
+        topdown.load(own, workspace)
+        reloaded = topdown.count(own, workspace, [BRADFORD], "2009-10", "control")
+        assert (weighted.release, reloaded.release) == ("cra_2010_database.xlsx", CRA_2014.name)
+        assert reloaded.total != weighted.total
+    finally:
+        own.close()
+    fresh = duckdb.connect(str(workspace.store_path))
+    try:
+        assert topdown.count(fresh, workspace, [BRADFORD], "2009-10", "control") == reloaded
+    finally:
+        fresh.close()

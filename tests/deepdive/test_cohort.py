@@ -9,6 +9,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 from hypothesis import given, settings, strategies as st
+from support.properties import examples
 from typer.testing import CliRunner
 
 from totalplace.cli import app
@@ -249,7 +250,7 @@ def test_a_lone_small_row_takes_the_next_smallest_with_it():
     assert plan.withheld() == {"a", "b"}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=8), st.integers(2, 10))
 def test_no_small_count_is_ever_published(counts, threshold):
     """Rows adding up to a total that is shown: every small row withheld, and never one alone, nor a group of

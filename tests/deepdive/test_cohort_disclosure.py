@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from support.properties import examples
 
 from totalplace.deepdive import cohort_report as figures
 from totalplace.deepdive import cohorts
@@ -216,7 +217,7 @@ def _determined(relations: list[dict], unknown: list) -> set:
     return {unknown[col] for col, row in zip(pivots, matrix) if sum(1 for v in row if v) == 1}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.lists(st.integers(0, 12), min_size=2, max_size=4), min_size=2, max_size=5),
        st.integers(2, 6))
 def test_a_table_with_its_margins_never_gives_a_small_cell_away(counts, threshold):
@@ -248,7 +249,7 @@ def test_a_table_with_its_margins_never_gives_a_small_cell_away(counts, threshol
     assert not (_determined(relations, unknown) & small)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.integers(1, 9), min_size=1, max_size=12), st.integers(2, 6))
 def test_a_chain_of_cumulative_rows_never_gives_a_small_difference_away(steps, threshold):
     """Cumulative counts at cuts (a concentration table): every published pair is at least threshold apart."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
+from support.properties import examples
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
@@ -245,7 +246,7 @@ steps = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(steps, min_size=1, max_size=12))
 def test_every_pound_is_paid_by_someone_and_nothing_is_counted_twice(step_list):
     from totalplace.deepdive.journeys import Journey, Version

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings, strategies as st
+from support.properties import examples
 from typer.testing import CliRunner
 
 from totalplace.cli import app
@@ -50,7 +51,7 @@ def test_domains_and_keys_give_different_pseudonyms():
     assert len({person, household, other_key}) == 3
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.binary(min_size=16, max_size=200), st.text(max_size=40))
 def test_keys_of_any_length_give_the_standard_hmac(key, identifier):
     """The key's HMAC states are set up once; keys shorter and longer than SHA-256's block hash as hmac does."""
@@ -59,7 +60,7 @@ def test_keys_of_any_length_give_the_standard_hmac(key, identifier):
         assert hashed == [expected("household", identifier, key)]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.text(alphabet="ABCdef0123456789 -", max_size=12), max_size=30))
 def test_column_matches_one_by_one_hashing(identifiers):
     hashed = Pseudonymiser(KEY).column("person", pa.array(identifiers, pa.string())).to_pylist()
@@ -164,7 +165,7 @@ def test_rejected_rows_keep_pseudonyms_not_identifiers(tmp_path):
     assert overflow[1] == 43 and overflow[4].startswith("(withheld")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from("aZ09-\t\n\x0b\x0c\r\x1c\x1f \xa0\u2003ßéÿ\u0130\u2013\u2212"), max_size=8),
                 max_size=20), st.booleans())
 def test_any_text_is_normalised_by_python_rules(identifiers, ascii_only):

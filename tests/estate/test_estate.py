@@ -13,6 +13,7 @@ from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from support.data import write_csv
+from support.properties import examples
 from totalplace import display
 from totalplace.cli import app
 from totalplace.errors import InputError
@@ -58,7 +59,7 @@ def test_buildings_of_one_agency_are_not_a_co_location():
     assert opportunities(estate) == []
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.lists(st.tuples(st.floats(53.7, 53.72), st.floats(-1.80, -1.77)), min_size=1, max_size=60),
        st.floats(50, 2000))
 def test_the_index_finds_exactly_the_pairs_measuring_every_pair_finds(points, radius):

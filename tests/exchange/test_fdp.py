@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from support.properties import examples
 from typer.testing import CliRunner
 
 from totalplace.cli import app
@@ -31,7 +32,7 @@ figures = st.lists(st.builds(
 ), min_size=1, max_size=15)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(figures)
 def test_export_then_import_gives_the_same_figures(tmp_path, made):
     folder = tmp_path / "package"

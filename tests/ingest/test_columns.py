@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from support.data import SPEND
+from support.properties import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,7 +108,7 @@ def test_every_bradford_header_maps_to_its_field(path):
          " NetAmount ", "CapitalOrRevenue", "SupplierName"],
     ],
 )
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(order=st.randoms(use_true_random=False))
 def test_leeds_mapping_does_not_depend_on_column_order(headers, order):
     shuffled = headers[:]

@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from support.data import BRADFORD, CRA_DIR, LEEDS, SHARED_DATA, write_csv
+from support.properties import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -667,7 +668,7 @@ def written(value: Decimal, decimal_comma: bool, form: int) -> str:
     return body
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
     rows=st.lists(st.tuples(amounts(), st.integers(0, 7), TEXT, MULTILINE, st.booleans(), st.integers(0, 2)),
                   min_size=1, max_size=30),

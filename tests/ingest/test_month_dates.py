@@ -10,6 +10,7 @@ from datetime import date
 import duckdb
 import pytest
 from support.data import store_rows, write_csv
+from support.properties import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -21,7 +22,7 @@ from totalplace.store import macros
 
 CON = duckdb.connect()
 macros.install(CON)
-FAST = settings(max_examples=150, deadline=None)
+FAST = settings(max_examples=examples(150), deadline=None)
 months = st.dates(min_value=date(1990, 1, 1), max_value=date(2098, 12, 31)).map(lambda d: d.replace(day=1))
 
 

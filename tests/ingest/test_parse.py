@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.properties import examples
 
 from totalplace.ingest import parse
 from totalplace.ingest.sources import excel_cell_text
@@ -17,7 +18,7 @@ from totalplace.store import macros
 CON = duckdb.connect()
 macros.install(CON)
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def parsed(macro: str, texts: list) -> dict:
@@ -196,7 +197,7 @@ def test_amount_with_two_negative_marks_or_unbalanced_brackets_is_rejected(value
     check("tp_amount", [(form.format(text), None) for form in TWO_MINUSES + UNBALANCED])
 
 
-@settings(FAST, max_examples=50)
+@settings(FAST, max_examples=examples(50))
 @given(st.lists(st.tuples(money(), st.booleans()), min_size=1, max_size=5))
 def test_amount_parts_then_value_agrees_with_amount(values):
     texts = [f for v, c in values for f in renderings(v, c)] + ["x", None, "1.234", "(12", "--1"]

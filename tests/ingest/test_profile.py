@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.properties import examples
 
 from totalplace.ingest.profile import (
     DATE, DAY_FIRST, LETTERS, MONEY, MONTH, MONTH_FIRST, NUMBER, PERIOD, SAMPLE_ROWS, WHOLE, date_order_counts,
@@ -20,7 +21,7 @@ from totalplace.store import macros
 
 CON = duckdb.connect()
 macros.install(CON)
-FAST = settings(max_examples=150, deadline=None)
+FAST = settings(max_examples=examples(150), deadline=None)
 
 pence = st.integers(-10**10, 10**10)
 days = st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from support.properties import examples
 from openpyxl import Workbook
 
 from totalplace.errors import InputError
@@ -250,7 +251,7 @@ record = st.one_of(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     records=st.lists(record, max_size=25),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
@@ -390,7 +391,7 @@ def test_excel_cell_text(value, text):
     assert excel_cell_text(value) == text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_excel_cell_text_of_a_float_is_plain_and_exact(value):
     text = excel_cell_text(value)
@@ -398,7 +399,7 @@ def test_excel_cell_text_of_a_float_is_plain_and_exact(value):
     assert float(text) == value
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(-(10**15), 10**15))
 def test_excel_cell_text_of_money_gives_back_the_pence(pence):
     value = Decimal(pence).scaleb(-2)

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.properties import examples
 
 from totalplace.store.parquet import DERIVED_ON_ENGINE, publish
 
@@ -74,7 +75,7 @@ def test_a_table_folder_removed_from_the_store_is_published_again(working, tmp_p
     assert parquet_rows(root, "agency") == [("leeds-council", "Leeds City Council")]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(amounts=st.lists(st.integers(-10**9, 10**9), min_size=1, max_size=30), data=st.data())
 def test_any_one_changed_value_is_noticed(tmp_path_factory, amounts, data):
     root = tmp_path_factory.mktemp("parquet")

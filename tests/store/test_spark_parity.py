@@ -217,6 +217,42 @@ def test_a_table_written_again_is_read_again(places, tmp_path):
     assert seen[0][0] == seen[0][1] and seen[1] == (both, both) and 0 < seen[0][0] < both
 
 
+class CountingSpark:
+    """A Spark session that counts the statements it is asked to run."""
+
+    def __init__(self, spark) -> None:
+        self.spark = spark
+        self.statements = 0
+
+    def sql(self, *args, **kwargs):
+        self.statements += 1
+        return self.spark.sql(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.spark, name)
+
+
+def test_a_question_asked_again_is_answered_without_spark_while_its_tables_are_unchanged(places):
+    """A report asks the same questions many times; each cost a Spark job. A query of stored tables is answered
+    again from its last answer, on any connection; one reading a temporary table is always asked. (A table
+    written again is asked afresh: test_a_table_written_again_is_read_again asks the same count after a load.)"""
+    workspace = places["spark"]
+    spark = CountingSpark(workspace_session(workspace))
+    years = "SELECT DISTINCT fiscal_year FROM topdown_line ORDER BY 1"
+    with closing(SparkStore(spark, workspace.parquet_store)) as first, \
+            closing(SparkStore(spark, workspace.parquet_store)) as second:
+        asked = first.execute(years).fetchall()
+        before = spark.statements
+        assert second.execute(years).fetchall() == asked == on(places["duckdb"], lambda con: con.execute(years).fetchall())
+        assert second.execute(years + " DESC").fetchall() == asked[::-1]
+        assert spark.statements == before + 1  # only the new question went to Spark
+        first.execute("CREATE OR REPLACE TEMP TABLE newest AS SELECT max(fiscal_year) AS year FROM topdown_line")
+        before = spark.statements
+        assert first.execute("SELECT year FROM newest").fetchall() == first.execute("SELECT year FROM newest").fetchall() \
+            == [asked[-1]]
+        assert spark.statements == before + 2
+
+
 def test_spark_refuses_a_statement_that_writes_with_a_clear_error(places):
     with pytest.raises(SparkEngineError, match="DELETE .*publish to the Parquet store"):
         on(places["spark"], lambda con: con.execute("DELETE FROM spend_line"))

@@ -73,12 +73,13 @@ def regions(con: StoreConnection, workspace: Workspace | None, names: list[str],
     topdown.require_loaded(con)
     members_of = {name: list(ENGLISH_REGIONS) if name == topdown.ENGLAND else [name] for name in names}
     drivers = driver_set(workspace, sorted({r for m in members_of.values() for r in m}), [year])
-    topdown.assign_lines(con, workspace, drivers)
+    # the regions' lines placed in a table of their own, so the place's shares kept on the connection stay whole
+    topdown.assign_lines(con, workspace, drivers, into="region_assign")
     found = []
     for name, members in members_of.items():
         rows = con.execute(
             """SELECT l.hmt_function, a.control_level, sum(l.amount)
-               FROM topdown_line l JOIN topdown_assign a USING (line_id)
+               FROM topdown_line l JOIN region_assign a USING (line_id)
                WHERE l.fiscal_year = ? AND l.region IN (SELECT unnest(?)) GROUP BY ALL""",
             [year, members]).fetchall()
         areas = [a.code for a in reference.areas().values() if a.region in members]

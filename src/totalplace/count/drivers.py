@@ -22,7 +22,7 @@ import csv
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -116,6 +116,14 @@ class DriverSet:
 
     def install(self, con: StoreConnection) -> None:
         """A temporary table driver_value(driver, region, area, fiscal_year, weight)."""
+        con.register("driver_rows", pa.table(self.weights))
+        con.execute("CREATE OR REPLACE TEMP TABLE driver_value AS "
+                    "SELECT driver, region, area, fiscal_year, CAST(weight AS HUGEINT) AS weight FROM driver_rows")
+        con.unregister("driver_rows")
+
+    @cached_property
+    def weights(self) -> dict[str, list]:
+        """Each district's whole-number weight for each driver and year the set covers, as columns."""
         rows: dict[str, list] = {"driver": [], "region": [], "area": [], "fiscal_year": [], "weight": []}
         for name, table in self.tables.items():
             for year in self.years:
@@ -129,10 +137,7 @@ class DriverSet:
                     rows["area"].append(area.code)
                     rows["fiscal_year"].append(year)
                     rows["weight"].append(int((value * DRIVER_SCALE).to_integral_value()))
-        con.register("driver_rows", pa.table(rows))
-        con.execute("CREATE OR REPLACE TEMP TABLE driver_value AS "
-                    "SELECT driver, region, area, fiscal_year, CAST(weight AS HUGEINT) AS weight FROM driver_rows")
-        con.unregister("driver_rows")
+        return rows
 
     def population(self, areas: list[str], fiscal_year: str) -> tuple[int, str]:
         """The areas' people in a year, and which data set said so."""

@@ -15,6 +15,7 @@ loaded releases have no line for is reported as missing, never as zero.
 from __future__ import annotations
 
 import csv
+import hashlib
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -212,11 +213,15 @@ def regions_of(areas: list[str]) -> list[str]:
 
 # --- which driver and which control level each line gets -------------------------------------
 
-def assign_lines(con: StoreConnection, workspace: Workspace | None, drivers: DriverSet) -> None:
-    """A temporary table topdown_assign: each line's driver, control level and the rules that said so.
+def assign_lines(con: StoreConnection, workspace: Workspace | None, drivers: DriverSet,
+                 into: str = "topdown_assign") -> None:
+    """A temporary table (topdown_assign unless named): each line's driver, control level and the rules that
+    said so.
 
     Only the lines of the driver set's regions and years are placed.
     """
+    if into == "topdown_assign":
+        con.execute(f"DROP TABLE IF EXISTS {SHARE_QUESTION}")  # the kept shares no longer have their lines placed
     place_line = control.placer(control.read_rules(workspace))
     # each distinct description of a line gets a number, so placing is done once per description
     con.execute(
@@ -248,7 +253,7 @@ def assign_lines(con: StoreConnection, workspace: Workspace | None, drivers: Dri
         ("key_id", pa.int64()), ("driver", pa.string()), ("driver_rule", pa.string()),
         ("control_level", pa.string()), ("council_spends", pa.bool_()), ("control_rule", pa.string())])))
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE topdown_assign AS
+        f"""CREATE OR REPLACE TEMP TABLE {into} AS
            SELECT k.line_id, a.driver, a.driver_rule, a.control_level, a.council_spends, a.control_rule
            FROM topdown_key k JOIN assign_keys a USING (key_id)""")
     con.unregister("assign_keys")
@@ -268,6 +273,9 @@ def apportion(con: StoreConnection, workspace: Workspace | None, areas: list[str
     years = years or loaded
     regions = regions_of(areas)
     drivers = driver_set(workspace, regions, years)
+    question = _share_question(con, workspace, areas, drivers)
+    if _shares_answer(con, question):
+        return drivers
     drivers.install(con)
     assign_lines(con, workspace, drivers)
     con.register("wanted_area", pa.table({"area": areas}))
@@ -301,7 +309,26 @@ def apportion(con: StoreConnection, workspace: Workspace | None, areas: list[str
             FROM ranked WHERE area IN (SELECT area FROM wanted_area)""",
         [regions, years])
     con.unregister("wanted_area")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {SHARE_QUESTION} AS SELECT ? AS question", [question])
     return drivers
+
+
+# A report asks for one year's shares many times (headline, breakdown, flows, local say): the connection keeps
+# the question its topdown_share answers, and the lines are placed and shared again only for another one.
+SHARE_QUESTION = "topdown_share_question"
+
+
+def _share_question(con: StoreConnection, workspace: Workspace | None, areas: list[str], drivers: DriverSet) -> str:
+    """A digest of all that makes the shares: the areas and years, the control and driver rules, every district's
+    weight, and the releases loaded (each load stamps its releases anew)."""
+    releases = con.execute("SELECT release, sha256, loaded_at FROM topdown_release ORDER BY 1, 2, 3").fetchall()
+    asked = (areas, drivers.years, control.read_rules(workspace), drivers.rules, drivers.weights, releases)
+    return hashlib.sha256(repr(asked).encode()).hexdigest()
+
+
+def _shares_answer(con: StoreConnection, question: str) -> bool:
+    """Whether this connection's topdown_share (and topdown_assign) already answer the question."""
+    return has_table(con, SHARE_QUESTION) and fetch_one(con, f"SELECT question FROM {SHARE_QUESTION}") == (question,)
 
 
 # --- the count -------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ import functools
 import logging
 import os
 import shutil
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,13 +104,16 @@ class SparkStore:
         self.spark = spark
         self.root = root.rstrip("/")
         self.tables: set[str] = set(tables or ())
+        self.views: dict[str, str] = {}  # a view over a stored table -> that table
         self._temporary: set[str] = set()
         if tables is None:
             self.refresh()
 
     def cursor(self) -> SparkStore:
         """Another handle on the same views, for another thread (as DuckDB's cursor); closing it keeps them."""
-        return SparkStore(self.spark, self.root, self.tables)
+        handle = SparkStore(self.spark, self.root, self.tables)
+        handle.views = self.views
+        return handle
 
     def refresh(self) -> None:
         """Register a view for every table folder of the store (a publish may have replaced them)."""
@@ -120,6 +125,7 @@ class SparkStore:
             from totalplace.store.schema import CLASSIFICATION_COLUMNS, PASS_THROUGH_COLUMNS
             self.spark.sql(f"CREATE OR REPLACE TEMP VIEW classification AS SELECT line_id, "
                            f"{', '.join(CLASSIFICATION_COLUMNS + PASS_THROUGH_COLUMNS)} FROM spend_line")
+            self.views["classification"] = "spend_line"
 
     def has_table(self, name: str) -> bool:
         return name in self.tables or name in self._temporary
@@ -146,7 +152,25 @@ class SparkStore:
             return Result([])
         if kind == "describe":
             return Result([(f.name, f.dataType.simpleString()) for f in self.spark.table(table).schema.fields])
-        return Result([tuple(row) for row in self.spark.sql(spark_sql, args=params).collect()])
+        return Result(self._answer(sql, spark_sql, params))
+
+    def _answer(self, sql: str, spark_sql: str, params: list) -> Rows:
+        """A query's rows: from the last answer to it while every table it reads is a stored one whose files are
+        unchanged since, else from Spark (and kept, if few enough)."""
+        from totalplace.store.spark_sql import tables_read
+        reads = tables_read(sql)
+        if not (reads <= self.tables | self.views.keys() and reads.isdisjoint(self._temporary)):
+            return self._run(spark_sql, params)
+        stamps = tuple((name, folder_files(f"{self.root}/{self.views.get(name, name)}")) for name in sorted(reads))
+        question = (self.root, spark_sql, repr(params), stamps)
+        rows = ANSWERS.get(question)
+        if rows is None:
+            rows = self._run(spark_sql, params)
+            ANSWERS.keep(question, rows)
+        return list(rows)
+
+    def _run(self, spark_sql: str, params: list) -> Rows:
+        return [tuple(row) for row in self.spark.sql(spark_sql, args=params).collect()]
 
     def register(self, name: str, table: pa.Table) -> None:
         """A small table from the driver (areas, drivers), as a view; as DuckDB's register does."""
@@ -169,6 +193,41 @@ class SparkStore:
     def close(self) -> None:
         for name in list(self._temporary):
             self.unregister(name)
+
+
+class Answers:
+    """The last answers to queries of stored tables, each under its question: the query, its parameters and the
+    files of every table it reads (so a load or a derived table written again asks Spark afresh).
+
+    A report asks the same question many times (the years loaded, the agencies, a count's total), and on Spark
+    each costs a job; DuckDB answers in a millisecond and keeps nothing. Only answers of a few rows are kept,
+    and only the most recent ones.
+    """
+
+    def __init__(self, questions: int, rows: int) -> None:
+        self.questions = questions
+        self.rows = rows
+        self._kept: OrderedDict[tuple, Rows] = OrderedDict()
+        self._lock = threading.Lock()  # the web's threads share one engine
+
+    def get(self, question: tuple) -> Rows | None:
+        with self._lock:
+            rows = self._kept.get(question)
+            if rows is not None:
+                self._kept.move_to_end(question)
+            return rows
+
+    def keep(self, question: tuple, rows: Rows) -> None:
+        if len(rows) > self.rows:
+            return
+        with self._lock:
+            self._kept[question] = rows
+            self._kept.move_to_end(question)
+            while len(self._kept) > self.questions:
+                self._kept.popitem(last=False)
+
+
+ANSWERS = Answers(questions=512, rows=10_000)
 
 
 # Each table folder's frame as last read, and the files it was read from. Reading a Parquet folder runs

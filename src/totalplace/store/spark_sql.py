@@ -29,8 +29,9 @@ def to_spark_sql(sql: str) -> tuple[str, str, str]:
     tree = sqlglot.parse_one(sql, read="duckdb")
     if isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.expression, exp.Query):
         return "create", tree.expression.sql(dialect=SparkDialect), tree.this.find(exp.Table).name
-    if isinstance(tree, exp.Drop):
-        return "drop", "", tree.this.name
+    dropped = tree.find(exp.Table) if isinstance(tree, exp.Drop) else None
+    if dropped is not None:  # sqlglot keeps a dropped table among the statement's tables, not as its `this`
+        return "drop", "", dropped.name
     if isinstance(tree, exp.Describe):
         return "describe", "", tree.this.name
     if isinstance(tree, exp.Query):
@@ -38,3 +39,11 @@ def to_spark_sql(sql: str) -> tuple[str, str, str]:
     raise SparkEngineError(f"the Spark store is read by queries only; this statement writes to it: "
                            f"{sql.split()[0].upper()} ... (writing commands run on the embedded engine "
                            f"and publish to the Parquet store)")
+
+
+@functools.lru_cache(maxsize=512)
+def tables_read(sql: str) -> frozenset[str]:
+    """The tables (and views) a DuckDB query reads, leaving out the names its own WITH clauses define."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    defined = {cte.alias for cte in tree.find_all(exp.CTE)}
+    return frozenset(table.name for table in tree.find_all(exp.Table)) - defined

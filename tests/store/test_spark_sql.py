@@ -1,0 +1,30 @@
+"""The store's DuckDB statements as the Spark engine reads them (sqlglot only: no Spark session needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from totalplace.store.spark import SparkEngineError
+from totalplace.store.spark_sql import to_spark_sql
+
+
+@pytest.mark.parametrize("sql", ["DROP TABLE kept_answer", "DROP TABLE IF EXISTS kept_answer",
+                                 "DROP VIEW IF EXISTS kept_answer"])
+def test_a_drop_names_the_table_it_drops(sql):
+    assert to_spark_sql(sql) == ("drop", "", "kept_answer")
+
+
+def test_a_temporary_table_is_its_query_in_spark_sql():
+    kind, spark_sql, table = to_spark_sql("CREATE OR REPLACE TEMP TABLE kept_answer AS SELECT ? AS question")
+    assert (kind, table) == ("create", "kept_answer")
+    assert spark_sql.upper().startswith("SELECT") and "question" in spark_sql
+
+
+def test_a_128_bit_integer_is_spark_decimal_38():
+    kind, spark_sql, _ = to_spark_sql("SELECT CAST(pennies AS HUGEINT) AS p FROM line")
+    assert kind == "query" and "DECIMAL(38, 0)" in spark_sql and "HUGEINT" not in spark_sql.upper()
+
+
+def test_a_statement_that_writes_is_refused_with_what_to_do_instead():
+    with pytest.raises(SparkEngineError, match="read by queries only.*INSERT"):
+        to_spark_sql("INSERT INTO spend_line SELECT * FROM staged")
