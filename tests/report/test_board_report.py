@@ -1,7 +1,8 @@
 """The place report a board reads, checked page by page on the Bradford and Leeds demo reports.
 
 The demo places are built as `examples/demo.sh` builds them (the steps the report reads), once per
-test run: each xdist worker waits for the first to finish and reads the same reports.
+test run: each xdist worker waits for the first to finish and reads the same reports. Each place's PDF and
+workbook are read once a module (`read`): the checks read the pages, their text and words from memory.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import base64
 import fcntl
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
@@ -19,7 +22,7 @@ from urllib.parse import unquote
 
 import pdfplumber
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from support.data import PROJECT
 from support.workspaces import seed_cra_cache
 from typer.testing import CliRunner
@@ -93,6 +96,44 @@ def report_dir(ws: Path) -> Path:
     return ws / "output" / "report"
 
 
+class ReadReport:
+    """A place's report.pdf and report.xlsx, each read once for all the tests (reading the 61-page Bradford PDF
+    takes seconds): pdfplumber keeps each page's characters and lines once read; each page's text and words,
+    and the workbook and its strings, are kept here the first time a test asks for them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pdf = pdfplumber.open(folder / "report.pdf")
+
+    @property
+    def pages(self) -> list:
+        return self.pdf.pages
+
+    @cached_property
+    def texts(self) -> list[str]:
+        return [page.extract_text() or "" for page in self.pages]
+
+    @cached_property
+    def words(self) -> list[list[dict]]:
+        return [page.extract_words(x_tolerance=1) for page in self.pages]
+
+    @cached_property
+    def book(self) -> Workbook:
+        return load_workbook(self.folder / "report.xlsx")
+
+    @cached_property
+    def book_strings(self) -> list[tuple[str, str, str]]:
+        return workbook_strings(self.book)
+
+
+@pytest.fixture(scope="module")
+def read(demo) -> Iterator[dict[str, ReadReport]]:
+    reports = {place: ReadReport(report_dir(ws)) for place, ws in demo.items()}
+    yield reports
+    for report in reports.values():
+        report.pdf.close()
+
+
 # ---- reading what was written ---------------------------------------------------------------------
 
 class _Cells(HTMLParser):
@@ -152,22 +193,17 @@ def section_html(html: str, section_id: str) -> str:
     return match.group(1)
 
 
-def pdf_pages(ws: Path) -> list:
-    return pdfplumber.open(report_dir(ws) / "report.pdf").pages
-
-
-def appendix_page(pages) -> int:
-    """The number (1-based) of the first page of the appendix."""
-    for number, page in enumerate(pages, start=1):
-        lines = (page.extract_text() or "").splitlines()
+def appendix_page(texts: list[str]) -> int:
+    """The number (1-based) of the first page of the appendix, from the text of each page."""
+    for number, text in enumerate(texts, start=1):
+        lines = text.splitlines()
         if any(line.startswith("Appendix") for line in lines[1:4]):
             return number
     raise AssertionError("the PDF has no appendix")
 
 
-def workbook_strings(path: Path) -> list[tuple[str, str, str]]:
+def workbook_strings(book: Workbook) -> list[tuple[str, str, str]]:
     """(sheet, cell, text) for every text cell and every sheet name of a workbook."""
-    book = load_workbook(path)
     found = [(name, "sheet name", name) for name in book.sheetnames]
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
@@ -206,19 +242,13 @@ def cell_boxes(page) -> list[CellBox]:
     return boxes
 
 
-def words_in(page, box: CellBox) -> list[dict]:
-    return [w for w in page.extract_words(x_tolerance=1, keep_blank_chars=False)
-            if box.top < (w["top"] + w["bottom"]) / 2 < box.bottom and w["x1"] > box.x0 and w["x0"] < box.x1]
-
-
 @pytest.mark.parametrize("place", PLACES)
-def test_no_table_cell_is_narrower_than_its_longest_word(demo, place):
+def test_no_table_cell_is_narrower_than_its_longest_word(demo, read, place):
     """Every word in a cell lies inside the cell, and is a whole word of a table cell (never a piece of one)."""
-    ws = demo[place]
-    whole = table_words(html_of(ws))
+    whole = table_words(html_of(demo[place]))
     broken, overflowing, checked = [], [], 0
-    for number, page in enumerate(pdf_pages(ws), start=1):
-        words = page.extract_words(x_tolerance=1)
+    report = read[place]
+    for number, (page, words) in enumerate(zip(report.pages, report.words, strict=True), start=1):
         for box in cell_boxes(page):
             inside = [w for w in words if box.top < (w["top"] + w["bottom"]) / 2 < box.bottom
                       and w["x1"] > box.x0 + 0.5 and w["x0"] < box.x1 - 0.5]
@@ -234,9 +264,9 @@ def test_no_table_cell_is_narrower_than_its_longest_word(demo, place):
 
 
 @pytest.mark.parametrize("place", PLACES)
-def test_no_text_outside_the_page_and_none_too_small_to_read(demo, place):
+def test_no_text_outside_the_page_and_none_too_small_to_read(read, place):
     outside, small = [], []
-    for number, page in enumerate(pdf_pages(demo[place]), start=1):
+    for number, page in enumerate(read[place].pages, start=1):
         for char in page.chars:
             if char["text"].strip() and (char["x0"] < -0.5 or char["x1"] > page.width + 0.5
                                          or char["top"] < -0.5 or char["bottom"] > page.height + 0.5):
@@ -264,11 +294,11 @@ def leaks(text: str, ws: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("place", PLACES)
-def test_nothing_of_the_build_in_the_html_pdf_or_workbook(demo, place):
+def test_nothing_of_the_build_in_the_html_pdf_or_workbook(demo, read, place):
     ws = demo[place]
     html = decoded_html(html_of(ws))
-    pdf = "\n".join(page.extract_text() or "" for page in pdf_pages(ws))
-    book = "\n".join(text for _s, _c, text in workbook_strings(report_dir(ws) / "report.xlsx"))
+    pdf = "\n".join(read[place].texts)
+    book = "\n".join(text for _s, _c, text in read[place].book_strings)
     for where, text in (("HTML", html), ("PDF", pdf), ("XLSX", book)):
         assert not leaks(text, ws), f"{where}: {sorted(set(leaks(text, ws)))[:10]}"
     assert "HM Treasury, Country and Regional Analysis" in pdf  # the CRA cited as its publisher names it
@@ -284,15 +314,15 @@ def raw_codes(ws: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("place", PLACES)
-def test_people_read_names_not_codes(demo, place):
+def test_people_read_names_not_codes(demo, read, place):
     """Agencies, spender kinds, departments and rules by their names in the HTML, PDF and workbook."""
     ws = demo[place]
     codes = raw_codes(ws)
     pattern = re.compile(r"(?<![\w/.-])(" + "|".join(map(re.escape, sorted(codes, key=len, reverse=True)))
                          + r"|R\d{3})(?![\w/.-])")
     html = visible_text(html_of(ws))
-    pdf = "\n".join(page.extract_text() or "" for page in pdf_pages(ws))
-    book = workbook_strings(report_dir(ws) / "report.xlsx")
+    pdf = "\n".join(read[place].texts)
+    book = read[place].book_strings
     assert not sorted(set(pattern.findall(html))), "codes in the HTML"
     assert not sorted(set(pattern.findall(pdf))), "codes in the PDF"
     in_book = [(s, c, t) for s, c, t in book if pattern.search(t)]
@@ -379,11 +409,11 @@ def test_the_summarys_figures_are_its_sections_figures(demo):
 
 
 @pytest.mark.parametrize("place", PLACES)
-def test_the_pdf_holds_its_shape(demo, place):
+def test_the_pdf_holds_its_shape(demo, read, place):
     """A short main body, headers and footers naming the place, year and page, no empty sections."""
     ws = demo[place]
-    pages = pdf_pages(ws)
-    body = appendix_page(pages) - 1
+    pages = read[place].pages
+    body = appendix_page(read[place].texts) - 1
     if place == "bradford":
         assert body <= MAIN_BODY_PAGES, f"{body} pages before the appendix"
     name = open_workspace(ws).settings.place.name
@@ -444,8 +474,8 @@ def test_chart_labels_are_never_cut(demo, place):
 
 
 @pytest.mark.parametrize("place", PLACES)
-def test_the_workbook_is_one_an_analyst_can_use(demo, place):
-    book = load_workbook(report_dir(demo[place]) / "report.xlsx")
+def test_the_workbook_is_one_an_analyst_can_use(read, place):
+    book = read[place].book
     contents = book.worksheets[0]
     assert contents.title == "Contents"
     links = {c.hyperlink.location.split("!")[0].strip("'") for row in contents.iter_rows() for c in row
@@ -469,8 +499,8 @@ def test_the_workbook_is_one_an_analyst_can_use(demo, place):
     assert not no_format, f"numbers with no number format: {no_format[:8]}"
 
 
-def test_the_workbook_has_the_appraisal_ratio_as_a_number(demo):
-    book = load_workbook(report_dir(demo["bradford"]) / "report.xlsx")
+def test_the_workbook_has_the_appraisal_ratio_as_a_number(read):
+    book = read["bradford"].book
     ratios = [row[1] for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
               if row and row[0] == "Benefit-cost ratio"]
     assert ratios and all(isinstance(r, float) for r in ratios)
