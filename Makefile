@@ -8,6 +8,11 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: demo test test-fast typecheck bench bench-national clean
 
+# Python keeps the byte code it compiles (and pytest its rewritten test modules), so the test workers, the
+# subprocesses the tests start and each demo command reuse what the first process compiled; an environment
+# that sets PYTHONDONTWRITEBYTECODE made every one of them compile the whole package again (~2.7 s each).
+unexport PYTHONDONTWRITEBYTECODE
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
