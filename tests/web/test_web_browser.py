@@ -304,6 +304,20 @@ def test_on_a_phone_each_row_shows_its_name_and_its_whole_amount(served, signed_
         assert cut == [], f"{len(cut)} rows' amounts cut at the table's edge, e.g. {cut[:3]}"
 
 
+def test_on_a_phone_a_first_column_of_short_codes_takes_only_the_width_it_needs(served, signed_in_as):
+    """The room kept for each row's name goes to names: a first column of short codes (the deal's asks, A1, A2)
+    leaves the width to the titles beside it (it took 38% of the phone's width, the titles squeezed beside it)."""
+    base = served[0]
+    with signed_in_as("partner", viewport={"width": WIDTHS["phone"][0], "height": WIDTHS["phone"][1]}) as page:
+        page.goto(f"{base}/deal")
+        code, width, window = page.evaluate("""() => {
+            const first = document.querySelector('.tp-table-scroll tbody tr').cells[0];
+            return [first.innerText, first.getBoundingClientRect().width, window.innerWidth];
+        }""")
+        assert len(code) <= 3, f"the deal page's first table starts with {code!r}, not an ask's code"
+        assert width < 0.2 * window, f"the column of {code!r} is {width:.0f} px of {window} px"
+
+
 def _fits(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
