@@ -17,7 +17,6 @@ from totalplace.count import compare, drivers, topdown
 from totalplace.errors import InputError
 from totalplace.ingest import cra_files
 from totalplace.store.connection import writable
-from totalplace.workspace import init_workspace
 
 BRADFORD = "E08000032"
 
@@ -89,8 +88,8 @@ def test_sliding_scale_places_known_lines(cra_place, con):
     assert unplaced == 0
 
 
-def test_a_user_driver_moves_pensions_and_still_conserves(cra_place, con, tmp_path):
-    workspace = init_workspace(tmp_path / "ws", "Bradford", [BRADFORD])
+def test_a_user_driver_moves_pensions_and_still_conserves(cra_place, con, make_workspace):
+    workspace = make_workspace()
     shutil.copytree(cra_place.root / "store", workspace.root / "store", dirs_exist_ok=True)
     region = [a for a in reference.areas().values() if a.region == "Yorkshire and The Humber"]
     drivers = workspace.root / "drivers"

@@ -11,7 +11,6 @@ from pathlib import Path
 import duckdb
 import pytest
 from support.data import CRA_2014, CRA_DIR, GEOGRAPHY, SHARED_DATA, only_cra_releases
-from support.workspaces import seed_cra_cache
 from typer.testing import CliRunner
 
 from totalplace import reference
@@ -20,7 +19,6 @@ from totalplace.classify import control
 from totalplace.count import compare, reconcile, topdown
 from totalplace.ingest import cra
 from totalplace.store.connection import connect, writable
-from totalplace.workspace import init_workspace
 
 BRADFORD, LEEDS, BIRMINGHAM, LEWISHAM = "E08000032", "E08000035", "E08000025", "E09000023"
 YORKSHIRE, WEST_MIDLANDS = "Yorkshire and The Humber", "West Midlands"
@@ -43,12 +41,11 @@ def con(shipped_place):
     connection.close()
 
 
-def one_release_place(root: Path, workbook: Path, cra_cache: Path):
+def one_release_place(make_workspace, workbook: Path):
     """A workspace holding one CRA release only (its lines from the run's CRA cache: these tests load a release,
     they do not test reading one)."""
-    workspace = init_workspace(root, "Bradford", [BRADFORD])
+    workspace = make_workspace(cra_read=[workbook])
     only_cra_releases(workspace, {workbook.name})
-    seed_cra_cache(workspace, [workbook], cra_cache)
     connection = connect(workspace)
     topdown.load(connection, workspace, [workbook])
     shutil.rmtree(workspace.root / "cra")  # keep only the one release: nothing shipped is added back by count
@@ -182,8 +179,8 @@ def test_the_shipped_drivers_are_rebuilt_from_the_public_data(tmp_path):
 
 # --- missing, never zero ---------------------------------------------------------------------
 
-def test_a_year_with_no_local_government_lines_is_missing_not_zero(tmp_path, cra_cache):
-    workspace, con = one_release_place(tmp_path / "old", CRA_DIR / "cra_2010_database.xlsx", cra_cache)
+def test_a_year_with_no_local_government_lines_is_missing_not_zero(make_workspace):
+    workspace, con = one_release_place(make_workspace, CRA_DIR / "cra_2010_database.xlsx")
     result = topdown.count(con, workspace, [BRADFORD], "2010-11", "control")
     assert result.missing, "the 2010 release has no local government lines for 2010-11"
     words = " ".join(m.words for m in result.missing)
@@ -201,8 +198,8 @@ def test_a_year_with_no_local_government_lines_is_missing_not_zero(tmp_path, cra
     con.close()
 
 
-def test_the_cli_says_missing_in_words(tmp_path, cra_cache):
-    workspace, con = one_release_place(tmp_path / "old", CRA_DIR / "cra_2010_database.xlsx", cra_cache)
+def test_the_cli_says_missing_in_words(make_workspace):
+    workspace, con = one_release_place(make_workspace, CRA_DIR / "cra_2010_database.xlsx")
     con.close()
     shown = CliRunner().invoke(app, ["topdown", "count", "--year", "2010-11", "-w", str(workspace.root)])
     assert shown.exit_code == 0, shown.output
@@ -229,8 +226,8 @@ def housing_benefit_2014(region: str) -> Decimal:
 @pytest.mark.slow  # loads each whole release (and the 2010 case reads the 2014 workbook to compare with)
 @pytest.mark.parametrize("workbook, year", [(CRA_DIR / "cra_2010_database.xlsx", "2009-10"),
                                             (CRA_2014, "2009-10"), (CRA_DIR / "cra_2018_database.xlsx", "2013-14")])
-def test_higher_education_and_housing_benefit_have_one_level_in_every_release(tmp_path, cra_cache, workbook, year):
-    workspace, con = one_release_place(tmp_path / "one", workbook, cra_cache)
+def test_higher_education_and_housing_benefit_have_one_level_in_every_release(make_workspace, workbook, year):
+    workspace, con = one_release_place(make_workspace, workbook)
     lines = levels_by_line(con, workspace, year, YORKSHIRE)
     higher = [r for r in lines if r[5] == "09.4" or "higher education" in (r[3] or "").lower()]
     assert higher and {r[7] for r in higher} == {"national"}
@@ -248,11 +245,11 @@ def test_higher_education_and_housing_benefit_have_one_level_in_every_release(tm
 
 
 @pytest.mark.slow  # loads two whole releases
-def test_the_levels_agree_between_two_releases_of_one_year(tmp_path, cra_cache):
+def test_the_levels_agree_between_two_releases_of_one_year(make_workspace):
     """2009-10 is in the 2010 and the 2014 release: each level's share of the region agrees within 3 points."""
     shares = []
-    for name, workbook in (("old", CRA_DIR / "cra_2010_database.xlsx"), ("new", CRA_2014)):
-        workspace, con = one_release_place(tmp_path / name, workbook, cra_cache)
+    for workbook in (CRA_DIR / "cra_2010_database.xlsx", CRA_2014):
+        workspace, con = one_release_place(make_workspace, workbook)
         region = [a.code for a in reference.areas().values() if a.region == YORKSHIRE]
         result = topdown.count(con, workspace, region, "2009-10", "control")
         shares.append({r.key: r.share for r in result.rows})
@@ -284,8 +281,8 @@ def test_local_say_is_local_government_with_the_nhs_beside_it(shipped_place, con
     assert any(definition in d for d in bradford.differences)
 
 
-def test_the_comparison_with_the_pilots_follows_the_rules_in_force(shipped_place, con, tmp_path):
-    workspace = init_workspace(tmp_path / "ws", "Bradford", [BRADFORD])
+def test_the_comparison_with_the_pilots_follows_the_rules_in_force(shipped_place, con, make_workspace):
+    workspace = make_workspace()
     shutil.copytree(shipped_place.root / "store", workspace.root / "store", dirs_exist_ok=True)
     topdown.ensure_rules(workspace)  # as `topdown load` does: the rule tables, to edit
     own = duckdb.connect(str(workspace.store_path))

@@ -11,7 +11,7 @@ import shutil
 from decimal import Decimal
 
 import pytest
-from support.data import LEEDS, SPEND, write_csv
+from support.data import LEEDS, SPEND
 from hypothesis import given, strategies as st
 from typer.testing import CliRunner
 
@@ -20,7 +20,7 @@ from totalplace.cli import app
 from totalplace.count import bottomup, transfers
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
-from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace
+from totalplace.workspace import Agency, AgencyKind, open_workspace
 
 runner = CliRunner()
 POLICE_PAYEES = ("West Yorkshire Police Authority", "P & Cc For West Yorkshire")
@@ -33,16 +33,13 @@ Neighbourhood policing,Premises,21/11/2012,P3,3000.00,Leeds Facilities Ltd
 
 
 @pytest.fixture(scope="module")
-def leeds_and_police(tmp_path_factory):
+def leeds_and_police(make_workspace):
     """Leeds's October and November 2012 payments, and West Yorkshire Police added by hand (no area code)."""
-    root = tmp_path_factory.mktemp("transfers") / "leeds"
-    workspace = init_workspace(root, "Leeds", [LEEDS])
-    workspace.add_agency(Agency(id="west-yorkshire-police", name="West Yorkshire Police", kind=AgencyKind.police))
-    for month in ("2012-10", "2012-11"):
-        shutil.copyfile(SPEND / "leeds" / f"{month}.csv", workspace.agency_dir("leeds-council") / f"{month}.csv")
-    write_csv(workspace.agency_dir("west-yorkshire-police") / "payments-2012.csv", POLICE_LEDGER)
-    ingest(workspace)
-    return workspace
+    police = Agency(id="west-yorkshire-police", name="West Yorkshire Police", kind=AgencyKind.police)
+    files = {f"agencies/leeds-council/{month}.csv": SPEND / "leeds" / f"{month}.csv"
+             for month in ("2012-10", "2012-11")}
+    files[f"agencies/{police.id}/payments-2012.csv"] = POLICE_LEDGER
+    return make_workspace("Leeds", [LEEDS], agencies=[police], files=files, load=True)
 
 
 def _sql(workspace, query: str, params=()):

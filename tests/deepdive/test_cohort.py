@@ -19,7 +19,7 @@ from totalplace.deepdive.disclosure import Disclosure
 from totalplace.deepdive.pseudonym import KEY_ENV
 from totalplace.deepdive.unit_costs import load_library
 from totalplace.errors import InputError
-from totalplace.workspace import init_workspace, open_workspace
+from totalplace.workspace import open_workspace
 
 KEY = b"cohort-test-key-0123456789abcdef"
 
@@ -40,8 +40,8 @@ A1,2023-08-01,Arrest,police.arrest,2
 """
 
 
-def _workspace(tmp_path, extra_settings: str = ""):
-    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def _workspace(make_workspace, extra_settings: str = ""):
+    ws = make_workspace()
     if extra_settings:
         with ws.config_path.open("a", encoding="utf-8") as handle:
             handle.write("\n" + extra_settings + "\n")
@@ -55,8 +55,8 @@ def _put(ws, agency: str, name: str, text: str) -> None:
 
 
 @pytest.fixture
-def small(tmp_path):
-    ws = _workspace(tmp_path, "[privacy]\nsuppress_below = 1\n[cohort]\ntop_percent = 34")
+def small(make_workspace):
+    ws = _workspace(make_workspace, "[privacy]\nsuppress_below = 1\n[cohort]\ntop_percent = 34")
     _put(ws, "council", "events.csv", COUNCIL)
     _put(ws, "nhs", "events.csv", NHS)
     _put(ws, "police", "events.csv", POLICE)
@@ -95,10 +95,10 @@ def test_summary_by_hand(small):
     assert year[9] == Decimal("90.00")  # households cost H1 (most), H2 90, D1 40: median 90
 
 
-def test_means_and_medians_between_two_pennies_are_rounded_exactly(tmp_path):
+def test_means_and_medians_between_two_pennies_are_rounded_exactly(make_workspace):
     """1.015 is rounded half up to 1.02 on either engine, not truncated (DuckDB's median) or
     taken through a binary float (its avg, and Spark's median)."""
-    ws = _workspace(tmp_path, "[privacy]\nsuppress_below = 1")
+    ws = _workspace(make_workspace, "[privacy]\nsuppress_below = 1")
     _put(ws, "nhs", "events.csv", "person,date,service,cost\n"
                                   "P1,2023-07-01,GP appointment,1.01\nP2,2023-07-02,GP appointment,1.02\n")
     cohorts.load(ws, KEY)
@@ -144,8 +144,8 @@ def test_top_cohort_by_agency_by_hand(small):
     assert rows["police"][2] == arrest_cost(ws)
 
 
-def test_unit_cost_codes_and_price_year(tmp_path):
-    ws = _workspace(tmp_path, '[privacy]\nsuppress_below = 1\n[cohort]\nprice_year = "2022-23"')
+def test_unit_cost_codes_and_price_year(make_workspace):
+    ws = _workspace(make_workspace, '[privacy]\nsuppress_below = 1\n[cohort]\nprice_year = "2022-23"')
     _put(ws, "police", "events.csv", POLICE + "A2,2023-08-02,Arrest,no.such.code,1\n")
     result = cohorts.load(ws, KEY)
     con = duckdb.connect(str(ws.store_path), read_only=True)
@@ -171,8 +171,8 @@ P8,2023-05-02,Visit,"1,234.50",1
 """
 
 
-def test_every_row_is_loaded_or_rejected_with_its_reason(tmp_path):
-    ws = _workspace(tmp_path)
+def test_every_row_is_loaded_or_rejected_with_its_reason(make_workspace):
+    ws = _workspace(make_workspace)
     _put(ws, "council", "bad.csv", BAD)
     report = cohorts.load(ws, KEY).files[0]
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (9, 2, 7)
@@ -194,8 +194,8 @@ def test_every_row_is_loaded_or_rejected_with_its_reason(tmp_path):
     ]
 
 
-def test_a_failed_load_leaves_the_store_as_it_was(tmp_path):
-    ws = _workspace(tmp_path)
+def test_a_failed_load_leaves_the_store_as_it_was(make_workspace):
+    ws = _workspace(make_workspace)
     _put(ws, "council", "events.csv", COUNCIL)
     cohorts.load(ws, KEY)
     _put(ws, "nhs", "events.csv", COUNCIL)  # a good new file...
@@ -207,8 +207,8 @@ def test_a_failed_load_leaves_the_store_as_it_was(tmp_path):
     con.close()
 
 
-def test_reloading_adds_nothing_and_an_edited_file_replaces_its_rows(tmp_path):
-    ws = _workspace(tmp_path)
+def test_reloading_adds_nothing_and_an_edited_file_replaces_its_rows(make_workspace):
+    ws = _workspace(make_workspace)
     _put(ws, "council", "events.csv", COUNCIL)
     cohorts.load(ws, KEY)
     assert [f.outcome for f in cohorts.load(ws, KEY).files] == ["unchanged"]
@@ -219,10 +219,10 @@ def test_reloading_adds_nothing_and_an_edited_file_replaces_its_rows(tmp_path):
         cohorts.load(ws, KEY[::-1])
 
 
-def test_gzip_and_xlsx_event_files(tmp_path):
+def test_gzip_and_xlsx_event_files(make_workspace):
     from openpyxl import Workbook
 
-    ws = _workspace(tmp_path)
+    ws = _workspace(make_workspace)
     folder = ws.root / "cohort" / "nhs"
     folder.mkdir(parents=True)
     (folder / "a.csv.gz").write_bytes(gzip.compress(NHS.encode()))
@@ -280,8 +280,8 @@ def test_outputs_suppress_small_counts_and_the_threshold_is_configurable(small, 
 
 # ---- the command line and the report ----------------------------------------------------------
 
-def test_cli_load_needs_a_key_and_prints_figures(tmp_path, monkeypatch):
-    ws = _workspace(tmp_path, "[privacy]\nsuppress_below = 1")
+def test_cli_load_needs_a_key_and_prints_figures(make_workspace, monkeypatch):
+    ws = _workspace(make_workspace, "[privacy]\nsuppress_below = 1")
     _put(ws, "council", "events.csv", COUNCIL)
     runner = CliRunner()
     monkeypatch.delenv(KEY_ENV, raising=False)
@@ -304,8 +304,8 @@ def test_report_section(small):
     assert "account for" in section.paragraphs[0] and len(section.tables) + len(section.appendix) == 12
 
 
-def test_no_cohort_no_section(tmp_path):
-    assert figures.report_sections(_workspace(tmp_path)) == []
+def test_no_cohort_no_section(make_workspace):
+    assert figures.report_sections(_workspace(make_workspace)) == []
 
 
 def _store_contents(ws) -> dict[str, list]:
@@ -317,8 +317,8 @@ def _store_contents(ws) -> dict[str, list]:
     return contents
 
 
-def test_a_load_failing_after_files_were_written_aside_leaves_the_store_and_no_pending_file(tmp_path):
-    ws = _workspace(tmp_path)
+def test_a_load_failing_after_files_were_written_aside_leaves_the_store_and_no_pending_file(make_workspace):
+    ws = _workspace(make_workspace)
     _put(ws, "council", "events.csv", COUNCIL)
     cohorts.load(ws, KEY)
     before = _store_contents(ws)
@@ -337,8 +337,8 @@ def test_a_load_failing_after_files_were_written_aside_leaves_the_store_and_no_p
                                                            ("cohort/nhs/events.csv", "loaded")]
 
 
-def test_a_new_key_is_taken_once_no_event_of_the_old_one_remains(tmp_path):
-    ws = _workspace(tmp_path)
+def test_a_new_key_is_taken_once_no_event_of_the_old_one_remains(make_workspace):
+    ws = _workspace(make_workspace)
     _put(ws, "council", "events.csv", COUNCIL)
     cohorts.load(ws, KEY)
     (ws.root / "cohort" / "council" / "events.csv").unlink()
@@ -350,8 +350,8 @@ def test_a_new_key_is_taken_once_no_event_of_the_old_one_remains(tmp_path):
         cohorts.load(ws, KEY)
 
 
-def test_the_same_content_twice_in_one_load_is_loaded_once(tmp_path):
-    ws = _workspace(tmp_path)
+def test_the_same_content_twice_in_one_load_is_loaded_once(make_workspace):
+    ws = _workspace(make_workspace)
     _put(ws, "council", "a.csv", COUNCIL)
     _put(ws, "council", "b.csv", COUNCIL)
     result = cohorts.load(ws, KEY)
@@ -362,9 +362,9 @@ def test_the_same_content_twice_in_one_load_is_loaded_once(tmp_path):
 
 
 @pytest.mark.parametrize("odd_row", [False, True])
-def test_a_file_of_many_blocks_keeps_every_row_number(tmp_path, odd_row):
+def test_a_file_of_many_blocks_keeps_every_row_number(make_workspace, odd_row):
     """Past 16 MB a file is read in blocks on threads (again on one thread when a row has too many cells)."""
-    ws = _workspace(tmp_path)
+    ws = _workspace(make_workspace)
     rows = [f"P{n},H{n % 1000},2023-05-01,Visit with a long enough service name,appointment,10.00"
             for n in range(300_000)]
     rows[250_000] = "P1,H1,2023-05-01,,appointment,10.00"  # blank service, in the second block

@@ -17,7 +17,7 @@ from support.properties import examples
 from totalplace.deepdive import cohort_report as figures
 from totalplace.deepdive import cohorts
 from totalplace.deepdive.disclosure import Disclosure
-from totalplace.workspace import init_workspace, open_workspace
+from totalplace.workspace import open_workspace
 
 KEY = b"disclosure-test-key-0123456789abc"
 THRESHOLD = 5
@@ -49,8 +49,8 @@ EVENTS = {  # agency -> (person, date, service, kind, cost)
 WITH_HOUSEHOLD = {"council", "dwp"}
 
 
-def _load(tmp_path, threshold: int):
-    ws = init_workspace(tmp_path / f"ws{threshold}", "Bradford", ["E08000032"])
+def _load(make_workspace, threshold: int):
+    ws = make_workspace()
     with ws.config_path.open("a", encoding="utf-8") as handle:
         handle.write(f"\n[privacy]\nsuppress_below = {threshold}\n")
     ws = open_workspace(ws.root)
@@ -66,10 +66,9 @@ def _load(tmp_path, threshold: int):
 
 
 @pytest.fixture(scope="module")
-def cohort(tmp_path_factory):
+def cohort(make_workspace):
     """The same cohort, published at the default threshold, and a copy at 1 that shows every figure."""
-    root = tmp_path_factory.mktemp("disclosure")
-    return _load(root, THRESHOLD), _load(root, 1)
+    return _load(make_workspace, THRESHOLD), _load(make_workspace, 1)
 
 
 def _published(ws) -> list:

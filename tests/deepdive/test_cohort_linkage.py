@@ -16,14 +16,14 @@ from totalplace.cli import app
 from totalplace.deepdive import cohort_report as figures
 from totalplace.deepdive import cohorts, synthetic
 from totalplace.deepdive.pseudonym import KEY_ENV, Pseudonymiser
-from totalplace.workspace import init_workspace, open_workspace
+from totalplace.workspace import open_workspace
 
 KEY = b"linkage-test-key-0123456789abcdef"
 VALID = "9434765919"  # the NHS's own example number: check digit 9
 
 
-def _workspace(tmp_path, threshold: int = 1):
-    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def _workspace(make_workspace, threshold: int = 1):
+    ws = make_workspace()
     with ws.config_path.open("a", encoding="utf-8") as handle:
         handle.write(f"\n[privacy]\nsuppress_below = {threshold}\n")
     return open_workspace(ws.root)
@@ -35,9 +35,9 @@ def _put(ws, agency: str, text: str, name: str = "events.csv") -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
 
-def _loaded(tmp_path, files: dict[str, str]):
+def _loaded(make_workspace, files: dict[str, str]):
     """A workspace (threshold 1) with these agencies' event files, loaded."""
-    ws = _workspace(tmp_path)
+    ws = _workspace(make_workspace)
     for agency, text in files.items():
         _put(ws, agency, text)
     cohorts.load(ws, KEY)
@@ -52,9 +52,9 @@ def check_digit(nine: str) -> int:
 
 # ---- normalised before hashing --------------------------------------------------------------------
 
-def test_identifiers_written_with_dashes_spaces_or_lower_case_link(tmp_path):
+def test_identifiers_written_with_dashes_spaces_or_lower_case_link(make_workspace):
     """`943-476-5919` did not link to `9434765919`, nor `hh-7` to `HH7`: now they are one person, one household."""
-    ws = _workspace(tmp_path)
+    ws = _workspace(make_workspace)
     _put(ws, "council", "person id,household id,date,service,cost\n943-476-5919,hh-7,2023-05-01,Home care visit,50\n")
     _put(ws, "nhs", f"NHS number,date,service,cost\n{VALID},2023-05-02,GP appointment,40\n")
     _put(ws, "police", "person id,date,service,cost\n943 476 5919,2023-05-03,Call for service,90\n")
@@ -87,8 +87,8 @@ def test_the_modulus_11_check_agrees_with_the_rule(nine):
     assert valid == [digit != 10 and d == digit for d in range(10)]
 
 
-def test_an_nhs_number_failing_its_check_is_rejected_with_its_row_and_never_linked(tmp_path):
-    ws = _workspace(tmp_path)
+def test_an_nhs_number_failing_its_check_is_rejected_with_its_row_and_never_linked(make_workspace):
+    ws = _workspace(make_workspace)
     _put(ws, "nhs", "NHS number,date,service,cost\n"
                     f"{VALID},2023-05-02,GP appointment,40\n"
                     "9434765918,2023-05-03,GP appointment,41\n"   # one digit wrong: the check fails
@@ -121,8 +121,8 @@ LINKED = {
 }
 
 
-def test_load_reports_the_linkage_rate_by_agency_and_identifier_type_and_households_of_one(tmp_path):
-    ws = _loaded(tmp_path, LINKED)
+def test_load_reports_the_linkage_rate_by_agency_and_identifier_type_and_households_of_one(make_workspace):
+    ws = _loaded(make_workspace, LINKED)
     with closing(figures.open_cohort(ws)) as con:
         by_agency = {r[0]: r[1:] for r in figures.linkage_by_agency(con, ws, None).rows}
         by_type = {r[0]: r[1:] for r in figures.linkage_by_identifier(con, ws, None).rows}
@@ -140,8 +140,8 @@ def test_load_reports_the_linkage_rate_by_agency_and_identifier_type_and_househo
     assert "3 in no household any file names" in text
 
 
-def test_the_cli_load_prints_the_linkage(tmp_path, monkeypatch):
-    ws = _workspace(tmp_path)
+def test_the_cli_load_prints_the_linkage(make_workspace, monkeypatch):
+    ws = _workspace(make_workspace)
     for agency, text in LINKED.items():
         _put(ws, agency, text)
     monkeypatch.setenv(KEY_ENV, KEY.decode())
@@ -162,8 +162,8 @@ SPLIT = {
 }
 
 
-def test_cost_is_split_into_payments_to_people_and_the_cost_of_services(tmp_path):
-    ws = _loaded(tmp_path, SPLIT)
+def test_cost_is_split_into_payments_to_people_and_the_cost_of_services(make_workspace):
+    ws = _loaded(make_workspace, SPLIT)
     with closing(figures.open_cohort(ws)) as con:
         published = figures.publish(con, ws)
         split = published.payments("2023-24")
@@ -186,8 +186,8 @@ def test_cost_is_split_into_payments_to_people_and_the_cost_of_services(tmp_path
 
 # ---- the synthetic generator writes identifiers as agencies do -----------------------------------------
 
-def test_the_synthetic_cohort_writes_valid_nhs_numbers_and_forms_agencies_use(tmp_path):
-    ws = _workspace(tmp_path)
+def test_the_synthetic_cohort_writes_valid_nhs_numbers_and_forms_agencies_use(make_workspace):
+    ws = _workspace(make_workspace)
     synthetic.generate(ws.root / "cohort", 400, ["2023-24"], seed=3)
     people: dict[str, set[str]] = {}
     for path in sorted((ws.root / "cohort").rglob("*.csv")):

@@ -9,7 +9,6 @@ from hypothesis import given, strategies as st
 
 from totalplace.deepdive.deflator import fiscal_year, read_series, series_for, shipped_series, uprate
 from totalplace.errors import InputError
-from totalplace.workspace import init_workspace
 
 
 def test_uprate_by_hand():
@@ -56,8 +55,8 @@ def test_shipped_series_is_sourced_labelled_and_has_no_gaps():
     assert series.index["2022-23"] == Decimal("100.0")
 
 
-def test_workspace_series_replaces_the_shipped_one(tmp_path):
-    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def test_workspace_series_replaces_the_shipped_one(make_workspace):
+    ws = make_workspace()
     (ws.root / "gdp_deflator.csv").write_text(
         "# source: HM Treasury GDP deflators, official release pasted by the analyst\n"
         "fiscal_year,index\n2015/16,50\n2022-23,100\n", encoding="utf-8")

@@ -13,7 +13,6 @@ from totalplace.cli import app
 from totalplace.deepdive.gmca import NOT_STATED, header_fields, read_gmca_workbook
 from totalplace.deepdive.unit_costs import load_library
 from totalplace.errors import InputError
-from totalplace.workspace import init_workspace
 
 CRIME_HEADER = ["Cost code", "Description", "Unit", "Agency", "Second agency",
                 "Fiscal / economic / social", "Fiscal value (£)", "Price year", "Source"]
@@ -108,8 +107,8 @@ def test_not_a_gmca_workbook(tmp_path):
         read_gmca_workbook(tmp_path / "text.xlsx")
 
 
-def test_import_joins_the_library_under_the_workspace_own_costs(tmp_path):
-    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def test_import_joins_the_library_under_the_workspace_own_costs(make_workspace, tmp_path):
+    ws = make_workspace()
     source = gmca_workbook(tmp_path / "ucd.xlsx")
     runner = CliRunner()
     result = runner.invoke(app, ["unit-costs", "import-gmca", str(source), "-w", str(ws.root)])

@@ -21,7 +21,6 @@ from totalplace.deepdive.journey_report import comparison_table, waits_table
 from totalplace.deepdive.journeys import compare, find_journey, intervention_draft, summarise
 from totalplace.deepdive.unit_costs import load_library
 from totalplace.errors import InputError
-from totalplace.workspace import init_workspace
 
 RELEASE = {
     "title": "Release",
@@ -57,8 +56,8 @@ RELEASE = {
 
 
 @pytest.fixture()
-def workspace(tmp_path):
-    ws = init_workspace(tmp_path / "ws", "Leeds", ["E08000035"])
+def workspace(make_workspace):
+    ws = make_workspace("Leeds", ["E08000035"])
     (ws.root / "journeys").mkdir()
     return ws
 

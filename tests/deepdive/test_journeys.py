@@ -23,7 +23,6 @@ from totalplace.deepdive.journeys import (
 from totalplace.deepdive.swimlane import svg
 from totalplace.deepdive.unit_costs import load_library
 from totalplace.errors import InputError
-from totalplace.workspace import init_workspace
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -61,8 +60,8 @@ HAND_WORKED = {
 
 
 @pytest.fixture()
-def workspace(tmp_path):
-    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def workspace(make_workspace):
+    ws = make_workspace()
     (ws.root / "journeys").mkdir()
     return ws
 

@@ -18,7 +18,6 @@ from totalplace.cli import app
 from totalplace.deepdive import cohorts
 from totalplace.deepdive.pseudonym import KEY_ENV, Pseudonymiser, load_key, show
 from totalplace.errors import InputError
-from totalplace.workspace import init_workspace
 
 KEY = b"0123456789abcdef-test-key-0123456789"
 
@@ -117,8 +116,8 @@ def _written_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and "cohort" not in p.relative_to(root).parts]
 
 
-def test_raw_identifiers_never_reach_the_store_or_any_file_written(tmp_path, monkeypatch):
-    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def test_raw_identifiers_never_reach_the_store_or_any_file_written(make_workspace, monkeypatch):
+    ws = make_workspace()
     _write_events(ws.root)
     monkeypatch.setenv(KEY_ENV, KEY.decode())
     result = cohorts.load(ws, KEY)
@@ -148,8 +147,8 @@ def test_raw_identifiers_never_reach_the_store_or_any_file_written(tmp_path, mon
     assert sum(c.encode() in blob for c in CONTROLS) >= 30  # stored text is findable in the bytes
 
 
-def test_rejected_rows_keep_pseudonyms_not_identifiers(tmp_path):
-    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def test_rejected_rows_keep_pseudonyms_not_identifiers(make_workspace):
+    ws = make_workspace()
     _write_events(ws.root)
     cohorts.load(ws, KEY)
     con = duckdb.connect(str(ws.store_path), read_only=True)

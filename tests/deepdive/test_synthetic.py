@@ -11,7 +11,6 @@ import pytest
 from totalplace.deepdive import cohort_report as figures
 from totalplace.deepdive import cohorts, synthetic
 from totalplace.errors import InputError
-from totalplace.workspace import init_workspace
 
 KEY = b"synthetic-test-key-0123456789abcdef"
 
@@ -82,8 +81,8 @@ def test_costs_are_heavy_tailed(cohort):
     assert costs[0] > 10 * costs[len(costs) // 2]
 
 
-def test_loaded_synthetic_cohort_links_spaced_nhs_numbers_and_is_labelled(tmp_path):
-    ws = init_workspace(tmp_path / "ws", "Bradford", ["E08000032"])
+def test_loaded_synthetic_cohort_links_spaced_nhs_numbers_and_is_labelled(make_workspace):
+    ws = make_workspace()
     synthetic.generate(ws.root / "cohort", 500, ["2023-24"], seed=3)
     distinct = {_person(row) for _a, row in _rows(ws.root / "cohort")}
     result = cohorts.load(ws, KEY)

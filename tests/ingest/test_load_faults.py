@@ -99,9 +99,9 @@ def payments(count: int, month: int = 4, start: int = 1, supplier: str = "SUPPLI
 
 
 @pytest.fixture()
-def pair(tmp_path):
+def pair(make_workspace):
     """An empty workspace with two agencies (Bradford and Leeds councils)."""
-    return init_workspace(tmp_path / "pair", "Pair", [BRADFORD, LEEDS])
+    return make_workspace("Pair", [BRADFORD, LEEDS])
 
 
 # ---------------------------------------------------------------------------- 1. quotes
@@ -286,10 +286,9 @@ def _folder_state(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow  # a subprocess killed at every moment of a load: about a minute
-def test_4_killing_ingest_of_a_new_file_at_any_moment_leaves_the_store_and_folder_before_or_fully_loaded(tmp_path):
-    template = init_workspace(tmp_path / "template", "Bradford", [BRADFORD])
-    write_csv(template.agency_dir(BRADFORD_ID) / "april.csv", HEADER + payments(50))
-    ingest(template)
+def test_4_killing_ingest_of_a_new_file_at_any_moment_leaves_the_store_and_folder_before_or_fully_loaded(
+        make_workspace, tmp_path):
+    template = make_workspace(files={f"agencies/{BRADFORD_ID}/april.csv": HEADER + payments(50)}, load=True)
     source = write_csv(tmp_path / "in" / "2018-05.csv", HEADER + payments(60_000, month=5, start=1000))
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     folder_before = _folder_state(template.agency_dir(BRADFORD_ID))
@@ -692,6 +691,8 @@ def test_any_csv_of_payments_reads_back_every_row_and_penny(rows, decimal_comma,
         write(["Adult Services", day.isoformat(), written(value, decimal_comma, form), supplier,
                description if multiline else description.replace("\n", " ")])
         out.write(newline * blanks)  # blank lines between payments
+    # A workspace removed after each example: make_workspace's folders stay until the run ends, about 2 MB each
+    # once loaded, and Hypothesis may try hundreds of examples while it shrinks a failure.
     with tempfile.TemporaryDirectory() as folder:
         workspace = init_workspace(Path(folder) / "ws", "Bradford", [BRADFORD])
         (workspace.agency_dir(BRADFORD_ID) / "p.csv").write_bytes(out.getvalue().encode(encoding))

@@ -8,13 +8,12 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from support.data import BRADFORD, SPEND, write_csv
+from support.data import SPEND, write_csv
 
 from totalplace.errors import InputError
 from totalplace.ingest import load
 from totalplace.ingest.sources import decode
 from totalplace.store.connection import connect
-from totalplace.workspace import init_workspace
 
 
 def independent_file_sum(path) -> tuple[int, Decimal]:
@@ -199,11 +198,13 @@ def _every_row(workspace) -> dict[str, list]:
 
 
 def test_pending_tables_are_in_memory_only_for_an_ingest_of_one_commit_and_the_store_is_the_same(
-        tmp_path, monkeypatch):
+        make_workspace, monkeypatch):
     files = {
-        "a.csv": SMALL_HEADER + "Adult Services,Residential Care,2018-04-12,1,10.00,A LTD\n"
-                                ",,,,,\nAdult Services,Residential Care,2018-04-13,2,ten pounds,B LTD\n",
-        "b.csv": SMALL_HEADER + "Highways,Repairs,12/05/2018,3,\"1,250.50\",LEEDS CITY COUNCIL\n",
+        "agencies/bradford-council/a.csv":
+            SMALL_HEADER + "Adult Services,Residential Care,2018-04-12,1,10.00,A LTD\n"
+                           ",,,,,\nAdult Services,Residential Care,2018-04-13,2,ten pounds,B LTD\n",
+        "agencies/bradford-council/b.csv":
+            SMALL_HEADER + "Highways,Repairs,12/05/2018,3,\"1,250.50\",LEEDS CITY COUNCIL\n",
     }
     records = 4  # the blank row is read as a record too
     choices: list[tuple[bool, bool]] = []  # (in memory, a pending file beside the store) of each ingest
@@ -220,10 +221,7 @@ def test_pending_tables_are_in_memory_only_for_an_ingest_of_one_commit_and_the_s
     stores = []
     for commit_rows in (records + 1, records):  # one batch either way; only the second reaches COMMIT_ROWS
         monkeypatch.setattr(load, "COMMIT_ROWS", commit_rows)
-        workspace = init_workspace(tmp_path / f"commit-{commit_rows}", "Bradford", [BRADFORD])
-        for name, text in files.items():
-            write_csv(workspace.agency_dir("bradford-council") / name, text)
-        load.ingest(workspace)
+        workspace = make_workspace(files=files, load=True)
         stores.append(_every_row(workspace))
     assert choices == [(True, False), (False, True)]
     assert stores[0] == stores[1]

@@ -7,7 +7,6 @@ way: the csv module or openpyxl, the amount column named by hand, Decimal arithm
 from __future__ import annotations
 
 import csv
-import shutil
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,7 @@ from support.data import SHARED_DATA
 
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
-from totalplace.workspace import Agency, AgencyKind, init_workspace
+from totalplace.workspace import Agency, AgencyKind
 
 NHS = SHARED_DATA / "nhs"
 MERGED = sorted(NHS.glob("*.csv"))
@@ -79,16 +78,14 @@ def _xlsx_records(path: Path) -> list[list]:
 
 
 @pytest.fixture(scope="module")
-def nhs_place(tmp_path_factory):
+def nhs_place(make_workspace):
     """A workspace with the merged files under one NHS agency and each trust's own files under its own."""
-    workspace = init_workspace(tmp_path_factory.mktemp("nhs") / "london", "London NHS", ["E09000008"])
-    workspace.add_agency(Agency(id="nhs-merged", name="NHS bodies, merged files", kind=AgencyKind.nhs))
-    for path in MERGED:
-        shutil.copyfile(path, workspace.agency_dir("nhs-merged") / path.name)
-    for trust in sorted({p.parent.name for p in RAW}):
-        workspace.add_agency(Agency(id=trust.lower(), name=f"Trust {trust}", kind=AgencyKind.nhs))
-    for path in RAW:
-        shutil.copyfile(path, workspace.agency_dir(path.parent.name.lower()) / path.name)
+    trusts = sorted({path.parent.name for path in RAW})
+    agencies = [Agency(id="nhs-merged", name="NHS bodies, merged files", kind=AgencyKind.nhs)]
+    agencies += [Agency(id=trust.lower(), name=f"Trust {trust}", kind=AgencyKind.nhs) for trust in trusts]
+    files = {f"agencies/nhs-merged/{path.name}": path for path in MERGED}
+    files |= {f"agencies/{path.parent.name.lower()}/{path.name}": path for path in RAW}
+    workspace = make_workspace("London NHS", ["E09000008"], agencies=agencies, files=files)
     settings = tomllib.loads(workspace.config_path.read_text())
     assert not any("columns" in a or "layouts" in a for a in settings["agencies"])  # no mapping given
     ingest(workspace)

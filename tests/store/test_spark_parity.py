@@ -18,7 +18,6 @@ import shutil
 import time
 from contextlib import closing
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 
@@ -32,11 +31,12 @@ from totalplace.report.contents import report_sections
 from totalplace.store.connection import connect, replace_rows, writable
 from totalplace.store.portable import export_store, import_store
 from totalplace.store.spark import JAVA_OPTIONS, SparkEngineError, SparkStore, workspace_session
-from totalplace.workspace import Engine, SparkSettings, Workspace, init_workspace, open_workspace
+from totalplace.workspace import Engine, SparkSettings, Workspace, open_workspace
 
 pytestmark = pytest.mark.spark
 
 KEY = b"parity-test-key-0123456789abcdef"
+PLACE = {"name": "Leeds and Bradford", "areas": [LEEDS, BRADFORD]}
 FILES = {"leeds-council": ("leeds", ["2011-04.csv", "2012-06.csv"]),
          "bradford-council": ("bradford", ["2018-04.csv", "2018-05.csv"])}
 CRA = "cra_2018_database.xlsx"
@@ -60,14 +60,13 @@ def use_spark(workspace: Workspace) -> Workspace:
     return open_workspace(workspace.root)
 
 
-def build(root: Path, engine: Engine) -> Workspace:
+def build(make_workspace, engine: Engine) -> Workspace:
     """Payment files, a CRA release and a synthetic cohort, each loaded through the workspace's engine."""
-    workspace = init_workspace(root, "Leeds and Bradford", [LEEDS, BRADFORD])
+    payments = {f"agencies/{agency}/{name}": SPEND / folder / name
+                for agency, (folder, names) in FILES.items() for name in names}
+    workspace = make_workspace(**PLACE, files=payments)
     if engine is Engine.SPARK:
         workspace = use_spark(workspace)
-    for agency, (folder, names) in FILES.items():
-        for name in names:
-            shutil.copyfile(SPEND / folder / name, workspace.agency_dir(agency) / name)
     ingest(workspace)
     only_cra_releases(workspace, {CRA})
     with writable(workspace) as con:
@@ -78,12 +77,12 @@ def build(root: Path, engine: Engine) -> Workspace:
 
 
 @pytest.fixture(scope="module")
-def places(tmp_path_factory, worker_id) -> dict[str, Workspace]:
+def places(make_workspace, tmp_path_factory, worker_id) -> dict[str, Workspace]:
     """Built once per process (`--dist loadfile` keeps this file on one worker)."""
     started, clock = time.perf_counter(), time.strftime("%H:%M:%S")
     folder = tmp_path_factory.mktemp("parity")
-    duck = build(folder / "duckdb", Engine.DUCKDB)
-    spark = build(folder / "spark", Engine.SPARK)
+    duck = build(make_workspace, Engine.DUCKDB)
+    spark = build(make_workspace, Engine.SPARK)
     shutil.copytree(duck.root, folder / "switched")
     switched = use_spark(open_workspace(folder / "switched"))
     context = workspace_session(spark).sparkContext
@@ -183,10 +182,10 @@ def test_the_report_is_the_same_on_both_engines(places):
     assert any(s.id == "cohort" for s in duck) and any(s.id.startswith("topdown") for s in duck)
 
 
-def test_a_store_moves_between_engines_through_parquet(places, tmp_path):
+def test_a_store_moves_between_engines_through_parquet(places, make_workspace, tmp_path):
     """Spark's store exported and imported into a fresh DuckDB workspace counts the same, and back again."""
     export_store(places["spark"], tmp_path / "from-spark")
-    duck = init_workspace(tmp_path / "imported", "Leeds and Bradford", [LEEDS, BRADFORD])
+    duck = make_workspace(**PLACE)
     import_store(duck, tmp_path / "from-spark")
     spark_count = on(places["spark"], lambda con: bottomup.count(con, places["spark"], "agency", "all"))
     assert on(duck, lambda con: bottomup.count(con, duck, "agency", "all")) == spark_count
@@ -194,15 +193,15 @@ def test_a_store_moves_between_engines_through_parquet(places, tmp_path):
         on(places["spark"], lambda con: cohort_report.concentration(con, "all"))
 
     export_store(duck, tmp_path / "from-duckdb")
-    back = use_spark(init_workspace(tmp_path / "back", "Leeds and Bradford", [LEEDS, BRADFORD]))
+    back = use_spark(make_workspace(**PLACE))
     import_store(back, tmp_path / "from-duckdb")
     assert on(back, lambda con: bottomup.count(con, back, "agency", "all")) == spark_count
 
 
-def test_a_table_written_again_is_read_again(places, tmp_path):
+def test_a_table_written_again_is_read_again(places, make_workspace):
     """Spark reads a table folder once and keeps the frame: a load, or a table Spark derives, written again
     is read again (the derived table's files are new names, so a frame kept too long could not read them)."""
-    workspace = use_spark(init_workspace(tmp_path / "bradford", "Bradford", [BRADFORD]))
+    workspace = use_spark(make_workspace())
     folder, names = FILES["bradford-council"]
     seen = []
     for name in names:

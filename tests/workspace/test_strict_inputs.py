@@ -8,39 +8,39 @@ import shutil
 import pytest
 from hypothesis import given, strategies as st
 
-from support.data import BRADFORD, PROJECT
+from support.data import PROJECT
 from totalplace.appraise.model import load_intervention
 from totalplace.deal.asks import load_register
 from totalplace.deepdive.journeys import find_journey
 from totalplace.errors import InputError
 from totalplace.inputs import nearest_name
-from totalplace.workspace import init_workspace, open_workspace
+from totalplace.workspace import open_workspace
 
 
-def _with_toml(tmp_path, extra: str):
-    ws = init_workspace(tmp_path / "ws", "Bradford", [BRADFORD])
+def _with_toml(make_workspace, extra: str):
+    ws = make_workspace()
     with ws.config_path.open("a", encoding="utf-8") as handle:
         handle.write("\n" + extra + "\n")
     return ws.root
 
 
-def test_a_mistyped_section_of_totalplace_toml_is_an_error_that_suggests_the_known_one(tmp_path):
-    root = _with_toml(tmp_path, "[cohrt]\ntop_percent = 10")
+def test_a_mistyped_section_of_totalplace_toml_is_an_error_that_suggests_the_known_one(make_workspace):
+    root = _with_toml(make_workspace, "[cohrt]\ntop_percent = 10")
     with pytest.raises(InputError) as error:
         open_workspace(root)
     assert "'cohrt'" in str(error.value) and "did you mean 'cohort'" in str(error.value)
 
 
-def test_a_mistyped_key_inside_a_section_names_the_section_and_suggests(tmp_path):
-    root = _with_toml(tmp_path, "[privacy]\nsupress_below = 10")
+def test_a_mistyped_key_inside_a_section_names_the_section_and_suggests(make_workspace):
+    root = _with_toml(make_workspace, "[privacy]\nsupress_below = 10")
     with pytest.raises(InputError) as error:
         open_workspace(root)
     message = str(error.value)
     assert "privacy.supress_below" in message and "did you mean 'suppress_below'" in message
 
 
-def test_a_mistyped_key_of_an_agency_is_an_error(tmp_path):
-    ws = init_workspace(tmp_path / "ws", "Bradford", [BRADFORD])
+def test_a_mistyped_key_of_an_agency_is_an_error(make_workspace):
+    ws = make_workspace()
     # totalplace.toml writes each agency as a [[agencies]] table: the mistyped key is a line of its own
     text = ws.config_path.read_text(encoding="utf-8").replace('kind = "council"', 'kind = "council"\naliasses = ["x"]', 1)
     ws.config_path.write_text(text, encoding="utf-8")

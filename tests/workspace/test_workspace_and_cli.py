@@ -14,7 +14,7 @@ from totalplace.cli import app
 from totalplace.errors import InputError
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
-from totalplace.workspace import Agency, AgencyKind, init_workspace, open_workspace
+from totalplace.workspace import Agency, AgencyKind, open_workspace
 
 runner = CliRunner()
 HEADER = "Service Label,Expenditure category,Payment date,Transaction Number,Net Amount,Supplier Name\n"
@@ -57,11 +57,10 @@ def test_init_writes_settings_with_region_and_council(tmp_path):
         (["agency", "add", "Bradford council", "-w", "{ws}", "--kind", "council"], "already in"),
     ],
 )
-def test_bad_input_exits_2_with_one_clear_line(tmp_path, args, message):
-    workspace = init_workspace(tmp_path / "ws", "Bradford", [BRADFORD])
-    write_csv(workspace.agency_dir("bradford-council") / "m.csv", HEADER + "Place,Fuel,2018-04-12,1,10.00,A LTD\n")
-    ingest(workspace)
-    result = run(*[a.format(tmp=tmp_path, ws=tmp_path / "ws") for a in args])
+def test_bad_input_exits_2_with_one_clear_line(make_workspace, tmp_path, args, message):
+    one_payment = HEADER + "Place,Fuel,2018-04-12,1,10.00,A LTD\n"
+    workspace = make_workspace(files={"agencies/bradford-council/m.csv": one_payment}, load=True)
+    result = run(*[a.format(tmp=tmp_path, ws=workspace.root) for a in args])
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
@@ -158,13 +157,11 @@ def test_rejected_rows_keep_text_and_name_the_column(small_place):
     ]
 
 
-def test_payments_between_agencies_of_the_count_are_counted_once(tmp_path):
-    workspace = init_workspace(tmp_path / "pair", "Pair", [BRADFORD, LEEDS])
-    write_csv(workspace.agency_dir("bradford-council") / "b.csv",
-              HEADER + "Place,Fuel,2018-04-12,1,100.00,LEEDS CITY COUNCIL\nPlace,Fuel,2018-04-12,2,50.00,A LTD\n")
-    write_csv(workspace.agency_dir("leeds-council") / "l.csv",
-              HEADER + "City Development,Fuel,2018-04-20,9,100.00,FUEL LTD\n")
-    ingest(workspace)
+def test_payments_between_agencies_of_the_count_are_counted_once(make_workspace):
+    bradford = HEADER + "Place,Fuel,2018-04-12,1,100.00,LEEDS CITY COUNCIL\nPlace,Fuel,2018-04-12,2,50.00,A LTD\n"
+    leeds = HEADER + "City Development,Fuel,2018-04-20,9,100.00,FUEL LTD\n"
+    workspace = make_workspace("Pair", [BRADFORD, LEEDS], files={"agencies/bradford-council/b.csv": bradford,
+                                                                 "agencies/leeds-council/l.csv": leeds}, load=True)
     con = connect(workspace, read_only=True)
     from totalplace.count import bottomup
 
