@@ -161,8 +161,12 @@ class SparkStore:
         reads = tables_read(sql)
         if not (reads <= self.tables | self.views.keys() and reads.isdisjoint(self._temporary)):
             return self._run(spark_sql, params)
-        stamps = tuple((name, folder_files(f"{self.root}/{self.views.get(name, name)}")) for name in sorted(reads))
-        question = (self.root, spark_sql, repr(params), stamps)
+        try:
+            stamps = tuple((name, folder_files(f"{self.root}/{self.views.get(name, name)}")) for name in sorted(reads))
+        except OSError:  # a table folder gone since the store was opened: Spark says so in its own words
+            return self._run(spark_sql, params)
+        # the session too: its settings (a time zone) can change how the same files read
+        question = (id(self.spark), self.root, spark_sql, repr(params), stamps)
         rows = ANSWERS.get(question)
         if rows is None:
             rows = self._run(spark_sql, params)
