@@ -74,7 +74,7 @@ def regions(con: StoreConnection, workspace: Workspace | None, names: list[str],
     members_of = {name: list(ENGLISH_REGIONS) if name == topdown.ENGLAND else [name] for name in names}
     drivers = driver_set(workspace, sorted({r for m in members_of.values() for r in m}), [year])
     # the regions' lines placed in a table of their own, so the place's shares kept on the connection stay whole
-    topdown.assign_lines(con, workspace, drivers, into="region_assign")
+    topdown.assign_lines(con, control.read_rules(workspace), drivers, into="region_assign")
     found = []
     for name, members in members_of.items():
         rows = con.execute(

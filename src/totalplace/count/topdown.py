@@ -213,16 +213,14 @@ def regions_of(areas: list[str]) -> list[str]:
 
 # --- which driver and which control level each line gets -------------------------------------
 
-def assign_lines(con: StoreConnection, workspace: Workspace | None, drivers: DriverSet,
+def assign_lines(con: StoreConnection, rules: list[control.ControlRule], drivers: DriverSet,
                  into: str = "topdown_assign") -> None:
     """A temporary table (topdown_assign unless named): each line's driver, control level and the rules that
     said so.
 
     Only the lines of the driver set's regions and years are placed.
     """
-    if into == "topdown_assign":
-        con.execute(f"DROP TABLE IF EXISTS {SHARE_QUESTION}")  # the kept shares no longer have their lines placed
-    place_line = control.placer(control.read_rules(workspace))
+    place_line = control.placer(rules)
     # each distinct description of a line gets a number, so placing is done once per description
     con.execute(
         """CREATE OR REPLACE TEMP TABLE topdown_key AS
@@ -273,11 +271,13 @@ def apportion(con: StoreConnection, workspace: Workspace | None, areas: list[str
     years = years or loaded
     regions = regions_of(areas)
     drivers = driver_set(workspace, regions, years)
-    question = _share_question(con, workspace, areas, drivers)
+    rules = control.read_rules(workspace)
+    question = _share_question(con, areas, rules, drivers)
     if _shares_answer(con, question):
         return drivers
+    con.execute(f"DROP TABLE IF EXISTS {SHARE_QUESTION}")  # until the new shares are whole, they answer nothing
     drivers.install(con)
-    assign_lines(con, workspace, drivers)
+    assign_lines(con, rules, drivers)
     con.register("wanted_area", pa.table({"area": areas}))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE topdown_share AS
@@ -318,11 +318,12 @@ def apportion(con: StoreConnection, workspace: Workspace | None, areas: list[str
 SHARE_QUESTION = "topdown_share_question"
 
 
-def _share_question(con: StoreConnection, workspace: Workspace | None, areas: list[str], drivers: DriverSet) -> str:
+def _share_question(con: StoreConnection, areas: list[str], rules: list[control.ControlRule],
+                    drivers: DriverSet) -> str:
     """A digest of all that makes the shares: the areas and years, the control and driver rules, every district's
     weight, and the releases loaded (each load stamps its releases anew)."""
     releases = con.execute("SELECT release, sha256, loaded_at FROM topdown_release ORDER BY 1, 2, 3").fetchall()
-    asked = (areas, drivers.years, control.read_rules(workspace), drivers.rules, drivers.weights, releases)
+    asked = (areas, drivers.years, rules, drivers.rules, drivers.weights, releases)
     return hashlib.sha256(repr(asked).encode()).hexdigest()
 
 

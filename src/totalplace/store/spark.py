@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 # Results of a query, as plain tuples like DuckDB's.
 Rows = list[tuple]
+# The store's views over a stored table (refresh makes them): view -> table.
+VIEWS = {"classification": "spend_line"}
 JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 DEFAULT_SETTINGS = {
     "spark.ui.enabled": "false",
@@ -104,16 +106,13 @@ class SparkStore:
         self.spark = spark
         self.root = root.rstrip("/")
         self.tables: set[str] = set(tables or ())
-        self.views: dict[str, str] = {}  # a view over a stored table -> that table
         self._temporary: set[str] = set()
         if tables is None:
             self.refresh()
 
     def cursor(self) -> SparkStore:
         """Another handle on the same views, for another thread (as DuckDB's cursor); closing it keeps them."""
-        handle = SparkStore(self.spark, self.root, self.tables)
-        handle.views = self.views
-        return handle
+        return SparkStore(self.spark, self.root, self.tables)
 
     def refresh(self) -> None:
         """Register a view for every table folder of the store (a publish may have replaced them)."""
@@ -125,7 +124,6 @@ class SparkStore:
             from totalplace.store.schema import CLASSIFICATION_COLUMNS, PASS_THROUGH_COLUMNS
             self.spark.sql(f"CREATE OR REPLACE TEMP VIEW classification AS SELECT line_id, "
                            f"{', '.join(CLASSIFICATION_COLUMNS + PASS_THROUGH_COLUMNS)} FROM spend_line")
-            self.views["classification"] = "spend_line"
 
     def has_table(self, name: str) -> bool:
         return name in self.tables or name in self._temporary
@@ -159,10 +157,11 @@ class SparkStore:
         unchanged since, else from Spark (and kept, if few enough)."""
         from totalplace.store.spark_sql import tables_read
         reads = tables_read(sql)
-        if not (reads <= self.tables | self.views.keys() and reads.isdisjoint(self._temporary)):
+        stored = {VIEWS.get(name, name) for name in reads}  # a view is read from its table's files
+        if not (stored <= self.tables and reads.isdisjoint(self._temporary)):
             return self._run(spark_sql, params)
         try:
-            stamps = tuple((name, folder_files(f"{self.root}/{self.views.get(name, name)}")) for name in sorted(reads))
+            stamps = tuple((name, folder_files(f"{self.root}/{name}")) for name in sorted(stored))
         except OSError:  # a table folder gone since the store was opened: Spark says so in its own words
             return self._run(spark_sql, params)
         # the session too: its settings (a time zone) can change how the same files read
