@@ -37,7 +37,7 @@ test: $(STAMP) typecheck
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The quick check for your own loop: everything but the Spark, browser, PostgreSQL and slow tests
-# (README, "Tests"), each property with a fifth of its examples (tests/support/properties.py).
+# (README, "Tests"), each property with a fifth of its examples, at least 10 (tests/support/properties.py).
 # loadfile keeps each file on one worker, so a module's fixture is built once.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not spark and not browser and not postgres and not slow" --hypothesis-profile fast

@@ -12,7 +12,6 @@ import support.properties  # noqa: F401  (the fast lane's Hypothesis profile, kn
 from support.data import BRADFORD, CRA_DIR, LEEDS, SHARED_DATA, SPEND
 from support.web import WEB_PLACE, agency_ids, close_app, make_app, open_app
 from support.workspaces import build_workspace, seed_cra_cache
-from totalplace.ingest import cra_files
 from totalplace.ingest.load import ingest
 from totalplace.store.connection import connect
 from totalplace.workspace import Workspace, open_workspace
@@ -44,8 +43,7 @@ def make_workspace(tmp_path_factory, cra_cache):
         workspace = build_workspace(tmp_path_factory.mktemp("ws") / name.lower().replace(" ", "-"), name, areas,
                                     **parts)
         if cra_read:
-            workbooks = cra_files.workbook_paths(workspace)[0] if cra_read is True else list(cra_read)
-            seed_cra_cache(workspace, workbooks, cra_cache)
+            seed_cra_cache(workspace, cra_cache, None if cra_read is True else list(cra_read))
         return workspace
     return make
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from support.data import BRADFORD, SPEND, write_csv
+from support.data import SPEND, write_csv
 from totalplace.cli import app
 from totalplace.count import bottomup, headline, topdown
 from totalplace.deal.pool import PoolKind, Scope, pooling

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from support.data import BRADFORD
 from totalplace.count import topdown
+from totalplace.ingest import cra_files
 from totalplace.ingest.cra import CACHE_VERSION, cached_release
 from totalplace.ingest.sources import sha256_of
 from totalplace.ingest.load import ingest
@@ -38,9 +39,12 @@ def build_workspace(root: Path, name: str = "Bradford", areas: Iterable[str] = (
     return workspace
 
 
-def seed_cra_cache(workspace: Workspace, workbooks: Iterable[Path], shared: Path) -> None:
-    """The workbooks' normalised lines in the workspace's CRA cache, read into `shared` only the first time.
-    A lock beside `shared` lets one process fill it while the others wait and then read what it wrote."""
+def seed_cra_cache(workspace: Workspace, shared: Path, workbooks: Iterable[Path] | None = None) -> None:
+    """The workbooks' (by default the workspace's own releases') normalised lines in the workspace's CRA cache,
+    read into `shared` only the first time. A lock beside `shared` lets one process fill it while the others
+    wait and then read what it wrote."""
+    if workbooks is None:
+        workbooks = cra_files.workbook_paths(workspace)[0]
     target = workspace.root / topdown.CACHE_DIR
     target.mkdir(parents=True, exist_ok=True)
     shared.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,6 @@ from playwright.sync_api import Page, expect, sync_playwright
 from support.web import POLICE, add_capability_inputs, police_csv
 from support.workspaces import seed_cra_cache
 from totalplace import display
-from totalplace.ingest import cra_files
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +54,7 @@ def served(tmp_path_factory, web_workspace, web_app, cra_cache):
     tests check the pages, not reading the workbooks)."""
     root = tmp_path_factory.mktemp("browser")
     workspace = web_workspace(root / "bradford")
-    seed_cra_cache(workspace, cra_files.workbook_paths(workspace)[0], cra_cache)
+    seed_cra_cache(workspace, cra_cache)
     add_capability_inputs(workspace)
     app, passwords = web_app(workspace, root / "web.sqlite")
     port = free_port()
@@ -191,11 +190,6 @@ def test_a_partner_reads_every_capability_page_with_its_tables_and_downloads(ser
                 header = _csv_header(page, base, link)
                 shown = [display.column_title(c) for i, c in enumerate(header) if not (i == 1 and c == "name")]
                 assert shown == columns, (key, n)
-            shot = SHOTS / f"partner-{key}.png"  # the every-page test's wide-partner-*.png show the same pages
-            if EVERY_SCREENSHOT:
-                page.screenshot(path=str(shot), full_page=True)
-            else:
-                shot.unlink(missing_ok=True)  # one this run did not write would pass for what it saw
         for key in ("topdown", "journeys", "appraisals"):  # sliding scale and flow, swimlanes, matrix and Monte Carlo
             page.goto(f"{base}/{key}")
             assert page.locator("figure.tp-chart svg").count() >= 1, key

@@ -4,8 +4,8 @@
    given name's path: names with folders in them are refused).
 2. It is checked before anything parses it (`upload_checks`): its size once
    uncompressed, counted while inflating, and that a CSV is text.
-3. Preview: `ingest.load.load_file` loads it into an empty in-memory database
-   beside the store (told which files the store holds already), so the user
+3. Preview: `count.coverage.preview_load` runs the loader into an empty in-memory
+   database beside the store (told which files the store holds already), so the user
    sees the mapping and the rows that would load or be rejected, with reasons.
    The store is neither changed nor held: other users' pages go on, their
    caches kept. The parsing runs in a worker thread, off the event loop.
