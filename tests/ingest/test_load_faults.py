@@ -30,7 +30,7 @@ import duckdb
 import pytest
 from support.data import BRADFORD, CRA_DIR, LEEDS, SHARED_DATA, write_csv
 from support.properties import examples
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from typer.testing import CliRunner
@@ -668,6 +668,11 @@ def written(value: Decimal, decimal_comma: bool, form: int) -> str:
 
 
 @settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Found by a clean clone's run: a decimal-comma file whose amounts mostly group thousands with dots was refused,
+# "cannot find the amount column", its Net Amount column not read as numbers.
+@example(rows=[(Decimal("0"), 0, "0", "a", False, 0)] * 2 + [(Decimal("1000000"), 1, "0", "a", False, 0)] * 3
+         + [(Decimal("1000.0"), 1, "0", "a", False, 0)] * 2,
+         decimal_comma=True, encoding="utf-8", newline="\n", quote_all=False)
 @given(
     rows=st.lists(st.tuples(amounts(), st.integers(0, 7), TEXT, MULTILINE, st.booleans(), st.integers(0, 2)),
                   min_size=1, max_size=30),

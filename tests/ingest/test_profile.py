@@ -47,6 +47,21 @@ def test_every_written_amount_is_money_and_the_loader_reads_it(values):
 
 
 @FAST
+@given(st.lists(st.tuples(pence, st.integers(0, 11)), min_size=1, max_size=30))
+def test_an_amount_written_with_a_decimal_comma_is_a_number(values):
+    """1.000.000 and 1.000,50 are numbers in a file that writes a decimal comma: an amount column of them is one
+    (a column of such amounts read as text was refused as no amount column at all)."""
+    for value, style in values:
+        text = money_text(value, style).strip().translate(str.maketrans(",.", ".,"))
+        assert shape(text) & NUMBER, text
+
+
+@pytest.mark.parametrize("text", ["01.02.2018", "1.2.2018", "1.00.000", "1.000.00,5"])
+def test_dotted_dates_and_odd_groupings_are_not_numbers(text):
+    assert not shape(text) & NUMBER
+
+
+@FAST
 @given(st.text(alphabet="£,.()-+ 0123456789GBPabcxyz/", max_size=14))
 def test_the_profiler_never_calls_money_what_the_loader_cannot_read(text):
     text = text.strip()

@@ -31,6 +31,7 @@ _NUMBER = re.compile(r"^[(]?[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)-?[)]?$")  # after 
 # balanced, at most one negative mark, pence at most (or Excel's float noise beyond them)
 _MONEY = re.compile(r"^([(]?)([-+]?)((?:\d{1,3}(?:,\d{3})+|\d{1,16})(?:\.\d{0,20})?|\.\d{1,20})(-?)([)]?)$")
 _MONEY_NOISE = re.compile(r"[£\s]|GBP")
+_DECIMAL_COMMA = str.maketrans(",.", ".,")  # 1.000,50 as a file that writes a decimal comma writes 1,000.50
 FLOAT_NOISE = Decimal("0.001")  # as store.macros.NOISE: within a tenth of a penny of a whole penny
 _WHOLE = re.compile(r"^\d+$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[AP]M)?)?$",
@@ -71,6 +72,10 @@ def shape(value: str) -> int:
         bits |= NUMBER
         if _money(bare):
             bits |= MONEY | (PENCE if "." in bare else 0)
+    elif _money(bare.translate(_DECIMAL_COMMA)):
+        # A number in a decimal-comma file (grouped in threes by dots, pence after a comma), so its amount column
+        # is found; not MONEY, which says the loader reads it as written (it reads it once it knows the file's marks).
+        bits |= NUMBER
     if _WHOLE.match(value):
         bits |= WHOLE
         if _SERIAL.match(value) and SERIAL_RANGE[0] <= int(value) <= SERIAL_RANGE[1]:
